@@ -1,0 +1,52 @@
+// Validates and dispatches one API call; shared by the IPC and HTTP bindings so both
+// transports behave identically. Handlers throw; the router turns that into a Result.
+import { z } from 'zod';
+import { methods, type ApiError, type MethodName, type Output, type ParsedInput, type Result } from './contract.js';
+
+/** Thrown by handlers for errors the user can act on; `code` is stable for tests and the UI. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'bad_request',
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export type Handler<M extends MethodName, Ctx> = (input: ParsedInput<M>, ctx: Ctx) => Promise<Output<M>> | Output<M>;
+export type Handlers<Ctx> = { [M in MethodName]: Handler<M, Ctx> };
+
+export function isMethod(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+export function formatZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+}
+
+export async function dispatch<Ctx>(
+  handlers: Partial<Handlers<Ctx>>,
+  name: string,
+  rawInput: unknown,
+  ctx: Ctx,
+): Promise<Result<unknown>> {
+  if (!isMethod(name)) return fail({ code: 'unknown_method', message: `Unknown API method "${name}".` });
+  const parsed = methods[name].input.safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    return fail({ code: 'invalid_input', message: `${name}: ${formatZodError(parsed.error)}` });
+  }
+  const handler = handlers[name] as Handler<MethodName, Ctx> | undefined;
+  if (!handler) return fail({ code: 'not_available', message: `"${name}" is not available in this build.` });
+  try {
+    return { ok: true, value: await handler(parsed.data as never, ctx) };
+  } catch (e) {
+    if (e instanceof UserError) return fail({ code: e.code, message: e.message, details: e.details });
+    const message = e instanceof Error ? e.message : String(e);
+    return fail({ code: 'internal', message });
+  }
+}
+
+function fail(error: ApiError): Result<never> {
+  return { ok: false, error };
+}
