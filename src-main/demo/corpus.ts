@@ -110,7 +110,11 @@ function drawSlot(rng: Rng, name: string): string {
 /** One customer message: greeting, the problem, maybe a closing and a name. */
 export function customerMessage(rng: Rng, topic: Topic): DemoPrompt {
   const spec = topicSpec(topic);
-  const parts = [pick(rng, GREETINGS), fill(rng, pick(rng, spec.messages)), pick(rng, CLOSINGS)];
+  const greeting = pick(rng, GREETINGS);
+  let body = fill(rng, pick(rng, spec.messages));
+  // "Hi, my order…" but "Hi, I forgot…": a greeting with a comma runs into the sentence.
+  if (greeting && !/^I\b/.test(body)) body = body[0]!.toLowerCase() + body.slice(1);
+  const parts = [greeting, body, pick(rng, CLOSINGS)];
   const r = rng.next();
   if (r < 0.2) parts.push(`- ${pick(rng, NAMES)}`);
   else if (r < 0.3) parts.unshift(`${pick(rng, NAMES)} here.`);
