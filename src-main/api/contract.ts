@@ -87,6 +87,15 @@ export interface JobProgress {
   rate?: number;
 }
 
+export interface InviteInfo {
+  /** sha256 of the token: identifies the invite without revealing it. */
+  id: string;
+  annotatorId: number;
+  annotator: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export const importKinds = z.enum(['prompts', 'sft', 'preferences', 'rankings']);
 export const exportKinds = z.enum(['preferences', 'sft', 'rankings', 'comparisons', 'prompts']);
 
@@ -163,6 +172,12 @@ export const methods = {
   // --- jobs: long work in the engine worker ---
   'jobs.list': method<JobInfo[]>()(none),
   'jobs.cancel': method<JobInfo>()(z.object({ id: z.string().min(1).max(100) }).strict()),
+
+  // --- invites: LAN access for teammates (browser mode with --lan); local user only ---
+  /** `url` is the invite link when this process serves on the LAN, else null. */
+  'invites.create': method<{ token: string; id: string; url: string | null }>()(z.object({ annotatorId: id }).strict()),
+  'invites.list': method<InviteInfo[]>()(none),
+  'invites.revoke': method<{ revoked: boolean }>()(z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()),
 } as const;
 
 // ---------- push events (main → renderer) ----------

@@ -1,0 +1,17 @@
+// What a teammate reaching browser mode over the LAN (with an invite token) may call.
+// They label and look; they never touch the host's files or manage the app. Rather than
+// list every method, a remote call is refused when its input names a host path (a `path`,
+// `file`, `folder` or `dir` field) or when its namespace manages the app.
+import { z } from 'zod';
+import { methods, type MethodName } from './contract.js';
+
+const HOST_PATH_FIELDS = ['path', 'file', 'folder', 'dir', 'out'];
+const LOCAL_NAMESPACES = ['invites', 'train', 'model', 'backup'];
+const LOCAL_METHODS = new Set<string>(['project.create', 'project.open', 'project.openDemo', 'data.importText', 'jobs.cancel']);
+
+export function allowedRemotely(name: MethodName): boolean {
+  if (LOCAL_METHODS.has(name) || LOCAL_NAMESPACES.includes(name.split('.')[0]!)) return false;
+  const input = methods[name].input;
+  const shape = input instanceof z.ZodObject ? (input.shape as Record<string, unknown>) : {};
+  return !HOST_PATH_FIELDS.some((f) => f in shape);
+}

@@ -1,0 +1,8 @@
+// Every API handler, one partial per feature area.
+import type { ApiContext } from '../context.js';
+import type { Handlers } from '../router.js';
+import { appHandlers } from './app.js';
+
+export const handlers: Partial<Handlers<ApiContext>> = {
+  ...appHandlers,
+};

@@ -1,0 +1,124 @@
+// Runs jobs in worker threads so the main event loop (window, HTTP server) never stalls.
+// Keeps the list of this session's jobs with their status in memory and turns worker
+// messages into API events: job.progress while running, job.done + data.changed at the end.
+import { Worker } from 'node:worker_threads';
+import type { Events, EventName, JobInfo } from '../api/contract.js';
+import { UserError } from '../api/router.js';
+import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
+import { jobModuleUrl, jobRegistry, type JobRegistry } from './registry.js';
+
+type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
+
+export interface JobManagerOptions {
+  emit: Emit;
+  registry?: JobRegistry;
+  onLog?: (job: JobInfo, message: string) => void;
+}
+
+interface Running {
+  info: JobInfo;
+  worker: Worker;
+  finished: Promise<JobInfo>;
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** Starts the worker; from TypeScript source it first registers tsx inside the worker. */
+function spawnWorker(input: WorkerInput): Worker {
+  if (!FROM_SOURCE) return new Worker(new URL('./worker.js', import.meta.url), { workerData: input });
+  // `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module on Node 20,
+  // so a tiny bootstrap registers tsx's loader and then imports the TypeScript worker.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const workerUrl = new URL('./worker.ts', import.meta.url).href;
+  const boot =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  return new Worker(boot, { eval: true, workerData: input });
+}
+
+export class JobManager {
+  readonly #jobs = new Map<string, Running>();
+  readonly #emit: Emit;
+  readonly #registry: JobRegistry;
+  readonly #onLog?: JobManagerOptions['onLog'];
+  #nextId = 1;
+
+  constructor(opts: JobManagerOptions) {
+    this.#emit = opts.emit;
+    this.#registry = opts.registry ?? jobRegistry;
+    this.#onLog = opts.onLog;
+  }
+
+  start(kind: string, params: unknown, label: string, projectPath: string): JobInfo {
+    const entry = Object.prototype.hasOwnProperty.call(this.#registry, kind) ? this.#registry[kind] : undefined;
+    if (!entry) throw new UserError(`Unknown job kind "${kind}".`, 'unknown_job');
+    const info: JobInfo = { id: `job-${this.#nextId++}`, kind, label, status: 'running', progress: null };
+    const worker = spawnWorker({ moduleUrl: jobModuleUrl(entry), exportName: entry.export, projectPath, params });
+    const finished = new Promise<JobInfo>((resolve) => {
+      const finish = (patch: Partial<JobInfo>) => {
+        if (info.status !== 'running') return;
+        Object.assign(info, patch);
+        this.#emit('job.done', { ...info });
+        if (patch.status === 'completed') this.#emit('data.changed', { kinds: entry.changes });
+        resolve({ ...info });
+      };
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'progress') {
+          info.progress = m.progress;
+          this.#emit('job.progress', { ...info });
+        } else if (m.type === 'log') {
+          this.#onLog?.(info, m.message);
+        } else if (m.type === 'done') {
+          finish({ status: 'completed', result: m.result });
+        } else {
+          finish(m.cancelled ? { status: 'cancelled' } : { status: 'failed', error: m.message });
+        }
+      });
+      worker.on('error', (e) => finish({ status: 'failed', error: e.message }));
+      worker.on('exit', (code) => finish({ status: 'failed', error: `the job's worker stopped unexpectedly (exit ${code})` }));
+    });
+    this.#jobs.set(info.id, { info, worker, finished });
+    return { ...info };
+  }
+
+  list(): JobInfo[] {
+    return [...this.#jobs.values()].map((j) => ({ ...j.info }));
+  }
+
+  get(id: string): JobInfo {
+    return { ...this.#find(id).info };
+  }
+
+  /** Asks the job to stop; it finishes as 'cancelled' once it notices. */
+  cancel(id: string): JobInfo {
+    const job = this.#find(id);
+    if (job.info.status === 'running') job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+    return { ...job.info };
+  }
+
+  /** Resolves when the job has finished, whatever the outcome. */
+  wait(id: string): Promise<JobInfo> {
+    return this.#find(id).finished;
+  }
+
+  running(): JobInfo[] {
+    return this.list().filter((j) => j.status === 'running');
+  }
+
+  /** Stops every worker (app quit); running jobs end as cancelled. */
+  async close(): Promise<void> {
+    const running = [...this.#jobs.values()].filter((j) => j.info.status === 'running');
+    for (const j of running) j.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+    await Promise.all(
+      running.map((j) =>
+        Promise.race([j.finished, new Promise((r) => setTimeout(r, 2000))]).then(() => j.worker.terminate()),
+      ),
+    );
+  }
+
+  #find(id: string): Running {
+    const job = this.#jobs.get(id);
+    if (!job) throw new UserError(`No job "${id}".`, 'unknown_job');
+    return job;
+  }
+}

@@ -1,0 +1,17 @@
+// Messages between the job manager (main thread) and a job's worker thread.
+import type { JobProgress } from '../api/contract.js';
+
+export interface WorkerInput {
+  moduleUrl: string;
+  exportName: string;
+  projectPath: string;
+  params: unknown;
+}
+
+export type ToWorker = { type: 'cancel' };
+
+export type FromWorker =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'log'; message: string }
+  | { type: 'done'; result: unknown }
+  | { type: 'failed'; message: string; cancelled: boolean };

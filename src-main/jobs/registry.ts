@@ -1,0 +1,22 @@
+// Every kind of job the app can run: kind → the module exporting its JobFn, and which data
+// kinds it changes (sent with `data.changed` when it completes so views refresh).
+// Module paths are relative to this file; the worker imports them by URL, so adding a kind
+// needs only one entry here.
+export interface JobEntry {
+  module: string;
+  export: string;
+  changes: string[];
+}
+
+export type JobRegistry = Record<string, JobEntry>;
+
+export const jobRegistry: JobRegistry = {
+  import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
+};
+
+/** The URL to import for an entry; from TypeScript source (tsx, vitest) the `.ts` file itself. */
+export function jobModuleUrl(entry: JobEntry, base: string = import.meta.url): string {
+  const url = new URL(entry.module, base);
+  if (base.endsWith('.ts') && url.pathname.endsWith('.js')) url.pathname = url.pathname.slice(0, -3) + '.ts';
+  return url.href;
+}

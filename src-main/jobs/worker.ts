@@ -1,0 +1,45 @@
+// The body of one job's worker thread: opens its own connection to the project (SQLite
+// connections must not cross threads), runs the job, and reports back to the manager.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Project } from '../store/project.js';
+import { loadJobFn } from './load.js';
+import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
+import { JobCancelled } from './types.js';
+
+const port = parentPort;
+if (!port) throw new Error('jobs/worker.ts must run in a worker thread');
+const input = workerData as WorkerInput;
+const post = (m: FromWorker) => port.postMessage(m);
+
+const PROGRESS_INTERVAL_MS = 50;
+let lastProgress = 0;
+
+const controller = new AbortController();
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'cancel') controller.abort();
+});
+
+let project: Project | null = null;
+try {
+  const fn = await loadJobFn(input.moduleUrl, input.exportName);
+  project = Project.open(input.projectPath, { create: false });
+  const result = await fn(input.params, {
+    project,
+    signal: controller.signal,
+    progress: (progress) => {
+      // Jobs may report per line or per token; the UI needs a few updates a second at most.
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS && progress.done < progress.total) return;
+      lastProgress = now;
+      post({ type: 'progress', progress });
+    },
+    log: (message) => post({ type: 'log', message }),
+  });
+  post({ type: 'done', result });
+} catch (e) {
+  const cancelled = e instanceof JobCancelled || controller.signal.aborted;
+  post({ type: 'failed', message: e instanceof Error ? e.message : String(e), cancelled });
+} finally {
+  project?.close();
+  port.close();
+}

@@ -1,0 +1,171 @@
+// Browser mode: the same API as the desktop app over HTTP + WebSocket, and the built renderer
+// as static files. `POST /api/<method>` with the JSON input → JSON Result; events on `/events`.
+// 127.0.0.1 only unless `lan` (then all interfaces, invite tokens required; see http/auth.ts).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { allowedRemotely } from './api/access.js';
+import type { ApiContext } from './api/context.js';
+import { handlers as allHandlers } from './api/handlers/index.js';
+import { dispatch, isMethod, type Handlers } from './api/router.js';
+import { Services } from './api/services.js';
+import { defaultDataDir } from './api/settings.js';
+import { appVersion } from './app-version.js';
+import { identify, sameOrigin, tokenOf, TOKEN_COOKIE, type Caller } from './http/auth.js';
+import { BodyTooLarge, readBody } from './http/body.js';
+import { sendJson, setSecurityHeaders } from './http/headers.js';
+import { serveStatic } from './http/static.js';
+
+export const DEFAULT_RENDERER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../dist-renderer');
+const MB = 1024 * 1024;
+/** importText carries a whole file (its schema allows 64 MB of text); everything else is small. */
+const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB };
+const DEFAULT_BODY_LIMIT = 1 * MB;
+
+export interface ServerOptions {
+  projectPath?: string;
+  port?: number;
+  host?: string;
+  lan?: boolean;
+  rendererDir?: string;
+  /** Use these services instead of creating them (the CLI passes its own; tests inject a job registry). */
+  services?: Services;
+  handlers?: Partial<Handlers<ApiContext>>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** The first non-internal IPv4 address: what teammates type in their browsers. */
+function lanAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const lan = opts.lan ?? false;
+  const host = opts.host ?? (lan ? '0.0.0.0' : '127.0.0.1');
+  const rendererDir = opts.rendererDir ?? DEFAULT_RENDERER_DIR;
+  const handlers = opts.handlers ?? allHandlers;
+  const services = opts.services ?? new Services({ dataDir: defaultDataDir(), version: appVersion() });
+  if (opts.projectPath) services.openProject(opts.projectPath);
+
+  const annotatorFor = (token: string): number | null =>
+    services.hasProject() ? services.project().invites.annotatorFor(token) : null;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: String(e) } });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setSecurityHeaders(res);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const caller = identify(req, url, lan, annotatorFor);
+    if (caller.kind === 'refused') {
+      req.resume();
+      sendJson(res, caller.status, { ok: false, error: { code: 'unauthorized', message: caller.message } });
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) return api(req, res, url.pathname.slice(5), caller);
+    // A valid `?token=` on the page becomes a same-site cookie so the page's own asset and
+    // API requests carry it without the renderer attaching it everywhere.
+    if (caller.kind === 'invited' && url.searchParams.get('token')) {
+      res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(tokenOf(req, url)!)}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    return serveStatic(rendererDir, url.pathname, req, res);
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, name: string, caller: Caller): Promise<void> {
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('Allow', 'POST');
+      sendJson(res, 405, { ok: false, error: { code: 'method_not_allowed', message: 'API calls are POST requests.' } });
+      return;
+    }
+    if (!sameOrigin(req)) {
+      req.resume();
+      sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin API calls are refused.' } });
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req, BODY_LIMITS[name] ?? DEFAULT_BODY_LIMIT);
+    } catch (e) {
+      if (!(e instanceof BodyTooLarge)) throw e;
+      req.resume();
+      sendJson(res, 413, { ok: false, error: { code: 'too_large', message: `The request body is too large for ${name}.` } });
+      return;
+    }
+    let input: unknown;
+    try {
+      input = body.trim() === '' ? {} : JSON.parse(body);
+    } catch {
+      sendJson(res, 400, { ok: false, error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
+      return;
+    }
+    const annotatorId = caller.kind === 'invited' ? caller.annotatorId : null;
+    if (annotatorId !== null && isMethod(name) && !allowedRemotely(name)) {
+      sendJson(res, 200, { ok: false, error: { code: 'forbidden', message: `"${name}" is only available on the host machine.` } });
+      return;
+    }
+    sendJson(res, 200, await dispatch(handlers, name, input, { app: services, annotatorId }));
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const clients = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const caller = identify(req, url, lan, annotatorFor);
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/events') return refuse(404, 'Not Found');
+    if (caller.kind === 'refused') return refuse(401, 'Unauthorized');
+    // Unlike fetch, a WebSocket is not bound by the same-origin policy: check Origin ourselves.
+    if (!req.headers.origin || !sameOrigin(req)) return refuse(403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('close', () => clients.delete(ws));
+      ws.on('error', () => clients.delete(ws));
+    });
+  });
+  const unsubscribe = services.subscribe((event, payload) => {
+    const msg = JSON.stringify({ event, payload });
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(msg);
+  });
+
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(opts.port ?? 0, host, () => res());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${lan ? lanAddress() : host}:${port}`;
+  if (lan) services.lanUrl = url;
+
+  return {
+    url,
+    port,
+    services,
+    async close() {
+      unsubscribe();
+      for (const ws of clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+      if (lan) services.lanUrl = null;
+      if (!opts.services) await services.close();
+    },
+  };
+}
