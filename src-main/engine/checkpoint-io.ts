@@ -1,0 +1,103 @@
+// Models ↔ checkpoints in the project store: weights and optimizer state as safetensors bytes, the
+// GPT config as JSON, the tokenizer as tokenizer.json text. Every stage saves and loads through here.
+import { gptConfigSchema, GPT, type GPTConfig } from './model.js';
+import type { AdamWState } from './optim.js';
+import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
+import { TextTokenizer } from './tokenizer.js';
+import type { CheckpointInfo, Stage } from '../store/checkpoints.js';
+import type { Project } from '../store/project.js';
+
+export function weightsToBytes(weights: Record<string, Float32Array>, shapes?: Record<string, number[]>): Uint8Array {
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, data] of Object.entries(weights)) tensors[name] = { shape: shapes?.[name] ?? [data.length], data };
+  return writeSafetensors(tensors, { format: 'pt' });
+}
+
+export function weightsFromBytes(bytes: Uint8Array): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(readSafetensors(bytes).tensors)) out[name] = t.data;
+  return out;
+}
+
+/** AdamW moments as tensors `m.<key>` / `v.<key>`, the step count in the metadata. */
+export function optimizerToBytes(state: AdamWState): Uint8Array {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, d] of Object.entries(state.m)) tensors[`m.${k}`] = { shape: [d.length], data: d };
+  for (const [k, d] of Object.entries(state.v)) tensors[`v.${k}`] = { shape: [d.length], data: d };
+  return writeSafetensors(tensors, { step: String(state.step) });
+}
+
+export function optimizerFromBytes(bytes: Uint8Array): AdamWState {
+  const { tensors, metadata } = readSafetensors(bytes);
+  const state: AdamWState = { step: Number(metadata.step ?? 0), m: {}, v: {} };
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith('m.')) state.m[name.slice(2)] = t.data;
+    else if (name.startsWith('v.')) state.v[name.slice(2)] = t.data;
+  }
+  return state;
+}
+
+/** Weight shapes by HF name, so stored safetensors carry real shapes (readable by other tools). */
+export function modelShapes(model: GPT): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(model.namedVariables()).map(([name, v]) => [name, v.shape]));
+}
+
+/**
+ * The GPT part of a stored model config. Reward/value checkpoints may store a `head` key next to
+ * the GPT fields; anything else unknown is rejected by the strict schema.
+ */
+export function gptConfigOf(modelConfig: unknown): GPTConfig {
+  const { head: _head, ...gpt } = (modelConfig ?? {}) as Record<string, unknown>;
+  return gptConfigSchema.parse(gpt);
+}
+
+export interface SaveModelOptions {
+  name: string;
+  stage: Stage;
+  model: GPT;
+  tokenizer: TextTokenizer;
+  runId?: number | null;
+  parentId?: number | null;
+  step?: number;
+  optimizer?: AdamWState | null;
+  extra?: Record<string, unknown> | null;
+  /** Extra tensors stored with the weights (e.g. a reward head's `score.*`). */
+  extraWeights?: Record<string, Float32Array>;
+}
+
+export function saveModel(project: Project, o: SaveModelOptions): number {
+  const weights = { ...o.model.getWeights(), ...(o.extraWeights ?? {}) };
+  return project.checkpoints.save({
+    name: o.name,
+    stage: o.stage,
+    runId: o.runId ?? null,
+    parentId: o.parentId ?? null,
+    step: o.step ?? 0,
+    modelConfig: o.model.config,
+    tokenizer: o.tokenizer.toJSON(),
+    weights: weightsToBytes(weights, modelShapes(o.model)),
+    optimizer: o.optimizer ? optimizerToBytes(o.optimizer) : null,
+    extra: o.extra ?? null,
+  });
+}
+
+export interface LoadedModel {
+  model: GPT;
+  tokenizer: TextTokenizer;
+  config: GPTConfig;
+  info: CheckpointInfo;
+  /** Every stored tensor by name (the GPT's and any head's). */
+  weights: Record<string, Float32Array>;
+  optimizer: AdamWState | null;
+}
+
+/** Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model. */
+export function loadModel(project: Project, checkpointId: number, seed = 0): LoadedModel {
+  const c = project.checkpoints.load(checkpointId);
+  const config = gptConfigOf(c.model_config);
+  const weights = weightsFromBytes(c.weights);
+  const tokenizer = TextTokenizer.fromJSON(c.tokenizer);
+  const model = GPT.fromWeights(config, weights, seed);
+  const { tokenizer: _t, weights: _w, optimizer, ...info } = c;
+  return { model, tokenizer, config, info, weights, optimizer: optimizer ? optimizerFromBytes(optimizer) : null };
+}
