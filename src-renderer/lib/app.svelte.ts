@@ -1,0 +1,99 @@
+// App-wide state: which view is shown, the open project, engine info, and the event channel.
+import type { Output, ProjectInfo } from '../../src-main/api/contract';
+import type { Client, ConnectionState } from './api';
+
+export const views = [
+  { id: 'data', label: 'Data' },
+  { id: 'label', label: 'Label' },
+  { id: 'train', label: 'Train' },
+  { id: 'compare', label: 'Compare' },
+  { id: 'models', label: 'Models' },
+] as const;
+export type ViewId = (typeof views)[number]['id'];
+
+export type AppInfo = Output<'app.info'>;
+
+export class AppState {
+  readonly client: Client;
+  view = $state<ViewId>('data');
+  #project = $state<ProjectInfo | null>(null);
+  #info = $state<AppInfo | null>(null);
+  #connection = $state<ConnectionState>('connecting');
+  #startError = $state<string | null>(null);
+  /** Bumped on every `data.changed` event; views re-query when it changes. */
+  #dataVersion = $state(0);
+
+  constructor(client: Client) {
+    this.client = client;
+  }
+
+  get project(): ProjectInfo | null {
+    return this.#project;
+  }
+  get info(): AppInfo | null {
+    return this.#info;
+  }
+  get connection(): ConnectionState {
+    return this.#connection;
+  }
+  get startError(): string | null {
+    return this.#startError;
+  }
+  get dataVersion(): number {
+    return this.#dataVersion;
+  }
+
+  /** Subscribes to events and loads the initial state; returns the unsubscribe function. */
+  start(): () => void {
+    const offs = [
+      this.client.onConnection((s) => {
+        const reconnected = this.#connection === 'reconnecting' && s === 'open';
+        this.#connection = s;
+        if (reconnected) void this.refresh();
+      }),
+      this.client.on('project.changed', (p) => {
+        this.#project = p;
+        this.#dataVersion++;
+        void this.refreshInfo();
+      }),
+      this.client.on('data.changed', () => this.#dataVersion++),
+    ];
+    void this.refresh();
+    return () => offs.forEach((off) => off());
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const [info, project] = await Promise.all([
+        this.client.call('app.info', {}),
+        this.client.call('project.current', {}),
+      ]);
+      this.#info = info;
+      this.#project = project;
+      this.#startError = null;
+    } catch (e) {
+      this.#startError = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  async refreshInfo(): Promise<void> {
+    this.#info = await this.client.call('app.info', {}).catch(() => this.#info);
+  }
+
+  /** Opens (or, with create, creates) a project file; throws ApiCallError with the server's message. */
+  async openProject(path: string, create: boolean): Promise<void> {
+    this.#project = await this.client.call(create ? 'project.create' : 'project.open', { path });
+    this.#dataVersion++;
+    await this.refreshInfo();
+  }
+
+  async openDemo(): Promise<void> {
+    this.#project = await this.client.call('project.openDemo', {});
+    this.#dataVersion++;
+  }
+
+  /** Called after this window changed data itself (its own `data.changed` may not echo back). */
+  dataChanged(): void {
+    this.#dataVersion++;
+  }
+}

@@ -1,0 +1,40 @@
+// The list the `?` overlay shows. Views register their own keys while they are mounted, so the
+// overlay always describes what works on the current screen.
+
+export interface Shortcut {
+  /** Keys pressed together, e.g. ['Ctrl', '1']. */
+  keys: string[];
+  does: string;
+}
+export interface ShortcutGroup {
+  title: string;
+  items: Shortcut[];
+}
+
+export const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+export const modKey = isMac ? '⌘' : 'Ctrl';
+
+export class ShortcutsState {
+  #groups = $state.raw<ShortcutGroup[]>([]);
+  overlayOpen = $state(false);
+
+  get groups(): ShortcutGroup[] {
+    return this.#groups;
+  }
+
+  /** Adds a group; call the returned function to remove it (e.g. from an $effect teardown). */
+  register(group: ShortcutGroup): () => void {
+    this.#groups = [...this.#groups, group];
+    return () => {
+      this.#groups = this.#groups.filter((g) => g !== group);
+    };
+  }
+}
+
+/** True when a key press belongs to a text field and must not trigger app shortcuts. */
+export function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  return target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range', 'file'].includes(target.type);
+}
