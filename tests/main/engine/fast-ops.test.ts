@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src-main/engine/backend.js';
+import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs } from '../../../src-main/engine/fast-ops.js';
+import { Rng } from '../../../src-main/engine/rng.js';
+
+const rng = new Rng(7);
+const rand = (shape: number[]) => tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+
+/** Max |a − b| over matching gradient lists. */
+function maxDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
+  let d = 0;
+  a.forEach((t, i) => {
+    d = Math.max(d, tf.max(tf.abs(tf.sub(t, b[i]!))).dataSync()[0]!);
+  });
+  return d;
+}
+
+/** Gradients of sum(f(...)·w) for a fixed random weighting w, so every output element matters. */
+function grads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], w: tf.Tensor): tf.Tensor[] {
+  return tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs);
+}
+
+describe('fast ops match the plain formulas in value and gradient', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('linear', () => {
+    const xs = [rand([5, 4]), rand([4, 3]), rand([3])];
+    const w = rand([5, 3]);
+    const fast = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => linear(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor1D);
+    const plain = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D), b);
+    expect(maxDiff([fast(...(xs as [tf.Tensor, tf.Tensor, tf.Tensor]))], [plain(...(xs as [tf.Tensor, tf.Tensor, tf.Tensor]))])).toBeLessThan(1e-5);
+    expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+  });
+
+  it('embedding (repeated ids accumulate)', () => {
+    const table = rand([6, 3]);
+    const ids = tf.tensor1d([1, 4, 1, 0, 1], 'int32');
+    const w = rand([5, 3]);
+    const g = grads((t) => embedding(t as tf.Tensor2D, ids), [table], w)[0]!;
+    const expected = tf.matMul(tf.cast(tf.oneHot(ids, 6), 'float32'), w, true, false);
+    expect(maxDiff([g], [expected])).toBeLessThan(1e-5);
+  });
+
+  it('layerNorm', () => {
+    const xs = [rand([4, 8]), rand([8]), rand([8])];
+    const w = rand([4, 8]);
+    const fast = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    const plain = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    expect(maxDiff([fast(xs[0]!, xs[1]!, xs[2]!)], [plain(xs[0]!, xs[1]!, xs[2]!)])).toBeLessThan(1e-5);
+    expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+  });
+
+  it('gelu (tanh approximation)', () => {
+    const x = rand([3, 7]);
+    const w = rand([3, 7]);
+    const plain = (z: tf.Tensor) => tf.mul(tf.mul(z, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(z, tf.mul(0.044715, tf.pow(z, 3)))))));
+    expect(maxDiff([gelu(x as tf.Tensor2D)], [plain(x)])).toBeLessThan(1e-5);
+    expect(maxDiff(grads(gelu as never, [x], w), grads(plain, [x], w))).toBeLessThan(1e-4);
+  });
+
+  it('targetLogprobs', () => {
+    const logits = rand([5, 9]);
+    const targets = tf.tensor1d([0, 8, 3, 3, 1], 'int32');
+    const w = rand([5]);
+    const fast = (l: tf.Tensor) => targetLogprobs(l as tf.Tensor2D, targets);
+    const plain = (l: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(l), tf.cast(tf.oneHot(targets, 9), 'float32')), -1);
+    expect(maxDiff([fast(logits)], [plain(logits)])).toBeLessThan(1e-5);
+    expect(maxDiff(grads(fast, [logits], w), grads(plain, [logits], w))).toBeLessThan(1e-4);
+  });
+
+  it('causal attention with a padding mask', () => {
+    const B = 2, T = 5, H = 2, C = 8, hd = 4;
+    const xs = [rand([B * T, C]), rand([B * T, C]), rand([B * T, C])];
+    const keyMask = tf.tensor2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]], [B, T]);
+    const mask = attentionMaskAdd(B, T, keyMask);
+    const w = rand([B * T, C]);
+    const fast = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, B, T, H, mask);
+    const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
+      const heads = (z: tf.Tensor) => tf.transpose(tf.reshape(z, [B, T, H, hd]), [0, 2, 1, 3]);
+      const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), mask);
+      return tf.reshape(tf.transpose(tf.matMul(tf.softmax(s), heads(v)), [0, 2, 1, 3]), [B * T, C]);
+    };
+    expect(maxDiff([fast(xs[0]!, xs[1]!, xs[2]!)], [plain(xs[0]!, xs[1]!, xs[2]!)])).toBeLessThan(1e-5);
+    expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+  });
+});
