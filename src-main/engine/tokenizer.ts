@@ -137,11 +137,6 @@ export class TextTokenizer {
     return this.encode(`${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: `);
   }
 
-  /** A prompt as the model sees it in chat form: the user turn, then the assistant header. */
-  chatPrompt(text: string): number[] {
-    return [...this.roleHeader('user'), ...this.encode(text), ...this.roleHeader('assistant')];
-  }
-
   tokenString(id: number): string | undefined {
     return this.tk.id_to_token(id);
   }
