@@ -1,0 +1,182 @@
+// Batched sampling from a GPT with a KV cache: the (left-padded) prompts are run once (prefill),
+// then each step feeds one token per sequence. Sampling (temperature, top-k, top-p) is done in JS
+// from the logits with the seeded Rng, so a seed gives the same tokens on every run of a backend.
+import * as tf from '@tensorflow/tfjs';
+import { disposeCache, type GPT, type KVCache } from './model.js';
+import { Rng } from './rng.js';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  temperature?: number;
+  /** Keep only the k most likely tokens; 0 = off. */
+  topK?: number;
+  /** Keep the smallest set of tokens whose probability reaches p; 1 = off. */
+  topP?: number;
+  /** A sequence stops after emitting this token (kept in its output). */
+  eosId?: number;
+  seed: number;
+  /** Token used for left padding of shorter prompts (never attended to). */
+  padId: number;
+  /** Called for each new token of each unfinished sequence, in order, as soon as it is sampled. */
+  onToken?: (sequence: number, token: number) => void;
+  /** Recompute the whole sequence every step instead of using the KV cache (tests only). */
+  useCache?: boolean;
+}
+
+export interface GenerateResult {
+  /** Response ids per prompt, truncated after the first EOS (EOS kept). */
+  tokens: number[][];
+  /** True where the sequence ended with EOS within maxNewTokens. */
+  finished: boolean[];
+  /** log p(token) under the temperature-scaled full distribution (before top-k/top-p), per token. */
+  logprobs: number[][];
+}
+
+export interface SamplingOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+/**
+ * Sample one token id from a row of logits. Returns the id and its log-probability under the
+ * temperature-scaled distribution. temperature 0 = greedy.
+ */
+export function sampleToken(logits: Float32Array, opts: SamplingOptions, rng: Rng): { id: number; logprob: number } {
+  const V = logits.length;
+  const temp = opts.temperature;
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < V; i++) {
+    if (logits[i]! > max) {
+      max = logits[i]!;
+      argmax = i;
+    }
+  }
+  const t = temp > 0 ? temp : 1;
+  const probs = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    const p = Math.exp((logits[i]! - max) / t);
+    probs[i] = p;
+    total += p;
+  }
+  const logprobOf = (id: number) => Math.log(probs[id]! / total);
+  if (temp <= 0) return { id: argmax, logprob: logprobOf(argmax) };
+
+  const k = opts.topK > 0 && opts.topK < V ? opts.topK : V;
+  if (k === V && opts.topP >= 1) {
+    const id = rng.categorical(probs, total);
+    return { id, logprob: logprobOf(id) };
+  }
+  // Candidates by descending probability (ties by id, so results do not depend on sort stability).
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b]! - probs[a]! || a - b);
+  let keep = k;
+  if (opts.topP < 1) {
+    let cum = 0;
+    for (let i = 0; i < k; i++) {
+      cum += probs[order[i]!]! / total;
+      if (cum >= opts.topP) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  const weights = new Float64Array(keep);
+  for (let i = 0; i < keep; i++) weights[i] = probs[order[i]!]!;
+  const id = order[rng.categorical(weights)]!;
+  return { id, logprob: logprobOf(id) };
+}
+
+/** Left-pad prompts to one length; returns ids and mask (1 real, 0 pad) as flat row-major arrays. */
+export function leftPad(prompts: number[][], padId: number): { ids: Int32Array; mask: Float32Array; length: number } {
+  const length = Math.max(1, ...prompts.map((p) => p.length));
+  const ids = new Int32Array(prompts.length * length).fill(padId);
+  const mask = new Float32Array(prompts.length * length);
+  prompts.forEach((p, b) => {
+    const off = b * length + (length - p.length);
+    ids.set(p, off);
+    mask.fill(1, off, off + p.length);
+  });
+  return { ids, mask, length };
+}
+
+export function generate(model: GPT, prompts: number[][], opts: GenerateOptions): GenerateResult {
+  if (prompts.length === 0) return { tokens: [], finished: [], logprobs: [] };
+  if (prompts.some((p) => p.length === 0)) throw new Error('every prompt needs at least one token');
+  const sampling: SamplingOptions = { temperature: opts.temperature ?? 1, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
+  const rng = new Rng(opts.seed);
+  const B = prompts.length;
+  const V = model.config.vocab_size;
+  const longest = Math.max(...prompts.map((p) => p.length));
+  const maxNew = Math.max(0, Math.min(opts.maxNewTokens, model.config.n_positions - longest));
+  const tokens: number[][] = prompts.map(() => []);
+  const logprobs: number[][] = prompts.map(() => []);
+  const finished = new Array<boolean>(B).fill(false);
+  const useCache = opts.useCache ?? true;
+
+  const padded = leftPad(prompts, opts.padId);
+  let cache: KVCache | null = null;
+  // Full sequences (prompt + generated so far), only for the uncached path.
+  const rows = prompts.map((p) => p.slice());
+  try {
+    let logits: Float32Array;
+    if (useCache) {
+      const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');
+      const mask = tf.tensor2d(padded.mask, [B, padded.length], 'float32');
+      const out = model.forwardCached(ids, null, mask);
+      tf.dispose([ids, mask]);
+      cache = out.cache;
+      logits = out.logits.dataSync() as Float32Array;
+      out.logits.dispose();
+    } else {
+      logits = lastLogitsUncached(model, rows, opts.padId);
+    }
+    for (let step = 0; step < maxNew; step++) {
+      const next = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        if (finished[b]) {
+          next[b] = opts.padId;
+          continue;
+        }
+        const { id, logprob } = sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rng);
+        next[b] = id;
+        tokens[b]!.push(id);
+        logprobs[b]!.push(logprob);
+        rows[b]!.push(id);
+        opts.onToken?.(b, id);
+        if (opts.eosId !== undefined && id === opts.eosId) finished[b] = true;
+      }
+      if (finished.every(Boolean) || step === maxNew - 1) break;
+      if (useCache) {
+        const ids = tf.tensor2d(next, [B, 1], 'int32');
+        const out = model.forwardCached(ids, cache, undefined);
+        ids.dispose();
+        cache = out.cache;
+        logits = out.logits.dataSync() as Float32Array;
+        out.logits.dispose();
+      } else {
+        logits = lastLogitsUncached(model, rows, opts.padId);
+      }
+    }
+  } finally {
+    if (cache) disposeCache(cache);
+  }
+  return { tokens, finished, logprobs };
+}
+
+/** Logits of the last position of each row by a full forward pass (the reference for the cache). */
+function lastLogitsUncached(model: GPT, rows: number[][], padId: number): Float32Array {
+  const { ids, mask, length } = leftPad(rows, padId);
+  const B = rows.length;
+  const logits = tf.tidy(() => {
+    const idsT = tf.tensor2d(ids, [B, length], 'int32');
+    const maskT = tf.tensor2d(mask, [B, length], 'float32');
+    const h = model.hidden(idsT, { attentionMask: maskT });
+    const last = tf.slice(h, [0, length - 1, 0], [B, 1, model.config.n_embd]);
+    return tf.reshape(model.logits(last as tf.Tensor3D), [B, -1]);
+  });
+  const data = logits.dataSync() as Float32Array;
+  logits.dispose();
+  return data;
+}
