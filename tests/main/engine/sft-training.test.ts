@@ -75,7 +75,7 @@ describe('SFT training', () => {
         losses.push(m.loss!);
         Object.keys(m).forEach((k) => seen.add(k));
       },
-      onEval: (_s, m) => evals.push(m['eval/loss']!),
+      onEval: (_s, m) => void evals.push(m['eval/loss']!),
     });
     expect(result.step).toBe(48);
     expect(losses.every(Number.isFinite)).toBe(true);
@@ -95,7 +95,7 @@ describe('SFT training', () => {
     const data = prepareSftData(examples, tok, config, modelConfig.n_positions);
     const full: number[] = [];
     const m1 = GPT.create(modelConfig, 5);
-    await trainSft(m1, data, config, tok.padId, { onStep: (_s, m) => full.push(m.loss!) });
+    await trainSft(m1, data, config, tok.padId, { onStep: (_s, m) => void full.push(m.loss!) });
 
     // Interrupted: stop after step 10 (a cancel), saving the state as a checkpoint would.
     const m2 = GPT.create(modelConfig, 5);
@@ -118,7 +118,7 @@ describe('SFT training', () => {
 
     const m3 = GPT.fromWeights(modelConfig, saved!.weights);
     const rest: number[] = [];
-    const r3 = await trainSft(m3, data, config, tok.padId, { onStep: (_s, m) => rest.push(m.loss!) }, saved!);
+    const r3 = await trainSft(m3, data, config, tok.padId, { onStep: (_s, m) => void rest.push(m.loss!) }, saved!);
     expect(r3.step).toBe(24);
     const resumed = [...part, ...rest];
     expect(resumed.length).toBe(full.length);
