@@ -1,5 +1,5 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
-import type { Output, ProjectInfo } from '../../src-main/api/contract';
+import type { Output, ProjectInfo } from '../../src-main/api/contract.js';
 import type { Client, ConnectionState } from './api';
 
 export const views = [

@@ -2,7 +2,7 @@
 // their state from `job.progress` / `job.done` events for the status bar, and lets a view wait
 // for the job it started.
 import { SvelteMap } from 'svelte/reactivity';
-import type { JobInfo } from '../../src-main/api/contract';
+import type { JobInfo } from '../../src-main/api/contract.js';
 import type { Client } from './api';
 
 /** How long a finished job stays in the status bar so its outcome can be read. */

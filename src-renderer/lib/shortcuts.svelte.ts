@@ -1,5 +1,6 @@
 // The list the `?` overlay shows. Views register their own keys while they are mounted, so the
 // overlay always describes what works on the current screen.
+import { untrack } from 'svelte';
 
 export interface Shortcut {
   /** Keys pressed together, e.g. ['Ctrl', '1']. */
@@ -24,10 +25,9 @@ export class ShortcutsState {
 
   /** Adds a group; call the returned function to remove it (e.g. from an $effect teardown). */
   register(group: ShortcutGroup): () => void {
-    this.#groups = [...this.#groups, group];
-    return () => {
-      this.#groups = this.#groups.filter((g) => g !== group);
-    };
+    // untrack: registering from an $effect must not make that effect depend on the list it changes.
+    untrack(() => (this.#groups = [...this.#groups, group]));
+    return () => untrack(() => (this.#groups = this.#groups.filter((g) => g !== group)));
   }
 }
 

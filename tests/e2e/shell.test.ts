@@ -1,0 +1,51 @@
+// The app shell in a real browser: navigation by mouse and keyboard, the shortcuts overlay,
+// the open project's name and the engine status, with no console or CSP errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startE2E, type E2E } from './harness.js';
+
+describe('app shell in browser mode', () => {
+  let e2e: E2E;
+  beforeAll(async () => {
+    e2e = await startE2E();
+  });
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  it('shows the open project and the engine status', async () => {
+    const { page } = e2e;
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('e2e');
+    await expect.poll(() => page.locator('footer[aria-label="Status"]').textContent()).toContain('Connected');
+    await expect.poll(() => page.getByTestId('backend').textContent()).not.toBe('');
+  });
+
+  it('switches views with the rail and with Ctrl+1…5', async () => {
+    const { page } = e2e;
+    await page.getByRole('button', { name: /Train/ }).click();
+    expect(await page.locator('header h1').textContent()).toBe('Train');
+    expect(await page.getByText('Training arrives in a later version').isVisible()).toBe(true);
+    await e2e.screenshot('shell-empty-train');
+    await page.keyboard.press('Control+2');
+    expect(await page.locator('header h1').textContent()).toBe('Label');
+    await page.keyboard.press('Control+5');
+    expect(await page.locator('header h1').textContent()).toBe('Models');
+    await page.keyboard.press('Control+1');
+    expect(await page.locator('header h1').textContent()).toBe('Data');
+  });
+
+  it('opens and closes the shortcuts overlay with ? and Escape', async () => {
+    const { page } = e2e;
+    await page.locator('body').click({ position: { x: 600, y: 20 } });
+    await page.keyboard.press('?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.textContent()).toContain('Go to Compare');
+    await e2e.screenshot('shortcuts-overlay');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+  });
+
+  it('logs no errors (CSP included)', () => {
+    expect(e2e.consoleErrors).toEqual([]);
+  });
+});
