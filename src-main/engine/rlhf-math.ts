@@ -18,13 +18,14 @@ export interface Vote {
 
 /**
  * A ranking `[[a], [b, c], [d]]` (best first, inner lists tied) becomes every ordered pair across
- * different tiers: a>b, a>c, a>d, b>d, c>d. Tied responses give no pair.
+ * different tiers: a>b, a>c, a>d, b>d, c>d. Tied responses give no pair. `gap` is how many tiers
+ * apart the two are (1 for neighbours), available as a margin source.
  */
-export function pairsFromRanking(ranking: number[][]): [chosen: number, rejected: number][] {
-  const pairs: [number, number][] = [];
+export function pairsFromRanking(ranking: number[][]): { chosen: number; rejected: number; gap: number }[] {
+  const pairs: { chosen: number; rejected: number; gap: number }[] = [];
   for (let i = 0; i < ranking.length; i++) {
     for (let j = i + 1; j < ranking.length; j++) {
-      for (const better of ranking[i]!) for (const worse of ranking[j]!) pairs.push([better, worse]);
+      for (const chosen of ranking[i]!) for (const rejected of ranking[j]!) pairs.push({ chosen, rejected, gap: j - i });
     }
   }
   return pairs;

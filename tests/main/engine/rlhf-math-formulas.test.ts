@@ -33,11 +33,11 @@ const close = (a: number[], b: number[], digits = 5): void => {
 describe('pairs from rankings and votes', () => {
   it('turns a ranking with a tie into the ordered pairs across tiers only', () => {
     expect(pairsFromRanking([[1], [2, 3], [4]])).toEqual([
-      [1, 2],
-      [1, 3],
-      [1, 4],
-      [2, 4],
-      [3, 4],
+      { chosen: 1, rejected: 2, gap: 1 },
+      { chosen: 1, rejected: 3, gap: 1 },
+      { chosen: 1, rejected: 4, gap: 2 },
+      { chosen: 2, rejected: 4, gap: 1 },
+      { chosen: 3, rejected: 4, gap: 1 },
     ]);
   });
   it('gives C(K,2) pairs for a strict ranking of K and none for an all-tied one', () => {

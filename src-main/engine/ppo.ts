@@ -1,0 +1,381 @@
+// PPO with a KL penalty against the SFT model (ALGORITHMS.md §3), one iteration read top to bottom:
+//   1. rollout: sample responses from the policy (temperature T, truncated at the first EOS);
+//   2. score: log-probs of policy and frozen reference at the same T, values, reward-model score;
+//   3. rewards: −β·kl_t per token, the score on the last real token, missing-EOS penalty;
+//   4. GAE (γ, λ), returns = A + V, advantages whitened over real tokens;
+//   5. update: clipped surrogate + vf_coef × clipped value loss, epochs × shuffled minibatches,
+//      skipping a minibatch whose mean ratio exceeds the guard, stopping when approx KL runs away;
+//   6. β update (adaptive controller) and the TRL metrics.
+// The reference and reward models only ever run forward, outside any gradient tape.
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { generate } from './generate.js';
+import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
+import type { GPT, ScalarHead } from './model.js';
+import { AdamW, type AdamWState } from './optim.js';
+import type { RewardModel } from './reward.js';
+import {
+  AdaptiveKLController,
+  FixedKLController,
+  clippedSurrogate,
+  clippedValueLoss,
+  gae,
+  klPerToken,
+  maskedMean,
+  tokenRewards,
+  varianceExplained,
+  whiten,
+  type KLController,
+} from './rlhf-math.js';
+import { Rng } from './rng.js';
+import { alignRows, disposeBatch, packBatch, responseRows, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
+
+export const ppoConfigSchema = z
+  .object({
+    seed: z.number().int().min(0).default(0),
+    /** PPO iterations (rollout + update). */
+    steps: z.number().int().min(1).default(100),
+    /** Rollouts per iteration (n in the adaptive-β update). */
+    batch_size: z.number().int().min(1).max(1024).default(16),
+    num_mini_batches: z.number().int().min(1).default(4),
+    num_ppo_epochs: z.number().int().min(1).default(4),
+    lr: z.number().positive().max(1).default(1e-5),
+    warmup_steps: z.number().int().min(0).default(0),
+    weight_decay: z.number().min(0).default(0),
+    grad_clip: z.number().positive().default(1.0),
+    // rollout
+    temperature: z.number().positive().default(0.7),
+    top_k: z.number().int().min(0).default(0),
+    top_p: z.number().gt(0).max(1).default(1),
+    max_new_tokens: z.number().int().min(1).default(48),
+    // reward
+    kl_estimator: z.enum(['k1', 'k3']).default('k1'),
+    /** β: the KL coefficient (initial value when adaptive). */
+    kl_coef: z.number().min(0).default(0.05),
+    adaptive_kl: z.boolean().default(false),
+    /** Adaptive β: the KL (nats per response) to steer toward, and the horizon (Ziegler et al.). */
+    kl_target: z.number().positive().default(6),
+    kl_horizon: z.number().positive().default(10000),
+    missing_eos_penalty: z.number().min(0).default(1.0),
+    /** Clip the score to ±this (e.g. 5 or 10); null = no clipping. */
+    score_clip: z.number().positive().nullable().default(null),
+    // advantages and losses
+    gamma: z.number().min(0).max(1).default(1),
+    lam: z.number().min(0).max(1).default(0.95),
+    whiten_advantages: z.boolean().default(true),
+    cliprange: z.number().positive().default(0.2),
+    cliprange_value: z.number().positive().default(0.2),
+    vf_coef: z.number().min(0).default(0.1),
+    /** Skip a minibatch whose mean probability ratio exceeds this. */
+    ratio_threshold: z.number().positive().default(10),
+    /** Stop this iteration's updates once approx KL exceeds 1.5 × target_kl (TRL's target_kl). */
+    early_stopping: z.boolean().default(true),
+    target_kl: z.number().positive().default(1),
+    /** Value model: a scalar head on the reward model's backbone (InstructGPT) or the policy's. */
+    value_init: z.enum(['reward', 'policy']).default('reward'),
+    // logging
+    sample_every: z.number().int().min(1).default(10),
+    sample_rows: z.number().int().min(1).max(256).default(8),
+    checkpoint_every: z.number().int().min(1).default(50),
+    health: healthConfigSchema.default(healthConfigSchema.parse({})),
+  })
+  .strict();
+export type PpoConfig = z.infer<typeof ppoConfigSchema>;
+export const defaultPpoConfig = (): PpoConfig => ppoConfigSchema.parse({});
+
+export interface ValueModel {
+  backbone: GPT;
+  head: ScalarHead;
+}
+
+export interface PpoModels {
+  policy: GPT;
+  /** The SFT model, frozen. */
+  ref: GPT;
+  value: ValueModel;
+  reward: RewardModel;
+}
+
+export interface PpoPrompt {
+  text: string;
+  ids: number[];
+}
+
+export interface PpoTokens {
+  eosId: number;
+  padId: number;
+  decode(ids: number[]): string;
+}
+
+export interface PpoSample {
+  prompt: string;
+  response: string;
+  score: number;
+  kl: number;
+  extra: { finished: boolean; length: number };
+}
+
+/** What a checkpoint must hold to continue a run exactly (besides the policy and value weights). */
+export interface PpoResumeState {
+  step: number;
+  optimizer: AdamWState;
+  klCoef: number;
+}
+
+export interface PpoHooks {
+  onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
+  onSamples?(step: number, rows: PpoSample[]): void | Promise<void>;
+  onWarning?(warning: HealthWarning): void | Promise<void>;
+  onCheckpoint?(state: PpoResumeState, final: boolean): void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** The value model's estimate before each response token, aligned like the log-probs ([B, T−1]). */
+function valuesOf(value: ValueModel, batch: SequenceBatch): tf.Tensor2D {
+  return tf.tidy(() => {
+    const v = value.head.apply(value.backbone.hidden(batch.ids, { attentionMask: batch.attentionMask, training: false }));
+    const [B, T] = v.shape;
+    return tf.slice(v, [0, 0], [B, T - 1]);
+  });
+}
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+const variance = (xs: number[]): number => {
+  const m = mean(xs);
+  return xs.length > 1 ? xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1) : 0;
+};
+
+/** One rollout batch with everything the update needs, per response token (ragged rows). */
+interface Rollout {
+  prompts: PpoPrompt[];
+  /** Prompt ids as fed to the model (cut from the left to leave room for the response). */
+  promptIds: number[][];
+  responses: number[][];
+  finished: boolean[];
+  logp: number[][];
+  values: number[][];
+  advantages: number[][];
+  returns: number[][];
+  rawScores: number[];
+  klSums: number[];
+}
+
+/** Steps 1–4: sample, score, per-token rewards, advantages. Forward passes only. */
+function rollout(
+  models: PpoModels,
+  prompts: PpoPrompt[],
+  config: PpoConfig,
+  tok: PpoTokens,
+  beta: number,
+  seed: number,
+): { rollout: Rollout; metrics: Record<string, number> } {
+  const maxLen = models.policy.config.n_positions;
+  const promptIds = prompts.map((p) => p.ids.slice(Math.max(0, p.ids.length - (maxLen - config.max_new_tokens))));
+  const gen = generate(models.policy, promptIds, {
+    maxNewTokens: config.max_new_tokens,
+    temperature: config.temperature,
+    topK: config.top_k,
+    topP: config.top_p,
+    eosId: tok.eosId,
+    padId: tok.padId,
+    seed,
+  });
+  const responses = gen.tokens;
+  const batch = packBatch(promptIds, responses, tok.padId, maxLen);
+  const lens = batch.responseLengths;
+  const policyLogp = tokenLogprobsAt(models.policy, batch, config.temperature).logp;
+  const refLogp = tokenLogprobsAt(models.ref, batch, config.temperature).logp;
+  const valueMat = valuesOf(models.value, batch);
+  const logp = responseRows(policyLogp, lens);
+  const ref = responseRows(refLogp, lens);
+  const values = responseRows(valueMat, lens);
+  tf.dispose([policyLogp, refLogp, valueMat]);
+  disposeBatch(batch);
+  const rawScores = models.reward.score(promptIds, responses, tok.padId);
+
+  const kl = logp.map((row, i) => row.map((lp, t) => klPerToken(lp, ref[i]![t]!, config.kl_estimator)));
+  const r = tokenRewards(kl, rawScores, gen.finished, {
+    beta,
+    missingEosPenalty: config.missing_eos_penalty,
+    scoreClip: config.score_clip,
+  });
+  const { advantages, returns } = gae(r.rewards, values, config.gamma, config.lam);
+  const klSums = kl.map((row) => row.reduce((s, x) => s + x, 0));
+  const nonScore = mean(r.nonScore);
+  const metrics: Record<string, number> = {
+    'objective/kl': mean(klSums),
+    'objective/kl_coef': beta,
+    'objective/entropy': mean(logp.map((row) => -row.reduce((s, x) => s + x, 0))),
+    'objective/scores': mean(r.scores),
+    'objective/raw_scores': mean(rawScores),
+    'objective/non_score_reward': nonScore,
+    'objective/rlhf_reward': mean(r.scores) + nonScore,
+    'val/var_explained': varianceExplained(values, returns),
+    'val/num_eos_tokens': gen.finished.filter(Boolean).length,
+    'tokens/response_len_mean': mean(lens),
+  };
+  return {
+    rollout: {
+      prompts,
+      promptIds,
+      responses,
+      finished: gen.finished,
+      logp,
+      values,
+      advantages: config.whiten_advantages ? whiten(advantages) : advantages,
+      returns,
+      rawScores,
+      klSums,
+    },
+    metrics,
+  };
+}
+
+/** Step 5: epochs × shuffled minibatches of clipped policy and value updates. */
+function update(
+  models: PpoModels,
+  data: Rollout,
+  config: PpoConfig,
+  tok: PpoTokens,
+  optimizer: AdamW,
+  rng: Rng,
+): Record<string, number> {
+  const n = data.responses.length;
+  const mbSize = Math.max(1, Math.ceil(n / config.num_mini_batches));
+  const stats = { approxkl: [] as number[], clipfrac: [] as number[], entropy: [] as number[], pg: [] as number[], vf: [] as number[], vfClipfrac: [] as number[], ratio: [] as number[] };
+  let skipped = 0;
+  let stopped = false;
+  const maxLen = models.policy.config.n_positions;
+  for (let epoch = 0; epoch < config.num_ppo_epochs && !stopped; epoch++) {
+    const order = rng.shuffle([...Array(n).keys()]);
+    for (let start = 0; start < n && !stopped; start += mbSize) {
+      const idx = order.slice(start, start + mbSize);
+      const mb = packBatch(idx.map((i) => data.promptIds[i]!), idx.map((i) => data.responses[i]!), tok.padId, maxLen);
+      const W = mb.width - 1;
+      const oldLogp = alignRows(idx.map((i) => data.logp[i]!), W);
+      const oldValues = alignRows(idx.map((i) => data.values[i]!), W);
+      const adv = alignRows(idx.map((i) => data.advantages[i]!), W);
+      const ret = alignRows(idx.map((i) => data.returns[i]!), W);
+      let kept: tf.Scalar[] = [];
+      const { value: loss, grads } = tf.variableGrads(() => {
+        const { logp, entropy } = tokenLogprobsAt(models.policy, mb, config.temperature, { entropy: true });
+        const vpred = valuesOf(models.value, mb);
+        const pg = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, config.cliprange);
+        const vf = clippedValueLoss(vpred, oldValues, ret, mb.responseMask, config.cliprange_value);
+        kept = [pg.loss, vf.loss, pg.clipfrac, pg.approxKl, maskedMean(pg.ratio, mb.responseMask), vf.clipfrac, maskedMean(entropy!, mb.responseMask)].map((t) => tf.keep(t));
+        return tf.add(pg.loss, tf.mul(config.vf_coef, vf.loss)) as tf.Scalar;
+      }, optimizer.variables);
+      const [pgLoss, vfLoss, clipfrac, approxkl, ratio, vfClipfrac, entropy] = kept.map((t) => t.dataSync()[0]!) as [number, number, number, number, number, number, number];
+      // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
+      if (ratio > config.ratio_threshold) skipped++;
+      else optimizer.applyGradients(grads);
+      tf.dispose([loss, ...Object.values(grads), ...kept, oldLogp, oldValues, adv, ret]);
+      disposeBatch(mb);
+      stats.pg.push(pgLoss);
+      stats.vf.push(vfLoss);
+      stats.clipfrac.push(clipfrac);
+      stats.approxkl.push(approxkl);
+      stats.ratio.push(ratio);
+      stats.vfClipfrac.push(vfClipfrac);
+      stats.entropy.push(entropy);
+      if (config.early_stopping && approxkl > 1.5 * config.target_kl) stopped = true;
+    }
+  }
+  return {
+    'policy/approxkl_avg': mean(stats.approxkl),
+    'policy/clipfrac_avg': mean(stats.clipfrac),
+    'policy/entropy_avg': mean(stats.entropy),
+    'loss/policy_avg': mean(stats.pg),
+    'loss/value_avg': mean(stats.vf),
+    'val/clipfrac_avg': mean(stats.vfClipfrac),
+    'val/ratio': mean(stats.ratio),
+    'val/ratio_var': variance(stats.ratio),
+    'policy/skipped_minibatches': skipped,
+    'policy/early_stopped': stopped ? 1 : 0,
+  };
+}
+
+/** Variables of policy and value model, keyed so optimizer state survives a restart. */
+function trainableVariables(models: PpoModels): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(models.policy.namedVariables())) out[`policy.${k}`] = v;
+  for (const [k, v] of Object.entries(models.value.backbone.namedVariables())) out[`value.${k}`] = v;
+  for (const [k, v] of Object.entries(models.value.head.namedVariables())) out[`value.${k}`] = v;
+  return out;
+}
+
+/** Runs PPO for `config.steps` iterations (after `resume.step` when resuming); models are updated in place. */
+export async function trainPpo(
+  models: PpoModels,
+  prompts: PpoPrompt[],
+  config: PpoConfig,
+  tok: PpoTokens,
+  hooks: PpoHooks = {},
+  resume?: PpoResumeState,
+): Promise<{ step: number; klCoef: number; metrics: Record<string, number> }> {
+  if (prompts.length === 0) throw new Error('no training prompts for PPO: import some prompts first');
+  if (config.max_new_tokens >= models.policy.config.n_positions) {
+    throw new Error(`max_new_tokens (${config.max_new_tokens}) must be below the model's context (${models.policy.config.n_positions})`);
+  }
+  const optimizer = new AdamW(trainableVariables(models), {
+    lr: config.lr,
+    warmupSteps: config.warmup_steps,
+    totalSteps: config.steps,
+    weightDecay: config.weight_decay,
+    clipNorm: config.grad_clip,
+  });
+  if (resume) optimizer.setState(resume.optimizer);
+  const beta0 = resume?.klCoef ?? config.kl_coef;
+  const kl: KLController = config.adaptive_kl
+    ? new AdaptiveKLController(beta0, config.kl_target, config.kl_horizon)
+    : new FixedKLController(beta0);
+  const health = new HealthMonitor(config.health);
+  let step = resume?.step ?? 0;
+  let last: Record<string, number> = {};
+  try {
+    while (step < config.steps && !hooks.signal?.aborted) {
+      // Every random choice of an iteration derives from (seed, step): a resumed run replays exactly.
+      const rng = new Rng(config.seed).fork(step);
+      const batchPrompts = Array.from({ length: config.batch_size }, () => prompts[rng.int(prompts.length)]!);
+      const t0 = performance.now();
+      const beta = kl.value;
+      const { rollout: data, metrics: rolloutMetrics } = rollout(models, batchPrompts, config, tok, beta, rng.nextUint32());
+      const t1 = performance.now();
+      const updateMetrics = update(models, data, config, tok, optimizer, rng);
+      const t2 = performance.now();
+      kl.update(rolloutMetrics['objective/kl']!, config.batch_size);
+      step++;
+      const tokens = data.responses.reduce((s, r) => s + r.length, 0);
+      last = {
+        ...rolloutMetrics,
+        ...updateMetrics,
+        'time/rollout_s': (t1 - t0) / 1000,
+        'time/update_s': (t2 - t1) / 1000,
+        tokens_per_second: tokens / ((t2 - t0) / 1000),
+      };
+      await hooks.onStep?.(step, last);
+
+      const rows: PpoSample[] = data.responses.map((r, i) => ({
+        prompt: data.prompts[i]!.text,
+        response: tok.decode(r.filter((t) => t !== tok.eosId)),
+        score: data.rawScores[i]!,
+        kl: data.klSums[i]!,
+        extra: { finished: data.finished[i]!, length: r.length },
+      }));
+      if (step % config.sample_every === 0 || step === 1 || step === config.steps) await hooks.onSamples?.(step, rows.slice(0, config.sample_rows));
+      const warnings = health.check(
+        step,
+        last,
+        rows.map((row, i) => ({ prompt: row.prompt, response: row.response, tokens: data.responses[i]!, score: row.score })),
+      );
+      for (const w of warnings) await hooks.onWarning?.(w);
+      if (step % config.checkpoint_every === 0 && step < config.steps) {
+        await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState(), klCoef: kl.value }, false);
+      }
+    }
+    await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState(), klCoef: kl.value }, true);
+  } finally {
+    optimizer.dispose();
+  }
+  return { step, klCoef: kl.value, metrics: last };
+}
