@@ -99,6 +99,102 @@ export interface InviteInfo {
 export const importKinds = z.enum(['prompts', 'sft', 'preferences', 'rankings']);
 export const exportKinds = z.enum(['preferences', 'sft', 'rankings', 'comparisons', 'prompts']);
 
+// ---------- labeling (issue 6): input pieces and output shapes ----------
+const labelFlag = z.enum(['unsafe', 'factually_wrong', 'should_say_idk']);
+const seconds = z.number().min(0).max(7 * 24 * 3600).default(0);
+const annotatorName = z.string().trim().min(1).max(80);
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #4f7cff');
+const judgmentInput = z
+  .object({
+    itemId: id,
+    annotatorId: id.optional(),
+    /** Tiers of response ids, best first; ids in one tier are tied. */
+    ranking: z.array(z.array(id).max(9)).max(9),
+    flags: z.array(labelFlag).max(3).default([]),
+    comment: z.string().max(10_000).default(''),
+    seconds_spent: seconds,
+  })
+  .strict();
+export type LabelFlag = z.infer<typeof labelFlag>;
+export interface AnnotatorInfo {
+  id: number;
+  name: string;
+  colour: string;
+  simulated: boolean;
+  created_at: number;
+}
+export interface LabelTaskInfo {
+  id: number;
+  name: string;
+  mode: 'ranking' | 'pairwise';
+  k: number;
+  min_annotators: number;
+  items: number;
+  /** Items with min_annotators submissions. */
+  done: number;
+  created_at: number;
+}
+export interface ResponseSourceInfo {
+  id: number;
+  /** e.g. 'imported', 'human', 'checkpoint sft-final (step 300)' */
+  label: string;
+  checkpoint_id: number | null;
+}
+export interface LabelJudgment {
+  status: 'draft' | 'submitted' | 'skipped';
+  ranking: number[][];
+  flags: LabelFlag[];
+  comment: string;
+  seconds_spent: number;
+  updated_at: number;
+}
+export interface LabelItemView {
+  task: { id: number; name: string; mode: 'ranking' | 'pairwise'; k: number; min_annotators: number };
+  item: { id: number; position: number; total: number; prev: number | null; next: number | null };
+  annotatorId: number;
+  prompt: { id: number; text: string };
+  /** In display order. */
+  responses: { id: number; text: string }[];
+  judgment: LabelJudgment | null;
+  vote: { outcome: 'a' | 'b' | 'tie' | 'both_bad'; flags: LabelFlag[]; comment: string; seconds_spent: number } | null;
+  /** Revealed once this annotator's judgment is in; null before. */
+  sources: ResponseSourceInfo[] | null;
+  queue: { pending: number; draft: number; submitted: number; skipped: number };
+}
+export interface LabelProgress {
+  task: LabelTaskInfo;
+  overall: { items: number; done: number; submissions: number; conflicts: number };
+  annotators: {
+    id: number;
+    name: string;
+    colour: string;
+    pending: number;
+    draft: number;
+    submitted: number;
+    skipped: number;
+    median_seconds: number | null;
+  }[];
+  conflicts: { itemId: number; position: number; prompt: string; annotators: string[]; disagreement: number }[];
+}
+export type AgreementReading = 'reliable' | 'tentative' | 'unreliable' | 'undefined';
+export interface LabelAgreement {
+  metric: 'ordinal' | 'nominal';
+  alpha: number | null;
+  reading: AgreementReading;
+  /** Items judged by at least two annotators. */
+  items: number;
+  pairs: { a: string; b: string; kappa: number | null; n: number; reading: AgreementReading }[];
+}
+export interface BundleImportResult {
+  annotators: number;
+  rankings: number;
+  votes: number;
+  /** Judgments already present (same uid, or the same annotator already judged that item), left as they are. */
+  duplicates: number;
+  prompts: number;
+  responses: number;
+}
+
 // ---------- methods ----------
 // Sections are owned by features; add methods to your section.
 export const methods = {
@@ -178,6 +274,62 @@ export const methods = {
   'invites.create': method<{ token: string; id: string; url: string | null }>()(z.object({ annotatorId: id }).strict()),
   'invites.list': method<InviteInfo[]>()(none),
   'invites.revoke': method<{ revoked: boolean }>()(z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()),
+
+  // --- labeling: annotators, tasks, judgments, progress, agreement, guidelines, bundles (issue 6) ---
+  // `annotatorId` names the local user's chosen profile; in LAN mode the caller's invite decides
+  // and a different annotatorId is refused.
+  'annotators.list': method<AnnotatorInfo[]>()(none),
+  'annotators.create': method<AnnotatorInfo>()(
+    z.object({ name: annotatorName, colour: colour.optional() }).strict(),
+  ),
+  'annotators.update': method<AnnotatorInfo>()(
+    z.object({ id, name: annotatorName.optional(), colour: colour.optional() }).strict(),
+  ),
+  /** Annotators bound to LAN invites see their own profile here. */
+  'annotators.me': method<AnnotatorInfo | null>()(none),
+  'label.tasks': method<LabelTaskInfo[]>()(none),
+  'label.createTask': method<{ task: LabelTaskInfo; short: number }>()(
+    z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        mode: z.enum(['ranking', 'pairwise']),
+        k: z.number().int().min(2).max(9).default(4),
+        minAnnotators: z.number().int().min(1).max(50).default(1),
+        split: split.optional(),
+        promptIds: z.array(id).min(1).max(100_000).optional(),
+        checkpointIds: z.array(id).max(9).optional(),
+        limit: z.number().int().min(1).max(100_000).optional(),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+      })
+      .strict(),
+  ),
+  'label.next': method<LabelItemView | null>()(z.object({ taskId: id, annotatorId: id.optional() }).strict()),
+  'label.get': method<LabelItemView>()(z.object({ itemId: id, annotatorId: id.optional() }).strict()),
+  'label.saveDraft': method<{ status: 'draft' | 'submitted' | 'skipped'; updated_at: number }>()(judgmentInput),
+  'label.submit': method<{ judgment: LabelJudgment; sources: ResponseSourceInfo[]; next: number | null }>()(judgmentInput),
+  'label.skip': method<{ next: number | null }>()(
+    z.object({ itemId: id, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
+  ),
+  /** Pairwise: the sources behind A and B are in the answer, never before the vote. */
+  'label.vote': method<{ outcome: 'a' | 'b' | 'tie' | 'both_bad'; created: boolean; sources: ResponseSourceInfo[]; next: number | null }>()(
+    z
+      .object({
+        itemId: id,
+        annotatorId: id.optional(),
+        outcome: z.enum(['a', 'b', 'tie', 'both_bad']),
+        flags: z.array(labelFlag).max(3).default([]),
+        comment: z.string().max(10_000).default(''),
+        seconds_spent: seconds,
+      })
+      .strict(),
+  ),
+  'label.progress': method<LabelProgress>()(z.object({ taskId: id }).strict()),
+  'label.agreement': method<LabelAgreement>()(z.object({ taskId: id }).strict()),
+  'guidelines.get': method<{ markdown: string; updated_at: number | null }>()(none),
+  'guidelines.set': method<{ markdown: string; updated_at: number }>()(z.object({ markdown: z.string().max(200_000) }).strict()),
+  /** Annotators and their judgments as one JSON text (see docs/readme/labeling.md). */
+  'label.exportBundle': method<{ name: string; text: string; rankings: number; votes: number; annotators: number }>()(none),
+  'label.importBundle': method<BundleImportResult>()(z.object({ text: z.string().min(2).max(256 * 1024 * 1024) }).strict()),
 } as const;
 
 // ---------- push events (main → renderer) ----------
@@ -186,6 +338,8 @@ export interface Events {
   'job.done': JobInfo;
   'project.changed': ProjectInfo | null;
   'data.changed': { kinds: string[] };
+  /** A judgment was saved (any annotator): progress and agreement panels refresh. */
+  'label.changed': { taskId: number; itemId: number; annotatorId: number };
 }
 
 // ---------- derived types ----------

@@ -18,6 +18,7 @@ export interface Mark {
   ranking?: number[][];
   /** Pairwise votes, with the two responses in the order shown. */
   vote?: { a: number; b: number; outcome: Outcome };
+  seconds?: number;
 }
 
 export interface Queue {

@@ -92,6 +92,45 @@ export interface NewTask {
   items: { promptId: number; responseIds: number[] }[];
 }
 
+export interface ResponseInfo {
+  id: number;
+  text: string;
+  source: string;
+  checkpoint_id: number | null;
+  checkpoint_name: string | null;
+  checkpoint_step: number | null;
+}
+
+export interface ImportedRanking {
+  uid: string;
+  prompt_id: number;
+  annotator_id: number;
+  item_id: number | null;
+  status: 'submitted' | 'skipped';
+  ranking: string;
+  flags: string;
+  comment: string;
+  seconds_spent: number;
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ImportedVote {
+  uid: string;
+  prompt_id: number;
+  response_a: number;
+  response_b: number;
+  outcome: Outcome;
+  annotator_id: number;
+  context: string;
+  flags: string;
+  comment: string;
+  seconds_spent: number;
+  created_at: number;
+  item_id: number | null;
+}
+
 /** Raised for a judgment that does not fit its item; the API turns it into a UserError. */
 export class LabelingError extends Error {
   constructor(
@@ -135,6 +174,14 @@ export class LabelingRepo {
   readonly #insertVote;
   readonly #guidelines;
   readonly #setGuidelines;
+  readonly #responseInfo;
+  readonly #itemsOfPrompt;
+  readonly #bundleRankings;
+  readonly #bundleVotes;
+  readonly #importRanking;
+  readonly #importVote;
+  readonly #insertAnnotator;
+  readonly #updateAnnotator;
 
   constructor(db: DB) {
     this.#db = db;
@@ -201,10 +248,57 @@ export class LabelingRepo {
        VALUES (:uid, :prompt, :a, :b, :outcome, :annotator, 'label', :flags, :comment, :seconds, :now, :item)
        ON CONFLICT (item_id, annotator_id) WHERE item_id IS NOT NULL DO NOTHING`,
     );
+    this.#responseInfo = db.prepare<[number], ResponseInfo>(
+      `SELECT r.id, r.text, r.source, r.checkpoint_id, c.name AS checkpoint_name, c.step AS checkpoint_step
+       FROM responses r LEFT JOIN checkpoints c ON c.id = r.checkpoint_id WHERE r.id = ?`,
+    );
+    this.#itemsOfPrompt = db.prepare<[number], ItemRow & { task_name: string }>(
+      `SELECT i.id, i.task_id, i.prompt_id, i.response_ids, i.position, t.name AS task_name
+       FROM label_items i JOIN label_tasks t ON t.id = i.task_id WHERE i.prompt_id = ? ORDER BY i.id`,
+    );
+    this.#bundleRankings = db.prepare<[], RankingRow & { annotator: string; task: string | null; source: string }>(
+      `SELECT ${RANKING_COLS.split(', ').map((c) => `r.${c}`).join(', ')}, r.source, a.name AS annotator, t.name AS task
+       FROM rankings r JOIN annotators a ON a.id = r.annotator_id
+       LEFT JOIN label_items i ON i.id = r.item_id LEFT JOIN label_tasks t ON t.id = i.task_id
+       WHERE r.status IN ('submitted', 'skipped') ORDER BY r.id`,
+    );
+    this.#bundleVotes = db.prepare<[], VoteRow & { annotator: string; task: string | null; context: string }>(
+      `SELECT ${VOTE_COLS.split(', ').map((c) => `c.${c}`).join(', ')}, c.context, a.name AS annotator, t.name AS task
+       FROM comparisons c JOIN annotators a ON a.id = c.annotator_id
+       LEFT JOIN label_items i ON i.id = c.item_id LEFT JOIN label_tasks t ON t.id = i.task_id ORDER BY c.id`,
+    );
+    this.#importRanking = db.prepare<ImportedRanking>(
+      `INSERT INTO rankings (uid, prompt_id, annotator_id, item_id, status, ranking, flags, comment, seconds_spent, source, created_at, updated_at)
+       VALUES (:uid, :prompt_id, :annotator_id, :item_id, :status, :ranking, :flags, :comment, :seconds_spent, :source, :created_at, :updated_at)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.#importVote = db.prepare<ImportedVote>(
+      `INSERT INTO comparisons (uid, prompt_id, response_a, response_b, outcome, annotator_id, context, flags, comment, seconds_spent, created_at, item_id)
+       VALUES (:uid, :prompt_id, :response_a, :response_b, :outcome, :annotator_id, :context, :flags, :comment, :seconds_spent, :created_at, :item_id)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.#insertAnnotator = db.prepare<[string, string, number], { id: number }>(
+      'INSERT INTO annotators (name, colour, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id',
+    );
+    this.#updateAnnotator = db.prepare<{ id: number; name: string | null; colour: string | null }>(
+      'UPDATE annotators SET name = coalesce(:name, name), colour = coalesce(:colour, colour) WHERE id = :id',
+    );
     this.#guidelines = db.prepare<[], { markdown: string; updated_at: number }>('SELECT markdown, updated_at FROM guidelines WHERE id = 1');
     this.#setGuidelines = db.prepare<[string, number]>(
       'INSERT INTO guidelines (id, markdown, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET markdown = excluded.markdown, updated_at = excluded.updated_at',
     );
+  }
+
+  // ---------- annotator profiles ----------
+
+  /** A new profile; null when the name is taken. */
+  createAnnotator(name: string, colour: string): number | null {
+    return this.#insertAnnotator.get(name, colour, Date.now())?.id ?? null;
+  }
+
+  /** Renames or recolours a profile; false when no such annotator. Throws on a taken name. */
+  updateAnnotator(id: number, change: { name?: string; colour?: string }): boolean {
+    return this.#updateAnnotator.run({ id, name: change.name ?? null, colour: change.colour ?? null }).changes > 0;
   }
 
   // ---------- tasks ----------
@@ -244,12 +338,14 @@ export class LabelingRepo {
       annotatorId: r.annotator_id,
       status: r.status,
       ranking: JSON.parse(r.ranking) as number[][],
+      seconds: r.seconds_spent,
     }));
     const votes = this.#votesOfTask.all(taskId).map((v): Mark => ({
       itemId: v.item_id!,
       annotatorId: v.annotator_id,
       status: 'submitted',
       vote: { a: v.response_a, b: v.response_b, outcome: v.outcome },
+      seconds: v.seconds_spent,
     }));
     // A skipped pairwise item is a ranking row with status 'skipped'; a vote supersedes it.
     const voted = new Set(votes.map((v) => `${v.itemId}:${v.annotatorId}`));
@@ -351,6 +447,48 @@ export class LabelingRepo {
     const item = this.item(itemId);
     if (!item) throw new LabelingError(`Label item ${itemId} does not exist.`, 'not_found');
     return item;
+  }
+
+  /** The responses of an item, in the order given, with where each came from. */
+  responses(ids: readonly number[]): ResponseInfo[] {
+    return ids.map((id) => {
+      const r = this.#responseInfo.get(id);
+      if (!r) throw new LabelingError(`Response ${id} no longer exists.`, 'not_found');
+      return r;
+    });
+  }
+
+  // ---------- annotation bundles ----------
+
+  /** Submitted and skipped rankings with their annotator's and task's names (drafts stay private). */
+  bundleRankings(): (RankingJudgment & { annotator: string; task: string | null; source: string })[] {
+    return this.#bundleRankings.all().map((r) => ({ ...parseRanking(r), annotator: r.annotator, task: r.task, source: r.source }));
+  }
+
+  bundleVotes(): (VoteJudgment & { annotator: string; task: string | null; context: string })[] {
+    return this.#bundleVotes.all().map((v) => ({ ...parseVote(v), annotator: v.annotator, task: v.task, context: v.context }));
+  }
+
+  /**
+   * The label item showing exactly these responses for this prompt, preferring a task of the
+   * given name, so that merged judgments count towards the task's progress.
+   */
+  matchItem(promptId: number, responseIds: readonly number[], taskName: string | null): LabelItem | undefined {
+    const want = [...responseIds].sort((a, b) => a - b).join(',');
+    const candidates = this.#itemsOfPrompt
+      .all(promptId)
+      .filter((i) => (JSON.parse(i.response_ids) as number[]).sort((a, b) => a - b).join(',') === want);
+    const best = candidates.find((i) => i.task_name === taskName) ?? candidates[0];
+    return best && parseItem(best);
+  }
+
+  /** Inserts a judgment from a bundle; false when its uid (or its item/annotator slot) is taken. */
+  importRanking(r: ImportedRanking): boolean {
+    return this.#importRanking.run(r).changes > 0;
+  }
+
+  importVote(v: ImportedVote): boolean {
+    return this.#importVote.run(v).changes > 0;
   }
 
   // ---------- guidelines ----------

@@ -2,7 +2,9 @@
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
+import { labelHandlers } from './label.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
+  ...labelHandlers,
 };
