@@ -4,8 +4,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { allowedRemotely } from './api/access.js';
 import type { ApiContext } from './api/context.js';
@@ -18,8 +16,8 @@ import { identify, sameOrigin, tokenOf, TOKEN_COOKIE, type Caller } from './http
 import { BodyTooLarge, readBody } from './http/body.js';
 import { sendJson, setSecurityHeaders } from './http/headers.js';
 import { serveStatic } from './http/static.js';
+import { RENDERER_DIR } from './paths.js';
 
-export const DEFAULT_RENDERER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../dist-renderer');
 const MB = 1024 * 1024;
 /** importText carries a whole file (its schema allows 64 MB of text); everything else is small. */
 const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB };
@@ -54,7 +52,7 @@ function lanAddress(): string {
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const lan = opts.lan ?? false;
   const host = opts.host ?? (lan ? '0.0.0.0' : '127.0.0.1');
-  const rendererDir = opts.rendererDir ?? DEFAULT_RENDERER_DIR;
+  const rendererDir = opts.rendererDir ?? RENDERER_DIR;
   const handlers = opts.handlers ?? allHandlers;
   const services = opts.services ?? new Services({ dataDir: defaultDataDir(), version: appVersion() });
   if (opts.projectPath) services.openProject(opts.projectPath);

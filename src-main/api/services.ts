@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BUNDLED_DEMO } from '../paths.js';
 import { JobManager } from '../jobs/manager.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { Project } from '../store/project.js';
@@ -12,9 +12,6 @@ import type { AppServices } from './context.js';
 import type { Events, EventName, JobInfo, ProjectInfo } from './contract.js';
 import { UserError } from './router.js';
 import { SettingsStore } from './settings.js';
-
-/** The demo project shipped with the app (the demo engineer writes it at build time). */
-export const BUNDLED_DEMO = resolve(dirname(fileURLToPath(import.meta.url)), '../../resources/demo/demo.rlhf');
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 

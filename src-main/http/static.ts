@@ -1,5 +1,6 @@
 // Serves the built renderer, and nothing outside it. Unknown paths without a file extension
-// get index.html (the renderer routes itself); unknown files are 404.
+// get index.html (the renderer routes itself); unknown files are 404. Shared by browser mode
+// and the desktop app's app:// protocol.
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +27,10 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+export function mimeType(file: string): string {
+  return MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
 function inside(root: string, file: string): boolean {
   const rel = relative(root, file);
   return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
@@ -42,44 +47,45 @@ async function fileIn(root: string, file: string): Promise<string | null> {
   }
 }
 
+export type StaticLookup = { file: string; size: number } | { status: 400 | 403 | 404 | 503; message: string };
+
+/** Maps a URL path (still percent-encoded) to a file inside `rootDir`, or the status to answer. */
+export async function resolveStaticFile(rootDir: string, pathname: string): Promise<StaticLookup> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return { status: 400, message: 'Bad path' };
+  }
+  const root = await realpath(rootDir).catch(() => null);
+  if (!root) return { status: 503, message: 'The renderer is not built (run `npm run build:renderer`).' };
+  const target = resolve(join(root, decoded));
+  if (decoded.includes('\0') || !inside(root, target)) return { status: 403, message: 'Forbidden' };
+  let file = await fileIn(root, decoded.endsWith('/') ? join(target, 'index.html') : target);
+  if (!file && extname(decoded) === '') file = await fileIn(root, join(root, 'index.html'));
+  if (!file) return { status: 404, message: 'Not found' };
+  return { file, size: (await stat(file)).size };
+}
+
 export async function serveStatic(rootDir: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    res.writeHead(400).end('Bad path');
+  const found = await resolveStaticFile(rootDir, pathname);
+  if ('status' in found) {
+    res.writeHead(found.status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(found.message);
     return;
   }
-  const root = await realpath(rootDir).catch(() => null);
-  if (!root) {
-    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('The renderer is not built (run `npm run build:renderer`).');
-    return;
-  }
-  const target = resolve(join(root, decoded));
-  if (decoded.includes('\0') || !inside(root, target)) {
-    res.writeHead(403).end('Forbidden');
-    return;
-  }
-  let file = await fileIn(root, target.endsWith(sep) || decoded.endsWith('/') ? join(target, 'index.html') : target);
-  if (!file && extname(decoded) === '') file = await fileIn(root, join(root, 'index.html'));
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found');
-    return;
-  }
-  const size = (await stat(file)).size;
   res.writeHead(200, {
-    'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': size,
+    'Content-Type': mimeType(found.file),
+    'Content-Length': found.size,
     // Vite fingerprints assets; index.html must always be fresh.
-    'Cache-Control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
+    'Cache-Control': found.file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
   });
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
-  createReadStream(file).pipe(res);
+  createReadStream(found.file).pipe(res);
 }
