@@ -1,0 +1,65 @@
+// `label export-bundle <project> <file>` and `label import-bundle <project> <file>`: move
+// annotators and their judgments between projects (docs/readme/labeling.md, "Bundles").
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BundleError, exportBundle, importBundle, parseBundle } from '../../label/bundle.js';
+import { Project } from '../../store/project.js';
+import { InputError, type Command } from '../command.js';
+
+const USAGE = 'label export-bundle|import-bundle <project> <file>';
+
+export const labelCommand: Command = {
+  name: 'label',
+  usage: USAGE,
+  summary: 'export a project’s annotators and judgments as a bundle, or merge a bundle in (no duplicates)',
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    } catch (e) {
+      throw new InputError(`label: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const [action, projectPath, file, ...rest] = parsed.positionals;
+    if (!action || !projectPath || !file || rest.length > 0) throw new InputError(`label: usage: ${USAGE}`);
+    if (action !== 'export-bundle' && action !== 'import-bundle') {
+      throw new InputError(`label: unknown action "${action}" (export-bundle or import-bundle)`);
+    }
+    if (!existsSync(projectPath)) throw new InputError(`${projectPath}: no such project file`);
+
+    if (action === 'export-bundle') {
+      const project = Project.open(projectPath);
+      try {
+        const bundle = exportBundle(project);
+        // Written beside the target and renamed, so a crash never leaves half a bundle.
+        writeFileSync(`${file}.tmp`, JSON.stringify(bundle, null, 1));
+        renameSync(`${file}.tmp`, file);
+        const counts = { annotators: bundle.annotators.length, rankings: bundle.rankings.length, votes: bundle.votes.length };
+        io.out({ file, ...counts }, `${file}: ${counts.rankings} rankings, ${counts.votes} votes by ${counts.annotators} annotators`);
+      } finally {
+        project.close();
+      }
+      return 0;
+    }
+
+    if (!existsSync(file)) throw new InputError(`${file}: no such file`);
+    let bundle;
+    try {
+      bundle = parseBundle(readFileSync(file, 'utf8'));
+    } catch (e) {
+      if (e instanceof BundleError) throw new InputError(`${file}: ${e.message}`);
+      throw e;
+    }
+    const project = Project.open(projectPath);
+    try {
+      const r = importBundle(project, bundle);
+      io.out(
+        r,
+        `merged ${r.rankings} rankings and ${r.votes} votes (${r.duplicates} already present), ` +
+          `${r.annotators} new annotators, ${r.prompts} new prompts, ${r.responses} new responses`,
+      );
+    } finally {
+      project.close();
+    }
+    return 0;
+  },
+};
