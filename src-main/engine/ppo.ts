@@ -13,7 +13,6 @@ import { generate } from './generate.js';
 import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
 import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import type { RewardModel } from './reward.js';
 import {
   AdaptiveKLController,
   FixedKLController,
@@ -88,12 +87,17 @@ export interface ValueModel {
   head: ScalarHead;
 }
 
+/** Scores responses: a RewardModel (normalised), or any other judge with the same shape. */
+export interface Scorer {
+  score(prompts: number[][], responses: number[][], padId: number): number[];
+}
+
 export interface PpoModels {
   policy: GPT;
   /** The SFT model, frozen. */
   ref: GPT;
   value: ValueModel;
-  reward: RewardModel;
+  reward: Scorer;
 }
 
 export interface PpoPrompt {

@@ -286,7 +286,7 @@ export function normaliseRewardModel(
   prompts: number[][],
   config: RewardConfig,
   enc: Pick<Encoder, 'eosId' | 'padId'>,
-): { gain: number; bias: number; samples: number } {
+): { gain: number; bias: number; prompts: number[][]; responses: number[][] } {
   const rng = new Rng(config.seed).fork('rm-norm');
   const chosen = Array.from({ length: config.norm_samples }, () => prompts[rng.int(prompts.length)]!);
   const maxNew = Math.min(config.norm_max_new_tokens, sft.config.n_positions - 1 - Math.max(...chosen.map((p) => p.length)));
@@ -310,5 +310,5 @@ export function normaliseRewardModel(
   const { gain, bias } = normalisation(raw);
   model.gain = gain;
   model.bias = bias;
-  return { gain, bias, samples: raw.length };
+  return { gain, bias, prompts: chosen, responses };
 }
