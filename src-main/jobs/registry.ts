@@ -11,6 +11,8 @@ export interface JobEntry {
 export type JobRegistry = Record<string, JobEntry>;
 
 export const jobRegistry: JobRegistry = {
+  generate: { module: './kinds/generate.js', export: 'generateJob', changes: [] },
+  'train-sft': { module: './kinds/train-sft.js', export: 'trainSftJob', changes: ['runs', 'checkpoints'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
 };
 

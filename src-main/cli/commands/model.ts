@@ -1,0 +1,139 @@
+// `model new|import|export|list`: make, bring in, take out and list the project's models (CLI.md).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { initBackend } from '../../engine/backend.js';
+import { exportHfModel, importHfModel } from '../../engine/hf.js';
+import { createNewModel, newModelSchema } from '../../engine/new-model.js';
+import { InputError, type Command, type CommandIO } from '../command.js';
+import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
+
+const USAGE =
+  'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +
+  '       model import <project> <hf-folder> [--name NAME]\n' +
+  '       model export <project> <checkpoint> <folder>\n' +
+  '       model list <project>';
+
+async function modelNew(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseFlags('model new', USAGE, argv, {
+    layers: { type: 'string' },
+    heads: { type: 'string' },
+    embd: { type: 'string' },
+    ctx: { type: 'string' },
+    vocab: { type: 'string' },
+    seed: { type: 'string' },
+    name: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new InputError(`model new: expected one project file\nusage: rlhf-lab ${USAGE}`);
+  const raw = {
+    n_layer: optionalNumber(values.layers, '--layers'),
+    n_head: optionalNumber(values.heads, '--heads'),
+    n_embd: optionalNumber(values.embd, '--embd'),
+    n_positions: optionalNumber(values.ctx, '--ctx'),
+    vocab_size: optionalNumber(values.vocab, '--vocab'),
+    seed: optionalNumber(values.seed, '--seed'),
+    name: values.name,
+  };
+  const flag: Record<string, string> = { n_layer: '--layers', n_head: '--heads', n_embd: '--embd', n_positions: '--ctx', vocab_size: '--vocab' };
+  const parsed = newModelSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    throw new InputError(`model new: ${parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? `--${String(i.path[0])}`}: ${i.message}`).join('; ')}`);
+  }
+  if (parsed.data.n_embd % parsed.data.n_head !== 0) throw new InputError('model new: --embd must be divisible by --heads');
+  const project = openProject(positionals[0]!);
+  try {
+    const backend = await initBackend();
+    const r = createNewModel(project, parsed.data);
+    io.out(
+      { checkpoint: r.checkpoint, vocab_size: r.vocabSize, parameters: r.parameters, backend: backend.name },
+      `checkpoint ${r.checkpoint}: new model, ${r.parameters.toLocaleString('en')} parameters, vocabulary of ${r.vocabSize} tokens`,
+    );
+    return 0;
+  } finally {
+    project.close();
+  }
+}
+
+async function modelImport(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseFlags('model import', USAGE, argv, { name: { type: 'string' } });
+  if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder>\nusage: rlhf-lab ${USAGE}`);
+  const folder = positionals[1]!;
+  if (!existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
+  const project = openProject(positionals[0]!);
+  try {
+    await initBackend();
+    let id: number;
+    try {
+      id = importHfModel(project, folder, values.name);
+    } catch (e) {
+      throw new InputError(`model import: ${(e as Error).message}`);
+    }
+    const c = project.checkpoints.get(id)!;
+    io.out({ checkpoint: id, model_config: c.model_config }, `checkpoint ${id}: imported ${resolve(folder)}`);
+    return 0;
+  } finally {
+    project.close();
+  }
+}
+
+async function modelExport(argv: string[], io: CommandIO): Promise<number> {
+  const { positionals } = parseFlags('model export', USAGE, argv, {});
+  if (positionals.length !== 3) throw new InputError(`model export: expected <project> <checkpoint> <folder>\nusage: rlhf-lab ${USAGE}`);
+  const project = openProject(positionals[0]!);
+  try {
+    const id = checkpointArg(project, positionals[1], 'model export: <checkpoint>');
+    exportHfModel(project, id, positionals[2]!);
+    const folder = resolve(positionals[2]!);
+    io.out({ checkpoint: id, folder, files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] }, `checkpoint ${id} → ${folder}`);
+    return 0;
+  } finally {
+    project.close();
+  }
+}
+
+async function modelList(argv: string[], io: CommandIO): Promise<number> {
+  const { positionals } = parseFlags('model list', USAGE, argv, {});
+  if (positionals.length !== 1) throw new InputError(`model list: expected one project file\nusage: rlhf-lab ${USAGE}`);
+  const project = openProject(positionals[0]!);
+  try {
+    const checkpoints = project.checkpoints.list().map((c) => ({
+      id: c.id,
+      name: c.name,
+      stage: c.stage,
+      parent: c.parent_id,
+      lineage: c.lineage,
+      run: c.run_id,
+      step: c.step,
+      metrics: (c.extra?.metrics as Record<string, number> | undefined) ?? {},
+      created_at: c.created_at,
+    }));
+    const lines = checkpoints.map((c) => {
+      const m = Object.entries(c.metrics)
+        .filter(([k]) => ['loss', 'eval/loss', 'eval/accuracy', 'objective/rlhf_reward'].includes(k))
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ');
+      return `${String(c.id).padStart(4)}  ${c.stage.padEnd(4)}  step ${String(c.step).padStart(6)}  parent ${c.parent ?? '-'}  ${c.name}${m ? `  (${m})` : ''}`;
+    });
+    io.out({ checkpoints }, lines.length ? lines.join('\n') : 'no checkpoints yet: "rlhf-lab model new" or "rlhf-lab model import"');
+    return 0;
+  } finally {
+    project.close();
+  }
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<number>> = {
+  new: modelNew,
+  import: modelImport,
+  export: modelExport,
+  list: modelList,
+};
+
+export const modelCommand: Command = {
+  name: 'model',
+  usage: USAGE,
+  summary: 'create a new model, import/export a Hugging Face GPT-2 folder, list checkpoints',
+  async run(argv, io) {
+    const sub = SUBCOMMANDS[argv[0] ?? ''];
+    if (!sub) throw new InputError(`model: expected new, import, export or list\nusage: rlhf-lab ${USAGE}`);
+    return sub(argv.slice(1), io);
+  },
+};

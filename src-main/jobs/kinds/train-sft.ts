@@ -1,0 +1,145 @@
+// The `train-sft` job: a supervised fine-tuning run from a checkpoint, or the resume of an
+// interrupted one. Creates the run row, writes metrics and checkpoints to the store as they come,
+// reports progress (step, tokens/s, ETA); a cancel saves a checkpoint and leaves the run 'stopped'.
+import { z } from 'zod';
+import { initBackend } from '../../engine/backend.js';
+import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
+import { prepareSftData, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
+import { JobCancelled, type JobFn } from '../types.js';
+
+export const trainSftParamsSchema = z
+  .object({
+    /** Checkpoint to fine-tune (a new run). */
+    from: z.number().int().positive().optional(),
+    /** Run to continue from its last checkpoint. */
+    resume: z.number().int().positive().optional(),
+    /** SFT config fields; unknown keys are rejected. Ignored on resume (the run's own config is used). */
+    config: z.record(z.string(), z.unknown()).default({}),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+
+export type TrainSftParams = z.input<typeof trainSftParamsSchema>;
+
+export interface TrainSftResult {
+  run: number;
+  checkpoint: number;
+  metrics: Record<string, number>;
+  stopped: boolean;
+}
+
+export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawParams, ctx) => {
+  const params = trainSftParamsSchema.parse(rawParams);
+  const { project } = ctx;
+  const backend = await initBackend();
+  ctx.log(`backend: ${backend.name} (${backend.reason})`);
+
+  let runId: number | undefined;
+  let config: SftConfig;
+  let parentId: number;
+  let startCheckpoint: number;
+  let resume: { optimizer: NonNullable<ReturnType<typeof loadModel>['optimizer']>; state: SftResumeState } | undefined;
+  if (params.resume !== undefined) {
+    const run = project.runs.get(params.resume);
+    if (!run || run.stage !== 'sft') throw new Error(`run ${params.resume} is not an SFT run`);
+    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
+    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
+    config = sftConfigSchema.parse(run.config);
+    runId = run.id;
+    parentId = run.parent_checkpoint_id;
+    const last = project.checkpoints.lastOfRun(run.id);
+    startCheckpoint = last?.id ?? parentId;
+    project.runs.truncateAfter(run.id, last?.step ?? 0);
+  } else {
+    config = sftConfigSchema.parse(params.config);
+    parentId = params.from!;
+    startCheckpoint = parentId;
+  }
+
+  // Loaded (and sha256-checked) before a new run row exists, so a bad checkpoint leaves no empty run.
+  const loaded = loadModel(project, startCheckpoint, config.seed);
+  runId ??= project.runs.createRun({
+    stage: 'sft',
+    name: params.name ?? `SFT from ${loaded.info.name}`,
+    config,
+    parentCheckpointId: parentId,
+    backend: backend.name,
+  });
+  const { model, tokenizer } = loaded;
+  if (startCheckpoint !== parentId) {
+    const state = loaded.info.extra?.resume as SftResumeState | undefined;
+    if (!loaded.optimizer || !state) throw new Error(`checkpoint ${startCheckpoint} has no resume state`);
+    resume = { optimizer: loaded.optimizer, state };
+  }
+  const runName = project.runs.get(runId)!.name;
+  try {
+    const data = prepareSftData(project.sft.iterate(), tokenizer, config, model.config.n_positions);
+    if (data.skipped > 0) ctx.log(`${data.skipped} SFT examples had nothing to train on and were skipped`);
+    const total = sftTotalSteps(config, data.train.length);
+    project.runs.setBackend(runId, backend.name);
+    project.runs.setProgress(runId, resume?.state.step ?? 0, total);
+    project.runs.setStatus(runId, 'running');
+
+    let lastCheckpoint = startCheckpoint;
+    let rate = 0;
+    const result = await trainSft(
+      model,
+      data,
+      config,
+      tokenizer.padId,
+      {
+        signal: ctx.signal,
+        onStep: (step, m) => {
+          project.runs.logMetrics(runId, step, m);
+          project.runs.setProgress(runId, step);
+          // Smoothed throughput for the ETA; single steps are noisy on a shared machine.
+          rate = rate === 0 ? m.tokens_per_second! : 0.9 * rate + 0.1 * m.tokens_per_second!;
+          const stepsPerSecond = rate / Math.max(1, averageTokens(data.train, config.batch_size));
+          ctx.progress({
+            done: step,
+            total,
+            unit: 'steps',
+            rate: Math.round(rate),
+            etaSeconds: Math.round((total - step) / Math.max(stepsPerSecond, 1e-9)),
+            message: `loss ${m.loss!.toFixed(3)} · ${Math.round(m.tokens_per_second!)} tokens/s`,
+          });
+        },
+        onEval: (step, m) => project.runs.logMetrics(runId, step, m),
+        onCheckpoint: (step, optimizer, state) => {
+          lastCheckpoint = saveModel(project, {
+            name: `${runName} · step ${step}`,
+            stage: 'sft',
+            model,
+            tokenizer,
+            runId,
+            parentId,
+            step,
+            optimizer,
+            extra: { resume: state, metrics: project.runs.lastMetrics(runId) },
+          });
+        },
+      },
+      resume,
+    );
+    if (result.stopped) {
+      project.runs.setStatus(runId, 'stopped');
+      ctx.log(`run ${runId} stopped at step ${result.step}; resume it with --resume ${runId}`);
+      throw new JobCancelled();
+    }
+    project.runs.setStatus(runId, 'completed');
+    return { run: runId, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(runId), stopped: false };
+  } catch (e) {
+    if (!(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    throw e;
+  } finally {
+    model.dispose();
+  }
+};
+
+function averageTokens(train: { ids: number[] }[], batchSize: number): number {
+  const n = Math.min(train.length, 256);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += train[i]!.ids.length;
+  return (sum / Math.max(n, 1)) * Math.min(batchSize, train.length);
+}
