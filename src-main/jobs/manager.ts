@@ -19,7 +19,11 @@ interface Running {
   info: JobInfo;
   worker: Worker;
   finished: Promise<JobInfo>;
+  cancelRequested: boolean;
 }
+
+/** A job that ignores its abort signal this long after a cancel is stopped by force. */
+const CANCEL_GRACE_MS = 10_000;
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -75,9 +79,16 @@ export class JobManager {
         }
       });
       worker.on('error', (e) => finish({ status: 'failed', error: e.message }));
-      worker.on('exit', (code) => finish({ status: 'failed', error: `the job's worker stopped unexpectedly (exit ${code})` }));
+      worker.on('exit', (code) =>
+        finish(
+          running.cancelRequested
+            ? { status: 'cancelled' }
+            : { status: 'failed', error: `the job's worker stopped unexpectedly (exit ${code})` },
+        ),
+      );
     });
-    this.#jobs.set(info.id, { info, worker, finished });
+    const running: Running = { info, worker, finished, cancelRequested: false };
+    this.#jobs.set(info.id, running);
     return { ...info };
   }
 
@@ -90,9 +101,15 @@ export class JobManager {
   }
 
   /** Asks the job to stop; it finishes as 'cancelled' once it notices. */
-  cancel(id: string): JobInfo {
+  cancel(id: string, graceMs = CANCEL_GRACE_MS): JobInfo {
     const job = this.#find(id);
-    if (job.info.status === 'running') job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+    if (job.info.status === 'running' && !job.cancelRequested) {
+      job.cancelRequested = true;
+      job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+      // SQLite rolls back whatever transaction a terminated worker had open.
+      const force = setTimeout(() => void job.worker.terminate(), graceMs);
+      void job.finished.then(() => clearTimeout(force));
+    }
     return { ...job.info };
   }
 
@@ -106,14 +123,10 @@ export class JobManager {
   }
 
   /** Stops every worker (app quit); running jobs end as cancelled. */
-  async close(): Promise<void> {
+  async close(graceMs = 2000): Promise<void> {
     const running = [...this.#jobs.values()].filter((j) => j.info.status === 'running');
-    for (const j of running) j.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
-    await Promise.all(
-      running.map((j) =>
-        Promise.race([j.finished, new Promise((r) => setTimeout(r, 2000))]).then(() => j.worker.terminate()),
-      ),
-    );
+    for (const j of running) this.cancel(j.info.id, graceMs);
+    await Promise.all(running.map((j) => j.finished));
   }
 
   #find(id: string): Running {

@@ -59,6 +59,15 @@ describe('job manager', () => {
     expect(events.some((e) => e.event === 'data.changed')).toBe(false);
   });
 
+  it('stops a job that ignores the cancel after the grace period', async () => {
+    const started = manager.start('count', { n: 1000, delayMs: 10, ignoreCancel: true }, 'Stubborn', projectPath);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    manager.cancel(started.id, 300);
+    expect((await manager.wait(started.id)).status).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   it('reports a failing job with its message', async () => {
     const started = manager.start('count', { n: 1, delayMs: 1, fail: true }, 'Fails', projectPath);
     expect(await manager.wait(started.id)).toMatchObject({ status: 'failed', error: 'the fixture failed on purpose' });
