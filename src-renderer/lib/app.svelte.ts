@@ -57,6 +57,10 @@ export class AppState {
         void this.refreshInfo();
       }),
       this.client.on('data.changed', () => this.#dataVersion++),
+      // Imports started from the File menu, and training runs, change what the views show.
+      this.client.on('job.done', (job) => {
+        if (job.status === 'completed') this.#dataVersion++;
+      }),
     ];
     void this.refresh();
     return () => offs.forEach((off) => off());

@@ -5,7 +5,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { JobInfo } from '../../src-main/api/contract.js';
 import type { Client } from './api';
 
-/** How long a finished job stays in the status bar so its outcome can be read. */
+/** How long a completed or cancelled job stays in the status bar so its outcome can be read. */
 const LINGER_MS = 6000;
 /** Fallback poll while a view waits on a job, in case an event was missed during a reconnect. */
 const POLL_MS = 2000;
@@ -53,9 +53,15 @@ export class JobsState {
     if (this.#finished.size > 200) this.#finished.delete(this.#finished.keys().next().value!);
     for (const resolve of this.#waiters.get(job.id) ?? []) resolve(job);
     this.#waiters.delete(job.id);
+    // A failure stays until dismissed: its message may be the only place the user learns why.
+    if (job.status === 'failed') return;
     setTimeout(() => {
       if (this.#visible.get(job.id)?.status !== 'running') this.#visible.delete(job.id);
     }, LINGER_MS);
+  }
+
+  dismiss(id: string): void {
+    this.#visible.delete(id);
   }
 
   get(id: string): JobInfo | undefined {

@@ -104,6 +104,8 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     acceptDownloads: true,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Fail fast: a UI that needs more than 10 s for one step is broken anyway.
+  page.setDefaultTimeout(10_000);
   const consoleErrors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') consoleErrors.push(msg.text());
