@@ -25,7 +25,7 @@ export const appHandlers: Partial<Handlers<ApiContext>> = {
       version: s.version,
       backend: s.backendName(),
       recentProjects: local ? s.recentProjects() : [],
-      demoPath: s.demoPath(),
+      demoPath: local ? s.demoPath() : null,
     };
   },
   'project.current': (_input, ctx) => services(ctx).projectInfo(),
