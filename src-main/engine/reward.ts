@@ -116,8 +116,8 @@ export class RewardModel {
 export interface RewardHooks {
   onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
   onEval?(step: number, metrics: Record<string, number>): void | Promise<void>;
-  /** Called every `checkpoint_every` steps and at the end, with what resume needs. */
-  onCheckpoint?(step: number, optimizer: AdamWState): void | Promise<void>;
+  /** Called every `checkpoint_every` steps and at the end (`final`), with what resume needs. */
+  onCheckpoint?(step: number, optimizer: AdamWState, final: boolean): void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -268,11 +268,11 @@ export async function trainRewardModel(
       last = { ...last, ...ev };
       await hooks.onEval?.(step, ev);
     }
-    if (step % config.checkpoint_every === 0 && !done) await hooks.onCheckpoint?.(step, optimizer.getState());
+    if (step % config.checkpoint_every === 0 && !done) await hooks.onCheckpoint?.(step, optimizer.getState(), false);
   }
   const optimizerState = optimizer.getState();
   optimizer.dispose();
-  await hooks.onCheckpoint?.(step, optimizerState);
+  await hooks.onCheckpoint?.(step, optimizerState, true);
   return { step, metrics: last };
 }
 

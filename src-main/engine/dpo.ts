@@ -1,0 +1,156 @@
+// Direct Preference Optimization (Rafailov et al. 2023; ALGORITHMS.md, alternatives): the policy
+// is trained straight from preference pairs with −log σ(β[(logπ(y_w) − logπ_ref(y_w)) −
+// (logπ(y_l) − logπ_ref(y_l))]); no reward model, no sampling. The reference is the SFT model,
+// run forward only outside the gradient tape.
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { GPT } from './model.js';
+import { AdamW, type AdamWState } from './optim.js';
+import { dpoLoss, dpoMetrics } from './rlhf-math.js';
+import { Rng } from './rng.js';
+import { disposeBatch, packBatch, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
+
+export const dpoConfigSchema = z
+  .object({
+    seed: z.number().int().min(0).default(0),
+    epochs: z.number().int().min(1).max(1000).default(2),
+    /** Preference pairs per optimizer step. */
+    batch_size: z.number().int().min(1).max(512).default(8),
+    lr: z.number().positive().max(1).default(1e-5),
+    warmup_steps: z.number().int().min(0).default(10),
+    weight_decay: z.number().min(0).default(0),
+    grad_clip: z.number().positive().default(1.0),
+    /** β: how far the policy may move from the reference per unit of preference. */
+    beta: z.number().positive().default(0.1),
+    combine: z.enum(['all', 'majority', 'per_annotator']).default('all'),
+    include_compare_votes: z.boolean().default(false),
+    eval_fraction: z.number().min(0).max(0.9).default(0.1),
+    eval_every: z.number().int().min(1).default(20),
+    checkpoint_every: z.number().int().min(1).default(200),
+  })
+  .strict();
+export type DpoConfig = z.infer<typeof dpoConfigSchema>;
+export const defaultDpoConfig = (): DpoConfig => dpoConfigSchema.parse({});
+
+export interface DpoPair {
+  prompt: number[];
+  chosen: number[];
+  rejected: number[];
+}
+
+export interface DpoHooks {
+  onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
+  onEval?(step: number, metrics: Record<string, number>): void | Promise<void>;
+  onCheckpoint?(step: number, optimizer: AdamWState, final: boolean): void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export function dpoSteps(config: DpoConfig, nPairs: number): number {
+  return config.epochs * Math.ceil(nPairs / config.batch_size);
+}
+
+/** Chosen responses in the first half of the batch, rejected in the second. */
+function pairBatch(pairs: DpoPair[], padId: number, maxLength: number): SequenceBatch {
+  return packBatch(
+    [...pairs.map((p) => p.prompt), ...pairs.map((p) => p.prompt)],
+    [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)],
+    padId,
+    maxLength,
+  );
+}
+
+/** Summed log-probability of each row's response tokens [2P] (temperature 1). */
+function sequenceLogps(model: GPT, batch: SequenceBatch): tf.Tensor1D {
+  return tf.tidy(() => tf.sum(tf.mul(tokenLogprobsAt(model, batch, 1).logp, batch.responseMask), 1) as tf.Tensor1D);
+}
+
+function halves(t: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {
+  const n = t.shape[0] / 2;
+  return [tf.slice(t, [0], [n]), tf.slice(t, [n], [n])];
+}
+
+/** Loss and TRL metrics of a set of pairs, forward only; `eval/`-prefixed. */
+export function evaluateDpo(policy: GPT, ref: GPT, pairs: DpoPair[], config: DpoConfig, padId: number): Record<string, number> {
+  const acc = { chosen: [] as number[], rejected: [] as number[], lc: [] as number[], lr: [] as number[] };
+  let lossSum = 0;
+  for (let i = 0; i < pairs.length; i += config.batch_size) {
+    const part = pairs.slice(i, i + config.batch_size);
+    const batch = pairBatch(part, padId, policy.config.n_positions);
+    tf.tidy(() => {
+      const [pc, pr] = halves(sequenceLogps(policy, batch));
+      const [rc, rr] = halves(sequenceLogps(ref, batch));
+      const out = dpoLoss(pc, pr, rc, rr, config.beta);
+      lossSum += out.loss.dataSync()[0]! * part.length;
+      acc.chosen.push(...out.chosenRewards.dataSync());
+      acc.rejected.push(...out.rejectedRewards.dataSync());
+      acc.lc.push(...pc.dataSync());
+      acc.lr.push(...pr.dataSync());
+    });
+    disposeBatch(batch);
+  }
+  if (pairs.length === 0) return {};
+  const m = { loss: lossSum / pairs.length, ...dpoMetrics(acc.chosen, acc.rejected, acc.lc, acc.lr) };
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
+}
+
+/** Trains `policy` in place against the frozen `ref`, resuming after `resume.step` when given. */
+export async function trainDpo(
+  policy: GPT,
+  ref: GPT,
+  data: { train: DpoPair[]; eval: DpoPair[] },
+  config: DpoConfig,
+  padId: number,
+  hooks: DpoHooks = {},
+  resume?: { step: number; optimizer: AdamWState },
+): Promise<{ step: number; metrics: Record<string, number> }> {
+  if (data.train.length === 0) throw new Error('no preference pairs to train on: rank some responses first');
+  const total = dpoSteps(config, data.train.length);
+  // Seeded order, reshuffled each epoch, so a resumed run replays the same batches.
+  const rng = new Rng(config.seed).fork('dpo-order');
+  const schedule: number[][] = [];
+  for (let e = 0; e < config.epochs; e++) {
+    const order = rng.shuffle([...Array(data.train.length).keys()]);
+    for (let i = 0; i < order.length; i += config.batch_size) schedule.push(order.slice(i, i + config.batch_size));
+  }
+  const optimizer = new AdamW(policy.namedVariables(), {
+    lr: config.lr,
+    warmupSteps: config.warmup_steps,
+    totalSteps: total,
+    weightDecay: config.weight_decay,
+    clipNorm: config.grad_clip,
+  });
+  if (resume) optimizer.setState(resume.optimizer);
+  let step = resume?.step ?? 0;
+  let last: Record<string, number> = {};
+  try {
+    while (step < total && !hooks.signal?.aborted) {
+      const pairs = schedule[step]!.map((i) => data.train[i]!);
+      const batch = pairBatch(pairs, padId, policy.config.n_positions);
+      const refLogps = sequenceLogps(ref, batch);
+      const [rc, rr] = halves(refLogps);
+      let kept: tf.Tensor1D[] = [];
+      const { loss, gradNorm, lr } = optimizer.minimize(() => {
+        const [pc, pr] = halves(sequenceLogps(policy, batch));
+        const out = dpoLoss(pc, pr, rc, rr, config.beta);
+        kept = [out.chosenRewards, out.rejectedRewards, pc, pr].map((t) => tf.keep(t));
+        return out.loss;
+      });
+      const [chosen, rejected, lc, lrj] = kept.map((t) => Array.from(t.dataSync())) as [number[], number[], number[], number[]];
+      tf.dispose([...kept, refLogps, rc, rr]);
+      disposeBatch(batch);
+      step++;
+      last = { loss, ...dpoMetrics(chosen, rejected, lc, lrj), grad_norm: gradNorm, lr };
+      await hooks.onStep?.(step, last);
+      if ((step % config.eval_every === 0 || step === total) && data.eval.length > 0) {
+        const ev = evaluateDpo(policy, ref, data.eval, config, padId);
+        last = { ...last, ...ev };
+        await hooks.onEval?.(step, ev);
+      }
+      if (step % config.checkpoint_every === 0 && step < total) await hooks.onCheckpoint?.(step, optimizer.getState(), false);
+    }
+    await hooks.onCheckpoint?.(step, optimizer.getState(), true);
+  } finally {
+    optimizer.dispose();
+  }
+  return { step, metrics: last };
+}
