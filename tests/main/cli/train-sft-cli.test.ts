@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
+import { generateCommand } from '../../../src-main/cli/commands/generate.js';
+import { logprobsCommand } from '../../../src-main/cli/commands/logprobs.js';
+import { modelCommand } from '../../../src-main/cli/commands/model.js';
+import { trainCommand } from '../../../src-main/cli/commands/train.js';
+import { Project } from '../../../src-main/store/project.js';
+
+/** Runs a command as the CLI would with --json and returns the one JSON object it printed. */
+async function run(cmd: { run(argv: string[], io: CommandIO): Promise<number> }, argv: string[]): Promise<any> {
+  const outputs: unknown[] = [];
+  const io: CommandIO = {
+    json: true,
+    out: (v) => void outputs.push(v),
+    progress: () => {},
+    err: () => {},
+  };
+  const status = await cmd.run([...argv, '--json'], io);
+  expect(status).toBe(0);
+  expect(outputs.length).toBe(1);
+  return outputs[0];
+}
+
+let dir: string;
+let file: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-sft-'));
+  file = join(dir, 'tiny.rlhf');
+  const p = Project.open(file, { create: true });
+  const animals = ['cat', 'dog', 'cow', 'owl', 'fox', 'bee', 'ant', 'elk'];
+  for (const a of animals) {
+    p.sft.insert({ kind: 'completion', prompt: `What sound does a ${a} make?`, completion: ` A ${a} makes a ${a} sound.` });
+    p.prompts.upsert(`Tell me about the ${a}.`);
+  }
+  p.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rlhf-lab model / train sft / generate / logprobs', () => {
+  let base: number;
+  let sft: number;
+
+  it('model new trains a tokenizer on the project and stores a base checkpoint', async () => {
+    const r = await run(modelCommand, ['new', file, '--layers', '1', '--heads', '2', '--embd', '16', '--ctx', '32', '--vocab', '512']);
+    expect(r.checkpoint).toBeGreaterThan(0);
+    expect(r.vocab_size).toBeLessThanOrEqual(512);
+    expect(r.backend).toBeTruthy();
+    base = r.checkpoint;
+  });
+
+  it('train sft --json runs to the end and prints run, checkpoint and final metrics', async () => {
+    const cfg = join(dir, 'sft.json');
+    writeFileSync(cfg, JSON.stringify({ batch_size: 4, lr: 0.003, warmup_steps: 1 }, null, 2));
+    const r = await run(trainCommand, ['sft', file, '--from', String(base), '--config', cfg, '--set', 'max_steps=6', '--set', 'eval_every=3']);
+    expect(r.run).toBeGreaterThan(0);
+    expect(r.checkpoint).toBeGreaterThan(base);
+    for (const k of ['loss', 'eval/loss', 'mean_token_accuracy', 'grad_norm', 'lr', 'tokens_per_second']) expect(Number.isFinite(r.metrics[k])).toBe(true);
+    sft = r.checkpoint;
+    const p = Project.open(file);
+    expect(p.runs.get(r.run)).toMatchObject({ status: 'completed', step: 6, stage: 'sft' });
+    expect(p.checkpoints.get(sft)).toMatchObject({ stage: 'sft', parent_id: base, run_id: r.run, step: 6 });
+    expect(p.runs.metricsFor(r.run, ['loss']).loss!.length).toBe(6);
+    p.close();
+    const list = await run(modelCommand, ['list', file]);
+    expect(list.checkpoints.find((c: any) => c.id === sft)).toMatchObject({ stage: 'sft', parent: base, lineage: [base] });
+  });
+
+  it('rejects bad config input naming the file, line and field (exit 2)', async () => {
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, '{\n  "batch_size": 4,\n  "learning_rate": 0.1\n}\n');
+    await expect(run(trainCommand, ['sft', file, '--from', String(base), '--config', cfg])).rejects.toThrow(InputError);
+    await expect(run(trainCommand, ['sft', file, '--from', String(base), '--config', cfg])).rejects.toThrow(/bad\.json:3: field "learning_rate"/);
+    await expect(run(trainCommand, ['sft', file, '--from', String(base), '--set', 'lr=-1'])).rejects.toThrow(/--set lr/);
+    await expect(run(trainCommand, ['sft', file, '--from', '999'])).rejects.toThrow(/checkpoint 999 does not exist/);
+  });
+
+  it('generate gives the same text for the same seed', async () => {
+    const args = ['--checkpoint', String(sft), '--prompt', 'What sound does a cat make?', '--seed', '7', '--max-tokens', '12', '--temperature', '1'];
+    const a = await run(generateCommand, [file, ...args]);
+    const b = await run(generateCommand, [file, ...args]);
+    expect(a.texts).toEqual(b.texts);
+    expect(a.texts.length).toBe(1);
+  });
+
+  it('logprobs prints one log-prob per next token', async () => {
+    const r = await run(logprobsCommand, [file, '--checkpoint', String(sft), '--text', 'A cat makes a cat sound.']);
+    expect(r.logprobs.length).toBe(r.ids.length - 1);
+    expect(r.logprobs.every((x: number) => x <= 0)).toBe(true);
+    const byIds = await run(logprobsCommand, [file, '--checkpoint', String(sft), '--ids', r.ids.join(',')]);
+    expect(byIds.logprobs).toEqual(r.logprobs);
+  });
+});
