@@ -85,6 +85,81 @@ export interface JobProgress {
   message?: string;
   etaSeconds?: number;
   rate?: number;
+  /** Training jobs: the run they write, once it exists (so the Train view can follow and stop it). */
+  runId?: number;
+  /** Resident memory of the engine process, in MB. */
+  memoryMb?: number;
+}
+
+// ---------- train (issue 7) ----------
+export type RunStage = 'sft' | 'rm' | 'ppo' | 'dpo';
+export interface ConfigField {
+  key: string;
+  type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';
+  default: unknown;
+  optional: boolean;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  options?: string[];
+  description?: string;
+}
+export interface StageInfo {
+  stage: RunStage;
+  label: string;
+  /** Stages whose checkpoints this stage may start from. */
+  from: string[];
+  /** Config keys that name a checkpoint (e.g. PPO's reward_model), with the stage it must have. */
+  checkpointFields: Record<string, string>;
+  fields: ConfigField[];
+}
+export interface RunInfo {
+  id: number;
+  stage: RunStage;
+  name: string;
+  status: 'pending' | 'running' | 'stopped' | 'completed' | 'failed';
+  step: number;
+  total_steps: number | null;
+  backend: string | null;
+  error: string | null;
+  parent_checkpoint_id: number | null;
+  parent_name: string | null;
+  config: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+  /** The live job writing this run, if any. */
+  job: JobInfo | null;
+  last: Record<string, number>;
+}
+export interface LineageNode {
+  id: number;
+  name: string;
+  stage: string;
+  parent_id: number | null;
+  run_id: number | null;
+  step: number;
+  created_at: number;
+}
+export interface Series {
+  step: number[];
+  value: number[];
+  time: number[];
+}
+export interface RunSample {
+  id: number;
+  step: number;
+  prompt: string;
+  response: string;
+  score: number | null;
+  kl: number | null;
+}
+export interface RunEventInfo {
+  id: number;
+  step: number;
+  kind: string;
+  message: string;
+  data: unknown;
+  time: number;
 }
 
 export interface InviteInfo {
@@ -193,6 +268,37 @@ export interface BundleImportResult {
   duplicates: number;
   prompts: number;
   responses: number;
+}
+
+// ---------- models (issue 3, engine-I) ----------
+export interface CheckpointRow {
+  id: number;
+  name: string;
+  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  parent_id: number | null;
+  /** Ancestor ids, parent first. */
+  lineage: number[];
+  run_id: number | null;
+  step: number;
+  created_at: number;
+  /** GPT-2 config: vocab_size, n_positions, n_embd, n_layer, n_head, … */
+  model_config: Record<string, unknown>;
+  parameters: number;
+  weights_bytes: number;
+  has_optimizer: boolean;
+  /** Final metrics of the run that wrote it, when it has any. */
+  metrics: Record<string, number>;
+}
+export interface BackendStatus {
+  name: string | null;
+  reason: string;
+}
+export interface GenerateOutput {
+  texts: string[];
+  finished: boolean[];
+  tokens: number;
+  tokens_per_second: number;
+  backend: string;
 }
 
 // ---------- methods ----------
@@ -330,6 +436,77 @@ export const methods = {
   /** Annotators and their judgments as one JSON text (see docs/readme/labeling.md). */
   'label.exportBundle': method<{ name: string; text: string; rankings: number; votes: number; annotators: number }>()(none),
   'label.importBundle': method<BundleImportResult>()(z.object({ text: z.string().min(2).max(256 * 1024 * 1024) }).strict()),
+
+  // --- train: start/stop/resume runs of every stage, live curves, samples, lineage (issue 7) ---
+  'train.stages': method<StageInfo[]>()(none),
+  /** Field-by-field errors for the config form; `resolved` is the config with defaults filled in. */
+  'train.validate': method<{ errors: Record<string, string>; resolved: Record<string, unknown> | null }>()(
+    z.object({ stage: z.enum(['sft', 'rm', 'ppo', 'dpo']), config: z.record(z.string(), z.unknown()) }).strict(),
+  ),
+  'train.start': method<JobInfo>()(
+    z
+      .object({
+        stage: z.enum(['sft', 'rm', 'ppo', 'dpo']),
+        from: id,
+        config: z.record(z.string(), z.unknown()).default({}),
+        name: z.string().trim().min(1).max(200).optional(),
+      })
+      .strict(),
+  ),
+  'train.stop': method<{ stopped: boolean }>()(z.object({ runId: id }).strict()),
+  'train.resume': method<JobInfo>()(z.object({ runId: id }).strict()),
+  'runs.list': method<RunInfo[]>()(none),
+  /** Series per run and key; `since` gives, per run id, the last step the caller already has. */
+  'runs.metrics': method<Record<string, Record<string, Series>>>()(
+    z.object({ runIds: z.array(id).min(1).max(20), since: z.record(z.string(), z.number().int()).default({}) }).strict(),
+  ),
+  'runs.samples': method<RunSample[]>()(z.object({ runId: id }).strict()),
+  'runs.events': method<RunEventInfo[]>()(z.object({ runId: id }).strict()),
+  'runs.exportCsv': method<{ name: string; text: string; rows: number }>()(z.object({ runId: id }).strict()),
+  'train.lineage': method<{ checkpoints: LineageNode[] }>()(none),
+
+  // --- models: checkpoints with lineage, new/import/export/delete, playground (issue 3, engine-I) ---
+  'models.list': method<{ checkpoints: CheckpointRow[]; backend: BackendStatus }>()(none),
+  /** A new tiny model: a tokenizer trained on the project's texts and random weights (stage 'base'). */
+  'models.new': method<{ checkpoint: number; vocab_size: number; parameters: number }>()(
+    z
+      .object({
+        n_layer: z.number().int().min(1).max(48),
+        n_head: z.number().int().min(1).max(64),
+        n_embd: z.number().int().min(8).max(4096),
+        n_positions: z.number().int().min(8).max(4096),
+        vocab_size: z.number().int().min(512).max(8192),
+        seed: z.number().int().min(0).default(0),
+        name: z.string().trim().min(1).max(200).optional(),
+      })
+      .strict(),
+  ),
+  /** A GPT-2-family model from a local Hugging Face folder (config.json, model.safetensors, tokenizer). */
+  'models.import': method<{ checkpoint: number }>()(
+    z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
+  ),
+  'models.export': method<{ folder: string; files: string[] }>()(
+    z.object({ checkpoint: id, folder: z.string().min(1).max(4096) }).strict(),
+  ),
+  'models.delete': method<{ deleted: boolean }>()(z.object({ checkpoint: id }).strict()),
+  /**
+   * Samples in the engine worker. The returned job streams the first sample's text so far as
+   * `progress.message` of its `job.progress` events; `job.done`'s `result` is a GenerateOutput.
+   */
+  'models.generate': method<JobInfo>()(
+    z
+      .object({
+        checkpoint: id,
+        prompt: z.string().max(100_000),
+        temperature: z.number().min(0).max(10).default(0.7),
+        top_k: z.number().int().min(0).default(0),
+        top_p: z.number().gt(0).max(1).default(1),
+        max_tokens: z.number().int().min(1).max(4096).default(64),
+        seed: z.number().int().min(0).default(0),
+        n: z.number().int().min(1).max(16).default(1),
+      })
+      .strict(),
+  ),
 } as const;
 
 // ---------- push events (main → renderer) ----------

@@ -1,0 +1,92 @@
+// The four training stages as the Train view and the API see them: which job runs each, which
+// checkpoints each may start from, and the config form generated from each engine's zod schema
+// (so every default the engine uses is the default the form shows).
+import { z } from 'zod';
+import type { ConfigField, RunStage, StageInfo } from '../api/contract.js';
+import { sftConfigSchema } from '../engine/sft.js';
+import { rewardConfigSchema } from '../engine/reward.js';
+import { ppoConfigSchema } from '../engine/ppo.js';
+
+interface StageDef {
+  label: string;
+  schema: z.ZodType;
+  from: string[];
+  checkpointFields: Record<string, string>;
+}
+
+const defs: Record<RunStage, StageDef> = {
+  sft: { label: 'SFT', schema: sftConfigSchema, from: ['base', 'sft'], checkpointFields: {} },
+  rm: { label: 'Reward model', schema: rewardConfigSchema, from: ['sft', 'base'], checkpointFields: {} },
+  ppo: { label: 'PPO', schema: ppoConfigSchema, from: ['sft'], checkpointFields: { reward_model: 'rm' } },
+  dpo: { label: 'DPO', schema: z.object({}), from: ['sft'], checkpointFields: {} },
+};
+
+export const stages: RunStage[] = ['sft', 'rm', 'ppo', 'dpo'];
+
+export function jobKind(stage: RunStage): string {
+  return `train-${stage}`;
+}
+
+export function stageSchema(stage: RunStage): z.ZodType {
+  return defs[stage].schema;
+}
+
+type JsonSchema = {
+  type?: string | string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+};
+
+// JSON Schema from zod tells the form each field's type, bounds and default; nested objects
+// (PPO's health thresholds) become dotted keys.
+function fields(schema: JsonSchema, prefix = ''): ConfigField[] {
+  const out: ConfigField[] = [];
+  for (const [key, raw] of Object.entries(schema.properties ?? {})) {
+    const name = prefix + key;
+    const nullable = raw.anyOf?.some((s) => s.type === 'null') ?? false;
+    const s: JsonSchema = raw.anyOf?.find((x) => x.type !== 'null') ?? raw;
+    if (s.type === 'object' && s.properties) {
+      out.push(...fields(s, `${name}.`));
+      continue;
+    }
+    const type: ConfigField['type'] = s.enum ? 'enum' : s.type === 'integer' || s.type === 'number' || s.type === 'boolean' ? s.type : 'string';
+    const bound = (v: number | undefined) => (v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined);
+    out.push({
+      key: name,
+      type,
+      default: raw.default ?? s.default ?? null,
+      optional: nullable || !(schema.required ?? []).includes(key),
+      minimum: bound(s.minimum),
+      maximum: bound(s.maximum),
+      exclusiveMinimum: bound(s.exclusiveMinimum),
+      options: s.enum?.map(String),
+      description: raw.description ?? s.description,
+    });
+  }
+  return out;
+}
+
+export function stageInfo(stage: RunStage): StageInfo {
+  const d = defs[stage];
+  const extra: ConfigField[] = Object.entries(d.checkpointFields).map(([key, wanted]) => ({
+    key,
+    type: 'integer',
+    default: null,
+    optional: false,
+    description: `The ${wanted} checkpoint to use`,
+  }));
+  return {
+    stage,
+    label: d.label,
+    from: d.from,
+    checkpointFields: d.checkpointFields,
+    fields: [...extra, ...fields(z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema)],
+  };
+}
