@@ -63,7 +63,8 @@ export class JobManager {
         if (info.status !== 'running') return;
         Object.assign(info, patch);
         this.#emit('job.done', { ...info });
-        if (patch.status === 'completed') this.#emit('data.changed', { kinds: entry.changes });
+        // Even a failed or cancelled run has written metrics and checkpoints on its way.
+        this.#emit('data.changed', { kinds: entry.changes });
         resolve({ ...info });
       };
       worker.on('message', (m: FromWorker) => {
@@ -73,7 +74,8 @@ export class JobManager {
         } else if (m.type === 'log') {
           this.#onLog?.(info, m.message);
         } else if (m.type === 'done') {
-          finish({ status: 'completed', result: m.result });
+          // A job that stops early on cancel returns what it did so far.
+          finish({ status: running.cancelRequested ? 'cancelled' : 'completed', result: m.result });
         } else {
           finish(m.cancelled ? { status: 'cancelled' } : { status: 'failed', error: m.message });
         }

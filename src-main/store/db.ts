@@ -50,6 +50,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 10000');
+    if (!opts.readonly) beginWritesImmediately(db);
     if (!opts.readonly) migrate(db, file);
     else checkVersion(db, file);
     return db;
@@ -57,6 +58,25 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     db.close();
     throw e;
   }
+}
+
+/**
+ * Makes `db.transaction(fn)()` begin IMMEDIATE (take the write lock up front). A deferred
+ * transaction that reads and then writes while another connection (a training worker, another
+ * annotator) has written meanwhile gets SQLITE_BUSY at once: busy_timeout cannot help it.
+ * `.deferred` / `.exclusive` stay available; nested calls still become savepoints.
+ */
+function beginWritesImmediately(db: DB): void {
+  const make = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<DB['transaction']>[0]) => {
+    const tx = make(fn);
+    return Object.assign((...args: unknown[]) => tx.immediate(...(args as [])), {
+      default: tx.immediate,
+      deferred: tx.deferred,
+      immediate: tx.immediate,
+      exclusive: tx.exclusive,
+    });
+  }) as DB['transaction'];
 }
 
 function checkVersion(db: DB, file: string): number {
