@@ -31,7 +31,8 @@ try {
       const now = Date.now();
       if (now - lastProgress < PROGRESS_INTERVAL_MS && progress.done < progress.total) return;
       lastProgress = now;
-      post({ type: 'progress', progress });
+      // Memory of the whole engine process, so a run that grows is visible while it trains.
+      post({ type: 'progress', progress: { ...progress, memoryMb: Math.round(process.memoryUsage().rss / 1048576) } });
     },
     log: (message) => post({ type: 'log', message }),
   });

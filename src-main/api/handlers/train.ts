@@ -36,7 +36,6 @@ function fieldErrors(stage: RunStage, config: Record<string, unknown>) {
   const missing = Object.keys(stageInfo(stage).checkpointFields).filter((k) => refs[k] === undefined);
   const parsed = stageSchema(stage).safeParse(rest);
   if (parsed.success && !missing.length) return { errors: {}, resolved: { ...(parsed.data as Record<string, unknown>), ...refs } };
-  if (parsed.success) return { errors: {}, resolved: parsed.data as Record<string, unknown> };
   const errors: Record<string, string> = Object.fromEntries(missing.map((k) => [k, 'required']));
   for (const issue of parsed.success ? [] : parsed.error.issues) {
     const key = issue.path.length ? String(issue.path[0]) : '_';

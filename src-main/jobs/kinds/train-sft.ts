@@ -80,6 +80,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
     project.runs.setBackend(runId, backend.name);
     project.runs.setProgress(runId, resume?.state.step ?? 0, total);
     project.runs.setStatus(runId, 'running');
+    const startStep = resume?.state.step ?? 0;
+    ctx.progress({ done: startStep, total, unit: 'steps', runId, message: startStep ? `resuming at step ${startStep}` : 'starting' });
 
     let lastCheckpoint = startCheckpoint;
     let rate = 0;
@@ -97,12 +99,15 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
           rate = rate === 0 ? m.tokens_per_second! : 0.9 * rate + 0.1 * m.tokens_per_second!;
           const stepsPerSecond = rate / Math.max(1, averageTokens(data.train, config.batch_size));
           ctx.progress({
+            runId,
             done: step,
             total,
             unit: 'steps',
             rate: Math.round(rate),
             etaSeconds: Math.round((total - step) / Math.max(stepsPerSecond, 1e-9)),
             message: `loss ${m.loss!.toFixed(3)} · ${Math.round(m.tokens_per_second!)} tokens/s`,
+            runId,
+            memoryMb: Math.round(process.memoryUsage().rss / 1e6),
           });
         },
         onEval: (step, m) => project.runs.logMetrics(runId, step, m),
