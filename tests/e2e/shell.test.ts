@@ -23,7 +23,7 @@ describe('app shell in browser mode', () => {
     const { page } = e2e;
     await page.getByRole('button', { name: /Train/ }).click();
     expect(await page.locator('header h1').textContent()).toBe('Train');
-    expect(await page.getByText('Training arrives in a later version').isVisible()).toBe(true);
+    expect(await page.getByTestId('new-run').isVisible()).toBe(true);
     await e2e.screenshot('shell-empty-train');
     await page.keyboard.press('Control+2');
     expect(await page.locator('header h1').textContent()).toBe('Label');
