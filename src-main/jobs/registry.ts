@@ -13,6 +13,9 @@ export type JobRegistry = Record<string, JobEntry>;
 export const jobRegistry: JobRegistry = {
   generate: { module: './kinds/generate.js', export: 'generateJob', changes: [] },
   'train-sft': { module: './kinds/train-sft.js', export: 'trainSftJob', changes: ['runs', 'checkpoints'] },
+  'train-rm': { module: './kinds/train-rm.js', export: 'trainRmJob', changes: ['runs', 'checkpoints'] },
+  'train-ppo': { module: './kinds/train-ppo.js', export: 'trainPpoJob', changes: ['runs', 'checkpoints'] },
+  'train-dpo': { module: './kinds/train-dpo.js', export: 'trainDpoJob', changes: ['runs', 'checkpoints'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
 };
 

@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { backendInfo } from '../../engine/backend.js';
 import { sftConfigSchema } from '../../engine/sft.js';
+import { rewardConfigSchema } from '../../engine/reward.js';
+import { dpoConfigSchema } from '../../engine/dpo.js';
+import { ppoRunConfigSchema } from '../../jobs/kinds/train-ppo.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled } from '../../jobs/types.js';
 import { InputError, type Command } from '../command.js';
@@ -21,6 +24,9 @@ export interface TrainStage {
 
 export const trainStages: Record<string, TrainStage> = {
   sft: { job: 'train-sft', configSchema: sftConfigSchema },
+  rm: { job: 'train-rm', configSchema: rewardConfigSchema },
+  ppo: { job: 'train-ppo', configSchema: ppoRunConfigSchema },
+  dpo: { job: 'train-dpo', configSchema: dpoConfigSchema },
 };
 
 const USAGE =

@@ -1,0 +1,137 @@
+// The `train-dpo` job: DPO of an SFT checkpoint on the project's preference pairs (rankings and
+// A/B votes), against that checkpoint frozen as the reference; or the resume of an interrupted run.
+import { z } from 'zod';
+import { initBackend } from '../../engine/backend.js';
+import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
+import { dpoConfigSchema, dpoSteps, trainDpo, type DpoConfig, type DpoPair } from '../../engine/dpo.js';
+import type { AdamWState } from '../../engine/optim.js';
+import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/preference-data.js';
+import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
+import { textEncoder } from '../../engine/sequences.js';
+import { JobCancelled, type JobFn } from '../types.js';
+import type { TrainStageResult } from './train-rm.js';
+
+export const trainDpoParamsSchema = z
+  .object({
+    from: z.number().int().positive().optional(),
+    resume: z.number().int().positive().optional(),
+    config: z.record(z.string(), z.unknown()).default({}),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;
+
+function dpoPairs(votes: Vote[], prefs: PreferenceData, enc: ReturnType<typeof textEncoder>): DpoPair[] {
+  return votes.map((v) => ({
+    prompt: enc.prompt(prefs.prompts.get(v.prompt_id)!.text),
+    chosen: enc.response(prefs.responses.get(v.chosen)!),
+    rejected: enc.response(prefs.responses.get(v.rejected)!),
+  }));
+}
+
+export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawParams, ctx) => {
+  const params = trainDpoParamsSchema.parse(rawParams);
+  const { project } = ctx;
+  const backend = await initBackend();
+  ctx.log(`backend: ${backend.name} (${backend.reason})`);
+
+  let config: DpoConfig;
+  let parentId: number;
+  let runId: number | undefined;
+  let resumeFrom: { checkpoint: number; step: number } | null = null;
+  if (params.resume !== undefined) {
+    const run = project.runs.get(params.resume);
+    if (!run || run.stage !== 'dpo') throw new Error(`run ${params.resume} is not a DPO run`);
+    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
+    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
+    config = dpoConfigSchema.parse(run.config);
+    runId = run.id;
+    parentId = run.parent_checkpoint_id;
+    const last = project.checkpoints.lastOfRun(run.id);
+    if (last) resumeFrom = { checkpoint: last.id, step: last.step };
+    project.runs.truncateAfter(run.id, last?.step ?? 0);
+  } else {
+    config = dpoConfigSchema.parse(params.config);
+    parentId = params.from!;
+  }
+
+  const ref = loadModel(project, parentId, config.seed);
+  const start = loadModel(project, resumeFrom?.checkpoint ?? parentId, config.seed);
+  const policy = start.model;
+  const tokenizer = ref.tokenizer;
+  try {
+    let resume: { step: number; optimizer: AdamWState } | undefined;
+    if (resumeFrom) {
+      if (!start.optimizer) throw new Error(`checkpoint ${resumeFrom.checkpoint} has no optimizer state to resume from`);
+      resume = { step: resumeFrom.step, optimizer: start.optimizer };
+    }
+    const prefs = loadPreferenceData(project.db, { includeCompareVotes: config.include_compare_votes, marginPerTierGap: 0 });
+    const split = splitByPrompt(prefs, config.eval_fraction, config.seed);
+    const enc = textEncoder(tokenizer);
+    const train = dpoPairs(combineVotes(split.train, config.combine), prefs, enc);
+    const held = dpoPairs(combineVotes(split.eval, config.combine), prefs, enc);
+    if (train.length === 0) throw new Error('no preference pairs to train on: rank some responses (ties and "both bad" give none)');
+    ctx.log(`${train.length} training pairs, ${held.length} held-out pairs`);
+
+    runId ??= project.runs.createRun({
+      stage: 'dpo',
+      name: params.name ?? `DPO from ${ref.info.name}`,
+      config,
+      parentCheckpointId: parentId,
+      backend: backend.name,
+    });
+    const id = runId;
+    const runName = project.runs.get(id)!.name;
+    const total = dpoSteps(config, train.length);
+    project.runs.setBackend(id, backend.name);
+    project.runs.setProgress(id, resume?.step ?? 0, total);
+    project.runs.setStatus(id, 'running');
+
+    let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
+    const result = await trainDpo(
+      policy,
+      ref.model,
+      { train, eval: held },
+      config,
+      tokenizer.padId,
+      {
+        signal: ctx.signal,
+        onStep: (step, m) => {
+          project.runs.logMetrics(id, step, m);
+          project.runs.setProgress(id, step);
+          ctx.progress({ done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m['rewards/accuracies']! * 100).toFixed(0)}%` });
+        },
+        onEval: (step, m) => project.runs.logMetrics(id, step, m),
+        onCheckpoint: (step, optimizer, final) => {
+          const resumable = !final || step < total;
+          lastCheckpoint = saveModel(project, {
+            name: `${runName} · step ${step}`,
+            stage: 'dpo',
+            model: policy,
+            tokenizer,
+            runId: id,
+            parentId,
+            step,
+            optimizer: resumable ? optimizer : null,
+            extra: { metrics: project.runs.lastMetrics(id) },
+          });
+        },
+      },
+      resume,
+    );
+    if (result.step < total) {
+      project.runs.setStatus(id, 'stopped');
+      ctx.log(`run ${id} stopped at step ${result.step}; resume it with --resume ${id}`);
+      throw new JobCancelled();
+    }
+    project.runs.setStatus(id, 'completed');
+    return { run: id, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+  } catch (e) {
+    if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    throw e;
+  } finally {
+    policy.dispose();
+    ref.model.dispose();
+  }
+};

@@ -1,0 +1,170 @@
+// The `train-ppo` job: PPO from an SFT checkpoint against a reward model (`config.reward_model`),
+// or the resume of an interrupted run. Metrics, sample tables and health warnings go to the run;
+// checkpoints hold the policy (stage 'ppo'); intermediate ones also hold the value model
+// (`value.*` tensors) and the optimizer state, which a resume needs and the final one does not.
+import { z } from 'zod';
+import { initBackend } from '../../engine/backend.js';
+import { gptConfigOf, loadModel, saveModel } from '../../engine/checkpoint-io.js';
+import { GPT, ScalarHead } from '../../engine/model.js';
+import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
+import { loadRewardModel } from '../../engine/reward-io.js';
+import { textEncoder } from '../../engine/sequences.js';
+import { JobCancelled, type JobFn } from '../types.js';
+import type { TrainStageResult } from './train-rm.js';
+
+/** PPO's engine config plus the reward model to optimise against. */
+export const ppoRunConfigSchema = ppoConfigSchema.extend({
+  /** Checkpoint id of the reward model (stage 'rm'). */
+  reward_model: z.number().int().positive(),
+});
+export type PpoRunConfig = z.infer<typeof ppoRunConfigSchema>;
+
+export const trainPpoParamsSchema = z
+  .object({
+    from: z.number().int().positive().optional(),
+    resume: z.number().int().positive().optional(),
+    config: z.record(z.string(), z.unknown()).default({}),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+export type TrainPpoParams = z.input<typeof trainPpoParamsSchema>;
+
+/** Tensors of the value model inside a policy checkpoint, prefixed so they never clash with the GPT's. */
+const VALUE_PREFIX = 'value.';
+
+export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawParams, ctx) => {
+  const params = trainPpoParamsSchema.parse(rawParams);
+  const { project } = ctx;
+  const backend = await initBackend();
+  ctx.log(`backend: ${backend.name} (${backend.reason})`);
+
+  let config: PpoRunConfig;
+  let parentId: number;
+  let runId: number | undefined;
+  let resumeCheckpoint: number | null = null;
+  if (params.resume !== undefined) {
+    const run = project.runs.get(params.resume);
+    if (!run || run.stage !== 'ppo') throw new Error(`run ${params.resume} is not a PPO run`);
+    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
+    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
+    config = ppoRunConfigSchema.parse(run.config);
+    runId = run.id;
+    parentId = run.parent_checkpoint_id;
+    const last = project.checkpoints.lastOfRun(run.id);
+    resumeCheckpoint = last?.id ?? null;
+    project.runs.truncateAfter(run.id, last?.step ?? 0);
+  } else {
+    config = ppoRunConfigSchema.parse(params.config);
+    parentId = params.from!;
+  }
+
+  const rmInfo = project.checkpoints.get(config.reward_model);
+  if (!rmInfo || rmInfo.stage !== 'rm') throw new Error(`reward_model ${config.reward_model} is not a reward-model checkpoint`);
+  // Four models: the trained policy and value model, the frozen reference and reward model.
+  const ref = loadModel(project, parentId, config.seed);
+  const start = loadModel(project, resumeCheckpoint ?? parentId, config.seed);
+  const reward = loadRewardModel(project, config.reward_model, config.seed);
+  const policy = start.model;
+  const tokenizer = ref.tokenizer;
+  let value: ValueModel;
+  let resume: PpoResumeState | undefined;
+  if (resumeCheckpoint !== null) {
+    const state = start.info.extra?.resume as { step: number; klCoef: number; valueConfig: unknown } | undefined;
+    if (!state || !start.optimizer) throw new Error(`checkpoint ${resumeCheckpoint} has no resume state`);
+    const valueWeights: Record<string, Float32Array> = {};
+    for (const [k, w] of Object.entries(start.weights)) if (k.startsWith(VALUE_PREFIX)) valueWeights[k.slice(VALUE_PREFIX.length)] = w;
+    value = { backbone: GPT.fromWeights(gptConfigOf(state.valueConfig), valueWeights), head: ScalarHead.fromWeights(valueWeights) };
+    resume = { step: state.step, klCoef: state.klCoef, optimizer: start.optimizer };
+  } else if (config.value_init === 'reward') {
+    if (reward.tokenizer.toJSON() !== tokenizer.toJSON()) throw new Error('the reward model uses a different tokenizer from the policy');
+    value = { backbone: GPT.fromWeights(reward.config, reward.weights), head: ScalarHead.fromWeights(reward.weights) };
+  } else {
+    value = { backbone: GPT.fromWeights(ref.config, ref.weights), head: ScalarHead.create(ref.config.n_embd, config.seed) };
+  }
+
+  try {
+    const enc = textEncoder(tokenizer);
+    const prompts = [...project.prompts.iterate()].filter((p) => p.split === 'train').map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
+    if (prompts.length === 0) throw new Error('the project has no training prompts for PPO rollouts');
+    runId ??= project.runs.createRun({
+      stage: 'ppo',
+      name: params.name ?? `PPO from ${ref.info.name}`,
+      config,
+      parentCheckpointId: parentId,
+      backend: backend.name,
+    });
+    const id = runId;
+    const runName = project.runs.get(id)!.name;
+    project.runs.setBackend(id, backend.name);
+    project.runs.setProgress(id, resume?.step ?? 0, config.steps);
+    project.runs.setStatus(id, 'running');
+
+    let lastCheckpoint = resumeCheckpoint ?? parentId;
+    const result = await trainPpo(
+      { policy, ref: ref.model, value, reward: reward.model },
+      prompts,
+      config,
+      { eosId: tokenizer.eosId, padId: tokenizer.padId, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) },
+      {
+        signal: ctx.signal,
+        onStep: (step, m) => {
+          project.runs.logMetrics(id, step, m);
+          project.runs.setProgress(id, step);
+          ctx.progress({
+            done: step,
+            total: config.steps,
+            unit: 'steps',
+            rate: Math.round(m.tokens_per_second!),
+            message: `score ${m['objective/scores']!.toFixed(3)} · KL ${m['objective/kl']!.toFixed(3)} · β ${m['objective/kl_coef']!.toFixed(4)}`,
+          });
+        },
+        onSamples: (step, rows) => project.runs.addSamples(id, step, rows),
+        onWarning: (w) => {
+          project.runs.addEvent(id, w.step, w.kind, w.message, { value: w.value, samples: w.samples });
+          ctx.log(`warning at step ${w.step}: ${w.message}`);
+        },
+        onCheckpoint: (state, final) => {
+          const resumable = !final || state.step < config.steps;
+          const valueWeights: Record<string, Float32Array> = {};
+          if (resumable) {
+            for (const [k, w] of Object.entries({ ...value.backbone.getWeights(), ...value.head.getWeights() })) valueWeights[VALUE_PREFIX + k] = w;
+          }
+          lastCheckpoint = saveModel(project, {
+            name: `${runName} · step ${state.step}`,
+            stage: 'ppo',
+            model: policy,
+            tokenizer,
+            runId: id,
+            parentId,
+            step: state.step,
+            optimizer: resumable ? state.optimizer : null,
+            extraWeights: valueWeights,
+            extra: {
+              reward_model: config.reward_model,
+              metrics: project.runs.lastMetrics(id),
+              ...(resumable ? { resume: { step: state.step, klCoef: state.klCoef, valueConfig: value.backbone.config } } : {}),
+            },
+          });
+        },
+      },
+      resume,
+    );
+    if (result.step < config.steps) {
+      project.runs.setStatus(id, 'stopped');
+      ctx.log(`run ${id} stopped at step ${result.step}; resume it with --resume ${id}`);
+      throw new JobCancelled();
+    }
+    project.runs.setStatus(id, 'completed');
+    return { run: id, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+  } catch (e) {
+    if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    throw e;
+  } finally {
+    policy.dispose();
+    ref.model.dispose();
+    reward.model.dispose();
+    value.backbone.dispose();
+    value.head.dispose();
+  }
+};
