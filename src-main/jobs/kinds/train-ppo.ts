@@ -24,6 +24,8 @@ export const trainPpoParamsSchema = z
     from: z.number().int().positive().optional(),
     resume: z.number().int().positive().optional(),
     config: z.record(z.string(), z.unknown()).default({}),
+    /** The reward model may also come next to the config (the Train view passes checkpoint fields so). */
+    reward_model: z.number().int().positive().optional(),
     name: z.string().min(1).max(200).optional(),
   })
   .strict()
@@ -55,7 +57,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     resumeCheckpoint = last?.id ?? null;
     project.runs.truncateAfter(run.id, last?.step ?? 0);
   } else {
-    config = ppoRunConfigSchema.parse(params.config);
+    config = ppoRunConfigSchema.parse(params.reward_model === undefined ? params.config : { ...params.config, reward_model: params.reward_model });
     parentId = params.from!;
   }
 
@@ -112,6 +114,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
           ctx.progress({
+            runId: id,
             done: step,
             total: config.steps,
             unit: 'steps',

@@ -78,7 +78,9 @@ describe('rlhf-lab train rm / ppo / dpo', () => {
     const config = { reward_model: rm, steps: 4, batch_size: 4, num_mini_batches: 2, max_new_tokens: 6, checkpoint_every: 2, lr: 1e-3 };
     const p = Project.open(file);
     try {
-      const whole = await runJobInProcess<{ run: number; metrics: Record<string, number> }>('train-ppo', { from: base, config }, p);
+      // As the Train view starts it: the reward model next to the config rather than inside.
+      const { reward_model, ...rest } = config;
+      const whole = await runJobInProcess<{ run: number; metrics: Record<string, number> }>('train-ppo', { from: base, config: rest, reward_model }, p);
       const controller = new AbortController();
       await expect(
         runJobInProcess('train-ppo', { from: base, config }, p, (pr) => pr.done >= 3 && controller.abort(), { signal: controller.signal }),
