@@ -3,10 +3,12 @@ import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
 import { labelHandlers } from './label.js';
+import { modelsHandlers } from './models.js';
 import { trainHandlers } from './train.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
   ...labelHandlers,
+  ...modelsHandlers,
   ...trainHandlers,
 };
