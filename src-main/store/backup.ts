@@ -1,0 +1,75 @@
+// Online backup and restore of a project file with SQLite's backup API (through better-sqlite3):
+// the copy is consistent even while the app, a training run or annotators keep writing.
+import Database from 'better-sqlite3';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { NewerProjectError, SCHEMA_VERSION, type DB } from './db.js';
+
+export interface BackupProgress {
+  totalPages: number;
+  remainingPages: number;
+}
+
+/** Copies the open project to `dest` (replaced if present) while it stays in use. */
+export async function backupProject(db: DB, dest: string, onProgress?: (p: BackupProgress) => void): Promise<{ pages: number }> {
+  // Written beside the target and renamed, so an interrupted backup never leaves a half file.
+  const tmp = `${dest}.partial`;
+  rmSync(tmp, { force: true });
+  let pages = 0;
+  try {
+    await db.backup(tmp, {
+      progress: (p) => {
+        pages = p.totalPages;
+        onProgress?.(p);
+        return 256; // pages per step: small steps let writers in between
+      },
+    });
+    renameSync(tmp, dest);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return { pages };
+}
+
+export class BadBackupError extends Error {}
+
+/** Checks that `file` is a readable project this app can open; returns its schema version. */
+export function verifyBackup(file: string): number {
+  if (!existsSync(file)) throw new BadBackupError(`${file}: no such file`);
+  let db: DB | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new NewerProjectError(file, version, SCHEMA_VERSION);
+    const ok = db.pragma('integrity_check', { simple: true });
+    if (ok !== 'ok') throw new BadBackupError(`${file}: the backup is damaged (integrity_check: ${String(ok)})`);
+    const hasPrompts = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'prompts'").get();
+    if (version < 1 || !hasPrompts) throw new BadBackupError(`${file}: not an RLHF Lab project`);
+    return version;
+  } catch (e) {
+    if (e instanceof BadBackupError || e instanceof NewerProjectError) throw e;
+    throw new BadBackupError(`${file}: not an RLHF Lab project (${e instanceof Error ? e.message : String(e)})`);
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Replaces the project at `target` with the backup's content. Goes through the backup API into
+ * the target database, so the target's WAL and any other connection stay consistent.
+ */
+export async function restoreProject(backup: string, target: string): Promise<{ pages: number }> {
+  verifyBackup(backup);
+  const src = new Database(backup, { readonly: true, fileMustExist: true });
+  try {
+    let pages = 0;
+    await src.backup(target, {
+      progress: (p) => {
+        pages = p.totalPages;
+        return 256;
+      },
+    });
+    return { pages };
+  } finally {
+    src.close();
+  }
+}
