@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { ConfigField, RunStage, StageInfo } from '../api/contract.js';
 import { sftConfigSchema } from '../engine/sft.js';
 import { rewardConfigSchema } from '../engine/reward.js';
-import { ppoConfigSchema } from '../engine/ppo.js';
+import { dpoConfigSchema } from '../engine/dpo.js';
+import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
 
 interface StageDef {
   label: string;
@@ -17,8 +18,8 @@ interface StageDef {
 const defs: Record<RunStage, StageDef> = {
   sft: { label: 'SFT', schema: sftConfigSchema, from: ['base', 'sft'], checkpointFields: {} },
   rm: { label: 'Reward model', schema: rewardConfigSchema, from: ['sft', 'base'], checkpointFields: {} },
-  ppo: { label: 'PPO', schema: ppoConfigSchema, from: ['sft'], checkpointFields: { reward_model: 'rm' } },
-  dpo: { label: 'DPO', schema: z.object({}), from: ['sft'], checkpointFields: {} },
+  ppo: { label: 'PPO', schema: ppoRunConfigSchema, from: ['sft'], checkpointFields: { reward_model: 'rm' } },
+  dpo: { label: 'DPO', schema: dpoConfigSchema, from: ['sft'], checkpointFields: {} },
 };
 
 export const stages: RunStage[] = ['sft', 'rm', 'ppo', 'dpo'];
@@ -75,18 +76,11 @@ function fields(schema: JsonSchema, prefix = ''): ConfigField[] {
 
 export function stageInfo(stage: RunStage): StageInfo {
   const d = defs[stage];
-  const extra: ConfigField[] = Object.entries(d.checkpointFields).map(([key, wanted]) => ({
-    key,
-    type: 'integer',
-    default: null,
-    optional: false,
-    description: `The ${wanted} checkpoint to use`,
-  }));
   return {
     stage,
     label: d.label,
     from: d.from,
     checkpointFields: d.checkpointFields,
-    fields: [...extra, ...fields(z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema)],
+    fields: fields(z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema),
   };
 }

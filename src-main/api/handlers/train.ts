@@ -23,21 +23,11 @@ function jobOfRun(ctx: ApiContext, runId: number): JobInfo | null {
   return services(ctx).jobs.running().find((j) => j.progress?.runId === runId) ?? null;
 }
 
-/** Checkpoint references (PPO's reward_model) travel beside the engine config, not inside it. */
-function splitConfig(stage: RunStage, config: Record<string, unknown>) {
-  const refs: Record<string, unknown> = {};
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) (k in stageInfo(stage).checkpointFields ? refs : rest)[k] = v;
-  return { refs, rest };
-}
-
 function fieldErrors(stage: RunStage, config: Record<string, unknown>) {
-  const { refs, rest } = splitConfig(stage, config);
-  const missing = Object.keys(stageInfo(stage).checkpointFields).filter((k) => refs[k] === undefined);
-  const parsed = stageSchema(stage).safeParse(rest);
-  if (parsed.success && !missing.length) return { errors: {}, resolved: { ...(parsed.data as Record<string, unknown>), ...refs } };
-  const errors: Record<string, string> = Object.fromEntries(missing.map((k) => [k, 'required']));
-  for (const issue of parsed.success ? [] : parsed.error.issues) {
+  const parsed = stageSchema(stage).safeParse(config);
+  if (parsed.success) return { errors: {}, resolved: parsed.data as Record<string, unknown> };
+  const errors: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
     const key = issue.path.length ? String(issue.path[0]) : '_';
     errors[key] ??= issue.message;
   }
@@ -69,8 +59,7 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
       const c = typeof ref === 'number' ? project.checkpoints.get(ref) : null;
       if (!c || c.stage !== wanted) throw new UserError(`${key} must name a ${wanted} checkpoint.`, 'invalid_config', { [key]: `not a ${wanted} checkpoint` });
     }
-    const { refs, rest } = splitConfig(stage, config);
-    return ctx.app.startJob(jobKind(stage), { from, config: rest, name, ...refs }, `${info.label}: ${name ?? parent.name}`);
+    return ctx.app.startJob(jobKind(stage), { from, config, name }, `${info.label}: ${name ?? parent.name}`);
   },
   'train.stop': ({ runId }, ctx) => {
     requireLocal(ctx);

@@ -100,7 +100,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
         onStep: (step, m) => {
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
-          ctx.progress({ done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m['rewards/accuracies']! * 100).toFixed(0)}%` });
+          ctx.progress({ runId: id, done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m['rewards/accuracies']! * 100).toFixed(0)}%` });
         },
         onEval: (step, m) => project.runs.logMetrics(id, step, m),
         onCheckpoint: (step, optimizer, final) => {

@@ -123,7 +123,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
         onStep: (step, m) => {
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
-          ctx.progress({ done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
+          ctx.progress({ runId: id, done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
         },
         onEval: (step, m) => project.runs.logMetrics(id, step, m),
         onCheckpoint: (step, opt, final) => {
@@ -140,7 +140,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
       throw new JobCancelled();
     }
     const trainPrompts = [...new Set(split.train.map((v) => v.prompt_id))].map((pid) => enc.prompt(prefs.prompts.get(pid)!.text));
-    ctx.progress({ done: total, total, unit: 'steps', message: 'normalising scores on SFT samples' });
+    ctx.progress({ runId: id, done: total, total, unit: 'steps', message: 'normalising scores on SFT samples' });
     const norm = normaliseRewardModel(model, sft.model, trainPrompts, config, enc);
     project.runs.logMetrics(id, result.step, { 'normalisation/gain': norm.gain, 'normalisation/bias': norm.bias });
     save(result.step, null);
