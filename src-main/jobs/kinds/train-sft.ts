@@ -106,7 +106,6 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
             rate: Math.round(rate),
             etaSeconds: Math.round((total - step) / Math.max(stepsPerSecond, 1e-9)),
             message: `loss ${m.loss!.toFixed(3)} · ${Math.round(m.tokens_per_second!)} tokens/s`,
-            runId,
             memoryMb: Math.round(process.memoryUsage().rss / 1e6),
           });
         },
