@@ -15,6 +15,10 @@ export const commandList: [name: string, load: Loader][] = [
   ['backup', async () => (await import('./commands/backup.js')).backupCommand],
   ['restore', async () => (await import('./commands/restore.js')).restoreCommand],
   ['serve', async () => (await import('./commands/serve.js')).serveCommand],
+  ['model', async () => (await import('./commands/model.js')).modelCommand],
+  ['train', async () => (await import('./commands/train.js')).trainCommand],
+  ['generate', async () => (await import('./commands/generate.js')).generateCommand],
+  ['logprobs', async () => (await import('./commands/logprobs.js')).logprobsCommand],
 ];
 
 async function help(): Promise<string> {

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
 import { generateCommand } from '../../../src-main/cli/commands/generate.js';
@@ -91,5 +93,18 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     expect(r.logprobs.every((x: number) => x <= 0)).toBe(true);
     const byIds = await run(logprobsCommand, [file, '--checkpoint', String(sft), '--ids', r.ids.join(',')]);
     expect(byIds.logprobs).toEqual(r.logprobs);
+  });
+
+  it('through bin/rlhf-lab.js: train sft --json prints exactly one JSON object; bad input exits 2', () => {
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'rlhf-lab.js');
+    const ok = spawnSync(process.execPath, [bin, 'train', 'sft', file, '--from', String(base), '--set', 'max_steps=2', '--json'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(Object.keys(out)).toEqual(expect.arrayContaining(['run', 'checkpoint', 'metrics']));
+    expect(out.metrics.loss).toBeGreaterThan(0);
+    const bad = spawnSync(process.execPath, [bin, 'train', 'sft', file, '--from', String(base), '--set', 'epochs=0', '--json'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/--set epochs/);
   });
 });
