@@ -35,6 +35,11 @@ async function onReady(): Promise<void> {
   setupMenu({ services, handlers, window: () => win });
   setupTaskbarProgress(win, services);
 
+  // One app per user: a second launch brings this window forward instead.
+  app.on('second-instance', () => {
+    if (win?.isMinimized()) win.restore();
+    win?.focus();
+  });
   app.on('window-all-closed', () => app.quit());
   // Let running jobs stop and the project close cleanly before the process exits.
   let closed = false;
