@@ -1,6 +1,8 @@
 // The one mock of the `electron` module for every test of the Electron glue
 // (used as `vi.mock('electron', () => import('./mock-electron.js'))`).
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
@@ -73,4 +75,16 @@ export const app = new (class extends EventEmitter {
 const webRequest = { onBeforeRequest: vi.fn(), onHeadersReceived: vi.fn() };
 export const session = {
   defaultSession: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn(), webRequest },
+};
+
+export const protocol = {
+  privileged: [] as unknown[],
+  handlers: new Map<string, (request: Request) => Promise<Response>>(),
+  registerSchemesAsPrivileged: vi.fn((schemes: unknown[]) => protocol.privileged.push(...schemes)),
+  handle: vi.fn((scheme: string, fn: (request: Request) => Promise<Response>) => protocol.handlers.set(scheme, fn)),
+};
+
+/** Electron's net.fetch reads file:// URLs; Node's fetch does not, so the mock reads the file. */
+export const net = {
+  fetch: vi.fn(async (url: string) => new Response(await readFile(fileURLToPath(url)))),
 };
