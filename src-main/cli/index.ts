@@ -19,6 +19,8 @@ export const commandList: [name: string, load: Loader][] = [
   ['train', async () => (await import('./commands/train.js')).trainCommand],
   ['generate', async () => (await import('./commands/generate.js')).generateCommand],
   ['logprobs', async () => (await import('./commands/logprobs.js')).logprobsCommand],
+  ['compare', async () => (await import('./commands/compare.js')).compareCommand],
+  ['demo', async () => (await import('./commands/demo.js')).demoCommand],
 ];
 
 async function help(): Promise<string> {

@@ -6,6 +6,7 @@ import type { ApiContext } from '../api/context.js';
 import { exportKinds, importKinds } from '../api/contract.js';
 import { dispatch, type Handlers } from '../api/router.js';
 import type { Services } from '../api/services.js';
+import { backupProject } from '../store/backup.js';
 
 const PROJECT_FILTER = [{ name: 'RLHF Lab project', extensions: ['rlhf'] }];
 const DATA_FILTER = [{ name: 'Data', extensions: ['jsonl', 'json', 'csv'] }];
@@ -91,7 +92,7 @@ function fileMenu(deps: MenuDeps): MenuItemConstructorOptions {
             filters: PROJECT_FILTER,
           });
           // SQLite's online backup: consistent even while a run or annotators are writing.
-          if (!canceled && filePath) await project.db.backup(filePath).catch((e: Error) => dialog.showErrorBox('Backup failed', e.message));
+          if (!canceled && filePath) await backupProject(project.db, filePath).catch((e: Error) => dialog.showErrorBox('Backup failed', e.message));
         },
       },
       { type: 'separator' },
