@@ -1,0 +1,268 @@
+// The whole RLHF loop on the bundled demo project, headless (`rlhf-lab demo`): SFT → K samples per
+// training prompt → rankings by the simulated annotators → reward model → PPO → SFT vs RLHF on
+// held-out prompts, judged by the gold rubric (which the policy never saw) and by the reward model.
+// Each stage runs the same job the app runs, so the resulting project opens in the app with its
+// runs, curves, label task and checkpoints.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../engine/backend.js';
+import { compareCheckpoints, type CompareReport } from '../compare/compare.js';
+import { runJobInProcess } from '../jobs/run-in-process.js';
+import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
+import type { TrainSftResult } from '../jobs/kinds/train-sft.js';
+import { Project } from '../store/project.js';
+import { topicOf } from './domain.js';
+import { DEMO_PROJECT } from './project.js';
+import { goldScore } from './rubric.js';
+import { simulateLabelRound, type SimulateResult } from './simulate-labels.js';
+
+/** Stage settings of one demo run; `quick` is tuned to finish in minutes on 2 CPU cores. */
+export interface DemoSettings {
+  sft: Record<string, unknown>;
+  labels: { prompts: number; k: number; samples: number; temperature: number; max_new_tokens: number; annotators_per_item: number };
+  rm: Record<string, unknown>;
+  ppo: Record<string, unknown>;
+  /** The KL (nats per response) the PPO run must stay under: the adaptive controller's target × 1.5. */
+  kl_bound: number;
+  compare: { prompts: number; temperature: number; max_new_tokens: number };
+}
+
+export function demoSettings(quick: boolean, seed: number): DemoSettings {
+  const scale = quick ? 1 : 2;
+  const klTarget = 6;
+  return {
+    sft: { seed, epochs: quick ? 2 : 3, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
+    labels: { prompts: 300 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
+    rm: { seed, epochs: 2, batch_prompts: 8, lr: 3e-4, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
+    ppo: {
+      seed,
+      steps: quick ? 30 : 80,
+      batch_size: 32,
+      num_mini_batches: 2,
+      num_ppo_epochs: 4,
+      lr: 1e-4,
+      temperature: 0.7,
+      max_new_tokens: 40,
+      kl_coef: 0.05,
+      adaptive_kl: true,
+      kl_target: klTarget,
+      sample_every: 5,
+      checkpoint_every: 100_000,
+    },
+    kl_bound: klTarget * 1.5,
+    compare: { prompts: 300, temperature: 0.7, max_new_tokens: 40 },
+  };
+}
+
+export interface DemoOptions {
+  quick: boolean;
+  seed: number;
+  /** Directory to keep the project and the report page in; a temp dir when absent. */
+  out?: string;
+  /** The demo project to start from (default: the bundled one). */
+  source?: string;
+  /** Overrides of the stage settings (tests use tiny ones). */
+  settings?: DemoSettings;
+  signal?: AbortSignal;
+  /** Progress on stderr: stage name, done/total, a message. */
+  progress?(stage: string, done: number, total: number, message?: string): void;
+  log?(message: string): void;
+}
+
+function summary(r: CompareReport) {
+  return {
+    n: r.n,
+    win_rate: r.win_rate,
+    ci_low: r.ci_low,
+    ci_high: r.ci_high,
+    wins: r.wins,
+    ties: r.ties,
+    losses: r.losses,
+    mean_score_sft: r.mean_score_a,
+    mean_score_rlhf: r.mean_score_b,
+    mean_kl_b: r.mean_kl_b,
+    mean_len_sft: r.mean_len_a,
+    mean_len_rlhf: r.mean_len_b,
+  };
+}
+export type CompareSummary = ReturnType<typeof summary>;
+
+export interface DemoReport {
+  seed: number;
+  quick: boolean;
+  backend: string;
+  seconds: number;
+  project: string;
+  stages: {
+    sft: { run: number; checkpoint: number; loss: number | null; eval_loss: number | null; seconds: number };
+    labels: SimulateResult & { seconds: number };
+    rm: { run: number; checkpoint: number; accuracy: number | null; eval_accuracy: number | null; seconds: number };
+    ppo: {
+      run: number;
+      checkpoint: number;
+      kl: number | null;
+      kl_bound: number;
+      kl_coef: number | null;
+      mean_score_start: number | null;
+      mean_score_end: number | null;
+      seconds: number;
+    };
+  };
+  compare: { gold: CompareSummary; rm: CompareSummary; seconds: number };
+  examples: { prompt: string; sft: string; rlhf: string; gold_sft: number; gold_rlhf: number }[];
+  /** Metric series for the report page's curves. */
+  curves: Record<string, { step: number; value: number }[]>;
+}
+
+/** Mean of the first / last `k` points of a series: one PPO batch is noisy. */
+function edgeMean(points: { value: number }[] | undefined, k: number, end: boolean): number | null {
+  if (!points?.length) return null;
+  const part = end ? points.slice(-k) : points.slice(0, k);
+  return part.reduce((s, p) => s + p.value, 0) / part.length;
+}
+
+/** Side-by-side examples: one per topic, preferring prompts where the two models differ. */
+function pickExamples(gold: CompareReport, count: number): DemoReport['examples'] {
+  const differing = gold.rows.filter((r) => r.a !== r.b);
+  const pool = [...differing, ...gold.rows.filter((r) => r.a === r.b)];
+  const seen = new Set<string | null>();
+  const out: DemoReport['examples'] = [];
+  for (const r of pool) {
+    const topic = topicOf(r.prompt);
+    if (seen.has(topic)) continue;
+    seen.add(topic);
+    out.push({ prompt: r.prompt, sft: r.a, rlhf: r.b, gold_sft: goldScore(r.prompt, r.a), gold_rlhf: goldScore(r.prompt, r.b) });
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  const started = performance.now();
+  const since = (t: number) => (performance.now() - t) / 1000;
+  const settings = o.settings ?? demoSettings(o.quick, o.seed);
+  const source = o.source ?? DEMO_PROJECT;
+  if (!existsSync(source)) throw new Error(`the demo project ${source} is missing: build it with "npm run build:demo-model"`);
+  const dir = o.out ?? mkdtempSync(join(tmpdir(), 'rlhf-demo-'));
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'demo.rlhf');
+  if (existsSync(path)) throw new Error(`${path} exists already: choose another --out directory`);
+  copyFileSync(source, path);
+  const backend = await initBackend();
+  const log = o.log ?? (() => {});
+  const progress = o.progress ?? (() => {});
+  log(`project ${path}; backend ${backend.name}`);
+
+  const project = Project.open(path);
+  try {
+    const base = project.checkpoints.list().find((c) => c.stage === 'base');
+    if (!base) throw new Error(`${source} has no base checkpoint`);
+    const job = <R>(kind: string, stage: string, params: unknown) =>
+      runJobInProcess<R>(kind, params, project, (p) => progress(stage, p.done, p.total, p.message), { signal: o.signal, log });
+
+    let t = performance.now();
+    const sft = await job<TrainSftResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
+    const sftStage = {
+      run: sft.run,
+      checkpoint: sft.checkpoint,
+      loss: sft.metrics.loss ?? null,
+      eval_loss: sft.metrics['eval/loss'] ?? null,
+      seconds: since(t),
+    };
+    log(`SFT: eval loss ${sftStage.eval_loss?.toFixed(3)} (${sftStage.seconds.toFixed(0)} s)`);
+
+    t = performance.now();
+    const L = settings.labels;
+    const labels = await simulateLabelRound(
+      project,
+      {
+        checkpointId: sft.checkpoint,
+        prompts: L.prompts,
+        k: L.k,
+        samples: L.samples,
+        temperature: L.temperature,
+        maxNewTokens: L.max_new_tokens,
+        annotatorsPerItem: L.annotators_per_item,
+        seed: o.seed,
+      },
+      { progress: (done, total) => progress('labels', done, total, 'sampling and ranking'), signal: o.signal },
+    );
+    const labelStage = { ...labels, seconds: since(t) };
+    log(`labels: ${labels.items} items, ${labels.rankings} simulated rankings (${labelStage.seconds.toFixed(0)} s)`);
+
+    t = performance.now();
+    const rm = await job<TrainStageResult>('train-rm', 'rm', { from: sft.checkpoint, config: settings.rm, name: 'Demo reward model' });
+    const rmStage = {
+      run: rm.run,
+      checkpoint: rm.checkpoint,
+      accuracy: rm.metrics.accuracy ?? null,
+      eval_accuracy: rm.metrics['eval/accuracy'] ?? null,
+      seconds: since(t),
+    };
+    log(`reward model: held-out accuracy ${rmStage.eval_accuracy?.toFixed(3)} (${rmStage.seconds.toFixed(0)} s)`);
+
+    t = performance.now();
+    const ppo = await job<TrainStageResult>('train-ppo', 'ppo', {
+      from: sft.checkpoint,
+      config: { ...settings.ppo, reward_model: rm.checkpoint },
+      name: 'Demo PPO',
+    });
+    const series = project.runs.metricsFor(ppo.run, ['objective/scores', 'objective/kl', 'objective/kl_coef']);
+    const ppoStage = {
+      run: ppo.run,
+      checkpoint: ppo.checkpoint,
+      kl: edgeMean(series['objective/kl'], 3, true),
+      kl_bound: settings.kl_bound,
+      kl_coef: ppo.metrics['objective/kl_coef'] ?? null,
+      mean_score_start: edgeMean(series['objective/scores'], 3, false),
+      mean_score_end: edgeMean(series['objective/scores'], 3, true),
+      seconds: since(t),
+    };
+    log(
+      `PPO: reward-model score ${ppoStage.mean_score_start?.toFixed(2)} → ${ppoStage.mean_score_end?.toFixed(2)}, ` +
+        `KL ${ppoStage.kl?.toFixed(2)} (${ppoStage.seconds.toFixed(0)} s)`,
+    );
+
+    t = performance.now();
+    const C = settings.compare;
+    const common = { a: sft.checkpoint, b: ppo.checkpoint, split: 'eval' as const, n: C.prompts, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens };
+    const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
+      progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
+      signal: o.signal,
+    });
+    // Same seeds, so the same responses: the reward model judges exactly what the gold judge saw.
+    const byRm = await compareCheckpoints(project, { ...common, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
+      progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, reward model'),
+      signal: o.signal,
+    });
+    const compareSeconds = since(t);
+    log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n}`);
+
+    const curves: DemoReport['curves'] = {};
+    const add = (run: number, key: string, name: string) => {
+      const s = project.runs.metricsFor(run, [key])[key];
+      if (s) curves[name] = s.map((p) => ({ step: p.step, value: p.value }));
+    };
+    add(sft.run, 'loss', 'sft/loss');
+    add(sft.run, 'eval/loss', 'sft/eval_loss');
+    add(rm.run, 'accuracy', 'rm/accuracy');
+    add(rm.run, 'eval/accuracy', 'rm/eval_accuracy');
+    add(ppo.run, 'objective/scores', 'ppo/score');
+    add(ppo.run, 'objective/kl', 'ppo/kl');
+
+    return {
+      seed: o.seed,
+      quick: o.quick,
+      backend: backend.name,
+      seconds: since(started),
+      project: path,
+      stages: { sft: sftStage, labels: labelStage, rm: rmStage, ppo: ppoStage },
+      compare: { gold: summary(gold), rm: summary(byRm), seconds: compareSeconds },
+      examples: pickExamples(gold, 6),
+      curves,
+    };
+  } finally {
+    project.close();
+  }
+}
