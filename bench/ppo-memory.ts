@@ -64,7 +64,8 @@ console.log(
     parameters_per_model: policy.parameterCount(),
     tensors_with_four_models: loaded.numTensors,
     tensor_mb_with_four_models: mb(loaded.numBytes),
-    peak_tensor_mb_during_iteration: mb(loaded.numBytes + profile.peakBytes),
+    // tf.profile's peakBytes is the highest total of live tensor bytes while the iteration ran.
+    peak_tensor_mb_during_iteration: mb(profile.peakBytes),
     tensors_after_iteration: tf.memory().numTensors,
     rss_mb_before_models: mb(rssBefore),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -250,6 +250,8 @@ function update(
   let skipped = 0;
   let stopped = false;
   const maxLen = models.policy.config.n_positions;
+  const policyVars = models.policy.variables();
+  const valueVars = [...models.value.backbone.variables(), ...models.value.head.variables()];
   for (let epoch = 0; epoch < config.num_ppo_epochs && !stopped; epoch++) {
     const order = rng.shuffle([...Array(n).keys()]);
     for (let start = 0; start < n && !stopped; start += mbSize) {
@@ -260,20 +262,25 @@ function update(
       const oldValues = alignRows(idx.map((i) => data.values[i]!), W);
       const adv = alignRows(idx.map((i) => data.advantages[i]!), W);
       const ret = alignRows(idx.map((i) => data.returns[i]!), W);
+      // Policy and value share no parameters, so the gradient of pg + vf_coef·vf is the two
+      // gradients side by side; taking them one after the other keeps one tape alive, not two.
       let kept: tf.Scalar[] = [];
-      const { value: loss, grads } = tf.variableGrads(() => {
+      const pg = tf.variableGrads(() => {
         const { logp, entropy } = tokenLogprobsAt(models.policy, mb, config.temperature, { entropy: true });
-        const vpred = valuesOf(models.value, mb);
-        const pg = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, config.cliprange);
-        const vf = clippedValueLoss(vpred, oldValues, ret, mb.responseMask, config.cliprange_value);
-        kept = [pg.loss, vf.loss, pg.clipfrac, pg.approxKl, maskedMean(pg.ratio, mb.responseMask), vf.clipfrac, maskedMean(entropy!, mb.responseMask)].map((t) => tf.keep(t));
-        return tf.add(pg.loss, tf.mul(config.vf_coef, vf.loss)) as tf.Scalar;
-      }, optimizer.variables);
-      const [pgLoss, vfLoss, clipfrac, approxkl, ratio, vfClipfrac, entropy] = kept.map((t) => t.dataSync()[0]!) as [number, number, number, number, number, number, number];
+        const out = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, config.cliprange);
+        kept = [out.loss, out.clipfrac, out.approxKl, maskedMean(out.ratio, mb.responseMask), maskedMean(entropy!, mb.responseMask)].map((t) => tf.keep(t));
+        return out.loss;
+      }, policyVars);
+      const vf = tf.variableGrads(() => {
+        const out = clippedValueLoss(valuesOf(models.value, mb), oldValues, ret, mb.responseMask, config.cliprange_value);
+        kept.push(tf.keep(out.loss), tf.keep(out.clipfrac));
+        return tf.mul(config.vf_coef, out.loss) as tf.Scalar;
+      }, valueVars);
+      const [pgLoss, clipfrac, approxkl, ratio, entropy, vfLoss, vfClipfrac] = kept.map((t) => t.dataSync()[0]!) as [number, number, number, number, number, number, number];
       // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
       if (ratio > config.ratio_threshold) skipped++;
-      else optimizer.applyGradients(grads);
-      tf.dispose([loss, ...Object.values(grads), ...kept, oldLogp, oldValues, adv, ret]);
+      else optimizer.applyGradients({ ...pg.grads, ...vf.grads });
+      tf.dispose([pg.value, vf.value, ...Object.values(pg.grads), ...Object.values(vf.grads), ...kept, oldLogp, oldValues, adv, ret]);
       disposeBatch(mb);
       stats.pg.push(pgLoss);
       stats.vf.push(vfLoss);
