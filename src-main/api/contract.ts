@@ -409,6 +409,25 @@ export const methods = {
       })
       .strict(),
   ),
+  /** Generates K responses per prompt with the chosen checkpoints (a job), then creates the task. */
+  'label.generateTask': method<JobInfo>()(
+    z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        mode: z.enum(['ranking', 'pairwise']),
+        k: z.number().int().min(2).max(9).default(4),
+        minAnnotators: z.number().int().min(1).max(50).default(1),
+        split: split.optional(),
+        limit: z.number().int().min(1).max(10_000).default(50),
+        checkpointIds: z.array(id).min(1).max(9),
+        temperature: z.number().min(0.05).max(2).default(1),
+        topK: z.number().int().min(0).max(1000).default(0),
+        topP: z.number().gt(0).max(1).default(1),
+        maxTokens: z.number().int().min(1).max(1024).default(64),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+      })
+      .strict(),
+  ),
   'label.next': method<LabelItemView | null>()(z.object({ taskId: id, annotatorId: id.optional() }).strict()),
   'label.get': method<LabelItemView>()(z.object({ itemId: id, annotatorId: id.optional() }).strict()),
   'label.saveDraft': method<{ status: 'draft' | 'submitted' | 'skipped'; updated_at: number }>()(judgmentInput),

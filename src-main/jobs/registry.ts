@@ -17,6 +17,7 @@ export const jobRegistry: JobRegistry = {
   'train-ppo': { module: './kinds/train-ppo.js', export: 'trainPpoJob', changes: ['runs', 'checkpoints'] },
   'train-dpo': { module: './kinds/train-dpo.js', export: 'trainDpoJob', changes: ['runs', 'checkpoints'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
+  'label-generate': { module: './kinds/label-generate.js', export: 'labelGenerateJob', changes: ['responses', 'label_tasks'] },
 };
 
 /** The URL to import for an entry; from TypeScript source (tsx, vitest) the `.ts` file itself. */

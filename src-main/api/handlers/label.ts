@@ -110,6 +110,17 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
     ctx.app.emit('data.changed', { kinds: ['label_tasks'] });
     return { task: taskInfo(p, created), short: planned.short };
   },
+  'label.generateTask': (input, ctx) => {
+    requireLocal(ctx);
+    const k = input.mode === 'pairwise' ? 2 : input.k;
+    if (input.checkpointIds.length > k) {
+      throw new UserError(`${input.checkpointIds.length} checkpoints cannot share ${k} responses per prompt: choose at most ${k}.`, 'bad_request');
+    }
+    for (const id of input.checkpointIds) {
+      if (!project(ctx).checkpoints.get(id)) throw new UserError(`No checkpoint with id ${id}.`, 'not_found');
+    }
+    return ctx.app.startJob('label-generate', input, `Generate ${k} responses per prompt for “${input.name}”`);
+  },
   'label.next': ({ taskId, annotatorId }, ctx) => {
     task(ctx, taskId);
     const who = annotatorOf(ctx, annotatorId);
