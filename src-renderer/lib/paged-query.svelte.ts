@@ -47,6 +47,8 @@ export class PagedQuery<T> {
       this.rows = page.rows;
       this.total = page.total;
       this.error = null;
+      // The data shrank under us (e.g. another search, a re-import): show the last real page.
+      if (page.rows.length === 0 && page.total > 0 && this.offset > 0) this.goTo(page.total - 1);
     } catch (e) {
       if (seq !== this.#seq) return;
       this.error = e instanceof Error ? e.message : String(e);
