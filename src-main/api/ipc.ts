@@ -20,7 +20,8 @@ export interface IpcOptions {
 
 function trustedSender(event: IpcMainInvokeEvent, opts: IpcOptions): boolean {
   const frame = event.senderFrame;
-  if (!frame || frame !== event.sender.mainFrame) return false;
+  // Only the top frame (no parent) of a trusted window may call; never an iframe inside it.
+  if (!frame || frame.parent !== null) return false;
   if (!opts.trusted().includes(event.sender)) return false;
   return urlOrigin(frame.url) === opts.origin;
 }

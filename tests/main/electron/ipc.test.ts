@@ -39,7 +39,7 @@ describe('IPC binding', () => {
     const stranger = new FakeWebContents();
     const forbidden = { ok: false, error: { code: 'forbidden', message: expect.any(String) } };
     expect(await invoke(stranger, stranger.mainFrame, 'project.current', {})).toEqual(forbidden);
-    expect(await invoke(ours, { url: 'app://rlhf/index.html' }, 'project.current', {})).toEqual(forbidden);
+    expect(await invoke(ours, { url: 'app://rlhf/index.html', parent: ours.mainFrame }, 'project.current', {})).toEqual(forbidden);
     expect(await invoke(ours, null, 'project.current', {})).toEqual(forbidden);
     ours.mainFrame.url = 'https://evil.example/';
     expect(await invoke(ours, ours.mainFrame, 'project.current', {})).toEqual(forbidden);

@@ -29,11 +29,11 @@ export const contextBridge = {
 /** A stand-in for a renderer's webContents with its main frame. */
 export class FakeWebContents extends EventEmitter {
   sent: unknown[][] = [];
-  mainFrame: { url: string };
+  mainFrame: { url: string; parent: null };
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   constructor(url = 'app://rlhf/index.html') {
     super();
-    this.mainFrame = { url };
+    this.mainFrame = { url, parent: null };
   }
   send(...args: unknown[]) {
     this.sent.push(args);
