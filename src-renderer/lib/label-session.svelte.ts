@@ -47,6 +47,8 @@ export class LabelSession {
   sources = $state.raw<ResponseSourceInfo[] | null>(null);
   vote = $state<Outcome | null>(null);
   saveState = $state<SaveState>('idle');
+  /** Set while a label-generate job runs (the task appears when it completes). */
+  generating = $state<string | null>(null);
 
   #secondsBase = 0;
   #startedAt = 0;
@@ -71,6 +73,13 @@ export class LabelSession {
   start(): () => void {
     const offs = [
       this.#client.on('label.changed', () => this.version++),
+      this.#client.on('job.done', (job) => {
+        if (job.kind !== 'label-generate') return;
+        this.generating = null;
+        if (job.status === 'failed') this.error = `Generating responses failed: ${job.error ?? 'unknown error'}`;
+        const taskId = (job.result as { taskId?: number } | undefined)?.taskId;
+        if (job.status === 'completed' && taskId) void this.loadLists().then(() => this.chooseTask(taskId));
+      }),
       this.#client.on('data.changed', (d) => {
         if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks')) void this.loadLists();
       }),
