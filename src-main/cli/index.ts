@@ -21,6 +21,7 @@ export const commandList: [name: string, load: Loader][] = [
   ['logprobs', async () => (await import('./commands/logprobs.js')).logprobsCommand],
   ['compare', async () => (await import('./commands/compare.js')).compareCommand],
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
+  ['label', async () => (await import('./commands/label.js')).labelCommand],
 ];
 
 async function help(): Promise<string> {
