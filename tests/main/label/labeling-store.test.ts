@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPreferenceData } from '../../../src-main/engine/preference-data.js';
 import { LabelingError } from '../../../src-main/store/labeling.js';
 import { makeProject, type Fixture } from './fixture.js';
 
@@ -133,6 +134,21 @@ describe('labeling store', () => {
       ['Answer 3 to case 1', 'Answer 4 to case 1'],
     ]);
     expect(pairs.every((p) => p.annotator === 'Ann')).toBe(true);
+
+    // The reward model's loader sees the same five, plus a pairwise vote with a winner (a tie gives none).
+    const ab = f.project.labeling.createTask({
+      name: 'ab',
+      mode: 'pairwise',
+      k: 2,
+      minAnnotators: 1,
+      items: f.prompts.slice(1).map((p) => ({ promptId: p.id, responseIds: p.responses.slice(0, 2) })),
+    });
+    const [x, y] = f.project.labeling.items(ab.id);
+    f.project.labeling.castVote(x!.id, bob, { outcome: 'b', flags: [], comment: '', seconds_spent: 2 });
+    f.project.labeling.castVote(y!.id, bob, { outcome: 'tie', flags: [], comment: '', seconds_spent: 2 });
+    const rm = loadPreferenceData(f.project.db, { includeCompareVotes: false, marginPerTierGap: 0 });
+    expect(rm.votes).toHaveLength(6);
+    expect(rm.votes[5]).toMatchObject({ annotator_id: bob, chosen: x!.response_ids[1], rejected: x!.response_ids[0] });
   });
 
   it('keeps the guidelines', () => {
