@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { installWasmKernels } from './wasm-kernels.js';
 
 export type BackendPreference = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -45,6 +46,7 @@ async function tryWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(wasmDistDir());
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');
+  installWasmKernels();
 }
 
 async function tryCpu(): Promise<void> {

@@ -14,21 +14,37 @@ function customGrad<Op>(f: Forward): Op {
 }
 
 /**
- * Batched matMul [n,a,b]×[n,b,c] as a loop of 2-D matMuls when that is faster on the backend
- * (measured on wasm), else one batched kernel. Neither operand is transposed.
+ * n independent matMuls, stacked along the rows: a is [n·r, k] (block i = rows i·r…), b is
+ * [n·k, c]; returns [n·r, c]. On wasm a loop of 2-D matMuls over contiguous row slices is 3–7×
+ * faster than one batched matMul (measured, docs/readme/engine-and-bench.md); native backends
+ * get the batched kernel. Neither operand is transposed.
  */
-export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const n = a.shape[0];
-  if (!useLoopedBmm() || n === 1) return tf.matMul(a, b);
-  const as = tf.unstack(a) as tf.Tensor2D[];
-  const bs = tf.unstack(b) as tf.Tensor2D[];
-  const out = tf.stack(as.map((x, i) => tf.matMul(x, bs[i]!))) as tf.Tensor3D;
-  tf.dispose([...as, ...bs]);
-  return out;
+export function blockMatMul(a: tf.Tensor2D, b: tf.Tensor2D, n: number): tf.Tensor2D {
+  const r = a.shape[0] / n;
+  const k = a.shape[1];
+  const c = b.shape[1];
+  if (!useLoopedMatMul()) return tf.reshape(tf.matMul(tf.reshape(a, [n, r, k]), tf.reshape(b, [n, k, c])), [n * r, c]);
+  const parts: tf.Tensor2D[] = [];
+  for (let i = 0; i < n; i++) parts.push(tf.matMul(tf.slice(a, [i * r, 0], [r, k]), tf.slice(b, [i * k, 0], [k, c])));
+  return tf.concat(parts, 0);
 }
 
-function useLoopedBmm(): boolean {
+function useLoopedMatMul(): boolean {
   return tf.getBackend() !== 'tensorflow';
+}
+
+/**
+ * Column sums of x [n,c] as ones[1,n]·x: on wasm a reduction over axis 0 transposes its input
+ * first and costs ~10× this GEMV.
+ */
+export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D;
+}
+
+/** xᵀ·dy for x [n,in], dy [n,out], transposing whichever activation is smaller. */
+function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (x.shape[1] <= dy.shape[1]) return tf.matMul(tf.transpose(x), dy);
+  return tf.transpose(tf.matMul(tf.transpose(dy), x));
 }
 
 /** y = x·w + b for x [n,in], w [in,out] (HF Conv1D layout). Backward uses explicit transposes. */
@@ -40,10 +56,11 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
 const linearBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D>((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+    // matMul + add beats tf.fused.matMul with a bias on wasm (measured ~1.5×).
+    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D), tf.sum(dy, 0)];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), weightGrad(sx, dy as tf.Tensor2D), columnSum(dy as tf.Tensor2D)];
     },
   };
 });
@@ -54,7 +71,7 @@ const linearNoBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), weightGrad(sx, dy as tf.Tensor2D)];
     },
   };
 });
@@ -91,7 +108,7 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
         const m1 = tf.mean(dxhat, -1, true);
         const m2 = tf.mean(tf.mul(dxhat, sxhat), -1, true);
         const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, m1), tf.mul(sxhat, m2)));
-        return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
+        return [dx, columnSum(tf.mul(dy, sxhat) as tf.Tensor2D), columnSum(dy as tf.Tensor2D)];
       },
     };
   });
@@ -100,19 +117,21 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-/** GPT-2's `gelu_new`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), with a closed-form gradient. */
+/**
+ * GPT-2's `gelu_new`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as the
+ * identical x·σ(2u) because wasm's sigmoid is ~8× faster than its tanh. Closed-form gradient:
+ * σ(2u) + x·σ(2u)(1−σ(2u))·2u'.
+ */
 export const gelu = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const x2 = tf.square(x);
-  const t = tf.tanh(tf.mul(tf.mul(x, tf.add(tf.mul(x2, 0.044715), 1)), GELU_C));
-  save([x, x2, t]);
+  const s = tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, 2 * GELU_C * 0.044715), 2 * GELU_C)));
+  save([x, x2, s]);
   return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    value: tf.mul(x, s),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sx2, st] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      // d/dx = 0.5(1+t) + 0.5·x·(1−t²)·c·(1 + 3·0.044715·x²)
-      const sech2 = tf.sub(1, tf.square(st));
-      const inner = tf.mul(tf.add(tf.mul(sx2, 3 * 0.044715), 1), GELU_C);
-      const d = tf.add(tf.mul(tf.add(st, 1), 0.5), tf.mul(tf.mul(tf.mul(sx, 0.5), sech2), inner));
+      const [sx, sx2, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const du2 = tf.add(tf.mul(sx2, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C); // d(2u)/dx
+      const d = tf.add(ss, tf.mul(tf.mul(sx, tf.mul(ss, tf.sub(1, ss))), du2));
       return [tf.mul(dy, d)];
     },
   };
@@ -144,64 +163,59 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
 }
 
 /**
- * Causal multi-head self-attention core. q, k, v: [B·T, C] (heads side by side on the last axis,
- * as GPT-2's c_attn produces them); `maskAdd`: additive mask [B, 1, T, T] (0 visible, −1e9 hidden)
- * or null for plain causal. Returns [B·T, C]. The backward pass is written out so that every
- * matMul is an untransposed 2-D one.
+ * Causal multi-head self-attention core. `qkv`: [B·T, 3C], GPT-2's c_attn output (q, k, v side by
+ * side, heads side by side within each); `maskAdd`: additive mask [B, 1, T, T] (0 visible, −1e9
+ * hidden). Returns [B·T, C]. Heads are laid out as row blocks of 2-D tensors ([B·H·T, hd]) so
+ * every matMul, forward and backward, is an untransposed 2-D one on contiguous rows, and the
+ * gradient w.r.t. qkv is one concat instead of three padded slice gradients.
  */
-export function causalAttention(
-  q: tf.Tensor2D,
-  k: tf.Tensor2D,
-  v: tf.Tensor2D,
-  batch: number,
-  seqLen: number,
-  nHead: number,
-  maskAdd: tf.Tensor4D,
-): tf.Tensor2D {
-  const C = q.shape[1];
+export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
+  const C = qkv.shape[1] / 3;
   const hd = C / nHead;
   const bh = batch * nHead;
+  const T = seqLen;
   const scale = 1 / Math.sqrt(hd);
-  // [B·T, C] → [B·H, T, hd]
-  const toHeads = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [batch, seqLen, nHead, hd]), [0, 2, 1, 3]), [bh, seqLen, hd]) as tf.Tensor3D;
-  // [B·T, C] → [B·H, hd, T]
-  const toHeadsT = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [batch, seqLen, nHead, hd]), [0, 2, 3, 1]), [bh, hd, seqLen]) as tf.Tensor3D;
-  // [B·H, T, hd] → [B·T, C]
-  const fromHeads = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [batch, nHead, seqLen, hd]), [0, 2, 1, 3]), [batch * seqLen, C]) as tf.Tensor2D;
-  // [B·H, T, hd] → [B·H, hd, T]
-  const swap = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+  // [B·T, C] → [B·H·T, hd]
+  const toHeads = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [batch, T, nHead, hd]), [0, 2, 1, 3]), [bh * T, hd]) as tf.Tensor2D;
+  // [B·H·T, hd] → [B·T, C]
+  const fromHeads = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [batch, nHead, T, hd]), [0, 2, 1, 3]), [batch * T, C]) as tf.Tensor2D;
+  // Per block: [r, c] → [c, r], for a [n·r, c] stack of n blocks.
+  const blockT = (x: tf.Tensor2D, r: number) => {
+    const c = x.shape[1];
+    return tf.reshape(tf.transpose(tf.reshape(x, [bh, r, c]), [0, 2, 1]), [bh * c, r]) as tf.Tensor2D;
+  };
 
-  const f = customGrad<(qi: tf.Tensor2D, ki: tf.Tensor2D, vi: tf.Tensor2D) => tf.Tensor2D>((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const qh = toHeads(qi);
-    const kT = toHeadsT(ki);
-    const vh = toHeads(vi);
-    const scores = tf.reshape(tf.add(tf.reshape(tf.mul(bmm(qh, kT), scale), [batch, nHead, seqLen, seqLen]), maskAdd), [bh, seqLen, seqLen]);
-    const p = tf.softmax(scores) as tf.Tensor3D;
-    save([qh, kT, vh, p]);
+  const f = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const qh = toHeads(tf.slice(x, [0, 0], [-1, C]));
+    const kh = toHeads(tf.slice(x, [0, C], [-1, C]));
+    const vh = toHeads(tf.slice(x, [0, 2 * C], [-1, C]));
+    const scores = tf.mul(blockMatMul(qh, blockT(kh, T), bh), scale);
+    const p = tf.reshape(tf.softmax(tf.add(tf.reshape(scores, [batch, nHead, T, T]), maskAdd)), [bh * T, T]) as tf.Tensor2D;
+    save([qh, kh, vh, p]);
     return {
-      value: fromHeads(bmm(p, vh)),
+      value: fromHeads(blockMatMul(p, vh, bh)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sq, skT, sv, sp] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const [sq, sk, sv, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const dO = toHeads(dy);
-        const dV = bmm(swap(sp), dO); // [bh,T,hd]
-        const dP = bmm(dO, swap(sv)); // [bh,T,T]
-        const dS = tf.mul(tf.mul(sp, tf.sub(dP, tf.sum(tf.mul(dP, sp), -1, true))), scale) as tf.Tensor3D;
-        const dQ = bmm(dS, swap(skT)); // [bh,T,hd]
-        const dK = bmm(swap(dS), sq); // [bh,T,hd]
-        return [fromHeads(dQ), fromHeads(dK), fromHeads(dV)];
+        const dV = blockMatMul(blockT(sp, T), dO, bh);
+        const dP = blockMatMul(dO, blockT(sv, T), bh);
+        const dS = tf.mul(tf.mul(sp, tf.sub(dP, tf.sum(tf.mul(dP, sp), -1, true))), scale) as tf.Tensor2D;
+        const dQ = blockMatMul(dS, sk, bh);
+        const dK = blockMatMul(blockT(dS, T), sq, bh);
+        return [tf.concat([fromHeads(dQ), fromHeads(dK), fromHeads(dV)], 1)];
       },
     };
   });
-  return f(q, k, v);
+  return f(qkv);
 }
 
-/** Additive attention mask [B,1,T,T]: causal, plus padded keys hidden when `keyMask` [B,T] is given. */
+/** Additive attention mask [B,1,T,T] ([1,1,T,T] without keyMask): causal, plus padded keys hidden when `keyMask` [B,T] is given. */
 export function attentionMaskAdd(batch: number, seqLen: number, keyMask?: tf.Tensor2D): tf.Tensor4D {
   return tf.tidy(() => {
     const causal = tf.linalg.bandPart(tf.ones([seqLen, seqLen]), -1, 0); // lower triangle = 1
     let visible: tf.Tensor = tf.reshape(causal, [1, 1, seqLen, seqLen]);
+    // Without padding the [1,1,T,T] mask broadcasts over the batch.
     if (keyMask) visible = tf.mul(visible, tf.reshape(tf.cast(keyMask, 'float32'), [batch, 1, 1, seqLen]));
-    else visible = tf.tile(visible, [batch, 1, 1, 1]);
     return tf.mul(tf.sub(1, visible), -1e9) as tf.Tensor4D;
   });
 }

@@ -205,10 +205,7 @@ export class GPT {
         const h = `h.${i}.`;
         const a = layerNorm(x, this.p(h + 'ln_1.weight') as tf.Tensor1D, this.p(h + 'ln_1.bias') as tf.Tensor1D, eps);
         const qkv = linear(a, this.p(h + 'attn.c_attn.weight') as tf.Tensor2D, this.p(h + 'attn.c_attn.bias') as tf.Tensor1D);
-        const q = tf.slice(qkv, [0, 0], [-1, C]);
-        const k = tf.slice(qkv, [0, C], [-1, C]);
-        const v = tf.slice(qkv, [0, 2 * C], [-1, C]);
-        const att = causalAttention(q, k, v, B, T, n_head, mask);
+        const att = causalAttention(qkv, B, T, n_head, mask);
         x = tf.add(x, this.dropout(linear(att, this.p(h + 'attn.c_proj.weight') as tf.Tensor2D, this.p(h + 'attn.c_proj.bias') as tf.Tensor1D), opts.training));
         const m = layerNorm(x, this.p(h + 'ln_2.weight') as tf.Tensor1D, this.p(h + 'ln_2.bias') as tf.Tensor1D, eps);
         const f = gelu(linear(m, this.p(h + 'mlp.c_fc.weight') as tf.Tensor2D, this.p(h + 'mlp.c_fc.bias') as tf.Tensor1D));

@@ -21,6 +21,69 @@ function grads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], w: tf.Tens
   return tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs);
 }
 
+describe('replacement wasm kernels', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('slice returns the requested region for contiguous, strided and short-run cases', () => {
+    const shape = [3, 4, 5];
+    const data = Array.from({ length: 60 }, (_, i) => i);
+    const x = tf.tensor3d(data, shape as [number, number, number]);
+    const at = (i: number, j: number, k: number) => data[i * 20 + j * 5 + k]!;
+    const cases: Array<[number[], number[]]> = [
+      [[1, 0, 0], [1, 4, 5]], // contiguous block
+      [[0, 1, 2], [3, 2, 3]], // short runs on every axis
+      [[2, 3, 0], [1, 1, 5]],
+    ];
+    for (const [begin, size] of cases) {
+      const got = tf.slice(x, begin, size).arraySync() as number[][][];
+      for (let i = 0; i < size[0]!; i++)
+        for (let j = 0; j < size[1]!; j++)
+          for (let k = 0; k < size[2]!; k++) expect(got[i]![j]![k]).toBe(at(begin[0]! + i, begin[1]! + j, begin[2]! + k));
+    }
+    const wide = tf.tensor2d(Array.from({ length: 40 * 64 }, (_, i) => i), [40, 64]);
+    expect(Array.from(tf.slice(wide, [3, 20], [2, 30]).dataSync())).toEqual([...Array.from({ length: 30 }, (_, j) => 3 * 64 + 20 + j), ...Array.from({ length: 30 }, (_, j) => 4 * 64 + 20 + j)]);
+  });
+});
+
+describe('replacement transpose kernel', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('matches the reference permutation for 2-D, batched, head-shuffle and size-1 cases', () => {
+    const cases: Array<[number[], number[]]> = [
+      [[13, 21], [1, 0]],
+      [[3, 9, 17], [0, 2, 1]],
+      [[2, 5, 3, 20], [0, 2, 1, 3]],
+      [[2, 5, 3, 4], [0, 2, 1, 3]],
+      [[1, 6, 7], [0, 2, 1]],
+      [[4, 1, 6], [1, 0, 2]],
+      [[2, 3, 4], [2, 0, 1]], // not covered: stock kernel
+    ];
+    for (const [shape, perm] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = Array.from({ length: n }, (_, i) => i);
+      const got = tf.transpose(tf.tensor(data, shape), perm);
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const outShape = perm.map((p) => shape[p]!);
+      const expected: number[] = [];
+      const idx = new Array<number>(outShape.length).fill(0);
+      for (let k = 0; k < n; k++) {
+        expected.push(perm.reduce((off, p, d) => off + idx[d]! * strides[p]!, 0));
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          idx[d]! += 1;
+          if (idx[d]! < outShape[d]!) break;
+          idx[d] = 0;
+        }
+      }
+      expect(got.shape).toEqual(outShape);
+      expect(Array.from(got.dataSync()), `${shape} ${perm}`).toEqual(expected);
+    }
+  });
+});
+
 describe('fast ops match the plain formulas in value and gradient', () => {
   beforeAll(async () => {
     await initBackend();
@@ -80,7 +143,7 @@ describe('fast ops match the plain formulas in value and gradient', () => {
     const keyMask = tf.tensor2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]], [B, T]);
     const mask = attentionMaskAdd(B, T, keyMask);
     const w = rand([B * T, C]);
-    const fast = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => causalAttention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, B, T, H, mask);
+    const fast = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => causalAttention(tf.concat([q, k, v], 1) as tf.Tensor2D, B, T, H, mask);
     const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
       const heads = (z: tf.Tensor) => tf.transpose(tf.reshape(z, [B, T, H, hd]), [0, 2, 1, 3]);
       const s = tf.add(tf.div(tf.matMul(heads(q), heads(k), false, true), Math.sqrt(hd)), mask);

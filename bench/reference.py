@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""PyTorch reference for `rlhf-lab bench`: the same GPT-2 and the same work as the engine rows.
+
+Reads a JSON job from stdin: {"sizes": [{"name", "config": {vocab_size, n_positions, n_embd,
+n_layer, n_head}, "batch", "seq", "gen_prompt", "gen_new", "ppo": {...}}], "rows": [...],
+"seed"} and prints one JSON object: {"torch", "threads", "rows": [{"name", "size",
+"tokens_per_second"}]}. Plain torch (no transformers) so it runs on Debian's python3-torch.
+
+Every row mirrors src-main/engine/bench.ts: model structure (HF GPT-2: Conv1D weights [in,out],
+pre-LN, gelu_new, tied embeddings, additive attention mask), AdamW with grad clipping 1.0,
+sampling in the loop from the probabilities, and the PPO iteration of engine/ppo.ts
+(rollout, policy/ref/value/reward forwards, 4 epochs x minibatches of policy+value updates).
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+class Block(torch.nn.Module):
+    def __init__(self, c, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.ln_1 = torch.nn.LayerNorm(c, eps=1e-5)
+        self.c_attn_w = torch.nn.Parameter(torch.randn(c, 3 * c) * 0.02)
+        self.c_attn_b = torch.nn.Parameter(torch.zeros(3 * c))
+        self.c_proj_w = torch.nn.Parameter(torch.randn(c, c) * 0.02)
+        self.c_proj_b = torch.nn.Parameter(torch.zeros(c))
+        self.ln_2 = torch.nn.LayerNorm(c, eps=1e-5)
+        self.fc_w = torch.nn.Parameter(torch.randn(c, 4 * c) * 0.02)
+        self.fc_b = torch.nn.Parameter(torch.zeros(4 * c))
+        self.proj_w = torch.nn.Parameter(torch.randn(4 * c, c) * 0.02)
+        self.proj_b = torch.nn.Parameter(torch.zeros(c))
+
+    def forward(self, x, mask_add, past=None):
+        B, T, C = x.shape
+        H = self.n_head
+        hd = C // H
+        qkv = torch.addmm(self.c_attn_b, self.ln_1(x).view(B * T, C), self.c_attn_w).view(B, T, 3 * C)
+        q, k, v = qkv.split(C, dim=2)
+        q = q.view(B, T, H, hd).transpose(1, 2)
+        k = k.view(B, T, H, hd).transpose(1, 2)
+        v = v.view(B, T, H, hd).transpose(1, 2)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd)) + mask_add
+        y = F.softmax(att, dim=-1) @ v
+        y = y.transpose(1, 2).reshape(B * T, C)
+        x = x + torch.addmm(self.c_proj_b, y, self.c_proj_w).view(B, T, C)
+        h = F.gelu(torch.addmm(self.fc_b, self.ln_2(x).view(B * T, C), self.fc_w), approximate="tanh")
+        x = x + torch.addmm(self.proj_b, h, self.proj_w).view(B, T, C)
+        return x, (k, v)
+
+
+class GPT(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        c = cfg["n_embd"]
+        self.cfg = cfg
+        self.wte = torch.nn.Parameter(torch.randn(cfg["vocab_size"], c) * 0.02)
+        self.wpe = torch.nn.Parameter(torch.randn(cfg["n_positions"], c) * 0.02)
+        self.h = torch.nn.ModuleList([Block(c, cfg["n_head"]) for _ in range(cfg["n_layer"])])
+        self.ln_f = torch.nn.LayerNorm(c, eps=1e-5)
+
+    def hidden(self, ids, attn_mask, past=None, positions=None):
+        B, T = ids.shape
+        if positions is None:
+            positions = (attn_mask.long().cumsum(-1) - 1).clamp(min=0)
+        x = self.wte[ids] + self.wpe[positions]
+        total = T if past is None else past[0][0].shape[2] + T
+        causal = torch.ones(total, total).tril()[total - T:]
+        key_mask = attn_mask if past is None else None
+        visible = causal.view(1, 1, T, total)
+        if key_mask is not None:
+            visible = visible * key_mask.view(B, 1, 1, total)
+        mask_add = (1.0 - visible) * -1e9
+        presents = []
+        for i, block in enumerate(self.h):
+            x, kv = block(x, mask_add, None if past is None else past[i])
+            presents.append(kv)
+        return self.ln_f(x), presents
+
+    def logits(self, h):
+        return h @ self.wte.t()
+
+    def token_logprobs(self, ids, attn_mask, temperature=1.0, entropy=False):
+        h, _ = self.hidden(ids, attn_mask)
+        logits = self.logits(h[:, :-1]) / temperature
+        logp_all = F.log_softmax(logits, dim=-1)
+        logp = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        if entropy:
+            return logp, -(logp_all.exp() * logp_all).sum(-1)
+        return logp
+
+
+class ScalarHead(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(c, 1) / math.sqrt(c + 1))
+        self.b = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, h):
+        B, T, C = h.shape
+        return torch.addmm(self.b, h.reshape(B * T, C), self.w).view(B, T)
+
+
+def adamw(params, lr):
+    return torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+
+
+def step(opt, params, loss):
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return float(loss), float(norm)
+
+
+def timed(fn, warmup, reps):
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def sample_rows(logits, gen):
+    probs = F.softmax(logits.double(), dim=-1)
+    return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
+
+
+@torch.no_grad()
+def generate(model, prompts, new_tokens, gen, temperature=1.0):
+    """KV-cache sampling: one prefill, then one token per step (fixed length, no EOS)."""
+    B, P = prompts.shape
+    mask = torch.ones(B, P)
+    h, past = model.hidden(prompts, mask)
+    logits = model.logits(h[:, -1]) / temperature
+    out = []
+    pos = P
+    for t in range(new_tokens):
+        nxt = sample_rows(logits, gen)
+        out.append(nxt)
+        if t == new_tokens - 1:
+            break
+        h, past = model.hidden(nxt.view(B, 1), None, past, torch.full((B, 1), pos, dtype=torch.long))
+        pos += 1
+        logits = model.logits(h[:, -1]) / temperature
+    return torch.stack(out, 1)
+
+
+def sft_row(size, gen):
+    cfg, B, T = size["config"], size["batch"], size["seq"]
+    model = GPT(cfg)
+    params = list(model.parameters())
+    opt = adamw(params, 3e-4)
+    ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
+    mask = torch.ones(B, T)
+    sec = timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 1, size["reps"])
+    return B * T / sec
+
+
+def reward_row(size, gen):
+    cfg, B, T = size["config"], size["batch"], size["seq"]
+    model = GPT(cfg)
+    head = ScalarHead(cfg["n_embd"])
+    params = list(model.parameters()) + list(head.parameters())
+    opt = adamw(params, 1e-5)
+    ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
+    mask = torch.ones(B, T)
+
+    def one():
+        h, _ = model.hidden(ids, mask)
+        r = head(h)[:, -1]
+        loss = -F.logsigmoid(r[0::2] - r[1::2]).mean()
+        step(opt, params, loss)
+
+    sec = timed(one, 1, size["reps"])
+    return B * T / sec
+
+
+def generation_row(size, batch, gen):
+    cfg = size["config"]
+    model = GPT(cfg)
+    prompts = torch.randint(0, cfg["vocab_size"], (batch, size["gen_prompt"]), generator=gen)
+    n = size["gen_new"]
+    sec = timed(lambda: generate(model, prompts, n, gen), 1, size["gen_reps"])
+    return batch * n / sec
+
+
+def ppo_row(size, gen):
+    """One PPO iteration as engine/ppo.ts does it; tokens/s = response tokens per iteration second."""
+    cfg, p = size["config"], size["ppo"]
+    B, P, N = p["batch_size"], p["prompt_len"], p["max_new_tokens"]
+    policy, ref, value, reward = GPT(cfg), GPT(cfg), GPT(cfg), GPT(cfg)
+    vhead, rhead = ScalarHead(cfg["n_embd"]), ScalarHead(cfg["n_embd"])
+    params = list(policy.parameters()) + list(value.parameters()) + list(vhead.parameters())
+    opt = adamw(params, 1e-5)
+    prompts = torch.randint(0, cfg["vocab_size"], (B, P), generator=gen)
+    temp, mb_count, epochs = p["temperature"], p["num_mini_batches"], p["num_ppo_epochs"]
+
+    def iteration():
+        resp = generate(policy, prompts, N, gen, temp)
+        ids = torch.cat([prompts, resp], 1)
+        mask = torch.ones_like(ids, dtype=torch.float)
+        with torch.no_grad():
+            old_logp = policy.token_logprobs(ids, mask, temp)[:, -N:]
+            ref_logp = ref.token_logprobs(ids, mask, temp)[:, -N:]
+            old_values = vhead(value.hidden(ids, mask)[0])[:, :-1][:, -N:]
+            score = rhead(reward.hidden(ids, mask)[0])[:, -1]
+            kl = old_logp - ref_logp
+            rewards = -0.05 * kl
+            rewards[:, -1] += score
+            adv = torch.zeros_like(rewards)
+            last = torch.zeros(B)
+            for t in reversed(range(N)):
+                nv = old_values[:, t + 1] if t + 1 < N else torch.zeros(B)
+                delta = rewards[:, t] + nv - old_values[:, t]
+                last = delta + 0.95 * last
+                adv[:, t] = last
+            returns = adv + old_values
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        mb = max(1, math.ceil(B / mb_count))
+        for _ in range(epochs):
+            order = torch.randperm(B, generator=gen)
+            for s in range(0, B, mb):
+                idx = order[s:s + mb]
+                logp, ent = policy.token_logprobs(ids[idx], mask[idx], temp, entropy=True)
+                logp, ent = logp[:, -N:], ent[:, -N:]
+                vpred = vhead(value.hidden(ids[idx], mask[idx])[0])[:, :-1][:, -N:]
+                ratio = torch.exp(logp - old_logp[idx])
+                a = adv[idx]
+                pg = torch.max(-a * ratio, -a * ratio.clamp(0.8, 1.2)).mean()
+                ov = old_values[idx]
+                vclip = ov + (vpred - ov).clamp(-0.2, 0.2)
+                vf = 0.5 * torch.max((vpred - returns[idx]) ** 2, (vclip - returns[idx]) ** 2).mean()
+                _ = ent.mean().item(), ((logp - old_logp[idx]) ** 2).mean().item()
+                step(opt, params, pg + 0.1 * vf)
+
+    sec = timed(iteration, 1, size["ppo_reps"])
+    return B * N / sec
+
+
+def main():
+    job = json.load(sys.stdin)
+    torch.manual_seed(job.get("seed", 0))
+    gen = torch.Generator().manual_seed(job.get("seed", 0))
+    if job.get("threads"):
+        torch.set_num_threads(int(job["threads"]))
+    rows = []
+    for size in job["sizes"]:
+        for row in job["rows"]:
+            if row == "sft_step":
+                tps = sft_row(size, gen)
+            elif row == "reward_step":
+                tps = reward_row(size, gen)
+            elif row == "generate_b1":
+                tps = generation_row(size, 1, gen)
+            elif row == "generate_b16":
+                tps = generation_row(size, 16, gen)
+            elif row == "ppo_iteration":
+                tps = ppo_row(size, gen)
+            else:
+                raise SystemExit(f"unknown row {row}")
+            rows.append({"name": row, "size": size["name"], "tokens_per_second": tps})
+            print(json.dumps({"progress": rows[-1]}), file=sys.stderr, flush=True)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()

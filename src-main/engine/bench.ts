@@ -1,0 +1,298 @@
+// The engine benchmark: tokens/s of an SFT step, a reward-model step, KV-cache generation at
+// batch 1 and 16, and one PPO iteration (engine/ppo.ts), per model size, next to a PyTorch
+// reference of the same model and work (bench/reference.py) run in the same invocation, so the
+// ratio engine/PyTorch is measured on the same machine at the same time.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { initBackend, type BackendPreference } from './backend.js';
+import { generate } from './generate.js';
+import { GPT, ScalarHead, type GPTConfig } from './model.js';
+import { AdamW } from './optim.js';
+import { ppoConfigSchema, trainPpo } from './ppo.js';
+import { RewardModel } from './reward.js';
+import { Rng } from './rng.js';
+
+export const BENCH_ROWS = ['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'] as const;
+export type BenchRowName = (typeof BENCH_ROWS)[number];
+
+export const benchSizeSchema = z
+  .object({
+    name: z.string(),
+    config: z.object({ vocab_size: z.number().int().min(2), n_positions: z.number().int().min(8), n_embd: z.number().int().min(1), n_layer: z.number().int().min(1), n_head: z.number().int().min(1) }).strict(),
+    /** Sequences per SFT / reward step, each `seq` tokens long. */
+    batch: z.number().int().min(2),
+    seq: z.number().int().min(2),
+    gen_prompt: z.number().int().min(1),
+    gen_new: z.number().int().min(1),
+    ppo: z.object({
+      batch_size: z.number().int().min(1),
+      num_mini_batches: z.number().int().min(1),
+      num_ppo_epochs: z.number().int().min(1),
+      prompt_len: z.number().int().min(1),
+      max_new_tokens: z.number().int().min(1),
+      temperature: z.number().positive(),
+    }),
+    /** Timed repetitions after one warm-up. */
+    reps: z.number().int().min(1),
+    gen_reps: z.number().int().min(1),
+    ppo_reps: z.number().int().min(1),
+  })
+  .refine((s) => s.config.n_embd % s.config.n_head === 0, 'n_embd must be divisible by n_head')
+  .refine((s) => s.seq <= s.config.n_positions && s.gen_prompt + s.gen_new <= s.config.n_positions, 'sequences must fit n_positions')
+  .refine((s) => s.ppo.prompt_len + s.ppo.max_new_tokens < s.config.n_positions, 'PPO prompt + response must fit n_positions')
+  .refine((s) => s.batch % 2 === 0, 'batch must be even (the reward step scores pairs)');
+export type BenchSize = z.infer<typeof benchSizeSchema>;
+
+/** The two sizes of issue 9: tiny (PERFORMANCE.md's config) and small. */
+export const BENCH_SIZES: Record<'tiny' | 'small', BenchSize> = {
+  tiny: {
+    name: 'tiny',
+    config: { vocab_size: 256, n_positions: 64, n_embd: 128, n_layer: 2, n_head: 4 },
+    batch: 8,
+    seq: 64,
+    gen_prompt: 16,
+    gen_new: 48,
+    ppo: { batch_size: 16, num_mini_batches: 4, num_ppo_epochs: 4, prompt_len: 16, max_new_tokens: 32, temperature: 0.7 },
+    reps: 5,
+    gen_reps: 3,
+    ppo_reps: 2,
+  },
+  small: {
+    name: 'small',
+    config: { vocab_size: 8192, n_positions: 256, n_embd: 384, n_layer: 6, n_head: 6 },
+    batch: 4,
+    seq: 256,
+    gen_prompt: 32,
+    gen_new: 96,
+    ppo: { batch_size: 8, num_mini_batches: 4, num_ppo_epochs: 4, prompt_len: 32, max_new_tokens: 32, temperature: 0.7 },
+    reps: 2,
+    gen_reps: 1,
+    ppo_reps: 1,
+  },
+};
+
+export interface BenchRow {
+  name: BenchRowName;
+  size: string;
+  config: BenchSize['config'] & { batch: number; seq: number };
+  tokens_per_second: number;
+  reference_tokens_per_second: number | null;
+  /** engine / PyTorch; null without a reference. */
+  ratio: number | null;
+}
+
+export interface BenchReport {
+  backend: string;
+  backend_reason: string;
+  reference: { torch: string; threads: number } | { error: string } | null;
+  rows: BenchRow[];
+  peak_rss_mb: number;
+}
+
+export interface BenchOptions {
+  sizes: BenchSize[];
+  rows?: readonly BenchRowName[];
+  backend?: BackendPreference;
+  /** Run bench/reference.py with this Python (default RLHF_PYTHON or /usr/bin/python3); false = skip. */
+  python?: string | false;
+  seed?: number;
+  onProgress?: (message: string) => void;
+}
+
+function gptConfig(size: BenchSize): GPTConfig {
+  return { ...size.config, layer_norm_epsilon: 1e-5, dropout: 0 };
+}
+
+function randomIds(rng: Rng, rows: number, cols: number, vocab: number): number[][] {
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.int(vocab)));
+}
+
+/** Seconds per call: one untimed warm-up, then the mean of `reps` timed calls. */
+async function timed(fn: () => unknown, reps: number): Promise<number> {
+  await fn();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await fn();
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+function sftRow(size: BenchSize, rng: Rng): Promise<number> {
+  const model = GPT.create(gptConfig(size), rng.seed());
+  const opt = new AdamW(model.namedVariables(), { lr: 3e-4 });
+  const ids = tf.tensor2d(randomIds(rng, size.batch, size.seq, size.config.vocab_size), undefined, 'int32');
+  return timed(() => opt.minimize(() => tf.neg(tf.mean(model.tokenLogprobs(ids))) as tf.Scalar), size.reps).then((sec) => {
+    tf.dispose([ids]);
+    opt.dispose();
+    model.dispose();
+    return (size.batch * size.seq) / sec;
+  });
+}
+
+function rewardRow(size: BenchSize, rng: Rng): Promise<number> {
+  const model = GPT.create(gptConfig(size), rng.seed());
+  const head = ScalarHead.create(size.config.n_embd, rng.seed());
+  const opt = new AdamW({ ...model.namedVariables(), ...head.namedVariables() }, { lr: 1e-5 });
+  const ids = tf.tensor2d(randomIds(rng, size.batch, size.seq, size.config.vocab_size), undefined, 'int32');
+  const mask = tf.onesLike(ids).toFloat() as tf.Tensor2D;
+  const B = size.batch;
+  const T = size.seq;
+  const loss = () => {
+    // Pairwise loss −log σ(r_chosen − r_rejected) on (even, odd) rows, scored at the last token.
+    const r = tf.reshape(tf.slice(head.apply(model.hidden(ids, { attentionMask: mask })), [0, T - 1], [B, 1]), [B / 2, 2]);
+    const margin = tf.sub(tf.slice(r, [0, 0], [B / 2, 1]), tf.slice(r, [0, 1], [B / 2, 1]));
+    return tf.mean(tf.softplus(tf.neg(margin))) as tf.Scalar; // = −log σ(margin)
+  };
+  return timed(() => opt.minimize(loss), size.reps).then((sec) => {
+    tf.dispose([ids, mask]);
+    opt.dispose();
+    model.dispose();
+    head.dispose();
+    return (B * T) / sec;
+  });
+}
+
+async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<number> {
+  const model = GPT.create(gptConfig(size), rng.seed());
+  const prompts = randomIds(rng, batch, size.gen_prompt, size.config.vocab_size);
+  // No EOS: every sequence runs the full length, as in the reference.
+  const sec = await timed(() => generate(model, prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
+  model.dispose();
+  return (batch * size.gen_new) / sec;
+}
+
+async function ppoRow(size: BenchSize, rng: Rng): Promise<number> {
+  const cfg = gptConfig(size);
+  const policy = GPT.create(cfg, rng.seed());
+  const ref = GPT.fromWeights(cfg, policy.getWeights());
+  const reward = new RewardModel(GPT.create(cfg, rng.seed()), ScalarHead.create(cfg.n_embd, rng.seed()));
+  const value = { backbone: GPT.fromWeights(cfg, reward.backbone.getWeights()), head: ScalarHead.fromWeights(reward.head.getWeights()) };
+  const p = size.ppo;
+  const prompts = randomIds(rng, 64, p.prompt_len, cfg.vocab_size).map((ids) => ({ text: '', ids }));
+  const config = ppoConfigSchema.parse({
+    steps: 1,
+    batch_size: p.batch_size,
+    num_mini_batches: p.num_mini_batches,
+    num_ppo_epochs: p.num_ppo_epochs,
+    max_new_tokens: p.max_new_tokens,
+    temperature: p.temperature,
+    // Every minibatch is updated, as in the reference (no guard may skip work).
+    early_stopping: false,
+    ratio_threshold: 1e9,
+  });
+  // An EOS id outside the vocabulary: every response runs to max_new_tokens, as in the reference.
+  const tok = { eosId: cfg.vocab_size, padId: 0, decode: () => '' };
+  let seed = 0;
+  const sec = await timed(() => trainPpo({ policy, ref, value, reward }, prompts, { ...config, seed: seed++ }, tok), size.ppo_reps);
+  [policy, ref, value.backbone, value.head, reward].forEach((m) => m.dispose());
+  return (p.batch_size * p.max_new_tokens) / sec;
+}
+
+export function referenceScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src-main/engine (tsx) and dist-main/engine (compiled) are both two levels below the root.
+  return path.resolve(here, '..', '..', 'bench', 'reference.py');
+}
+
+interface ReferenceOutput {
+  torch: string;
+  threads: number;
+  rows: Array<{ name: string; size: string; tokens_per_second: number }>;
+}
+
+function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number): Promise<ReferenceOutput> {
+  const script = referenceScript();
+  if (!existsSync(script)) return Promise.reject(new Error(`reference script not found at ${script}`));
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${python} ${script} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as ReferenceOutput);
+      } catch (e) {
+        reject(new Error(`reference output is not JSON: ${(e as Error).message}`));
+      }
+    });
+    child.stdin.end(JSON.stringify({ sizes, rows, seed }));
+  });
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const backend = await initBackend(opts.backend);
+  const rows = opts.rows ?? BENCH_ROWS;
+  const rng = new Rng(opts.seed ?? 0);
+  const say = opts.onProgress ?? (() => {});
+  const engine: Array<{ name: BenchRowName; size: BenchSize; tps: number }> = [];
+  for (const size of opts.sizes) {
+    for (const name of rows) {
+      say(`engine ${size.name} ${name}…`);
+      const tps =
+        name === 'sft_step'
+          ? await sftRow(size, rng)
+          : name === 'reward_step'
+            ? await rewardRow(size, rng)
+            : name === 'generate_b1'
+              ? await generationRow(size, 1, rng)
+              : name === 'generate_b16'
+                ? await generationRow(size, 16, rng)
+                : await ppoRow(size, rng);
+      engine.push({ name, size, tps });
+      say(`engine ${size.name} ${name}: ${tps.toFixed(0)} tokens/s`);
+    }
+  }
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+  // The reference runs after the engine, never beside it: both would share the same two cores.
+  let reference: BenchReport['reference'] = null;
+  let refRows: ReferenceOutput['rows'] = [];
+  const python = opts.python === undefined ? (process.env.RLHF_PYTHON ?? '/usr/bin/python3') : opts.python;
+  if (python !== false) {
+    say('PyTorch reference…');
+    try {
+      const ref = await runReference(python, opts.sizes, rows, opts.seed ?? 0);
+      reference = { torch: ref.torch, threads: ref.threads };
+      refRows = ref.rows;
+    } catch (e) {
+      reference = { error: (e as Error).message };
+    }
+  }
+  return {
+    backend: backend.name,
+    backend_reason: backend.reason,
+    reference,
+    peak_rss_mb: Math.round(peakRssMb),
+    rows: engine.map(({ name, size, tps }) => {
+      const ref = refRows.find((r) => r.name === name && r.size === size.name)?.tokens_per_second ?? null;
+      return {
+        name,
+        size: size.name,
+        config: { ...size.config, batch: size.batch, seq: size.seq },
+        tokens_per_second: round(tps),
+        reference_tokens_per_second: ref === null ? null : round(ref),
+        ratio: ref === null ? null : Math.round((tps / ref) * 1000) / 1000,
+      };
+    }),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+/** The report as a Markdown table (the CLI's human output and the README's table). */
+export function benchTable(report: BenchReport): string {
+  const lines = [
+    '| size | row | engine tokens/s | PyTorch tokens/s | ratio |',
+    '|---|---|---:|---:|---:|',
+    ...report.rows.map((r) => `| ${r.size} | ${r.name} | ${r.tokens_per_second.toFixed(0)} | ${r.reference_tokens_per_second?.toFixed(0) ?? '–'} | ${r.ratio?.toFixed(2) ?? '–'} |`),
+  ];
+  const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch}, ${report.reference.threads} thread(s)`;
+  return `${lines.join('\n')}\n\nbackend: ${report.backend_reason}\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
+}

@@ -1,0 +1,159 @@
+// Replacements for two tfjs-wasm kernels whose stock versions are slow for training (measured in
+// CPU time, docs/readme/engine-and-bench.md). Hand-written because no library ships fixed wasm
+// kernels for tfjs 4.x; both work on views of the wasm heap and fall back to the stock kernel for
+// cases they do not cover.
+// - Slice: tfjs-backend-wasm 4.22 reads its *whole input* out of the heap (readSync copies it into
+//   a fresh ArrayBuffer) before copying the rows it needs, so a slice costs as much as copying the
+//   full tensor (~200 µs for 256 KB); attention slices big tensors many times per step.
+// - Transpose: the stock kernel walks the input with large strides; a cache-blocked 2-D transpose
+//   in JS is 4–6× faster for the [rows, cols] shapes of linear-layer gradients, and the head
+//   reshuffle [B,T,H,hd] → [B,H,T,hd] is a copy of contiguous runs.
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmTensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: tf.DataType;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): WasmTensorInfo;
+  typedArrayFromHeap(t: WasmTensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+let installed = false;
+
+function fastSlice(args: { inputs: { x: WasmTensorInfo }; attrs: { begin: number | number[]; size?: number | number[] }; backend: WasmBackendLike }): WasmTensorInfo {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size) as [number[], number[]];
+  // Allocate first: allocation may grow the heap, which invalidates earlier views.
+  const out = backend.makeOutput(size, x.dtype);
+  const total = size.reduce((a, b) => a * b, 1);
+  if (total === 0) return out;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+    const offset = tf.slice_util.computeFlatOffset(begin, strides);
+    dst.set(src.subarray(offset, offset + total));
+    return out;
+  }
+  // Copy runs along the last axis, odometer-style over the leading axes.
+  const run = size[rank - 1]!;
+  const idx = new Array<number>(rank - 1).fill(0);
+  let o = 0;
+  for (;;) {
+    let off = begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) off += (begin[d]! + idx[d]!) * strides[d]!;
+    if (run >= 16) dst.set(src.subarray(off, off + run), o);
+    else for (let j = 0; j < run; j++) dst[o + j] = src[off + j]!;
+    o += run;
+    let d = rank - 2;
+    while (d >= 0) {
+      idx[d]! += 1;
+      if (idx[d]! < size[d]!) break;
+      idx[d] = 0;
+      d--;
+    }
+    if (d < 0) break;
+  }
+  return out;
+}
+
+/** dst[j·R + i] = src[off + i·C + j] for one [R, C] block, in 8×8 tiles (cache-friendly). */
+function transpose2d(src: ArrayLike<number>, srcOff: number, dst: { [i: number]: number }, dstOff: number, R: number, C: number): void {
+  const TILE = 8;
+  for (let i0 = 0; i0 < R; i0 += TILE) {
+    const i1 = Math.min(i0 + TILE, R);
+    for (let j0 = 0; j0 < C; j0 += TILE) {
+      const j1 = Math.min(j0 + TILE, C);
+      for (let i = i0; i < i1; i++) {
+        const row = srcOff + i * C;
+        for (let j = j0; j < j1; j++) dst[dstOff + j * R + i] = src[row + j]!;
+      }
+    }
+  }
+}
+
+type KernelArgs = { inputs: { x: WasmTensorInfo }; attrs: { perm: number[] }; backend: WasmBackendLike };
+
+/** Returns null when the permutation is not one of the covered shapes (the stock kernel runs). */
+function fastTranspose(args: KernelArgs): WasmTensorInfo | null {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return null;
+  // Drop axes of size 1: they do not move data.
+  const shape: number[] = [];
+  const keep: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (d !== 1) {
+      keep.push(i);
+      shape.push(d);
+    }
+  });
+  const perm = attrs.perm.filter((p) => x.shape[p] !== 1).map((p) => keep.indexOf(p));
+  const rank = shape.length;
+  const outShape = attrs.perm.map((p) => x.shape[p]!);
+  const identity = perm.every((p, i) => p === i);
+  const swapsLastTwo = rank >= 2 && perm[rank - 1] === rank - 2 && perm[rank - 2] === rank - 1 && perm.slice(0, rank - 2).every((p, i) => p === i);
+  const keepsLast = rank >= 1 && perm[rank - 1] === rank - 1;
+  if (!identity && !swapsLastTwo && !keepsLast) return null;
+  const out = backend.makeOutput(outShape, x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  if (identity) {
+    dst.set(src);
+  } else if (swapsLastTwo) {
+    const R = shape[rank - 2]!;
+    const C = shape[rank - 1]!;
+    const batches = src.length / (R * C);
+    for (let b = 0; b < batches; b++) transpose2d(src, b * R * C, dst, b * R * C, R, C);
+  } else {
+    // The last axis stays last: copy contiguous runs in output order.
+    const run = shape[rank - 1]!;
+    const inStrides = tf.util.computeStrides(shape);
+    const outDims = perm.slice(0, rank - 1).map((p) => shape[p]!);
+    const srcStride = perm.slice(0, rank - 1).map((p) => inStrides[p]!);
+    const idx = new Array<number>(rank - 1).fill(0);
+    let o = 0;
+    for (;;) {
+      let off = 0;
+      for (let d = 0; d < rank - 1; d++) off += idx[d]! * srcStride[d]!;
+      if (run >= 16) dst.set(src.subarray(off, off + run), o);
+      else for (let j = 0; j < run; j++) dst[o + j] = src[off + j]!;
+      o += run;
+      let d = rank - 2;
+      while (d >= 0) {
+        idx[d]! += 1;
+        if (idx[d]! < outDims[d]!) break;
+        idx[d] = 0;
+        d--;
+      }
+      if (d < 0) break;
+    }
+  }
+  return out;
+}
+
+function replace(kernelName: string, fast: (args: never) => WasmTensorInfo | null): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (!stock) return;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+    kernelFunc: ((args: never) => fast(args) ?? stock.kernelFunc(args)) as unknown as tf.KernelFunc,
+  });
+}
+
+/** Install the replacement kernels on the wasm backend (idempotent). */
+export function installWasmKernels(): void {
+  if (installed) return;
+  replace('Slice', (args: Parameters<typeof fastSlice>[0]) => (args.inputs.x.dtype === 'string' ? null : fastSlice(args)));
+  replace('Transpose', fastTranspose);
+  installed = true;
+}
