@@ -131,6 +131,9 @@ describe('Label view', () => {
     await expect.poll(() => tier(page, 1)).toMatch(/Response 2\s*=\s*Response 3/);
     await expect.poll(() => page.getByTestId('queue').textContent()).toContain('1 drafts');
     await e2e.screenshot('label-draft-restored');
+    // The mouse path: dragging response 4 onto the first rank ties it there.
+    await page.getByTestId('response-4').dragTo(page.getByTestId('tier-1'));
+    await expect.poll(() => tier(page, 1)).toMatch(/Response 2\s*=\s*Response 3\s*=\s*Response 4/);
   });
 
   it('shows the guidelines one key away', async () => {
