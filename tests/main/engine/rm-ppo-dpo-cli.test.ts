@@ -11,14 +11,20 @@ import { trainCommand } from '../../../src-main/cli/commands/train.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';
 
-async function run(argv: string[]): Promise<any> {
+interface TrainOutput {
+  run: number;
+  checkpoint: number;
+  metrics: Record<string, number>;
+}
+
+async function run(argv: string[]): Promise<TrainOutput> {
   const outputs: unknown[] = [];
   const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: () => {} };
   const cmd = argv[0] === 'model' ? modelCommand : trainCommand;
   const status = await cmd.run([...argv.slice(1), '--json'], io);
   expect(status).toBe(0);
   expect(outputs).toHaveLength(1);
-  return outputs[0];
+  return outputs[0] as TrainOutput;
 }
 
 let dir: string;
