@@ -58,6 +58,13 @@ export class BrowserWindow extends EventEmitter {
     this.loadedUrl = url;
     return Promise.resolve();
   }
+  progress: number[] = [];
+  setProgressBar(value: number) {
+    this.progress.push(value);
+  }
+  isDestroyed() {
+    return false;
+  }
   maximize() {}
   show() {}
   isMaximized() {
@@ -87,4 +94,17 @@ export const protocol = {
 /** Electron's net.fetch reads file:// URLs; Node's fetch does not, so the mock reads the file. */
 export const net = {
   fetch: vi.fn(async (url: string) => new Response(await readFile(fileURLToPath(url)))),
+};
+
+export const Menu = {
+  current: null as { template: unknown[] } | null,
+  buildFromTemplate: vi.fn((template: unknown[]) => ({ template })),
+  setApplicationMenu: vi.fn((menu: { template: unknown[] }) => (Menu.current = menu)),
+};
+
+export const dialog = {
+  showErrorBox: vi.fn(),
+  showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] as string[] })),
+  showSaveDialog: vi.fn(async () => ({ canceled: true, filePath: undefined as string | undefined })),
+  showMessageBox: vi.fn(async () => ({ response: 0 })),
 };
