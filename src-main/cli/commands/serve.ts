@@ -57,7 +57,11 @@ export const serveCommand: Command = {
     const services = new Services({ dataDir, version: appVersion() });
     if (projectPath) services.openProject(resolve(projectPath));
     else openDefault(services, dataDir);
-    const server = await startServer({ port, lan: values.lan, services });
+    const server = await startServer({ port, lan: values.lan, services }).catch(async (e: NodeJS.ErrnoException) => {
+      await services.close();
+      if (e.code === 'EADDRINUSE') throw new InputError(`serve: port ${port} is in use; choose another with --port (0 = any free port)`);
+      throw e;
+    });
 
     const project = services.project();
     const invites = values.invite.map((name) => {

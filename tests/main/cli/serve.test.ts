@@ -79,4 +79,13 @@ describe('rlhf-lab serve', () => {
     await expect(serveCommand.run([join(dir, 'missing.rlhf')], io)).rejects.toThrow(/no such project file/);
     await expect(serveCommand.run(['--invite', 'a'], io)).rejects.toThrow(/--invite needs --lan/);
   });
+
+  it('names a port that is already taken', async () => {
+    const file = join(dir, 'x.rlhf');
+    Project.open(file, { create: true }).close();
+    await serving([file, '--port', '0'], async (out) => {
+      const io: CommandIO = { json: true, out: () => {}, progress: () => {}, err: () => {} };
+      await expect(serveCommand.run([file, '--port', String(out.port)], io)).rejects.toThrow(/port \d+ is in use/);
+    });
+  });
 });
