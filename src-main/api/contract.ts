@@ -243,6 +243,8 @@ export interface LabelProgress {
     id: number;
     name: string;
     colour: string;
+    /** The demo's rubric annotators: shown as simulated, never as people. */
+    simulated: boolean;
     pending: number;
     draft: number;
     submitted: number;

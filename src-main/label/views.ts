@@ -109,6 +109,7 @@ export function progress(project: Project, task: LabelTask): LabelProgress {
         id: a.id,
         name: a.name,
         colour: a.colour,
+        simulated: a.simulated,
         pending: q.pending.length,
         draft: q.draft.length,
         submitted: q.submitted.length,
