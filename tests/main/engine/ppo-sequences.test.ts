@@ -1,0 +1,53 @@
+// Where prompt + response tokens sit in a packed batch: left padding puts every response at the
+// end, the response mask marks exactly the positions that predict response tokens, and a
+// sequence's log-probs do not depend on the padding around it.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src-main/engine/backend.js';
+import { alignRows, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../../../src-main/engine/sequences.js';
+import { PAD, tinyModel } from './rm-task.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('packed prompt/response batches', () => {
+  it('left-pads and marks the positions that predict response tokens', () => {
+    const b = packBatch([[2, 3], [4]], [[8, 9, 1], [10]], PAD, 24);
+    expect(b.width).toBe(5);
+    expect(Array.from(b.ids.dataSync())).toEqual([2, 3, 8, 9, 1, PAD, PAD, PAD, 4, 10]);
+    expect(Array.from(b.attentionMask.dataSync())).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 1, 1]);
+    // position t predicts ids[t+1]: row 0 predicts 8, 9, 1 from t = 1..3; row 1 predicts 10 from t = 3
+    expect(Array.from(b.responseMask.dataSync())).toEqual([0, 1, 1, 1, 0, 0, 0, 1]);
+  });
+  it('cuts the prompt from the left when prompt + response exceed the context', () => {
+    const b = packBatch([[2, 3, 4, 5]], [[8, 1]], PAD, 4);
+    expect(Array.from(b.ids.dataSync())).toEqual([4, 5, 8, 1]);
+  });
+  it('moves per-token rows in and out of the aligned matrix', () => {
+    const m = alignRows([[1, 2, 3], [4]], 4);
+    expect(Array.from(m.dataSync())).toEqual([0, 1, 2, 3, 0, 0, 0, 4]);
+    expect(responseRows(m, [3, 1])).toEqual([[1, 2, 3], [4]]);
+  });
+  it('gives a sequence the same log-probs alone and padded in a batch, with or without entropy', () => {
+    const model = tinyModel(9);
+    const alone = packBatch([[4]], [[10, 11, 1]], PAD, 24);
+    const padded = packBatch([[2, 3, 5, 6], [4]], [[8, 9], [10, 11, 1]], PAD, 24);
+    const a = responseRows(tokenLogprobsAt(model, alone, 0.7).logp, [3])[0]!;
+    const withEntropy = tokenLogprobsAt(model, padded, 0.7, { entropy: true });
+    const p = responseRows(withEntropy.logp, [2, 3])[1]!;
+    a.forEach((x, i) => expect(p[i]).toBeCloseTo(x, 4));
+    // entropy of a 16-way distribution lies in (0, log 16]
+    for (const e of withEntropy.entropy!.dataSync()) {
+      expect(e).toBeGreaterThan(0);
+      expect(e).toBeLessThanOrEqual(Math.log(16) + 1e-4);
+    }
+    tf.dispose([withEntropy.logp, withEntropy.entropy!]);
+    model.dispose();
+  });
+  it('encodes a response as SFT does: text tokens then EOS', () => {
+    const enc = textEncoder({ encode: (t: string) => [...t].map((c) => c.charCodeAt(0)), eosId: 1, padId: 0 });
+    expect(enc.prompt('ab')).toEqual([97, 98]);
+    expect(enc.response('c')).toEqual([99, 1]);
+  });
+});
