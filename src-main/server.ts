@@ -122,7 +122,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const clients = new Set<WebSocket>();
+  /** Open event sockets, with the invite token of invited ones (null for the local user). */
+  const clients = new Map<WebSocket, string | null>();
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const caller = identify(req, url, lan, annotatorFor);
@@ -134,14 +135,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // Unlike fetch, a WebSocket is not bound by the same-origin policy: check Origin ourselves.
     if (!req.headers.origin || !sameOrigin(req)) return refuse(403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
+      clients.set(ws, caller.kind === 'invited' ? tokenOf(req, url) : null);
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => clients.delete(ws));
     });
   });
   const unsubscribe = services.subscribe((event, payload) => {
     const msg = JSON.stringify({ event, payload });
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(msg);
+    for (const [ws, token] of clients) {
+      if (ws.readyState !== ws.OPEN) continue;
+      // A revoked invite also ends the teammate's open event stream.
+      if (token !== null && annotatorFor(token) === null) ws.close(4401, 'invite revoked');
+      else ws.send(msg);
+    }
   });
 
   await new Promise<void>((res, rej) => {
@@ -158,7 +164,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     services,
     async close() {
       unsubscribe();
-      for (const ws of clients) ws.terminate();
+      for (const ws of clients.keys()) ws.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));

@@ -226,4 +226,18 @@ describe('LAN mode', () => {
     expect('ws' in ok).toBe(true);
     (ok as { ws: WebSocket }).ws.close();
   });
+
+  it('ends an open event stream once its invite is revoked', async () => {
+    const opened = await openWs(`/events?token=${token}`, { ...remote, origin: `http://${remote.host}` });
+    const ws = (opened as { ws: WebSocket }).ws;
+    const messages: unknown[] = [];
+    ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    services.emit('data.changed', { kinds: ['a'] });
+    await new Promise((r) => setTimeout(r, 50));
+    services.project().invites.revoke(inviteId);
+    services.emit('data.changed', { kinds: ['b'] });
+    expect(await closed).toBe(4401);
+    expect(messages).toEqual([{ event: 'data.changed', payload: { kinds: ['a'] } }]);
+  });
 });
