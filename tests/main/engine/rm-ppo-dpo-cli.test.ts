@@ -68,7 +68,7 @@ describe('rlhf-lab train rm / ppo / dpo', () => {
   });
 
   it('train ppo --from <sft> --set reward_model=<rm> --json runs to the end and prints the final metrics', async () => {
-    const r = await run(['train', 'ppo', file, '--from', String(base), '--set', `reward_model=${rm}`, '--set', 'steps=3', '--set', 'batch_size=4', '--set', 'num_mini_batches=2', '--set', 'max_new_tokens=6', '--set', 'sample_every=2']);
+    const r = await run(['train', 'ppo', file, '--from', String(base), '--set', `reward_model=${rm}`, '--set', 'steps=3', '--set', 'batch_size=4', '--set', 'num_mini_batches=2', '--set', 'max_new_tokens=6', '--set', 'sample_every=2', '--set', 'health={"min_response_len":100}']);
     for (const k of ['objective/kl', 'objective/kl_coef', 'objective/scores', 'objective/rlhf_reward', 'val/ratio', 'loss/policy_avg', 'tokens/response_len_mean']) {
       expect(Number.isFinite(r.metrics[k]), k).toBe(true);
     }
@@ -77,6 +77,10 @@ describe('rlhf-lab train rm / ppo / dpo', () => {
     expect(p.runs.get(r.run)!.config).toMatchObject({ reward_model: rm, kl_coef: 0.05, temperature: 0.7, cliprange: 0.2, vf_coef: 0.1 });
     // Sample tables at steps 1, 2 and 3, each kept.
     expect([...new Set(p.runs.samplesFor(r.run).map((s) => s.step))]).toEqual([1, 2, 3]);
+    // A threshold no response can meet: the collapse warning is stored with its step and samples.
+    const events = p.runs.eventsFor(r.run);
+    expect(events.map((e) => [e.kind, e.step])).toEqual([['collapse_length', 1]]);
+    expect((events[0]!.data as { samples: unknown[] }).samples).toHaveLength(4);
     p.close();
   });
 
