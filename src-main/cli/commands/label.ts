@@ -1,17 +1,19 @@
+// `label status <project>`: each labeling task's progress and agreement.
 // `label export-bundle <project> <file>` and `label import-bundle <project> <file>`: move
 // annotators and their judgments between projects (docs/readme/labeling.md, "Bundles").
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BundleError, exportBundle, importBundle, parseBundle } from '../../label/bundle.js';
+import { agreement, progress } from '../../label/views.js';
 import { Project } from '../../store/project.js';
-import { InputError, type Command } from '../command.js';
+import { InputError, type Command, type CommandIO } from '../command.js';
 
-const USAGE = 'label export-bundle|import-bundle <project> <file>';
+const USAGE = 'label status <project> | label export-bundle|import-bundle <project> <file>';
 
 export const labelCommand: Command = {
   name: 'label',
   usage: USAGE,
-  summary: 'export a project’s annotators and judgments as a bundle, or merge a bundle in (no duplicates)',
+  summary: 'labeling progress and agreement per task; export annotators and judgments as a bundle, or merge one in (no duplicates)',
   async run(argv, io) {
     let parsed;
     try {
@@ -20,9 +22,10 @@ export const labelCommand: Command = {
       throw new InputError(`label: ${e instanceof Error ? e.message : String(e)}`);
     }
     const [action, projectPath, file, ...rest] = parsed.positionals;
+    if (action === 'status' && projectPath && !file) return status(projectPath, io);
     if (!action || !projectPath || !file || rest.length > 0) throw new InputError(`label: usage: ${USAGE}`);
     if (action !== 'export-bundle' && action !== 'import-bundle') {
-      throw new InputError(`label: unknown action "${action}" (export-bundle or import-bundle)`);
+      throw new InputError(`label: unknown action "${action}" (status, export-bundle or import-bundle)`);
     }
     if (!existsSync(projectPath)) throw new InputError(`${projectPath}: no such project file`);
 
@@ -63,3 +66,26 @@ export const labelCommand: Command = {
     return 0;
   },
 };
+
+function status(projectPath: string, io: CommandIO): number {
+  if (!existsSync(projectPath)) throw new InputError(`${projectPath}: no such project file`);
+  const project = Project.open(projectPath);
+  try {
+    const tasks = project.labeling.tasks().map((t) => {
+      const p = progress(project, t);
+      return { ...p.task, overall: p.overall, agreement: agreement(project, t) };
+    });
+    const fmt = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+    const lines = tasks.length
+      ? tasks.flatMap((t) => [
+          `${t.name} (${t.mode}, K=${t.k}): ${t.overall.done}/${t.overall.items} items done, ${t.overall.submissions} submissions, ${t.overall.conflicts} conflicts`,
+          `  Krippendorff's alpha (${t.agreement.metric}) ${fmt(t.agreement.alpha)}: ${t.agreement.reading}`,
+          ...t.agreement.pairs.map((p) => `  Cohen's kappa ${p.a} – ${p.b}: ${fmt(p.kappa)} (${p.reading}, n=${p.n})`),
+        ])
+      : ['no labeling tasks'];
+    io.out({ tasks }, lines.join('\n'));
+    return 0;
+  } finally {
+    project.close();
+  }
+}

@@ -82,6 +82,7 @@ describe('annotation bundles', () => {
   it('round-trips through the CLI', async () => {
     const home = project();
     const away = project();
+    labeledOn(home, 'Ann', true);
     labeledOn(away, 'Bob', false);
     const file = join(away.dir, 'bundle.json');
     const out: unknown[] = [];
@@ -91,5 +92,10 @@ describe('annotation bundles', () => {
     expect(await labelCommand.run(['import-bundle', home.project.path, file, '--json'], io)).toBe(0);
     expect(out[1]).toMatchObject({ rankings: 2, duplicates: 0 });
     await expect(labelCommand.run(['import-bundle', home.project.path, join(away.dir, 'missing.json')], io)).rejects.toThrow(InputError);
+
+    // Bob's ranking landed on the item Ann ranked at home: they count together.
+    expect(await labelCommand.run(['status', home.project.path, '--json'], io)).toBe(0);
+    const status = out[2] as { tasks: { name: string; overall: { submissions: number }; agreement: { items: number; metric: string } }[] };
+    expect(status.tasks[0]).toMatchObject({ name: 'batch', overall: { submissions: 2 }, agreement: { items: 1, metric: 'ordinal' } });
   });
 });
