@@ -37,6 +37,9 @@ export const sftConfigSchema = z
     /** Upper bound on eval examples, so an eval pass stays short. */
     eval_max_examples: z.number().int().min(1).default(256),
     checkpoint_every: z.number().int().min(1).default(200),
+    /** At every eval, this many eval prompts are answered by the model and kept as samples (0 = none). */
+    sample_count: z.number().int().min(0).max(32).default(3),
+    sample_max_tokens: z.number().int().min(1).max(1024).default(48),
   })
   .strict();
 
@@ -116,6 +119,17 @@ export function prepareSftData(
     train.push(...rest);
   }
   return { train, eval: evalSet.slice(0, config.eval_max_examples), skipped };
+}
+
+/** The prompt part (everything before the first trained token) of up to `n` sequences that have one. */
+export function samplePrompts(seqs: SftSequence[], n: number): number[][] {
+  const out: number[][] = [];
+  for (const s of seqs) {
+    if (out.length >= n) break;
+    const first = s.targets.indexOf(true);
+    if (first > 0) out.push(s.ids.slice(0, first));
+  }
+  return out;
 }
 
 /** Right-padded batch: no attention mask needed, since causal attention never looks right. */

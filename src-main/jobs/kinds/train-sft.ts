@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
-import { prepareSftData, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
+import { generate } from '../../engine/generate.js';
+import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
 import { JobCancelled, type JobFn } from '../types.js';
 
 export const trainSftParamsSchema = z
@@ -83,6 +84,10 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
     const startStep = resume?.state.step ?? 0;
     ctx.progress({ done: startStep, total, unit: 'steps', runId, message: startStep ? `resuming at step ${startStep}` : 'starting' });
 
+    // Small contexts: at most half of it for the answer, the rest for the end of the prompt.
+    const sampleTokens = Math.min(config.sample_max_tokens, Math.floor(model.config.n_positions / 2));
+    const room = model.config.n_positions - sampleTokens;
+    const prompts = samplePrompts(data.eval, config.sample_count).map((p) => p.slice(-room));
     let lastCheckpoint = startCheckpoint;
     let rate = 0;
     const result = await trainSft(
@@ -109,7 +114,23 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
             memoryMb: Math.round(process.memoryUsage().rss / 1e6),
           });
         },
-        onEval: (step, m) => project.runs.logMetrics(runId, step, m),
+        onEval: (step, m) => {
+          project.runs.logMetrics(runId, step, m);
+          if (prompts.length === 0) return;
+          // What the model answers now, on held-out prompts (greedy-ish, a fixed seed per step).
+          const out = generate(model, prompts, {
+            maxNewTokens: sampleTokens,
+            temperature: 0.7,
+            eosId: tokenizer.eosId,
+            padId: tokenizer.padId,
+            seed: config.seed + step,
+          });
+          project.runs.addSamples(
+            runId,
+            step,
+            prompts.map((p, i) => ({ prompt: tokenizer.decode(p), response: tokenizer.decode(out.tokens[i]!, { skipSpecial: true }) })),
+          );
+        },
         onCheckpoint: (step, optimizer, state) => {
           lastCheckpoint = saveModel(project, {
             name: `${runName} · step ${step}`,

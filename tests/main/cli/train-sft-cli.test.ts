@@ -65,6 +65,10 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     expect(p.runs.get(r.run)).toMatchObject({ status: 'completed', step: 6, stage: 'sft' });
     expect(p.checkpoints.get(sft)).toMatchObject({ stage: 'sft', parent_id: base, run_id: r.run, step: 6 });
     expect(p.runs.metricsFor(r.run, ['loss']).loss!.length).toBe(6);
+    // At each eval (steps 3 and 6) the model answers a held-out prompt; the answers are kept.
+    const samples = p.runs.samplesFor(r.run);
+    expect(samples.map((s) => s.step)).toEqual([3, 6]);
+    expect(samples[0]!.prompt).toMatch(/What sound does a \w+ make\?/);
     p.close();
     const list = await run(modelCommand, ['list', file]);
     expect(list.checkpoints.find((c: any) => c.id === sft)).toMatchObject({ stage: 'sft', parent: base, lineage: [base] });
