@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
 import { serveCommand } from '../../../src-main/cli/commands/serve.js';
+import { BUNDLED_DEMO } from '../../../src-main/paths.js';
 import { Project } from '../../../src-main/store/project.js';
 
 let dir: string;
@@ -67,9 +68,10 @@ describe('rlhf-lab serve', () => {
     });
   });
 
-  it('opens a scratch project when there is no demo and no last project', async () => {
+  it('with no project named, opens a copy of the bundled demo, else a scratch project', async () => {
     await serving(['--port', '0'], async (out) => {
-      expect(out.project).toBe(join(dir, 'home', 'scratch.rlhf'));
+      const expected = existsSync(BUNDLED_DEMO) ? 'demo.rlhf' : 'scratch.rlhf';
+      expect(out.project).toBe(join(dir, 'home', expected));
     });
   });
 
