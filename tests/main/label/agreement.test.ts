@@ -62,7 +62,12 @@ describe("Cohen's κ", () => {
     ];
     const a: string[] = [];
     const b: string[] = [];
-    for (const [x, y, n] of cells) for (let i = 0; i < n; i++) (a.push(x), b.push(y));
+    for (const [x, y, n] of cells) {
+      for (let i = 0; i < n; i++) {
+        a.push(x);
+        b.push(y);
+      }
+    }
     const r = cohensKappa(a, b);
     expect(r.observed).toBeCloseTo(0.7, 10);
     expect(r.expected).toBeCloseTo(0.41, 10);
