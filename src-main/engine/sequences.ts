@@ -38,14 +38,18 @@ export interface SequenceBatch {
 
 /**
  * Packs prompt/response pairs into one left-padded batch. A sequence longer than `maxLength`
- * loses prompt tokens from the left (the response and the end of the prompt matter most).
+ * loses prompt tokens from the left (the response and the end of the prompt matter most); a
+ * response that alone does not fit keeps its first `maxLength − 1` tokens. A response token at
+ * position 0 has nothing to be predicted from, so `responseLengths` counts only the ones after it.
  */
 export function packBatch(prompts: number[][], responses: number[][], padId: number, maxLength: number): SequenceBatch {
+  const lengths: number[] = [];
   const rows = prompts.map((p, i) => {
-    const r = responses[i]!;
-    if (r.length >= maxLength) throw new Error(`response of ${r.length} tokens does not fit the context of ${maxLength}`);
+    const r = responses[i]!.slice(0, maxLength - 1);
     const keep = Math.min(p.length, maxLength - r.length);
-    return [...p.slice(p.length - keep), ...r];
+    const row = [...p.slice(p.length - keep), ...r];
+    lengths.push(Math.min(r.length, row.length - 1));
+    return row;
   });
   const width = Math.max(2, ...rows.map((r) => r.length));
   const B = rows.length;
@@ -56,14 +60,13 @@ export function packBatch(prompts: number[][], responses: number[][], padId: num
     const offset = width - row.length;
     ids.set(row, b * width + offset);
     attention.fill(1, b * width + offset, (b + 1) * width);
-    const len = responses[b]!.length;
-    response.fill(1, b * (width - 1) + (width - 1 - len), (b + 1) * (width - 1));
+    response.fill(1, b * (width - 1) + (width - 1 - lengths[b]!), (b + 1) * (width - 1));
   });
   return {
     ids: tf.tensor2d(ids, [B, width], 'int32'),
     attentionMask: tf.tensor2d(attention, [B, width], 'float32'),
     responseMask: tf.tensor2d(response, [B, width - 1], 'float32'),
-    responseLengths: responses.map((r) => r.length),
+    responseLengths: lengths,
     width,
   };
 }

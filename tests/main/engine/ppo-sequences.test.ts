@@ -24,6 +24,14 @@ describe('packed prompt/response batches', () => {
     const b = packBatch([[2, 3, 4, 5]], [[8, 1]], PAD, 4);
     expect(Array.from(b.ids.dataSync())).toEqual([4, 5, 8, 1]);
   });
+  it('keeps the start of a response too long for the context, and never scores position 0', () => {
+    const long = packBatch([[2, 3]], [[8, 9, 10, 11, 1]], PAD, 4);
+    expect(Array.from(long.ids.dataSync())).toEqual([2, 8, 9, 10]);
+    expect(long.responseLengths).toEqual([3]);
+    const noPrompt = packBatch([[], [2]], [[8, 1], [9, 1]], PAD, 8);
+    expect(noPrompt.responseLengths).toEqual([1, 2]);
+    expect(Array.from(noPrompt.responseMask.dataSync())).toEqual([0, 1, 1, 1]);
+  });
   it('moves per-token rows in and out of the aligned matrix', () => {
     const m = alignRows([[1, 2, 3], [4]], 4);
     expect(Array.from(m.dataSync())).toEqual([0, 1, 2, 3, 0, 0, 0, 4]);
