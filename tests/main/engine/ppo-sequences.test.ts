@@ -26,7 +26,7 @@ describe('packed prompt/response batches', () => {
   });
   it('keeps the start of a response too long for the context, and never scores position 0', () => {
     const long = packBatch([[2, 3]], [[8, 9, 10, 11, 1]], PAD, 4);
-    expect(Array.from(long.ids.dataSync())).toEqual([2, 8, 9, 10]);
+    expect(Array.from(long.ids.dataSync())).toEqual([3, 8, 9, 10]);
     expect(long.responseLengths).toEqual([3]);
     const noPrompt = packBatch([[], [2]], [[8, 1], [9, 1]], PAD, 8);
     expect(noPrompt.responseLengths).toEqual([1, 2]);
