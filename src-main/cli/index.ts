@@ -11,6 +11,8 @@ type Loader = () => Promise<Command>;
 /** Every command: append one line for a new one (module in cli/commands/<name>.ts). */
 export const commandList: [name: string, load: Loader][] = [
   ['init', async () => (await import('./commands/init.js')).initCommand],
+  ['import', async () => (await import('./commands/import.js')).importCommand],
+  ['export', async () => (await import('./commands/export.js')).exportCommand],
   ['stats', async () => (await import('./commands/stats.js')).statsCommand],
   ['backup', async () => (await import('./commands/backup.js')).backupCommand],
   ['restore', async () => (await import('./commands/restore.js')).restoreCommand],

@@ -1,9 +1,9 @@
-// Preference data read as pairs (chosen, rejected): expanded from submitted rankings
-// (every two responses in different rank groups; ties give no pair) plus blind A/B comparisons
-// with a winner. Also writes the rankings that imports create.
+// Preference data read as pairs (chosen, rejected): from submitted rankings (every two responses
+// in different rank groups; ties give no pair) plus A/B comparisons with a winner. Also writes the
+// rankings that imports create.
 import type { Page, PairRow } from '../api/contract.js';
 import type { DB } from './db.js';
-import { likePattern } from './like.js';
+import { textSearch } from './search.js';
 
 export interface NewRanking {
   uid: string;
@@ -52,42 +52,25 @@ export interface ComparisonExport {
   created_at: number;
 }
 
-// Pairs in a stable order (ranking or comparison id, then position), so offsets page reliably.
-// json_each walks a ranking's groups in order; CROSS JOIN pins the rankings scan (rowid order) as
-// the outer loop, which keeps LIMIT/OFFSET pages cheap without sorting (the planner otherwise
-// picks a full responses scan first).
-const RANKING_PAIRS = `
-  SELECT r.id AS ord, 0 AS kind, r.prompt_id, p.text AS prompt, p.meta AS prompt_meta,
-         c.text AS chosen, j.text AS rejected, a.name AS annotator
-  FROM rankings r
-  CROSS JOIN json_each(r.ranking) g1
-  CROSS JOIN json_each(r.ranking) g2
-  CROSS JOIN json_each(g1.value) w
-  CROSS JOIN json_each(g2.value) l
-  CROSS JOIN prompts p
-  CROSS JOIN annotators a
-  CROSS JOIN responses c
-  CROSS JOIN responses j
-  WHERE r.status = 'submitted' AND g2.key > g1.key AND p.id = r.prompt_id AND a.id = r.annotator_id
-    AND c.id = w.value AND j.id = l.value`;
-const COMPARISON_PAIRS = `
-  SELECT m.id AS ord, 1 AS kind, m.prompt_id, p.text AS prompt, p.meta AS prompt_meta,
-         CASE m.outcome WHEN 'a' THEN ra.text ELSE rb.text END AS chosen,
-         CASE m.outcome WHEN 'a' THEN rb.text ELSE ra.text END AS rejected, a.name AS annotator
-  FROM comparisons m
-  JOIN prompts p ON p.id = m.prompt_id
-  JOIN annotators a ON a.id = m.annotator_id
-  JOIN responses ra ON ra.id = m.response_a
-  JOIN responses rb ON rb.id = m.response_b
-  WHERE m.outcome IN ('a', 'b')`;
-const SEARCH = `(:like IS NULL OR prompt LIKE :like ESCAPE '\\' OR chosen LIKE :like ESCAPE '\\' OR rejected LIKE :like ESCAPE '\\')`;
+// Pairs come from the `pairs` table that triggers keep (migration 0003), in the order the
+// judgments were made. CROSS JOIN pins the pairs scan (rowid order) as the outer loop, so a page
+// is LIMIT/OFFSET over an integer key with no sort.
+const PAIR_COLUMNS = `x.prompt_id, p.text AS prompt, p.meta AS prompt_meta, c.text AS chosen, j.text AS rejected, a.name AS annotator`;
+const PAIR_JOINS = `FROM pairs x CROSS JOIN prompts p CROSS JOIN responses c CROSS JOIN responses j CROSS JOIN annotators a`;
+const PAIR_ON = `p.id = x.prompt_id AND c.id = x.chosen_id AND j.id = x.rejected_id AND a.id = x.annotator_id`;
+const FTS_MATCH = `(x.prompt_id IN (SELECT rowid FROM prompts_fts WHERE prompts_fts MATCH :q)
+  OR x.chosen_id IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH :q)
+  OR x.rejected_id IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH :q))`;
+const LIKE_MATCH = `(p.text LIKE :like ESCAPE '\\' OR c.text LIKE :like ESCAPE '\\' OR j.text LIKE :like ESCAPE '\\')`;
 
 export class PreferencesRepo {
   private readonly insertRankingStmt;
-  private readonly rankingPairsPage;
-  private readonly comparisonPairsPage;
-  private readonly rankingPairsCount;
-  private readonly comparisonPairsCount;
+  private readonly pageAll;
+  private readonly countAll;
+  private readonly pageFts;
+  private readonly countFts;
+  private readonly pageLike;
+  private readonly countLike;
   private readonly allPairs;
   private readonly rankingsStmt;
   private readonly responseText;
@@ -100,20 +83,20 @@ export class PreferencesRepo {
       `INSERT INTO rankings (uid, prompt_id, annotator_id, status, ranking, flags, comment, seconds_spent, source, created_at, updated_at)
        VALUES (?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING`,
     );
-    type PageParams = { like: string | null; limit: number; offset: number };
-    this.rankingPairsPage = db.prepare<PageParams, Pair>(
-      `SELECT * FROM (${RANKING_PAIRS}) WHERE ${SEARCH} LIMIT :limit OFFSET :offset`,
+    type Paging = { limit: number; offset: number };
+    this.pageAll = db.prepare<Paging, Pair>(`SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} ORDER BY x.id LIMIT :limit OFFSET :offset`);
+    this.countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pairs');
+    this.pageFts = db.prepare<Paging & { q: string }, Pair>(
+      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${FTS_MATCH} ORDER BY x.id LIMIT :limit OFFSET :offset`,
     );
-    this.comparisonPairsPage = db.prepare<PageParams, Pair>(
-      `SELECT * FROM (${COMPARISON_PAIRS} ORDER BY m.id) WHERE ${SEARCH} LIMIT :limit OFFSET :offset`,
+    this.countFts = db.prepare<{ q: string }, { n: number }>(`SELECT count(*) AS n FROM pairs x WHERE ${FTS_MATCH}`);
+    this.pageLike = db.prepare<Paging & { like: string }, Pair>(
+      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${LIKE_MATCH} ORDER BY x.id LIMIT :limit OFFSET :offset`,
     );
-    this.rankingPairsCount = db.prepare<{ like: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM (${RANKING_PAIRS}) WHERE ${SEARCH}`,
+    this.countLike = db.prepare<{ like: string }, { n: number }>(
+      `SELECT count(*) AS n ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${LIKE_MATCH}`,
     );
-    this.comparisonPairsCount = db.prepare<{ like: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM (${COMPARISON_PAIRS}) WHERE ${SEARCH}`,
-    );
-    this.allPairs = db.prepare<[], Pair>(`${RANKING_PAIRS} UNION ALL SELECT * FROM (${COMPARISON_PAIRS} ORDER BY m.id)`);
+    this.allPairs = db.prepare<[], Pair>(`SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} ORDER BY x.id`);
     this.rankingsStmt = db.prepare<
       [],
       { id: number; prompt: string; ranking: string; annotator: string; flags: string; comment: string; seconds_spent: number; source: string; created_at: number }
@@ -155,23 +138,31 @@ export class PreferencesRepo {
     );
   }
 
-  /** A page of pairs: ranking pairs first, then comparison pairs; search matches prompt or either response. */
+  /** A page of pairs in judgment order; search matches the prompt or either response. */
   pairsPage(q: { search?: string; offset: number; limit: number }): Page<PairRow> {
-    const like = likePattern(q.search);
-    const fromRankings = this.rankingPairsCount.get({ like })!.n;
-    const fromComparisons = this.comparisonPairsCount.get({ like })!.n;
-    const rows: Pair[] = [];
-    if (q.offset < fromRankings) rows.push(...this.rankingPairsPage.all({ like, limit: q.limit, offset: q.offset }));
-    const left = q.limit - rows.length;
-    if (left > 0 && fromComparisons > 0) {
-      const offset = Math.max(0, q.offset - fromRankings);
-      rows.push(...this.comparisonPairsPage.all({ like, limit: left, offset }));
+    const search = textSearch(q.search);
+    const paging = { limit: q.limit, offset: q.offset };
+    let rows: Pair[];
+    let total: number;
+    if (search.mode === 'fts') {
+      rows = this.pageFts.all({ ...paging, q: search.q });
+      total = this.countFts.get({ q: search.q })!.n;
+    } else if (search.mode === 'like') {
+      rows = this.pageLike.all({ ...paging, like: search.like });
+      total = this.countLike.get({ like: search.like })!.n;
+    } else {
+      rows = this.pageAll.all(paging);
+      total = this.countAll.get()!.n;
     }
     return {
       rows: rows.map((r) => ({ prompt_id: r.prompt_id, prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, annotator: r.annotator })),
-      total: fromRankings + fromComparisons,
+      total,
       offset: q.offset,
     };
+  }
+
+  pairCount(): number {
+    return this.countAll.get()!.n;
   }
 
   /** Every pair, for export and training. */

@@ -2,7 +2,7 @@
 import type { Page, PromptRow } from '../api/contract.js';
 import type { DB } from './db.js';
 import { sha256 } from './hash.js';
-import { likePattern } from './like.js';
+import { textSearch } from './search.js';
 
 export type Split = 'train' | 'eval';
 
@@ -32,8 +32,7 @@ export class PromptsRepo {
   private readonly getStmt;
   private readonly countStmt;
   private readonly allStmt;
-  private readonly pageStmt;
-  private readonly pageTotal;
+  private readonly pageStmts;
 
   constructor(private readonly db: DB) {
     this.insertStmt = db.prepare<[string, Split, string, string | null, number, string], { id: number }>(
@@ -44,18 +43,23 @@ export class PromptsRepo {
     this.getStmt = db.prepare<[number], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM prompts');
     this.allStmt = db.prepare<[], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts ORDER BY id');
-    // One statement serves every filter combination: `?1 IS NULL OR …` keeps it a single prepared
-    // statement; the split index is used for the rowid order either way (measured in the perf test).
-    const where = `(:split IS NULL OR p.split = :split) AND (:like IS NULL OR p.text LIKE :like ESCAPE '\\')`;
-    this.pageStmt = db.prepare<{ split: Split | null; like: string | null; limit: number; offset: number }, PromptRow>(
-      `SELECT p.id, p.text, p.split,
+    type Filter = { split: Split | null; term: string | null };
+    const select = `SELECT p.id, p.text, p.split,
               (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) AS responses,
-              (SELECT count(*) FROM rankings k WHERE k.prompt_id = p.id) AS rankings
-       FROM prompts p WHERE ${where} ORDER BY p.id LIMIT :limit OFFSET :offset`,
-    );
-    this.pageTotal = db.prepare<{ split: Split | null; like: string | null }, { n: number }>(
-      `SELECT count(*) AS n FROM prompts p WHERE ${where}`,
-    );
+              (SELECT count(*) FROM rankings k WHERE k.prompt_id = p.id) AS rankings FROM prompts p`;
+    const bySplit = '(:split IS NULL OR p.split = :split)';
+    const matches = {
+      none: ':term IS NULL',
+      fts: 'p.id IN (SELECT rowid FROM prompts_fts WHERE prompts_fts MATCH :term)',
+      like: "p.text LIKE :term ESCAPE '\\'",
+    };
+    const variant = (where: string) => ({
+      page: db.prepare<Filter & { limit: number; offset: number }, PromptRow>(
+        `${select} WHERE ${bySplit} AND ${where} ORDER BY p.id LIMIT :limit OFFSET :offset`,
+      ),
+      total: db.prepare<Filter, { n: number }>(`SELECT count(*) AS n FROM prompts p WHERE ${bySplit} AND ${where}`),
+    });
+    this.pageStmts = { none: variant(matches.none), fts: variant(matches.fts), like: variant(matches.like) };
   }
 
   /** Adds a prompt unless the same text exists; returns its id either way. */
@@ -81,9 +85,11 @@ export class PromptsRepo {
   }
 
   page(q: PageQuery): Page<PromptRow> {
-    const filter = { split: q.split ?? null, like: likePattern(q.search) };
-    const rows = this.pageStmt.all({ ...filter, limit: q.limit, offset: q.offset });
-    return { rows, total: this.pageTotal.get(filter)!.n, offset: q.offset };
+    const search = textSearch(q.search);
+    const stmts = this.pageStmts[search.mode];
+    const filter = { split: q.split ?? null, term: search.mode === 'fts' ? search.q : search.mode === 'like' ? search.like : null };
+    const rows = stmts.page.all({ ...filter, limit: q.limit, offset: q.offset });
+    return { rows, total: stmts.total.get(filter)!.n, offset: q.offset };
   }
 }
 

@@ -14,18 +14,14 @@ export class StatsRepo {
   private readonly byAnnotatorStmt;
 
   constructor(db: DB) {
-    // Pairs from one submitted ranking of n responses in groups g: C(n,2) − Σ C(|g|,2) (tied
-    // responses give no pair); plus every comparison with a winner.
+    // pairs: C(n,2) − Σ C(|group|,2) per submitted ranking (ties give no pair) plus every
+    // comparison with a winner, kept in the pairs table by triggers (migration 0003).
     this.countsStmt = db.prepare<[], ProjectStats>(`
       SELECT
         (SELECT count(*) FROM prompts) AS prompts,
         (SELECT count(*) FROM responses) AS responses,
         (SELECT count(*) FROM rankings WHERE status = 'submitted') AS rankings,
-        (SELECT coalesce(sum(n * (n - 1) / 2 - tied), 0) FROM (
-           SELECT sum(json_array_length(g.value)) AS n,
-                  sum(json_array_length(g.value) * (json_array_length(g.value) - 1) / 2) AS tied
-           FROM rankings r, json_each(r.ranking) g WHERE r.status = 'submitted' GROUP BY r.id))
-          + (SELECT count(*) FROM comparisons WHERE outcome IN ('a', 'b')) AS pairs,
+        (SELECT count(*) FROM pairs) AS pairs,
         (SELECT count(*) FROM comparisons) AS comparisons,
         (SELECT count(*) FROM sft_examples) AS sft_examples,
         (SELECT count(*) FROM checkpoints) AS checkpoints,
