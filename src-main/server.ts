@@ -150,10 +150,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
   });
 
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(opts.port ?? 0, host, () => res());
-  });
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(opts.port ?? 0, host, () => res());
+    });
+  } catch (e) {
+    unsubscribe();
+    if (!opts.services) await services.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${lan ? lanAddress() : host}:${port}`;
   if (lan) services.lanUrl = url;
