@@ -3,6 +3,7 @@
 import type { ImportResult, JobInfo } from '../../../src-main/api/contract.js';
 import type { Client } from '../../lib/api';
 import type { JobsState } from '../../lib/jobs.svelte';
+import { decodeUtf8 } from '../../lib/utf8';
 
 export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 export type Phase = 'idle' | 'reading' | 'uploading' | 'importing' | 'done' | 'failed';
@@ -77,11 +78,11 @@ export class ImportFlow {
       const reader = new FileReader();
       reader.onprogress = (e) => (this.done = e.loaded);
       reader.onload = () => {
-        // fatal: a file in another encoding is refused instead of being imported with � in it.
+        // A file in another encoding is refused instead of being imported with � in it.
         try {
-          resolve(new TextDecoder('utf-8', { fatal: true }).decode(reader.result as ArrayBuffer));
-        } catch {
-          reject(new Error(`${file.name}: the file is not UTF-8 text. Re-save it as UTF-8 and import it again.`));
+          resolve(decodeUtf8(file.name, new Uint8Array(reader.result as ArrayBuffer)));
+        } catch (e) {
+          reject(e as Error);
         }
       };
       reader.onerror = () => reject(new Error(`${file.name}: the file could not be read (${reader.error?.message ?? 'unknown error'}).`));
