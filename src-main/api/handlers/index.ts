@@ -2,12 +2,14 @@
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
+import { dataHandlers } from './data.js';
 import { labelHandlers } from './label.js';
 import { modelsHandlers } from './models.js';
 import { trainHandlers } from './train.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
+  ...dataHandlers,
   ...labelHandlers,
   ...modelsHandlers,
   ...trainHandlers,
