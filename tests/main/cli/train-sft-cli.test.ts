@@ -12,7 +12,7 @@ import { trainCommand } from '../../../src-main/cli/commands/train.js';
 import { Project } from '../../../src-main/store/project.js';
 
 /** Runs a command as the CLI would with --json and returns the one JSON object it printed. */
-async function run(cmd: { run(argv: string[], io: CommandIO): Promise<number> }, argv: string[]): Promise<any> {
+async function run<T>(cmd: { run(argv: string[], io: CommandIO): Promise<number> }, argv: string[]): Promise<T> {
   const outputs: unknown[] = [];
   const io: CommandIO = {
     json: true,
@@ -23,7 +23,7 @@ async function run(cmd: { run(argv: string[], io: CommandIO): Promise<number> },
   const status = await cmd.run([...argv, '--json'], io);
   expect(status).toBe(0);
   expect(outputs.length).toBe(1);
-  return outputs[0];
+  return outputs[0] as T;
 }
 
 let dir: string;
@@ -46,7 +46,7 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
   let sft: number;
 
   it('model new trains a tokenizer on the project and stores a base checkpoint', async () => {
-    const r = await run(modelCommand, ['new', file, '--layers', '1', '--heads', '2', '--embd', '16', '--ctx', '32', '--vocab', '512']);
+    const r = await run<{ checkpoint: number; vocab_size: number; backend: string }>(modelCommand, ['new', file, '--layers', '1', '--heads', '2', '--embd', '16', '--ctx', '32', '--vocab', '512']);
     expect(r.checkpoint).toBeGreaterThan(0);
     expect(r.vocab_size).toBeLessThanOrEqual(512);
     expect(r.backend).toBeTruthy();
@@ -56,7 +56,7 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
   it('train sft --json runs to the end and prints run, checkpoint and final metrics', async () => {
     const cfg = join(dir, 'sft.json');
     writeFileSync(cfg, JSON.stringify({ batch_size: 4, lr: 0.003, warmup_steps: 1 }, null, 2));
-    const r = await run(trainCommand, ['sft', file, '--from', String(base), '--config', cfg, '--set', 'max_steps=6', '--set', 'eval_every=3']);
+    const r = await run<{ run: number; checkpoint: number; metrics: Record<string, number> }>(trainCommand, ['sft', file, '--from', String(base), '--config', cfg, '--set', 'max_steps=6', '--set', 'eval_every=3']);
     expect(r.run).toBeGreaterThan(0);
     expect(r.checkpoint).toBeGreaterThan(base);
     for (const k of ['loss', 'eval/loss', 'mean_token_accuracy', 'grad_norm', 'lr', 'tokens_per_second']) expect(Number.isFinite(r.metrics[k])).toBe(true);
@@ -70,8 +70,8 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     expect(samples.map((s) => s.step)).toEqual([3, 6]);
     expect(samples[0]!.prompt).toMatch(/What sound does a \w+ make\?/);
     p.close();
-    const list = await run(modelCommand, ['list', file]);
-    expect(list.checkpoints.find((c: any) => c.id === sft)).toMatchObject({ stage: 'sft', parent: base, lineage: [base] });
+    const list = await run<{ checkpoints: { id: number }[] }>(modelCommand, ['list', file]);
+    expect(list.checkpoints.find((c) => c.id === sft)).toMatchObject({ stage: 'sft', parent: base, lineage: [base] });
   });
 
   it('rejects bad config input naming the file, line and field (exit 2)', async () => {
@@ -85,17 +85,17 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
 
   it('generate gives the same text for the same seed', async () => {
     const args = ['--checkpoint', String(sft), '--prompt', 'What sound does a cat make?', '--seed', '7', '--max-tokens', '12', '--temperature', '1'];
-    const a = await run(generateCommand, [file, ...args]);
-    const b = await run(generateCommand, [file, ...args]);
+    const a = await run<{ texts: string[] }>(generateCommand, [file, ...args]);
+    const b = await run<{ texts: string[] }>(generateCommand, [file, ...args]);
     expect(a.texts).toEqual(b.texts);
     expect(a.texts.length).toBe(1);
   });
 
   it('logprobs prints one log-prob per next token', async () => {
-    const r = await run(logprobsCommand, [file, '--checkpoint', String(sft), '--text', 'A cat makes a cat sound.']);
+    const r = await run<{ ids: number[]; logprobs: number[] }>(logprobsCommand, [file, '--checkpoint', String(sft), '--text', 'A cat makes a cat sound.']);
     expect(r.logprobs.length).toBe(r.ids.length - 1);
-    expect(r.logprobs.every((x: number) => x <= 0)).toBe(true);
-    const byIds = await run(logprobsCommand, [file, '--checkpoint', String(sft), '--ids', r.ids.join(',')]);
+    expect(r.logprobs.every((x) => x <= 0)).toBe(true);
+    const byIds = await run<{ logprobs: number[] }>(logprobsCommand, [file, '--checkpoint', String(sft), '--ids', r.ids.join(',')]);
     expect(byIds.logprobs).toEqual(r.logprobs);
   });
 

@@ -13,7 +13,7 @@ import { Project } from '../../../src-main/store/project.js';
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'gpt2-tiny');
 let dir: string;
 let services: Services;
-const events: { event: string; payload: any }[] = [];
+const events: { event: string; payload: JobInfo }[] = [];
 const ctx = (annotatorId: number | null = null): ApiContext => ({ app: services, annotatorId });
 const call = (method: string, input: unknown, c = ctx()) => dispatch(handlers, method, input, c);
 async function value<T>(method: string, input: unknown): Promise<T> {
@@ -30,7 +30,7 @@ beforeAll(() => {
   project.close();
   services = new Services({ dataDir: join(dir, 'home'), demoPath: join(dir, 'none.rlhf') });
   services.openProject(path);
-  services.subscribe((event, payload) => void events.push({ event, payload }));
+  services.subscribe((event, payload) => void events.push({ event, payload: payload as JobInfo }));
 });
 afterAll(async () => {
   await services.close();
@@ -77,7 +77,7 @@ describe('models API', () => {
     expect(out.texts.length).toBe(1);
     const progress = events.filter((e) => e.event === 'job.progress' && e.payload.id === job.id);
     expect(progress.length).toBeGreaterThan(0);
-    expect(out.texts[0]!.startsWith(progress.at(-1)!.payload.progress.message)).toBe(true);
+    expect(out.texts[0]!.startsWith(progress.at(-1)!.payload.progress!.message!)).toBe(true);
   });
 
   it('deletes a leaf checkpoint', async () => {
