@@ -13,7 +13,7 @@ import { conflicts, nextFor, queueFor, submissionCounts } from './queue.js';
 import { taskAgreement } from './stats.js';
 
 export function taskInfo(project: Project, task: LabelTask): LabelTaskInfo {
-  const counts = submissionCounts(project.labeling.marks(task.id));
+  const counts = submissionCounts(project.labeling.statusMarks(task.id));
   let done = 0;
   for (const n of counts.values()) if (n >= task.min_annotators) done++;
   return {
@@ -45,9 +45,8 @@ export function itemView(project: Project, itemId: number, annotatorId: number):
   const item = lab.item(itemId);
   if (!item) return null;
   const task = lab.task(item.task_id)!;
-  const items = lab.items(task.id);
-  const marks = lab.marks(task.id);
-  const q = queueFor(annotatorId, items, marks, task.min_annotators);
+  const items = lab.itemRefs(task.id);
+  const q = queueFor(annotatorId, items, lab.statusMarks(task.id), task.min_annotators);
   const index = items.findIndex((i) => i.id === itemId);
   const ranking = lab.ranking(itemId, annotatorId);
   const vote = lab.vote(itemId, annotatorId);
@@ -86,7 +85,7 @@ export function nextItemId(project: Project, taskId: number, annotatorId: number
   const lab = project.labeling;
   const task = lab.task(taskId);
   if (!task) return null;
-  return nextFor(annotatorId, lab.items(taskId), lab.marks(taskId), task.min_annotators);
+  return nextFor(annotatorId, lab.itemRefs(taskId), lab.statusMarks(taskId), task.min_annotators);
 }
 
 export function progress(project: Project, task: LabelTask): LabelProgress {

@@ -167,6 +167,8 @@ export class LabelingRepo {
   readonly #items;
   readonly #item;
   readonly #rankingsOfTask;
+  readonly #statusesOfTask;
+  readonly #itemRefs;
   readonly #votesOfTask;
   readonly #ranking;
   readonly #vote;
@@ -199,13 +201,27 @@ export class LabelingRepo {
       'SELECT id, task_id, prompt_id, response_ids, position FROM label_items WHERE task_id = ? ORDER BY position',
     );
     this.#item = db.prepare<[number], ItemRow>('SELECT id, task_id, prompt_id, response_ids, position FROM label_items WHERE id = ?');
+    // `item_id IS NOT NULL` lets SQLite use the partial unique indexes on (item_id, annotator_id).
     this.#rankingsOfTask = db.prepare<[number], RankingRow>(
       `SELECT ${RANKING_COLS.split(', ').map((c) => `r.${c}`).join(', ')} FROM rankings r
-       JOIN label_items i ON i.id = r.item_id WHERE i.task_id = ?`,
+       JOIN label_items i ON i.id = r.item_id WHERE i.task_id = ? AND r.item_id IS NOT NULL`,
+    );
+    // Queues and counts need only who marked which item how: no JSON to parse, so `label.next`
+    // stays fast on tasks with thousands of items.
+    this.#statusesOfTask = db.prepare<[number, number], { itemId: number; annotatorId: number; status: JudgmentStatus }>(
+      `SELECT r.item_id AS itemId, r.annotator_id AS annotatorId, r.status FROM rankings r
+       JOIN label_items i ON i.id = r.item_id WHERE i.task_id = ? AND r.item_id IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.item_id = r.item_id AND c.annotator_id = r.annotator_id)
+       UNION ALL
+       SELECT c.item_id, c.annotator_id, 'submitted' FROM comparisons c
+       JOIN label_items i ON i.id = c.item_id WHERE i.task_id = ? AND c.item_id IS NOT NULL`,
+    );
+    this.#itemRefs = db.prepare<[number], { id: number; position: number }>(
+      'SELECT id, position FROM label_items WHERE task_id = ? ORDER BY position',
     );
     this.#votesOfTask = db.prepare<[number], VoteRow>(
       `SELECT ${VOTE_COLS.split(', ').map((c) => `c.${c}`).join(', ')} FROM comparisons c
-       JOIN label_items i ON i.id = c.item_id WHERE i.task_id = ?`,
+       JOIN label_items i ON i.id = c.item_id WHERE i.task_id = ? AND c.item_id IS NOT NULL`,
     );
     this.#ranking = db.prepare<[number, number], RankingRow>(
       `SELECT ${RANKING_COLS} FROM rankings WHERE item_id = ? AND annotator_id = ?`,
@@ -350,6 +366,16 @@ export class LabelingRepo {
     // A skipped pairwise item is a ranking row with status 'skipped'; a vote supersedes it.
     const voted = new Set(votes.map((v) => `${v.itemId}:${v.annotatorId}`));
     return [...rankings.filter((r) => !voted.has(`${r.itemId}:${r.annotatorId}`)), ...votes];
+  }
+
+  /** Like marks() without the rankings and votes themselves: enough for queues and progress. */
+  statusMarks(taskId: number): Mark[] {
+    return this.#statusesOfTask.all(taskId, taskId);
+  }
+
+  /** A task's item ids in display order, without their response lists. */
+  itemRefs(taskId: number): { id: number; position: number }[] {
+    return this.#itemRefs.all(taskId);
   }
 
   ranking(itemId: number, annotatorId: number): RankingJudgment | undefined {
