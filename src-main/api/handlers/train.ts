@@ -87,10 +87,13 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
   },
   'runs.list': (_input, ctx) => {
     const project = ctx.app.project();
+    // A job that has not reported its run yet may be about to write any 'running' run.
+    const starting = services(ctx).jobs.running().some((j) => j.kind.startsWith('train-') && j.progress?.runId === undefined);
     return project.runs.listRuns().map((r): RunInfo => {
       const job = jobOfRun(ctx, r.id);
       // 'running' without a live job means the app that ran it was closed or crashed.
-      const status = (r.status === 'running' || r.status === 'pending') && !job ? 'stopped' : r.status;
+      const orphan = (r.status === 'running' || r.status === 'pending') && !job && !starting;
+      const status = orphan ? 'stopped' : r.status;
       return {
         id: r.id,
         stage: r.stage,

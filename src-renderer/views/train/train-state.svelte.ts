@@ -24,6 +24,8 @@ export class TrainState {
   error = $state<string | null>(null);
   #timer: ReturnType<typeof setInterval> | null = null;
   #busy = false;
+  /** The job of a run the user just started, until its run id is known. */
+  #awaiting: string | null = null;
 
   constructor(client: Client) {
     this.#client = client;
@@ -50,9 +52,10 @@ export class TrainState {
         if (job.kind.startsWith('train-')) void this.tick(true);
       }),
       this.#client.on('job.progress', (job) => {
-        // A run just created by a job: select it so the user sees their run at once.
+        // The run the user just started exists now: open it so they watch it from its first step.
         const runId = job.progress?.runId;
-        if (job.kind.startsWith('train-') && runId && !this.runs.some((r) => r.id === runId)) {
+        if (job.id === this.#awaiting && runId) {
+          this.#awaiting = null;
           this.selected = runId;
           void this.tick(true);
         }
@@ -64,6 +67,11 @@ export class TrainState {
       offs.forEach((off) => off());
       if (this.#timer) clearInterval(this.#timer);
     };
+  }
+
+  /** Follow the run a newly started job creates. */
+  follow(jobId: string): void {
+    this.#awaiting = jobId;
   }
 
   select(runId: number): void {
@@ -82,11 +90,17 @@ export class TrainState {
 
   /** One refresh: the run list, new metric points of shown runs, and the selected run's tables. */
   async tick(force: boolean): Promise<void> {
-    const live = this.runs.some((r) => r.status === 'running');
+    const live = this.#awaiting !== null || this.runs.some((r) => r.status === 'running');
     if ((!force && !live) || this.#busy) return;
     this.#busy = true;
     try {
       this.runs = await this.#client.call('runs.list', {});
+      // The started run may show up here before its progress event does.
+      const started = this.#awaiting ? this.runs.find((r) => r.job?.id === this.#awaiting) : undefined;
+      if (started) {
+        this.#awaiting = null;
+        this.selected = started.id;
+      }
       if (this.selected === null && this.runs.length) this.selected = this.runs[0]!.id;
       await this.#fetchSeries();
       const run = this.run;
