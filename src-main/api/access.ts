@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { methods, type MethodName } from './contract.js';
 
 const HOST_PATH_FIELDS = ['path', 'file', 'folder', 'dir', 'out'];
-const LOCAL_NAMESPACES = ['invites', 'train', 'model', 'backup'];
+// models.*: creating, deleting and sampling checkpoints is the host's work, not a labeler's.
+const LOCAL_NAMESPACES = ['invites', 'train', 'models', 'backup'];
 const LOCAL_METHODS = new Set<string>(['project.create', 'project.open', 'project.openDemo', 'data.importText', 'jobs.cancel']);
 
 export function allowedRemotely(name: MethodName): boolean {

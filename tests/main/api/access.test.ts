@@ -10,7 +10,7 @@ describe('what an invited teammate may call', () => {
     for (const m of Object.keys(methods) as MethodName[]) {
       const shape = (methods[m].input as unknown as { shape?: Record<string, unknown> }).shape ?? {};
       if ('path' in shape || 'file' in shape || 'folder' in shape) expect(allowedRemotely(m), m).toBe(false);
-      if (m.startsWith('train.')) expect(allowedRemotely(m), m).toBe(false);
+      if (m.startsWith('train.') || m.startsWith('models.')) expect(allowedRemotely(m), m).toBe(false);
     }
   });
 
