@@ -20,7 +20,10 @@ export async function backupProject(db: DB, dest: string, onProgress?: (p: Backu
       progress: (p) => {
         pages = p.totalPages;
         onProgress?.(p);
-        return 256; // pages per step: small steps let writers in between
+        // All remaining pages in one step: one read snapshot, which in WAL mode never blocks
+        // writers. Smaller steps would restart from scratch whenever another connection (a
+        // training worker, an annotator) commits in between, and could never finish.
+        return Math.max(p.remainingPages, 1);
       },
     });
     renameSync(tmp, dest);
