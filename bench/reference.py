@@ -4,7 +4,7 @@
 Reads a JSON job from stdin: {"sizes": [{"name", "config": {vocab_size, n_positions, n_embd,
 n_layer, n_head}, "batch", "seq", "gen_prompt", "gen_new", "ppo": {...}}], "rows": [...],
 "seed"} and prints one JSON object: {"torch", "threads", "rows": [{"name", "size",
-"tokens_per_second"}]}. Plain torch (no transformers) so it runs on Debian's python3-torch.
+"tokens_per_second", "cpu_tokens_per_second"}]} (per wall-clock and per process-CPU second). Plain torch (no transformers) so it runs on Debian's python3-torch.
 
 Every row mirrors src-main/engine/bench.ts: model structure (HF GPT-2: Conv1D weights [in,out],
 pre-LN, gelu_new, tied embeddings, additive attention mask), AdamW with grad clipping 1.0,
@@ -121,12 +121,17 @@ def step(opt, params, loss):
 
 
 def timed(fn, warmup, reps):
+    """(wall seconds, process CPU seconds) per call, after `warmup` untimed calls."""
     for _ in range(warmup):
         fn()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (time.perf_counter() - t0) / reps, (time.process_time() - c0) / reps
+
+
+def rate(tokens, t):
+    return {"tokens_per_second": tokens / t[0], "cpu_tokens_per_second": tokens / t[1]}
 
 
 def sample_rows(logits, gen):
@@ -161,8 +166,7 @@ def sft_row(size, gen):
     opt = adamw(params, 3e-4)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
     mask = torch.ones(B, T)
-    sec = timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 1, size["reps"])
-    return B * T / sec
+    return rate(B * T, timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 1, size["reps"]))
 
 
 def reward_row(size, gen):
@@ -180,8 +184,7 @@ def reward_row(size, gen):
         loss = -F.logsigmoid(r[0::2] - r[1::2]).mean()
         step(opt, params, loss)
 
-    sec = timed(one, 1, size["reps"])
-    return B * T / sec
+    return rate(B * T, timed(one, 1, size["reps"]))
 
 
 def generation_row(size, batch, gen):
@@ -189,8 +192,7 @@ def generation_row(size, batch, gen):
     model = GPT(cfg)
     prompts = torch.randint(0, cfg["vocab_size"], (batch, size["gen_prompt"]), generator=gen)
     n = size["gen_new"]
-    sec = timed(lambda: generate(model, prompts, n, gen), 1, size["gen_reps"])
-    return batch * n / sec
+    return rate(batch * n, timed(lambda: generate(model, prompts, n, gen), 1, size["gen_reps"]))
 
 
 def ppo_row(size, gen):
@@ -242,8 +244,7 @@ def ppo_row(size, gen):
                 _ = ent.mean().item(), ((logp - old_logp[idx]) ** 2).mean().item()
                 step(opt, params, pg + 0.1 * vf)
 
-    sec = timed(iteration, 1, size["ppo_reps"])
-    return B * N / sec
+    return rate(B * N, timed(iteration, 1, size["ppo_reps"]))
 
 
 def main():
@@ -267,7 +268,7 @@ def main():
                 tps = ppo_row(size, gen)
             else:
                 raise SystemExit(f"unknown row {row}")
-            rows.append({"name": row, "size": size["name"], "tokens_per_second": tps})
+            rows.append({"name": row, "size": size["name"], **tps})
             print(json.dumps({"progress": rows[-1]}), file=sys.stderr, flush=True)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
 

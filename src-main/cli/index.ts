@@ -24,6 +24,7 @@ export const commandList: [name: string, load: Loader][] = [
   ['compare', async () => (await import('./commands/compare.js')).compareCommand],
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
   ['label', async () => (await import('./commands/label.js')).labelCommand],
+  ['bench', async () => (await import('./commands/bench.js')).benchCommand],
 ];
 
 async function help(): Promise<string> {

@@ -79,10 +79,15 @@ export interface BenchRow {
   name: BenchRowName;
   size: string;
   config: BenchSize['config'] & { batch: number; seq: number };
+  /** Wall-clock throughput (what a user waits for). */
   tokens_per_second: number;
   reference_tokens_per_second: number | null;
-  /** engine / PyTorch; null without a reference. */
+  /** engine / PyTorch by wall clock; null without a reference. */
   ratio: number | null;
+  /** The same by process CPU time: robust when other processes share the cores. */
+  cpu_tokens_per_second: number;
+  reference_cpu_tokens_per_second: number | null;
+  cpu_ratio: number | null;
 }
 
 export interface BenchReport {
@@ -111,27 +116,44 @@ function randomIds(rng: Rng, rows: number, cols: number, vocab: number): number[
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.int(vocab)));
 }
 
-/** Seconds per call: one untimed warm-up, then the mean of `reps` timed calls. */
-async function timed(fn: () => unknown, reps: number): Promise<number> {
-  await fn();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await fn();
-  return (performance.now() - t0) / 1000 / reps;
+/** Wall-clock and process CPU seconds per call (the mean of `reps` calls after one warm-up). */
+interface Timing {
+  wall: number;
+  cpu: number;
 }
 
-function sftRow(size: BenchSize, rng: Rng): Promise<number> {
+async function timed(fn: () => unknown, reps: number): Promise<Timing> {
+  await fn();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000 / reps, cpu: (c.user + c.system) / 1e6 / reps };
+}
+
+/** Tokens per second from a timing: by wall clock and by CPU time. */
+function rate(tokens: number, t: Timing): Rate {
+  return { wall: tokens / t.wall, cpu: tokens / t.cpu };
+}
+
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const model = GPT.create(gptConfig(size), rng.seed());
   const opt = new AdamW(model.namedVariables(), { lr: 3e-4 });
   const ids = tf.tensor2d(randomIds(rng, size.batch, size.seq, size.config.vocab_size), undefined, 'int32');
-  return timed(() => opt.minimize(() => tf.neg(tf.mean(model.tokenLogprobs(ids))) as tf.Scalar), size.reps).then((sec) => {
+  return timed(() => opt.minimize(() => tf.neg(tf.mean(model.tokenLogprobs(ids))) as tf.Scalar), size.reps).then((t) => {
     tf.dispose([ids]);
     opt.dispose();
     model.dispose();
-    return (size.batch * size.seq) / sec;
+    return rate(size.batch * size.seq, t);
   });
 }
 
-function rewardRow(size: BenchSize, rng: Rng): Promise<number> {
+function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const model = GPT.create(gptConfig(size), rng.seed());
   const head = ScalarHead.create(size.config.n_embd, rng.seed());
   const opt = new AdamW({ ...model.namedVariables(), ...head.namedVariables() }, { lr: 1e-5 });
@@ -145,25 +167,25 @@ function rewardRow(size: BenchSize, rng: Rng): Promise<number> {
     const margin = tf.sub(tf.slice(r, [0, 0], [B / 2, 1]), tf.slice(r, [0, 1], [B / 2, 1]));
     return tf.mean(tf.softplus(tf.neg(margin))) as tf.Scalar; // = −log σ(margin)
   };
-  return timed(() => opt.minimize(loss), size.reps).then((sec) => {
+  return timed(() => opt.minimize(loss), size.reps).then((t) => {
     tf.dispose([ids, mask]);
     opt.dispose();
     model.dispose();
     head.dispose();
-    return (B * T) / sec;
+    return rate(B * T, t);
   });
 }
 
-async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<number> {
+async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<Rate> {
   const model = GPT.create(gptConfig(size), rng.seed());
   const prompts = randomIds(rng, batch, size.gen_prompt, size.config.vocab_size);
   // No EOS: every sequence runs the full length, as in the reference.
-  const sec = await timed(() => generate(model, prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
+  const t = await timed(() => generate(model, prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
   model.dispose();
-  return (batch * size.gen_new) / sec;
+  return rate(batch * size.gen_new, t);
 }
 
-async function ppoRow(size: BenchSize, rng: Rng): Promise<number> {
+async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const cfg = gptConfig(size);
   const policy = GPT.create(cfg, rng.seed());
   const ref = GPT.fromWeights(cfg, policy.getWeights());
@@ -185,9 +207,9 @@ async function ppoRow(size: BenchSize, rng: Rng): Promise<number> {
   // An EOS id outside the vocabulary: every response runs to max_new_tokens, as in the reference.
   const tok = { eosId: cfg.vocab_size, padId: 0, decode: () => '' };
   let seed = 0;
-  const sec = await timed(() => trainPpo({ policy, ref, value, reward }, prompts, { ...config, seed: seed++ }, tok), size.ppo_reps);
+  const t = await timed(() => trainPpo({ policy, ref, value, reward }, prompts, { ...config, seed: seed++ }, tok), size.ppo_reps);
   [policy, ref, value.backbone, value.head, reward].forEach((m) => m.dispose());
-  return (p.batch_size * p.max_new_tokens) / sec;
+  return rate(p.batch_size * p.max_new_tokens, t);
 }
 
 export function referenceScript(): string {
@@ -199,7 +221,7 @@ export function referenceScript(): string {
 interface ReferenceOutput {
   torch: string;
   threads: number;
-  rows: Array<{ name: string; size: string; tokens_per_second: number }>;
+  rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number }>;
 }
 
 function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number): Promise<ReferenceOutput> {
@@ -229,7 +251,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const rows = opts.rows ?? BENCH_ROWS;
   const rng = new Rng(opts.seed ?? 0);
   const say = opts.onProgress ?? (() => {});
-  const engine: Array<{ name: BenchRowName; size: BenchSize; tps: number }> = [];
+  const engine: Array<{ name: BenchRowName; size: BenchSize; tps: Rate }> = [];
   for (const size of opts.sizes) {
     for (const name of rows) {
       say(`engine ${size.name} ${name}…`);
@@ -244,7 +266,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
                 ? await generationRow(size, 16, rng)
                 : await ppoRow(size, rng);
       engine.push({ name, size, tps });
-      say(`engine ${size.name} ${name}: ${tps.toFixed(0)} tokens/s`);
+      say(`engine ${size.name} ${name}: ${tps.wall.toFixed(0)} tokens/s (${tps.cpu.toFixed(0)} per CPU-second)`);
     }
   }
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -269,14 +291,18 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     reference,
     peak_rss_mb: Math.round(peakRssMb),
     rows: engine.map(({ name, size, tps }) => {
-      const ref = refRows.find((r) => r.name === name && r.size === size.name)?.tokens_per_second ?? null;
+      const ref = refRows.find((r) => r.name === name && r.size === size.name) ?? null;
+      const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 1000) / 1000 : null);
       return {
         name,
         size: size.name,
         config: { ...size.config, batch: size.batch, seq: size.seq },
-        tokens_per_second: round(tps),
-        reference_tokens_per_second: ref === null ? null : round(ref),
-        ratio: ref === null ? null : Math.round((tps / ref) * 1000) / 1000,
+        tokens_per_second: round(tps.wall),
+        reference_tokens_per_second: ref ? round(ref.tokens_per_second) : null,
+        ratio: ratio(tps.wall, ref?.tokens_per_second),
+        cpu_tokens_per_second: round(tps.cpu),
+        reference_cpu_tokens_per_second: ref ? round(ref.cpu_tokens_per_second) : null,
+        cpu_ratio: ratio(tps.cpu, ref?.cpu_tokens_per_second),
       };
     }),
   };
@@ -288,10 +314,14 @@ function round(x: number): number {
 
 /** The report as a Markdown table (the CLI's human output and the README's table). */
 export function benchTable(report: BenchReport): string {
+  const n = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
   const lines = [
-    '| size | row | engine tokens/s | PyTorch tokens/s | ratio |',
-    '|---|---|---:|---:|---:|',
-    ...report.rows.map((r) => `| ${r.size} | ${r.name} | ${r.tokens_per_second.toFixed(0)} | ${r.reference_tokens_per_second?.toFixed(0) ?? '–'} | ${r.ratio?.toFixed(2) ?? '–'} |`),
+    '| size | row | engine tokens/s | PyTorch tokens/s | ratio | engine tok/CPU-s | PyTorch tok/CPU-s | CPU ratio |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...report.rows.map(
+      (r) =>
+        `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${n(r.ratio, 2)} | ${n(r.cpu_tokens_per_second)} | ${n(r.reference_cpu_tokens_per_second)} | ${n(r.cpu_ratio, 2)} |`,
+    ),
   ];
   const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch}, ${report.reference.threads} thread(s)`;
   return `${lines.join('\n')}\n\nbackend: ${report.backend_reason}\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;

@@ -44,7 +44,7 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
 /** xᵀ·dy for x [n,in], dy [n,out], transposing whichever activation is smaller. */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   if (x.shape[1] <= dy.shape[1]) return tf.matMul(tf.transpose(x), dy);
-  return tf.transpose(tf.matMul(tf.transpose(dy), x));
+  return tf.transpose(tf.matMul(tf.transpose(dy), x)) as tf.Tensor2D;
 }
 
 /** y = x·w + b for x [n,in], w [in,out] (HF Conv1D layout). Backward uses explicit transposes. */

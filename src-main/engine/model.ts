@@ -85,6 +85,8 @@ export interface KVCache {
   keyMaskAdd: tf.Tensor2D;
   /** Position id the next token of each row gets. */
   nextPosition: number[];
+  /** wteᵀ [C,V] for the output logits, computed at prefill. */
+  wteT: tf.Tensor2D;
 }
 
 export class GPT {
@@ -242,7 +244,8 @@ export class GPT {
   /**
    * Inference-only forward of new tokens `ids` [B,t] given (and extending) a KV cache; returns the
    * logits of the last new position [B,V]. With `cache` null it starts one (prefill).
-   * `attentionMask` [B,t] marks padding among the new tokens (left-padded prompts).
+   * `attentionMask` [B,t] marks padding among the new tokens (left-padded prompts). Uses plain
+   * (non-custom-gradient) ops: no tape, no saved copies, fewer kernels per generated token.
    */
   forwardCached(ids: tf.Tensor2D, cache: KVCache | null, attentionMask?: tf.Tensor2D): { logits: tf.Tensor2D; cache: KVCache } {
     const [B, t] = ids.shape;
@@ -261,25 +264,31 @@ export class GPT {
     }
     if (Math.max(...nextPosition) > this.config.n_positions) throw new Error(`sequence exceeds n_positions ${this.config.n_positions}`);
     const out = tf.tidy(() => {
+      // The tied output matrix, transposed once per generation rather than once per token.
+      const wteT = cache ? cache.wteT : (tf.transpose(this.p('wte.weight')) as tf.Tensor2D);
       const newKeyMask = maskData ? tf.mul(tf.sub(1, tf.tensor2d(maskData as Float32Array, [B, t], 'float32')), -1e9) : tf.zeros([B, t]);
       const keyMaskAdd = (cache ? tf.concat([cache.keyMaskAdd, newKeyMask], 1) : newKeyMask) as tf.Tensor2D;
       const past = cache ? cache.keys[0]!.shape[1] : 0;
       const total = past + t;
-      // Query j (absolute index past+j) sees keys ≤ past+j that are not padding.
-      const causal = tf.reshape(
-        tf.mul(tf.sub(1, tf.slice(tf.linalg.bandPart(tf.ones([total, total]), -1, 0), [past, 0], [t, total])), -1e9),
-        [1, 1, t, total],
-      );
-      const maskAdd = tf.add(causal, tf.reshape(keyMaskAdd, [B, 1, 1, total])) as tf.Tensor4D;
+      // One new query sees every cached key; several new queries (prefill) also need the causal mask.
+      const maskAdd =
+        t === 1
+          ? (tf.reshape(keyMaskAdd, [B, 1, 1, total]) as tf.Tensor4D)
+          : (tf.add(
+              tf.reshape(tf.mul(tf.sub(1, tf.slice(tf.linalg.bandPart(tf.ones([total, total]), -1, 0), [past, 0], [t, total])), -1e9), [1, 1, t, total]),
+              tf.reshape(keyMaskAdd, [B, 1, 1, total]),
+            ) as tf.Tensor4D);
       const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
       let x = tf.add(tf.gather(this.p('wte.weight'), flatIds), tf.gather(this.p('wpe.weight'), tf.tensor1d(pos, 'int32'))) as tf.Tensor2D;
       const keys: tf.Tensor3D[] = [];
       const values: tf.Tensor3D[] = [];
-      const toHeads = (z: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(z, [B, t, H, hd]), [0, 2, 1, 3]), [B * H, t, hd]) as tf.Tensor3D;
+      const toHeads = (z: tf.Tensor) =>
+        (t === 1 ? tf.reshape(z, [B * H, 1, hd]) : tf.reshape(tf.transpose(tf.reshape(z, [B, t, H, hd]), [0, 2, 1, 3]), [B * H, t, hd])) as tf.Tensor3D;
+      const ln = (z: tf.Tensor2D, name: string) => layerNormInference(z, this.p(name + '.weight'), this.p(name + '.bias'), eps);
+      const dense = (z: tf.Tensor2D, name: string) => tf.add(tf.matMul(z, this.p(name + '.weight') as tf.Tensor2D), this.p(name + '.bias')) as tf.Tensor2D;
       for (let i = 0; i < n_layer; i++) {
         const h = `h.${i}.`;
-        const a = layerNorm(x, this.p(h + 'ln_1.weight') as tf.Tensor1D, this.p(h + 'ln_1.bias') as tf.Tensor1D, eps);
-        const qkv = linear(a, this.p(h + 'attn.c_attn.weight') as tf.Tensor2D, this.p(h + 'attn.c_attn.bias') as tf.Tensor1D);
+        const qkv = dense(ln(x, h + 'ln_1'), h + 'attn.c_attn');
         const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));
         const kNew = toHeads(tf.slice(qkv, [0, C], [-1, C]));
         const vNew = toHeads(tf.slice(qkv, [0, 2 * C], [-1, C]));
@@ -287,19 +296,18 @@ export class GPT {
         const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
         keys.push(k);
         values.push(v);
-        const att = attendCached(q, k, v, maskAdd, B, H, t, total, hd);
-        x = tf.add(x, linear(att, this.p(h + 'attn.c_proj.weight') as tf.Tensor2D, this.p(h + 'attn.c_proj.bias') as tf.Tensor1D));
-        const m = layerNorm(x, this.p(h + 'ln_2.weight') as tf.Tensor1D, this.p(h + 'ln_2.bias') as tf.Tensor1D, eps);
-        const f = gelu(linear(m, this.p(h + 'mlp.c_fc.weight') as tf.Tensor2D, this.p(h + 'mlp.c_fc.bias') as tf.Tensor1D));
-        x = tf.add(x, linear(f, this.p(h + 'mlp.c_proj.weight') as tf.Tensor2D, this.p(h + 'mlp.c_proj.bias') as tf.Tensor1D));
+        x = tf.add(x, dense(attendCached(q, k, v, maskAdd, B, H, t, total, hd), h + 'attn.c_proj'));
+        const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
+        x = tf.add(x, dense(geluInference(m), h + 'mlp.c_proj'));
       }
-      const last = tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D;
-      const lastN = layerNorm(last, this.p('ln_f.weight') as tf.Tensor1D, this.p('ln_f.bias') as tf.Tensor1D, eps);
-      const logits = linear(lastN, tf.transpose(this.p('wte.weight')) as tf.Tensor2D);
-      return { logits, keys, values, keyMaskAdd };
+      const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
+      const logits = tf.matMul(ln(last, 'ln_f'), wteT);
+      return { logits, keys, values, keyMaskAdd, ...(cache ? {} : { wteT }) };
     });
-    if (cache) disposeCache(cache);
-    return { logits: out.logits, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, nextPosition } };
+    // The previous step's keys/values are superseded (concat copied them); wteT carries over.
+    if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
+    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
+    return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   }
 
   dispose(): void {
@@ -327,7 +335,21 @@ function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: t
 }
 
 export function disposeCache(cache: KVCache): void {
-  tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
+  tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd, cache.wteT]);
+}
+
+/** LayerNorm over the last axis without a custom gradient (inference only). */
+function layerNormInference(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor2D {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
+  return tf.add(tf.mul(tf.mul(xc, rstd), gamma), beta) as tf.Tensor2D;
+}
+
+/** gelu_new as x·σ(2u) (see fast-ops.ts), inference only. */
+function geluInference(x: tf.Tensor2D): tf.Tensor2D {
+  const c = Math.sqrt(2 / Math.PI);
+  return tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), 2 * c * 0.044715), 2 * c)))) as tf.Tensor2D;
 }
 
 /** One scalar per token (reward or value), a linear map of the final hidden state. */
