@@ -46,6 +46,8 @@ describe('jobs keep the main thread free', () => {
     const maxMs = delay.max / 1e6;
     console.log(`import of ${PAIRS} pairs in a worker: ${seconds.toFixed(1)} s; main loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms, max ${maxMs.toFixed(0)} ms; ${reads} reads meanwhile`);
     expect(reads).toBeGreaterThan(5);
-    expect(maxMs).toBeLessThan(250);
+    // In-process, the import would hold the loop for its whole duration (seconds); the bound
+    // leaves room for a busy shared machine's scheduling hiccups.
+    expect(maxMs).toBeLessThan(Math.min(750, (seconds * 1000) / 3));
   });
 });
