@@ -51,7 +51,8 @@ export class LabelSession {
   generating = $state<string | null>(null);
 
   #secondsBase = 0;
-  #startedAt = 0;
+  /** performance.now() when the clock last started; null while the page is hidden. */
+  #startedAt: number | null = null;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bumped on every `label.changed` from any annotator: progress panels re-query. */
   version = $state(0);
@@ -86,10 +87,14 @@ export class LabelSession {
     ];
     const flush = () => void this.flushDraft();
     window.addEventListener('pagehide', flush);
+    // Time spent counts only while the page is visible (Label Studio's lead_time does the same).
+    const visibility = () => this.#pauseClock(document.hidden);
+    document.addEventListener('visibilitychange', visibility);
     void this.init();
     return () => {
       offs.forEach((off) => off());
       window.removeEventListener('pagehide', flush);
+      document.removeEventListener('visibilitychange', visibility);
       void this.flushDraft();
     };
   }
@@ -167,12 +172,22 @@ export class LabelSession {
     this.saveState = view?.judgment ? 'saved' : 'idle';
     // Time already spent on this item (a restored draft) keeps counting from where it stopped.
     this.#secondsBase = view?.judgment?.seconds_spent ?? view?.vote?.seconds_spent ?? 0;
-    this.#startedAt = performance.now();
+    this.#startedAt = document.hidden ? null : performance.now();
     this.error = null;
   }
 
   seconds(): number {
-    return Math.round((this.#secondsBase + (performance.now() - this.#startedAt) / 1000) * 10) / 10;
+    const running = this.#startedAt === null ? 0 : (performance.now() - this.#startedAt) / 1000;
+    return Math.round((this.#secondsBase + running) * 10) / 10;
+  }
+
+  #pauseClock(paused: boolean): void {
+    if (paused && this.#startedAt !== null) {
+      this.#secondsBase += (performance.now() - this.#startedAt) / 1000;
+      this.#startedAt = null;
+    } else if (!paused && this.#startedAt === null) {
+      this.#startedAt = performance.now();
+    }
   }
 
   // ---------- editing the judgment ----------

@@ -4,8 +4,9 @@
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src-main/server.js';
 import type { Project } from '../../src-main/store/project.js';
-import { SCREENSHOT_DIR, startE2E, type E2E } from './harness.js';
+import { RENDERER_DIR, SCREENSHOT_DIR, startE2E, type E2E } from './harness.js';
 
 const PROMPTS = [
   'My order arrived broken. What should I do?',
@@ -39,6 +40,7 @@ describe('Label view', () => {
   let page: Page;
   let project: Project;
   let second: Browser | undefined;
+  const contexts: { close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
     e2e = await startE2E();
@@ -49,6 +51,7 @@ describe('Label view', () => {
     await page.keyboard.press('Control+2');
   });
   afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
     await second?.close();
     await e2e?.close();
   });
@@ -150,6 +153,7 @@ describe('Label view', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const ctx = await second.newContext({ viewport: { width: 1920, height: 1080 } });
+    contexts.push(ctx);
     const p2 = await ctx.newPage();
     await p2.goto(e2e.url);
     await p2.keyboard.press('Control+2');
@@ -199,5 +203,40 @@ describe('Label view', () => {
     const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
     expect(e2e.consoleErrors).toEqual([]);
+  });
+
+  it('over the LAN an invite signs the teammate in: they label as themselves and cannot manage tasks', async () => {
+    // The same project served with --lan; Chromium resolves a LAN-looking host name to this
+    // machine, so the server sees a remote caller who needs the invite token.
+    const lan = await startServer({ services: e2e.server.services, lan: true, host: '127.0.0.1', port: 0, rendererDir: RENDERER_DIR });
+    try {
+      const cara = project.labeling.createAnnotator('Cara', '#8a4fff')!;
+      const invite = project.invites.create(cara)!;
+      const lanBrowser = await chromium.launch({
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP teammate.lan 127.0.0.1'],
+      });
+      contexts.push(lanBrowser);
+      const p3 = await (await lanBrowser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      const origin = `http://teammate.lan:${lan.port}`;
+      expect((await p3.goto(`${origin}/`))!.status()).toBe(401);
+      await p3.goto(`${origin}/?token=${invite.token}`);
+      await p3.keyboard.press('Control+2');
+      await expect.poll(() => p3.getByTestId('current-annotator').textContent()).toContain('Cara');
+      expect(await p3.getByText('signed in by invite').isVisible()).toBe(true);
+      expect(await p3.getByRole('button', { name: 'New task…' }).count()).toBe(0);
+      expect(await p3.getByRole('button', { name: 'New annotator' }).count()).toBe(0);
+      const task = project.labeling.tasks().find((t) => t.name === 'Support answers')!;
+      await p3.locator('#task-select').selectOption(String(task.id));
+      await expect.poll(() => p3.getByTestId('prompt').textContent()).toBeTruthy();
+      for (const k of ['1', '2', '3', '4']) await p3.keyboard.press(k);
+      await p3.keyboard.press('Enter');
+      await expect.poll(() => p3.getByTestId('save-state').textContent()).toBe('Submitted');
+      await p3.screenshot({ path: join(SCREENSHOT_DIR, 'label-lan-invited.png') });
+      const mine = project.labeling.marks(task.id).filter((m) => m.annotatorId === cara && m.status === 'submitted');
+      expect(mine).toHaveLength(1);
+    } finally {
+      await lan.close();
+    }
   });
 });
