@@ -488,8 +488,10 @@ export const methods = {
 
   // --- models: checkpoints with lineage, new/import/export/delete, playground (issue 3, engine-I) ---
   'models.list': method<{ checkpoints: CheckpointRow[]; backend: BackendStatus }>()(none),
+  // new/import/export run as jobs in the engine worker (whole weight files, tokenizer training);
+  // `job.done`'s `result` is { checkpoint, vocab_size, parameters } / { checkpoint } / { folder, files }.
   /** A new tiny model: a tokenizer trained on the project's texts and random weights (stage 'base'). */
-  'models.new': method<{ checkpoint: number; vocab_size: number; parameters: number }>()(
+  'models.new': method<JobInfo>()(
     z
       .object({
         n_layer: z.number().int().min(1).max(48),
@@ -503,10 +505,10 @@ export const methods = {
       .strict(),
   ),
   /** A GPT-2-family model from a local Hugging Face folder (config.json, model.safetensors, tokenizer). */
-  'models.import': method<{ checkpoint: number }>()(
+  'models.import': method<JobInfo>()(
     z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
   ),
-  'models.export': method<{ folder: string; files: string[] }>()(
+  'models.export': method<JobInfo>()(
     z.object({ checkpoint: id, folder: z.string().min(1).max(4096) }).strict(),
   ),
   'models.delete': method<{ deleted: boolean }>()(z.object({ checkpoint: id }).strict()),

@@ -12,12 +12,16 @@ export type JobRegistry = Record<string, JobEntry>;
 
 export const jobRegistry: JobRegistry = {
   generate: { module: './kinds/generate.js', export: 'generateJob', changes: [] },
+  'new-model': { module: './kinds/models.js', export: 'newModelJob', changes: ['checkpoints'] },
+  'import-model': { module: './kinds/models.js', export: 'importModelJob', changes: ['checkpoints'] },
+  'export-model': { module: './kinds/models.js', export: 'exportModelJob', changes: [] },
   'train-sft': { module: './kinds/train-sft.js', export: 'trainSftJob', changes: ['runs', 'checkpoints'] },
   'train-rm': { module: './kinds/train-rm.js', export: 'trainRmJob', changes: ['runs', 'checkpoints'] },
   'train-ppo': { module: './kinds/train-ppo.js', export: 'trainPpoJob', changes: ['runs', 'checkpoints'] },
   'train-dpo': { module: './kinds/train-dpo.js', export: 'trainDpoJob', changes: ['runs', 'checkpoints'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
   'label-generate': { module: './kinds/label-generate.js', export: 'labelGenerateJob', changes: ['responses', 'label_tasks'] },
+  compare: { module: './kinds/compare.js', export: 'compareJob', changes: ['responses', 'comparison_sets'] },
 };
 
 /** The URL to import for an entry; from TypeScript source (tsx, vitest) the `.ts` file itself. */

@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNewModel } from '../../src-main/engine/new-model.js';
-import { importHfModel } from '../../src-main/engine/hf.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startE2E, type E2E } from './harness.js';
 
@@ -22,7 +21,6 @@ describe('Models view', () => {
     }
     base = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 48, vocab_size: 512, name: 'tiny base' }).checkpoint;
     sft = (await runJobInProcess<{ checkpoint: number }>('train-sft', { from: base, config: { max_steps: 30, batch_size: 4, lr: 0.01 }, name: 'tiny sft' }, project)).checkpoint;
-    importHfModel(project, fixture, 'gpt2-tiny (imported)');
     await e2e.page.reload();
     await e2e.page.keyboard.press('Control+5');
   });
@@ -33,8 +31,14 @@ describe('Models view', () => {
   it('lists checkpoints with their lineage and the backend in use', async () => {
     const { page } = e2e;
     await page.getByTestId('models-backend').waitFor();
-    await expect.poll(() => page.getByTestId('checkpoint-row').count()).toBe(3);
+    await expect.poll(() => page.getByTestId('checkpoint-row').count()).toBe(2);
     await expect.poll(() => page.getByTestId('models-backend').textContent()).toMatch(/Backend: (wasm|cpu|tensorflow)/);
+    // Import a Hugging Face GPT-2 folder from the dialog (it runs as a job in the engine worker).
+    await page.keyboard.press('i');
+    await page.getByTestId('folder-input').fill(fixture);
+    await page.getByRole('button', { name: 'Import', exact: true }).last().click();
+    await expect.poll(() => page.getByTestId('checkpoint-row').count(), { timeout: 20_000 }).toBe(3);
+    expect(await page.locator('tr.selected').textContent()).toContain('gpt2-tiny');
     const sftRow = page.getByTestId('checkpoint-row').filter({ hasText: 'tiny sft' });
     expect((await sftRow.textContent())!.replace(/\s+/g, "")).toContain(`base#${base}→sft#${sft}`);
   });
@@ -63,7 +67,7 @@ describe('Models view', () => {
     await page.getByTestId('new-n_positions').fill('32');
     await page.getByTestId('new-vocab_size').fill('512');
     await page.getByTestId('create-model').click();
-    await expect.poll(() => page.getByTestId('checkpoint-row').count()).toBe(4);
+    await expect.poll(() => page.getByTestId('checkpoint-row').count(), { timeout: 20_000 }).toBe(4);
     expect(await page.locator('tr.selected').textContent()).toContain('base 1L-32d');
     // The samples shown were made by another checkpoint: they are cleared.
     expect(await page.getByTestId('outputs').locator('article').count()).toBe(0);

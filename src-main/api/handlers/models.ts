@@ -1,13 +1,11 @@
-// models.*: the project's checkpoints with lineage, new/import/export/delete, and the playground's
-// sampling (a `generate` job in the engine worker that streams text through job.progress).
+// models.*: the project's checkpoints with lineage, delete, and — as jobs in the engine worker —
+// new/import/export and the playground's sampling (its text streams through job.progress).
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CheckpointRow } from '../contract.js';
 import type { ApiContext } from '../context.js';
 import { type Handlers, UserError } from '../router.js';
 import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importHfModel } from '../../engine/hf.js';
-import { createNewModel } from '../../engine/new-model.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 
 /** Managing models is for the person at the machine, never a LAN annotator. */
@@ -41,10 +39,6 @@ function toRow(c: CheckpointInfo): CheckpointRow {
   };
 }
 
-function userError(e: unknown, code: string): never {
-  throw new UserError(e instanceof Error ? e.message : String(e), code);
-}
-
 export const modelsHandlers: Partial<Handlers<ApiContext>> = {
   'models.list': async (_input, ctx) => {
     const checkpoints = ctx.app.project().checkpoints.list().map(toRow);
@@ -53,42 +47,23 @@ export const modelsHandlers: Partial<Handlers<ApiContext>> = {
     return { checkpoints, backend: { name: b.name, reason: b.reason } };
   },
 
-  'models.new': async (input, ctx) => {
+  'models.new': (input, ctx) => {
     requireLocal(ctx);
     if (input.n_embd % input.n_head !== 0) throw new UserError('n_embd must be divisible by n_head.', 'invalid_input');
-    await initBackend();
-    try {
-      const r = createNewModel(ctx.app.project(), input);
-      ctx.app.emit('data.changed', { kinds: ['checkpoints'] });
-      return { checkpoint: r.checkpoint, vocab_size: r.vocabSize, parameters: r.parameters };
-    } catch (e) {
-      userError(e, 'new_model_failed');
-    }
+    return ctx.app.startJob('new-model', input, `New model ${input.n_layer}L-${input.n_embd}d`);
   },
 
-  'models.import': async ({ folder, name }, ctx) => {
+  'models.import': ({ folder, name }, ctx) => {
     requireLocal(ctx);
-    if (!existsSync(folder)) throw new UserError(`No folder at ${resolve(folder)}.`, 'not_found');
-    await initBackend();
-    try {
-      const checkpoint = importHfModel(ctx.app.project(), folder, name);
-      ctx.app.emit('data.changed', { kinds: ['checkpoints'] });
-      return { checkpoint };
-    } catch (e) {
-      userError(e, 'import_failed');
-    }
+    const abs = resolve(folder);
+    if (!existsSync(join(abs, 'config.json'))) throw new UserError(`No Hugging Face model folder at ${abs} (config.json is missing).`, 'not_found');
+    return ctx.app.startJob('import-model', { folder: abs, ...(name ? { name } : {}) }, `Import ${abs}`);
   },
 
   'models.export': ({ checkpoint, folder }, ctx) => {
     requireLocal(ctx);
-    const project = ctx.app.project();
-    if (!project.checkpoints.get(checkpoint)) throw new UserError(`No checkpoint with id ${checkpoint}.`, 'not_found');
-    try {
-      exportHfModel(project, checkpoint, folder);
-    } catch (e) {
-      userError(e, 'export_failed');
-    }
-    return { folder: resolve(folder), files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] };
+    if (!ctx.app.project().checkpoints.get(checkpoint)) throw new UserError(`No checkpoint with id ${checkpoint}.`, 'not_found');
+    return ctx.app.startJob('export-model', { checkpoint, folder: resolve(folder) }, `Export checkpoint ${checkpoint}`);
   },
 
   'models.delete': ({ checkpoint }, ctx) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,23 @@ async function value<T>(method: string, input: unknown): Promise<T> {
   return r.value as T;
 }
 
+function jobDone(job: JobInfo): Promise<JobInfo> {
+  return new Promise<JobInfo>((res) => {
+    const t = setInterval(() => {
+      const d = events.find((e) => e.event === 'job.done' && e.payload.id === job.id);
+      if (d) {
+        clearInterval(t);
+        res(d.payload);
+      }
+    }, 50);
+  });
+}
+async function jobResult<T>(method: string, input: unknown): Promise<T> {
+  const done = await jobDone(await value<JobInfo>(method, input));
+  if (done.status !== 'completed') throw new Error(done.error ?? done.status);
+  return done.result as T;
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'models-api-'));
   const path = join(dir, 'p.rlhf');
@@ -41,10 +58,10 @@ describe('models API', () => {
   let base: number;
   let imported: number;
 
-  it('creates a new model and imports a Hugging Face folder, listed with the backend', async () => {
-    const r = await value<{ checkpoint: number; vocab_size: number }>('models.new', { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 32, vocab_size: 512 });
+  it('creates a new model and imports a Hugging Face folder in the worker, listed with the backend', async () => {
+    const r = await jobResult<{ checkpoint: number; vocab_size: number }>('models.new', { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 32, vocab_size: 512 });
     base = r.checkpoint;
-    imported = (await value<{ checkpoint: number }>('models.import', { folder: fixture, name: 'gpt2-tiny' })).checkpoint;
+    imported = (await jobResult<{ checkpoint: number }>('models.import', { folder: fixture, name: 'gpt2-tiny' })).checkpoint;
     const list = await value<{ checkpoints: CheckpointRow[]; backend: { name: string; reason: string } }>('models.list', {});
     expect(list.backend.name).toMatch(/wasm|cpu|tensorflow/);
     expect(list.checkpoints.map((c) => c.id)).toEqual([base, imported]);
@@ -56,6 +73,11 @@ describe('models API', () => {
 
   it('refuses bad input and LAN annotators', async () => {
     expect(await call('models.import', { folder: join(dir, 'missing') })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const llama = join(dir, 'llama');
+    mkdirSync(llama);
+    writeFileSync(join(llama, 'config.json'), JSON.stringify({ model_type: 'llama', vocab_size: 10, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 1 }));
+    const failed = await jobDone(await value<JobInfo>('models.import', { folder: llama }));
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/not GPT-2/) });
     expect(await call('models.new', { n_layer: 1, n_head: 3, n_embd: 16, n_positions: 32, vocab_size: 512 })).toMatchObject({ ok: false });
     expect(await call('models.delete', { checkpoint: base }, ctx(1))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });
@@ -63,15 +85,7 @@ describe('models API', () => {
   it('streams generated text through job progress and returns the samples', async () => {
     events.length = 0;
     const job = await value<JobInfo>('models.generate', { checkpoint: imported, prompt: 'the cat', max_tokens: 20, temperature: 1, seed: 3 });
-    const done = await new Promise<JobInfo>((res) => {
-      const t = setInterval(() => {
-        const d = events.find((e) => e.event === 'job.done' && e.payload.id === job.id);
-        if (d) {
-          clearInterval(t);
-          res(d.payload);
-        }
-      }, 50);
-    });
+    const done = await jobDone(job);
     expect(done.status).toBe('completed');
     const out = done.result as GenerateOutput;
     expect(out.texts.length).toBe(1);

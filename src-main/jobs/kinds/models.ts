@@ -1,0 +1,33 @@
+// Model jobs that read or write whole weight files (a GPT-2 import is hundreds of MB) or train a
+// tokenizer on the whole project: run in the engine worker so the window never stalls.
+import { z } from 'zod';
+import { initBackend } from '../../engine/backend.js';
+import { exportHfModel, importHfModel } from '../../engine/hf.js';
+import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/new-model.js';
+import type { JobFn } from '../types.js';
+
+export const newModelJob: JobFn<NewModelOptions, { checkpoint: number; vocab_size: number; parameters: number }> = async (params, ctx) => {
+  const options = newModelSchema.parse(params);
+  await initBackend();
+  ctx.progress({ done: 0, total: 1, unit: 'models', message: 'training the tokenizer on the project’s texts' });
+  const r = createNewModel(ctx.project, options);
+  return { checkpoint: r.checkpoint, vocab_size: r.vocabSize, parameters: r.parameters };
+};
+
+const importParams = z.object({ folder: z.string().min(1), name: z.string().min(1).optional() }).strict();
+
+export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: number }> = async (params, ctx) => {
+  const p = importParams.parse(params);
+  await initBackend();
+  ctx.progress({ done: 0, total: 1, unit: 'models', message: `reading ${p.folder}` });
+  return { checkpoint: importHfModel(ctx.project, p.folder, p.name) };
+};
+
+const exportParams = z.object({ checkpoint: z.number().int().positive(), folder: z.string().min(1) }).strict();
+
+export const exportModelJob: JobFn<z.input<typeof exportParams>, { folder: string; files: string[] }> = async (params, ctx) => {
+  const p = exportParams.parse(params);
+  ctx.progress({ done: 0, total: 1, unit: 'models', message: `writing ${p.folder}` });
+  exportHfModel(ctx.project, p.checkpoint, p.folder);
+  return { folder: p.folder, files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] };
+};
