@@ -61,7 +61,7 @@ describe('SIGKILL during training', () => {
     const b = p.responses.upsert({ promptId: prompt, text: "I'm sorry to hear that. Please check your tracking number.", source: 'human' }).id;
     let submitted = 0;
     let runId: number | null = null;
-    let killedAtSteps: number[] = [];
+    const killedAtSteps: number[] = [];
 
     for (let kill = 0; kill < KILLS; kill++) {
       const args = runId === null ? ['--from', String(base), '--set', `max_steps=${STEPS}`, '--set', 'batch_size=2', '--set', 'checkpoint_every=2', '--set', 'eval_every=5'] : ['--resume', String(runId)];
