@@ -168,7 +168,8 @@ function byteLevelBpeJSON(vocab: Record<string, number>, merges: [string, string
       byte_fallback: false,
       ignore_merges: false,
       vocab,
-      merges,
+      // "a b" strings: the form every version of HF tokenizers reads (byte-level symbols never contain a space).
+      merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
 }
