@@ -123,7 +123,8 @@ export const trainCommand: Command = {
       }
       if (values.name !== undefined) params.name = values.name;
       for (const f of stage.checkpointFlags ?? []) {
-        if (values[f] !== undefined) params[f] = checkpointArg(project, values[f] as string, `--${f}`);
+        const flag = (values as Record<string, unknown>)[f];
+        if (flag !== undefined) params[f] = checkpointArg(project, flag as string, `--${f}`);
       }
       const result = await runJobInProcess<{ run: number; checkpoint: number; metrics: Record<string, number> }>(
         stage.job,
