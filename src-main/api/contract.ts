@@ -262,6 +262,16 @@ export interface LabelAgreement {
   items: number;
   pairs: { a: string; b: string; kappa: number | null; n: number; reading: AgreementReading }[];
 }
+export interface ItemJudgment {
+  annotator: string;
+  colour: string;
+  status: 'draft' | 'submitted' | 'skipped';
+  /** Rankings in display numbers, best first, e.g. "3 > 1 = 4 > 2"; pairwise: "A better", "tie", … */
+  order: string;
+  flags: LabelFlag[];
+  comment: string;
+  seconds_spent: number;
+}
 export interface BundleImportResult {
   annotators: number;
   rankings: number;
@@ -301,6 +311,129 @@ export interface GenerateOutput {
   tokens: number;
   tokens_per_second: number;
   backend: string;
+}
+
+// ---------- compare (issue 8): side by side, blind votes, statistics, export ----------
+const compareOutcome = z.enum(['a', 'b', 'tie', 'both_bad']);
+const comparePrompts = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('split'), split, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
+  z.object({ kind: z.literal('task'), taskId: id, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
+  /** Typed prompts are added to the project's eval split (source 'compare'). */
+  z.object({ kind: z.literal('typed'), texts: z.array(z.string().trim().min(1).max(20_000)).min(1).max(200) }).strict(),
+]);
+export type ComparePromptSet = z.input<typeof comparePrompts>;
+export interface CompareCheckpoint {
+  id: number;
+  name: string;
+  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  step: number;
+  created_at: number;
+}
+export interface CompareOptions {
+  /** Policies (every stage but reward models), oldest first. */
+  checkpoints: CompareCheckpoint[];
+  /** The latest SFT and the latest PPO/DPO checkpoint, when the project has them. */
+  defaults: number[];
+  rewardModels: CompareCheckpoint[];
+  /** The latest reward model: scores every response. */
+  rewardModel: number | null;
+  tasks: { id: number; name: string; items: number }[];
+  prompts: { train: number; eval: number };
+}
+export interface CompareSettings {
+  checkpoints: number[];
+  prompts: { kind: 'split'; split: 'train' | 'eval'; limit: number } | { kind: 'task'; taskId: number; limit: number } | { kind: 'typed'; count: number };
+  prompt_ids: number[];
+  temperature: number;
+  top_p: number;
+  max_tokens: number;
+  seed: number;
+  best_of_n: number;
+  reward_model: number | null;
+}
+export interface CompareSetInfo {
+  id: number;
+  name: string;
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  error: string | null;
+  created_at: number;
+  /** Responses stored (prompts × checkpoints when complete). */
+  rows: number;
+  votes: number;
+  settings: CompareSettings;
+}
+export interface CompareCell {
+  checkpoint_id: number;
+  response_id: number | null;
+  text: string;
+  /** Reward-model score; null without a reward model. */
+  score: number | null;
+  /** Sum over the response's tokens of log π − log π_ref (0 for the reference). */
+  kl: number | null;
+  tokens: number;
+  seed: number;
+}
+export interface ComparePromptRow {
+  prompt_id: number;
+  prompt: string;
+  /** In the comparison's checkpoint order; null where that checkpoint has not answered yet. */
+  cells: (CompareCell | null)[];
+  /** Whether the responses' texts are not all the same. */
+  differ: boolean;
+  /** Highest minus lowest score across checkpoints. */
+  gap: number | null;
+}
+/** b against a: a tie (and, for votes, "both bad") counts ½; null rates when there is nothing to count. */
+export interface CompareWinRate {
+  a: number;
+  b: number;
+  n: number;
+  wins: number;
+  losses: number;
+  ties: number;
+  win_rate: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+}
+export interface CompareRating {
+  checkpoint_id: number;
+  /** Chatbot Arena's scale: 1000 + 400·log10(strength). */
+  rating: number;
+  ci_low: number | null;
+  ci_high: number | null;
+  battles: number;
+}
+export interface CompareStatsSide {
+  /** Every other checkpoint against the reference (the first). */
+  pairs: CompareWinRate[];
+  /** Bradley–Terry with bootstrap intervals, best first; null for two checkpoints. */
+  ratings: CompareRating[] | null;
+}
+export interface CompareStats {
+  /** By the reward model's scores; null when the comparison has none. */
+  rm: CompareStatsSide | null;
+  human: CompareStatsSide & { votes: number };
+}
+export interface CompareSetView {
+  set: CompareSetInfo;
+  checkpoints: CompareCheckpoint[];
+  rows: ComparePromptRow[];
+  stats: CompareStats;
+}
+/** A blind pair: no checkpoint ids; `token` names it for compare.vote. */
+export interface BlindPair {
+  token: string;
+  prompt: { id: number; text: string };
+  a: string;
+  b: string;
+  /** Pairs this annotator has not judged yet, this one included. */
+  remaining: number;
+  voted: number;
+}
+export interface BlindVoteResult {
+  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  revealed: { a: CompareCheckpoint; b: CompareCheckpoint };
+  stats: CompareStats;
 }
 
 // ---------- methods ----------
@@ -451,6 +584,8 @@ export const methods = {
       .strict(),
   ),
   'label.progress': method<LabelProgress>()(z.object({ taskId: id }).strict()),
+  /** Everyone's judgment of one item, for reviewing a conflict (host only: it would bias annotators). */
+  'label.itemJudgments': method<ItemJudgment[]>()(z.object({ itemId: id }).strict()),
   'label.agreement': method<LabelAgreement>()(z.object({ taskId: id }).strict()),
   'guidelines.get': method<{ markdown: string; updated_at: number | null }>()(none),
   'guidelines.set': method<{ markdown: string; updated_at: number }>()(z.object({ markdown: z.string().max(200_000) }).strict()),
@@ -527,8 +662,44 @@ export const methods = {
         max_tokens: z.number().int().min(1).max(4096).default(64),
         seed: z.number().int().min(0).default(0),
         n: z.number().int().min(1).max(16).default(1),
+        /** Wrap the prompt as a user turn and let the model answer as the assistant. */
+        chat: z.boolean().default(false),
       })
       .strict(),
+  ),
+
+  // --- compare: side-by-side generation as a job, blind votes, statistics, export (issue 8) ---
+  'compare.options': method<CompareOptions>()(none),
+  /** Starts the `compare` job; `job.done`'s `result` is { setId, rows }. Host only. */
+  'compare.start': method<{ set: CompareSetInfo; job: JobInfo }>()(
+    z
+      .object({
+        /** The reference (KL is measured against it) first; default: latest SFT, latest PPO/DPO. */
+        checkpoints: z.array(id).min(2).max(8).optional(),
+        prompts: comparePrompts.default({ kind: 'split', split: 'eval', limit: 50 }),
+        temperature: z.number().min(0).max(2).default(0.7),
+        top_p: z.number().gt(0).max(1).default(1),
+        max_tokens: z.number().int().min(1).max(1024).default(48),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+        /** 1: plain sampling; more: best of N samples by the reward model. */
+        best_of_n: z.number().int().min(1).max(64).default(1),
+        /** Default: the latest reward model (null: no scores). */
+        reward_model: id.nullable().optional(),
+        name: z.string().trim().min(1).max(200).optional(),
+      })
+      .strict(),
+  ),
+  'compare.sets': method<CompareSetInfo[]>()(none),
+  'compare.get': method<CompareSetView>()(z.object({ setId: id }).strict()),
+  'compare.stats': method<CompareStats>()(z.object({ setId: id }).strict()),
+  /** null when this annotator has judged every pair of the comparison. */
+  'compare.nextBlind': method<BlindPair | null>()(z.object({ setId: id, annotatorId: id.optional() }).strict()),
+  'compare.vote': method<BlindVoteResult>()(
+    z.object({ token: z.string().uuid(), outcome: compareOutcome, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
+  ),
+  /** csv/json: the comparison's rows; trl: the blind votes as {"prompt","chosen","rejected"} JSONL (ties and both-bad give none). */
+  'compare.export': method<{ name: string; text: string; count: number }>()(
+    z.object({ setId: id, format: z.enum(['csv', 'json', 'trl']) }).strict(),
   ),
 } as const;
 

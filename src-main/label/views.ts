@@ -1,6 +1,7 @@
 // What the Label view and the progress panel show, assembled from the store: one item as one
 // annotator sees it (sources only after their judgment), task summaries, progress, agreement.
 import type {
+  ItemJudgment,
   LabelAgreement,
   LabelItemView,
   LabelProgress,
@@ -157,4 +158,30 @@ function median(xs: number[]): number | null {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const OUTCOME_TEXT = { a: 'A better', b: 'B better', tie: 'tie', both_bad: 'both bad' } as const;
+
+/** Everyone's judgment of an item, rankings written in the display numbers the annotators saw. */
+export function itemJudgments(project: Project, itemId: number): ItemJudgment[] | null {
+  const item = project.labeling.item(itemId);
+  if (!item) return null;
+  const number = new Map(item.response_ids.map((id, i) => [id, i + 1]));
+  const people = new Map(project.annotators.list().map((a) => [a.id, a]));
+  return project.labeling.judgmentsOf(itemId).map((j) => {
+    const who = people.get(j.annotator_id);
+    const order =
+      j.kind === 'vote'
+        ? OUTCOME_TEXT[j.outcome]
+        : j.ranking.map((tier) => tier.map((id) => number.get(id)).join(' = ')).join(' > ') || '(nothing ranked)';
+    return {
+      annotator: who?.name ?? `#${j.annotator_id}`,
+      colour: who?.colour ?? '#888888',
+      status: j.kind === 'vote' ? 'submitted' : j.status,
+      order,
+      flags: j.flags,
+      comment: j.comment,
+      seconds_spent: j.seconds_spent,
+    };
+  });
 }

@@ -171,6 +171,8 @@ export class LabelingRepo {
   readonly #itemRefs;
   readonly #votesOfTask;
   readonly #ranking;
+  readonly #rankingsOfItem;
+  readonly #votesOfItem;
   readonly #vote;
   readonly #upsertRanking;
   readonly #insertVote;
@@ -226,6 +228,8 @@ export class LabelingRepo {
     this.#ranking = db.prepare<[number, number], RankingRow>(
       `SELECT ${RANKING_COLS} FROM rankings WHERE item_id = ? AND annotator_id = ?`,
     );
+    this.#rankingsOfItem = db.prepare<[number], RankingRow>(`SELECT ${RANKING_COLS} FROM rankings WHERE item_id = ? ORDER BY id`);
+    this.#votesOfItem = db.prepare<[number], VoteRow>(`SELECT ${VOTE_COLS} FROM comparisons WHERE item_id = ? ORDER BY id`);
     this.#vote = db.prepare<[number, number], VoteRow>(`SELECT ${VOTE_COLS} FROM comparisons WHERE item_id = ? AND annotator_id = ?`);
     // The WHERE on DO UPDATE keeps a submission from being downgraded to a draft or a skip.
     this.#upsertRanking = db.prepare<{
@@ -376,6 +380,13 @@ export class LabelingRepo {
   /** A task's item ids in display order, without their response lists. */
   itemRefs(taskId: number): { id: number; position: number }[] {
     return this.#itemRefs.all(taskId);
+  }
+
+  /** Every annotator's ranking (or skip) and vote on one item. */
+  judgmentsOf(itemId: number): (RankingJudgment | VoteJudgment)[] {
+    const votes = this.#votesOfItem.all(itemId).map(parseVote);
+    const voted = new Set(votes.map((v) => v.annotator_id));
+    return [...this.#rankingsOfItem.all(itemId).map(parseRanking).filter((r) => !voted.has(r.annotator_id)), ...votes];
   }
 
   ranking(itemId: number, annotatorId: number): RankingJudgment | undefined {

@@ -163,7 +163,8 @@ describe('Label view', () => {
     const task = project.labeling.tasks()[0]!;
     const first = project.labeling.items(task.id)[0]!;
     await expect.poll(() => p2.getByTestId('prompt').textContent()).toBe(project.prompts.get(first.prompt_id)!.text);
-    for (const k of ['3', '4', '1', '2']) await p2.keyboard.press(k);
+    // Bob swaps Ann's first two: a conflict.
+    for (const k of ['4', '3', '1', '2']) await p2.keyboard.press(k);
     await p2.keyboard.press('Enter');
     await expect.poll(() => p2.getByTestId('save-state').textContent()).toBe('Submitted');
     await p2.screenshot({ path: join(SCREENSHOT_DIR, 'label-second-annotator-1920.png') });
@@ -173,6 +174,9 @@ describe('Label view', () => {
     const text = await p2.getByTestId('agreement').textContent();
     expect(text).toMatch(/ordinal/);
     expect(text).toMatch(/Ann – Bob/);
+    await p2.getByRole('button', { name: 'Compare judgments' }).click();
+    const review = p2.getByRole('list', { name: /Judgments of item 1/ });
+    await expect.poll(() => review.textContent()).toMatch(/Ann\s*3 > 4 > 1 = 2.*Bob\s*4 > 3 > 1 > 2/);
     await p2.screenshot({ path: join(SCREENSHOT_DIR, 'label-progress-agreement.png') });
     await ctx.close();
 

@@ -7,7 +7,7 @@ import { LabelingError } from '../../store/labeling.js';
 import type { Project } from '../../store/project.js';
 import { exportBundle, importBundle, parseBundle, BundleError } from '../../label/bundle.js';
 import { planTask } from '../../label/tasks.js';
-import { agreement, itemView, nextItemId, progress, sourceLabel, taskInfo } from '../../label/views.js';
+import { agreement, itemJudgments, itemView, nextItemId, progress, sourceLabel, taskInfo } from '../../label/views.js';
 
 function project(ctx: ApiContext): Project {
   return ctx.app.project();
@@ -178,6 +178,12 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
   },
   'label.progress': ({ taskId }, ctx) => progress(project(ctx), task(ctx, taskId)),
   'label.agreement': ({ taskId }, ctx) => agreement(project(ctx), task(ctx, taskId)),
+  'label.itemJudgments': ({ itemId }, ctx) => {
+    requireLocal(ctx);
+    const list = itemJudgments(project(ctx), itemId);
+    if (!list) throw new UserError(`Label item ${itemId} does not exist.`, 'not_found');
+    return list;
+  },
 
   'guidelines.get': (_input, ctx) => project(ctx).labeling.guidelines(),
   'guidelines.set': ({ markdown }, ctx) => {

@@ -62,6 +62,7 @@ describe('label API', () => {
       seconds_spent: 40,
     });
     expect(sub.judgment.status).toBe('submitted');
+    expect((await call('label.itemJudgments', { itemId: view.item.id }))[0]).toMatchObject({ annotator: 'Ann', order: '3 > 1 = 2 > 4' });
     expect(sub.sources.map((s) => s.label)).toEqual(['imported', 'imported', 'imported', 'imported']);
     expect(sub.next).not.toBe(view.item.id);
     expect(events.some(([e]) => e === 'label.changed')).toBe(true);
@@ -103,6 +104,13 @@ describe('label API', () => {
     const p = await call('label.progress', { taskId: task.id });
     expect(p.overall.done).toBe(4);
     expect(p.conflicts.map((c) => c.position)).toEqual([4]);
+    // Reviewing the conflict shows both votes; an invited annotator may not look.
+    const review = await call('label.itemJudgments', { itemId: p.conflicts[0]!.itemId });
+    expect(review.map((j) => [j.annotator, j.order])).toEqual([
+      ['Ann', 'A better'],
+      ['Bob', 'B better'],
+    ]);
+    expect(await fails('label.itemJudgments', { itemId: p.conflicts[0]!.itemId }, ann.id)).toBe('forbidden');
   });
 
   it('a LAN caller labels only as themselves and cannot manage tasks, profiles or guidelines', async () => {
