@@ -12,7 +12,7 @@ import * as R from './ranking';
 
 const ANNOTATOR_KEY = 'rlhf-lab.annotator';
 const TASK_KEY = 'rlhf-lab.label-task';
-/** Autosave waits this long after the last change, so a burst of keys is one write. */
+/** A comment is autosaved this long after the last key, so typing is one write, not dozens. */
 export const AUTOSAVE_MS = 600;
 
 /** The three flags, each one key away (the view's key handler and the checkboxes share this). */
@@ -42,8 +42,8 @@ export class LabelSession {
   ranking = $state.raw<R.RankingState>(R.initial());
   flags = $state.raw<LabelFlag[]>([]);
   comment = $state('');
-  /** Display index of the response the keyboard acts on (arrow-free: Tab/click focus it). */
-  selected = $state(0);
+  /** Display index of the response last placed (highlighted), -1 for none. */
+  selected = $state(-1);
   sources = $state.raw<ResponseSourceInfo[] | null>(null);
   vote = $state<Outcome | null>(null);
   saveState = $state<SaveState>('idle');
@@ -54,6 +54,7 @@ export class LabelSession {
   /** performance.now() when the clock last started; null while the page is hidden. */
   #startedAt: number | null = null;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
+  #inflight: Promise<void> | null = null;
   /** Bumped on every `label.changed` from any annotator: progress panels re-query. */
   version = $state(0);
 
@@ -168,7 +169,7 @@ export class LabelSession {
     this.comment = view?.judgment?.comment ?? view?.vote?.comment ?? '';
     this.sources = view?.sources ?? null;
     this.vote = view?.vote?.outcome ?? null;
-    this.selected = 0;
+    this.selected = -1;
     this.saveState = view?.judgment ? 'saved' : 'idle';
     // Time already spent on this item (a restored draft) keeps counting from where it stopped.
     this.#secondsBase = view?.judgment?.seconds_spent ?? view?.vote?.seconds_spent ?? 0;
@@ -214,36 +215,51 @@ export class LabelSession {
 
   setComment(text: string): void {
     this.comment = text;
-    this.#changed();
+    this.#changed(true);
   }
 
-  #changed(): void {
+  /**
+   * Ranks and flags are single key presses and are saved at once, so closing the window right
+   * after one loses nothing; typing a comment is saved AUTOSAVE_MS after the last key.
+   */
+  #changed(debounce = false): void {
     if (this.item?.task.mode !== 'ranking') return;
     this.saveState = 'unsaved';
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
-    this.#saveTimer = setTimeout(() => void this.flushDraft(), AUTOSAVE_MS);
+    this.#saveTimer = null;
+    if (debounce) this.#saveTimer = setTimeout(() => void this.flushDraft(), AUTOSAVE_MS);
+    else void this.flushDraft();
   }
 
-  /** Writes the pending draft now (before leaving the item, on page hide, on a timer). */
+  /** Writes the pending draft now. Saves run one at a time, so the last state always lands last. */
   async flushDraft(): Promise<void> {
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
+    while (this.#inflight) await this.#inflight;
     const item = this.item;
     if (!item || this.saveState !== 'unsaved' || item.task.mode !== 'ranking' || this.annotatorId === null) return;
     this.saveState = 'saving';
+    const save = this.#client.call('label.saveDraft', {
+      itemId: item.item.id,
+      annotatorId: this.annotatorId,
+      ranking: this.ranking.tiers,
+      flags: this.flags,
+      comment: this.comment,
+      seconds_spent: this.seconds(),
+    });
+    this.#inflight = save.then(
+      () => {
+        if (this.saveState === 'saving') this.saveState = 'saved';
+      },
+      (e: unknown) => {
+        this.saveState = 'error';
+        this.error = `Draft not saved: ${message(e)}`;
+      },
+    );
     try {
-      await this.#client.call('label.saveDraft', {
-        itemId: item.item.id,
-        annotatorId: this.annotatorId,
-        ranking: this.ranking.tiers,
-        flags: this.flags,
-        comment: this.comment,
-        seconds_spent: this.seconds(),
-      });
-      if (this.saveState === 'saving') this.saveState = 'saved';
-    } catch (e) {
-      this.saveState = 'error';
-      this.error = `Draft not saved: ${message(e)}`;
+      await this.#inflight;
+    } finally {
+      this.#inflight = null;
     }
   }
 
