@@ -14,6 +14,8 @@ export const samplingSettingsSchema = z
     seed: z.number().int().min(0).default(0),
     /** Samples for the same prompt. */
     n: z.number().int().min(1).max(64).default(1),
+    /** Wrap the prompt as a chat turn (user header … assistant header), as SFT on `messages` data trains. */
+    chat: z.boolean().default(false),
   })
   .strict();
 
@@ -29,7 +31,8 @@ export interface SampleResult {
 
 /**
  * Samples `n` continuations of `prompt`. The prompt is the model's input as-is (what SFT trained
- * on for prompt/completion data); an empty prompt starts from EOS, GPT-2's document boundary.
+ * on for prompt/completion data), or a chat turn with `chat`; an empty plain prompt starts from
+ * EOS, GPT-2's document boundary.
  * `onText(i, text)` receives sample i's text so far after every token.
  */
 export function sampleText(
@@ -41,7 +44,11 @@ export function sampleText(
 ): SampleResult {
   const { model, tokenizer } = loadModel(project, checkpointId);
   try {
-    let ids = prompt.length > 0 ? tokenizer.encode(prompt) : [tokenizer.eosId];
+    let ids = settings.chat
+      ? [...tokenizer.roleHeader('user'), ...tokenizer.encode(prompt), ...tokenizer.roleHeader('assistant')]
+      : prompt.length > 0
+        ? tokenizer.encode(prompt)
+        : [tokenizer.eosId];
     // Keep room for the answer: the prompt loses tokens from the left first.
     const room = Math.max(1, model.config.n_positions - Math.min(settings.max_tokens, model.config.n_positions - 1));
     ids = ids.slice(Math.max(0, ids.length - room));

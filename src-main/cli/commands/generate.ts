@@ -1,12 +1,12 @@
 // `generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T]
-// [--max-tokens N] [--top-k K] [--top-p P]`: sample; the same seed gives the same text (CLI.md).
+// [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (CLI.md).
 import { initBackend } from '../../engine/backend.js';
 import { samplingSettingsSchema, sampleText } from '../../engine/sample-text.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 
 const USAGE =
-  'generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T] [--max-tokens N] [--top-k K] [--top-p P] [--json]';
+  'generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T] [--max-tokens N] [--top-k K] [--top-p P] [--chat] [--json]';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -22,6 +22,7 @@ export const generateCommand: Command = {
       'max-tokens': { type: 'string' },
       'top-k': { type: 'string' },
       'top-p': { type: 'string' },
+      chat: { type: 'boolean', default: false },
     });
     if (positionals.length !== 1) throw new InputError(`generate: expected one project file\nusage: rlhf-lab ${USAGE}`);
     if (values.prompt === undefined) throw new InputError('generate: --prompt is required (it may be "")');
@@ -32,6 +33,7 @@ export const generateCommand: Command = {
       max_tokens: optionalNumber(values['max-tokens'], '--max-tokens'),
       top_k: optionalNumber(values['top-k'], '--top-k'),
       top_p: optionalNumber(values['top-p'], '--top-p'),
+      chat: values.chat,
     };
     const settings = samplingSettingsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
     if (!settings.success) {

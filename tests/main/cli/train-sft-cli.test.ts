@@ -89,6 +89,9 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     const b = await run<{ texts: string[] }>(generateCommand, [file, ...args]);
     expect(a.texts).toEqual(b.texts);
     expect(a.texts.length).toBe(1);
+    const chat = await run<{ texts: string[]; chat: boolean }>(generateCommand, [file, ...args, '--chat', '-n', '2']);
+    expect(chat.chat).toBe(true);
+    expect(chat.texts.length).toBe(2);
   });
 
   it('logprobs prints one log-prob per next token', async () => {
