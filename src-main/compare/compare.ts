@@ -82,7 +82,7 @@ function outcomeOf(scoreA: number, scoreB: number): PairOutcome {
 }
 
 /** Sum over each response's tokens of log π_b − log π_a, and its token count. */
-function klSums(modelA: GPT, modelB: GPT, prompts: number[][], responses: number[][], temperature: number, padId: number) {
+export function klSums(modelA: GPT, modelB: GPT, prompts: number[][], responses: number[][], temperature: number, padId: number) {
   const nonEmpty = responses.map((r) => r.length > 0);
   const P = prompts.filter((_, i) => nonEmpty[i]);
   const R = responses.filter((_, i) => nonEmpty[i]);
@@ -108,7 +108,8 @@ function klSums(modelA: GPT, modelB: GPT, prompts: number[][], responses: number
   return out;
 }
 
-function decodeResponse(tok: TextTokenizer, ids: number[]): string {
+/** Response ids → text, without the closing EOS and special tokens. */
+export function decodeResponse(tok: TextTokenizer, ids: number[]): string {
   const body = ids.length && ids[ids.length - 1] === tok.eosId ? ids.slice(0, -1) : ids;
   return tok.decode(body, { skipSpecial: true }).trim();
 }

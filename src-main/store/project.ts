@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { AnnotatorsRepo } from './annotators.js';
 import { CheckpointsRepo } from './checkpoints.js';
+import { ComparisonSetsRepo } from './comparison-sets.js';
 import { openDatabase, type DB } from './db.js';
 import { InvitesRepo } from './invites.js';
 import { LabelingRepo } from './labeling.js';
@@ -30,6 +31,7 @@ export class Project {
   readonly invites: InvitesRepo;
   readonly checkpoints: CheckpointsRepo;
   readonly runs: RunsRepo;
+  readonly comparisonSets: ComparisonSetsRepo;
 
   private constructor(
     readonly path: string,
@@ -45,6 +47,7 @@ export class Project {
     this.invites = new InvitesRepo(db);
     this.checkpoints = new CheckpointsRepo(db);
     this.runs = new RunsRepo(db);
+    this.comparisonSets = new ComparisonSetsRepo(db);
   }
 
   /** Opens (and migrates) a project file; a missing file is created only with `create: true`. */

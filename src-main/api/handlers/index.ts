@@ -2,6 +2,7 @@
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
+import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
 import { labelHandlers } from './label.js';
 import { modelsHandlers } from './models.js';
@@ -9,6 +10,7 @@ import { trainHandlers } from './train.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
+  ...compareHandlers,
   ...dataHandlers,
   ...labelHandlers,
   ...modelsHandlers,
