@@ -72,6 +72,32 @@ describe('annotation bundles', () => {
     expect([...empty.project.preferences.iteratePairs()]).toHaveLength(6);
   });
 
+  it('merges pairwise votes onto the matching item, whatever side each response was shown on', () => {
+    const home = project();
+    const away = project();
+    for (const f of [home, away]) {
+      f.project.labeling.createTask({
+        name: 'ab',
+        mode: 'pairwise',
+        k: 2,
+        minAnnotators: 2,
+        items: f.prompts.map((p) => ({ promptId: p.id, responseIds: p.responses.slice(0, 2) })),
+      });
+    }
+    const cara = away.project.annotators.ensure('Cara');
+    const item = away.project.labeling.items(away.project.labeling.tasks()[0]!.id)[0]!;
+    away.project.labeling.castVote(item.id, cara, { outcome: 'b', flags: ['should_say_idk'], comment: 'A guesses', seconds_spent: 4 });
+    const bundle = parseBundle(JSON.stringify(exportBundle(away.project)));
+    expect(importBundle(home.project, bundle)).toMatchObject({ votes: 1, duplicates: 0, annotators: 1 });
+    expect(importBundle(home.project, bundle)).toMatchObject({ votes: 0, duplicates: 1 });
+    const homeTask = home.project.labeling.tasks()[0]!;
+    const marks = home.project.labeling.marks(homeTask.id);
+    expect(marks).toHaveLength(1);
+    const vote = marks[0]!.vote!;
+    const winner = vote.outcome === 'a' ? vote.a : vote.b;
+    expect(home.project.responses.get(winner)!.text).toBe('Answer 2 to case 1');
+  });
+
   it('refuses a file that is not a bundle, naming the field', () => {
     expect(() => parseBundle('{"format":"rlhf-lab/annotations","version":1,"exported_at":1,"annotators":[],"rankings":[{"uid":"x"}],"votes":[]}')).toThrow(
       /rankings\.0\./,
