@@ -3,6 +3,7 @@
 // so an interrupted run resumes with exactly the next step it would have taken.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from './adamw-kernel.js';
 
 export const adamWConfigSchema = z
   .object({
@@ -111,7 +112,11 @@ export class AdamW {
   applyGradients(grads: tf.NamedTensorMap): StepResult {
     const cfg = this.config;
     const present = this.slots.filter((s) => grads[s.variable.name] !== undefined);
-    const normT = tf.tidy(() => tf.sqrt(tf.addN(present.map((s) => tf.sum(tf.square(grads[s.variable.name]!))))));
+    const fused = fusedAdamWAvailable();
+    const normT = tf.tidy(() => {
+      const gs = present.map((s) => grads[s.variable.name]!);
+      return tf.sqrt(fused ? fusedSumOfSquares(gs) : tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
+    });
     const gradNorm = normT.dataSync()[0]!;
     normT.dispose();
     const clipScale = cfg.clipNorm > 0 && gradNorm > cfg.clipNorm ? cfg.clipNorm / (gradNorm + 1e-6) : 1;
@@ -121,14 +126,29 @@ export class AdamW {
     const bc2 = 1 - Math.pow(cfg.beta2, this.t);
     tf.tidy(() => {
       for (const s of present) {
+        const decayFactor = s.decay && cfg.weightDecay > 0 ? 1 - lr * cfg.weightDecay : 1;
+        if (fused) {
+          const [p, m, v] = fusedAdamWStep(s.variable, grads[s.variable.name]!, s.m, s.v, {
+            stepSize: lr / bc1,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            invBias2: 1 / bc2,
+            eps: cfg.eps,
+            decayFactor,
+            gradScale: clipScale,
+          });
+          s.variable.assign(p);
+          s.m.assign(m);
+          s.v.assign(v);
+          continue;
+        }
         const g = clipScale === 1 ? grads[s.variable.name]! : tf.mul(grads[s.variable.name]!, clipScale);
         const m = tf.add(tf.mul(s.m, cfg.beta1), tf.mul(g, 1 - cfg.beta1));
         const v = tf.add(tf.mul(s.v, cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2));
         s.m.assign(m);
         s.v.assign(v);
         const update = tf.div(tf.mul(m, lr / bc1), tf.add(tf.sqrt(tf.div(v, bc2)), cfg.eps));
-        const decayed = s.decay && cfg.weightDecay > 0 ? tf.mul(s.variable, 1 - lr * cfg.weightDecay) : s.variable;
-        s.variable.assign(tf.sub(decayed, update));
+        s.variable.assign(tf.sub(decayFactor === 1 ? s.variable : tf.mul(s.variable, decayFactor), update));
       }
     });
     return { gradNorm, lr };

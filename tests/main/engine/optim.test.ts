@@ -33,6 +33,30 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
+  it('matches torch.optim.AdamW arithmetic over several steps', () => {
+    const w = tf.variable(tf.tensor2d([[0.5, -1], [2, 0.1]]));
+    const cfg = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, clipNorm: 0 };
+    const opt = new AdamW({ 'h.0.attn.c_proj.weight': w }, cfg);
+    const p = [0.5, -1, 2, 0.1];
+    const m = [0, 0, 0, 0];
+    const v = [0, 0, 0, 0];
+    const gradsSeq = [[0.3, -0.2, 0.1, 0.05], [-0.1, 0.4, 0.2, -0.3], [0.05, 0.05, -0.5, 0.2]];
+    gradsSeq.forEach((g, step) => {
+      const t = step + 1;
+      for (let i = 0; i < 4; i++) {
+        p[i] = p[i]! * (1 - cfg.lr * cfg.weightDecay);
+        m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+        v[i] = 0.999 * v[i]! + 0.001 * g[i]! * g[i]!;
+        p[i] = p[i]! - (cfg.lr * (m[i]! / (1 - 0.9 ** t))) / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + cfg.eps);
+      }
+      const gt = tf.tensor2d(g, [2, 2]);
+      opt.applyGradients({ [w.name]: gt });
+      gt.dispose();
+    });
+    Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(p[i]!, 6));
+    opt.dispose();
+  });
+
   it('decays matrices but not biases or LayerNorm parameters', () => {
     const mat = tf.variable(tf.ones([2, 2]));
     const bias = tf.variable(tf.ones([2]));

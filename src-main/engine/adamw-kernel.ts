@@ -1,0 +1,90 @@
+// AdamW's per-parameter update and the global gradient norm as two custom kernels for the wasm
+// backend: one pass over each parameter in JS on views of the wasm heap, instead of ~12 tfjs
+// kernels (and as many passes over memory) per parameter. Hand-written because tfjs has no fused
+// AdamW; other backends keep the tf-op version in optim.ts, which computes the same update.
+import * as tf from '@tensorflow/tfjs';
+
+export const ADAMW_KERNEL = 'RlhfAdamWUpdate';
+export const SUM_SQUARES_KERNEL = 'RlhfSumOfSquares';
+
+interface HeapTensor {
+  dataId: object;
+  shape: number[];
+  dtype: tf.DataType;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
+  typedArrayFromHeap(t: HeapTensor): Float32Array;
+}
+
+export interface AdamWAttrs {
+  /** lr / (1 − β1^t) */
+  stepSize: number;
+  beta1: number;
+  beta2: number;
+  /** 1 / (1 − β2^t) */
+  invBias2: number;
+  eps: number;
+  /** 1 − lr·weight_decay, or 1 without decay */
+  decayFactor: number;
+  /** gradient-clipping scale */
+  gradScale: number;
+  [key: string]: number;
+}
+
+function adamW(args: { inputs: Record<string, HeapTensor>; attrs: AdamWAttrs; backend: WasmBackendLike }): HeapTensor[] {
+  const { inputs, attrs: a, backend } = args;
+  const { p, g, m, v } = inputs as { p: HeapTensor; g: HeapTensor; m: HeapTensor; v: HeapTensor };
+  const outs = [backend.makeOutput(p.shape, 'float32'), backend.makeOutput(p.shape, 'float32'), backend.makeOutput(p.shape, 'float32')];
+  // Views only after every allocation: growing the heap detaches earlier views.
+  const [P, G, M, V] = [p, g, m, v].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [P2, M2, V2] = outs.map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+  const { stepSize, beta1, beta2, invBias2, eps, decayFactor, gradScale } = a;
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  for (let i = 0; i < P.length; i++) {
+    const gi = G[i]! * gradScale;
+    const mi = beta1 * M[i]! + c1 * gi;
+    const vi = beta2 * V[i]! + c2 * gi * gi;
+    M2[i] = mi;
+    V2[i] = vi;
+    P2[i] = P[i]! * decayFactor - (stepSize * mi) / (Math.sqrt(vi * invBias2) + eps);
+  }
+  return outs;
+}
+
+function sumOfSquares(args: { inputs: Record<string, HeapTensor>; backend: WasmBackendLike }): HeapTensor {
+  const { inputs, backend } = args;
+  const out = backend.makeOutput([], 'float32');
+  let total = 0;
+  for (const t of Object.values(inputs)) {
+    const x = backend.typedArrayFromHeap(t);
+    for (let i = 0; i < x.length; i++) total += x[i]! * x[i]!;
+  }
+  backend.typedArrayFromHeap(out)[0] = total;
+  return out;
+}
+
+let registered = false;
+
+/** True when the fused kernels serve the current backend (registering them on first use). */
+export function fusedAdamWAvailable(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  if (!registered) {
+    tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc: adamW as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: SUM_SQUARES_KERNEL, backendName: 'wasm', kernelFunc: sumOfSquares as unknown as tf.KernelFunc });
+    registered = true;
+  }
+  return true;
+}
+
+/** New [p, m, v] after one AdamW step (float32 storage, float64 arithmetic). */
+export function fusedAdamWStep(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamWAttrs): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, attrs) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** Σ x² over all given tensors, as a scalar. */
+export function fusedSumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
+  return tf.engine().runKernel(SUM_SQUARES_KERNEL, Object.fromEntries(tensors.map((t, i) => [`x${i}`, t]))) as unknown as tf.Scalar;
+}
