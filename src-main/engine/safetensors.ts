@@ -14,6 +14,8 @@ export interface SafetensorsFile {
 }
 
 const BYTES_PER: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+/** On little-endian hosts (all that Node runs on in practice) float32 data is copied as bytes. */
+const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 /** The header may not exceed this (the reference implementation's limit): guards against garbage input. */
 const MAX_HEADER = 100_000_000;
 
@@ -41,7 +43,10 @@ export function writeSafetensors(tensors: Record<string, Tensor>, metadata: Reco
   let pos = 8 + headerBytes.length;
   for (const name of names) {
     const d = tensors[name]!.data;
-    for (let i = 0; i < d.length; i++, pos += 4) view.setFloat32(pos, d[i]!, true);
+    if (LITTLE_ENDIAN) {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+      pos += d.byteLength;
+    } else for (let i = 0; i < d.length; i++, pos += 4) view.setFloat32(pos, d[i]!, true);
   }
   return out;
 }
@@ -74,8 +79,15 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     if (end - begin !== n * size || dataStart + end > bytes.length) {
       throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape}] ${dtype}`);
     }
-    const data = new Float32Array(n);
     const p = dataStart + begin;
+    if (dtype === 'F32' && LITTLE_ENDIAN) {
+      // Copied into a fresh, aligned buffer (also when `bytes` is a Buffer from a shared pool).
+      const copy = new Uint8Array(4 * n);
+      copy.set(bytes.subarray(p, p + 4 * n));
+      tensors[name] = { shape, data: new Float32Array(copy.buffer) };
+      continue;
+    }
+    const data = new Float32Array(n);
     if (dtype === 'F32') for (let i = 0; i < n; i++) data[i] = view.getFloat32(p + 4 * i, true);
     else if (dtype === 'F16') for (let i = 0; i < n; i++) data[i] = f16ToF32(view.getUint16(p + 2 * i, true));
     else for (let i = 0; i < n; i++) data[i] = bf16ToF32(view.getUint16(p + 2 * i, true));

@@ -28,6 +28,12 @@ describe('safetensors', () => {
     expect(writeSafetensors({ 'a.bias': tensors['a.bias'], 'b.weight': tensors['b.weight'] }, { format: 'pt' })).toEqual(bytes);
   });
 
+  it('reads from a Buffer at an unaligned offset (as SQLite and fs hand them out)', () => {
+    const bytes = writeSafetensors({ w: { shape: [3], data: new Float32Array([1.5, -2, 1e-3]) } });
+    const shifted = Buffer.concat([Buffer.alloc(3, 7), Buffer.from(bytes)]).subarray(3);
+    expect(Array.from(readSafetensors(shifted).tensors.w!.data)).toEqual([1.5, -2, Math.fround(1e-3)]);
+  });
+
   it('reads F16 and BF16 as float32', () => {
     // F16: 1.0 = 0x3C00, -2.0 = 0xC000, 0.5 = 0x3800; BF16: 1.0 = 0x3F80, -3.0 = 0xC040
     const data = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0x00, 0x38, 0x80, 0x3f, 0x40, 0xc0]);
