@@ -81,7 +81,10 @@ function outcomeOf(scoreA: number, scoreB: number): PairOutcome {
   return Math.abs(d) < 1e-9 ? 'tie' : d > 0 ? 'b' : 'a';
 }
 
-/** Sum over each response's tokens of log π_b − log π_a, and its token count. */
+/**
+ * Per response, the sum over its tokens of log π_b − log π_a at the sampling temperature (a
+ * Monte-Carlo estimate of KL(π_b‖π_a) when the responses are b's samples); null for empty ones.
+ */
 export function klSums(modelA: GPT, modelB: GPT, prompts: number[][], responses: number[][], temperature: number, padId: number) {
   const nonEmpty = responses.map((r) => r.length > 0);
   const P = prompts.filter((_, i) => nonEmpty[i]);
