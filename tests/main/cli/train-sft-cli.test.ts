@@ -102,6 +102,20 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     expect(byIds.logprobs).toEqual(r.logprobs);
   });
 
+  it('model import / export round-trip a Hugging Face folder; a non-GPT-2 folder is bad input', async () => {
+    const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'gpt2-tiny');
+    const imp = await run<{ checkpoint: number; model_config: { n_embd: number } }>(modelCommand, ['import', file, fixture, '--name', 'tiny gpt2']);
+    expect(imp.model_config.n_embd).toBe(64);
+    const out = join(dir, 'exported');
+    const exp = await run<{ folder: string; files: string[] }>(modelCommand, ['export', file, String(imp.checkpoint), out]);
+    expect(exp.files).toContain('model.safetensors');
+    const again = await run<{ checkpoint: number }>(modelCommand, ['import', file, out]);
+    const p = Project.open(file);
+    expect(p.checkpoints.load(again.checkpoint).sha256).toBe(p.checkpoints.load(imp.checkpoint).sha256);
+    p.close();
+    await expect(run(modelCommand, ['import', file, dir])).rejects.toThrow(InputError);
+  });
+
   it('through bin/rlhf-lab.js: train sft --json prints exactly one JSON object; bad input exits 2', () => {
     const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'rlhf-lab.js');
     const ok = spawnSync(process.execPath, [bin, 'train', 'sft', file, '--from', String(base), '--set', 'max_steps=2', '--json'], { encoding: 'utf8' });
