@@ -40,3 +40,12 @@ export function projectLabel(path: string): string {
   const base = path.split(/[\\/]/).filter(Boolean).pop() ?? path;
   return base.replace(/\.rlhf$/i, '');
 }
+
+/** "1.0 / 20.6 MB" for bytes, "1,200 / 5,000 lines" for anything counted. */
+export function formatProgress(done: number, total: number, unit: string): string {
+  if (unit === 'bytes') {
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    return `${mb(done)} / ${mb(total)} MB`;
+  }
+  return `${formatInt(done)} / ${formatInt(total)} ${unit}`;
+}

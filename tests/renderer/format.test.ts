@@ -1,6 +1,6 @@
 // Display helpers the Data view's pager and status bar depend on.
 import { describe, expect, it } from 'vitest';
-import { clampOffset, formatDuration, pageCount, percent, projectLabel, rangeLabel } from '../../src-renderer/lib/format.js';
+import { clampOffset, formatDuration, formatProgress, pageCount, percent, projectLabel, rangeLabel } from '../../src-renderer/lib/format.js';
 import { oneLine } from '../../src-renderer/lib/table.js';
 
 describe('pager labels', () => {
@@ -25,6 +25,11 @@ describe('progress and names', () => {
     expect(percent(5, 0)).toBeNull();
     expect(percent(50, 200)).toBe(25);
     expect(percent(300, 200)).toBe(100);
+  });
+
+  it('shows byte progress in MB and counted progress with its unit', () => {
+    expect(formatProgress(1_048_576, 20_555_576, 'bytes')).toBe('1.0 / 19.6 MB');
+    expect(formatProgress(1200, 5000, 'steps')).toBe('1,200 / 5,000 steps');
   });
 
   it('formats an ETA for people', () => {
