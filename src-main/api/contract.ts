@@ -563,7 +563,10 @@ export const methods = {
       })
       .strict(),
   ),
-  'label.next': method<LabelItemView | null>()(z.object({ taskId: id, annotatorId: id.optional() }).strict()),
+  /** With `revisitSkipped`, items you skipped come after the pending ones. */
+  'label.next': method<LabelItemView | null>()(
+    z.object({ taskId: id, annotatorId: id.optional(), revisitSkipped: z.boolean().default(false) }).strict(),
+  ),
   'label.get': method<LabelItemView>()(z.object({ itemId: id, annotatorId: id.optional() }).strict()),
   'label.saveDraft': method<{ status: 'draft' | 'submitted' | 'skipped'; updated_at: number }>()(judgmentInput),
   'label.submit': method<{ judgment: LabelJudgment; sources: ResponseSourceInfo[]; next: number | null }>()(judgmentInput),

@@ -52,15 +52,19 @@ export function queueFor(
   return q;
 }
 
-/** What the annotator should work on next: an unfinished draft first, then the first pending item. */
+/**
+ * What the annotator should work on next: an unfinished draft first, then the first pending item,
+ * then (when asked) the first item they skipped.
+ */
 export function nextFor(
   annotatorId: number,
   items: readonly QueueItem[],
   marks: readonly Mark[],
   minAnnotators: number,
+  revisitSkipped = false,
 ): number | null {
   const q = queueFor(annotatorId, items, marks, minAnnotators);
-  return q.draft[0] ?? q.pending[0] ?? null;
+  return q.draft[0] ?? q.pending[0] ?? (revisitSkipped ? q.skipped[0] : undefined) ?? null;
 }
 
 export interface Conflict {

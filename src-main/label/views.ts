@@ -81,12 +81,12 @@ export function itemView(project: Project, itemId: number, annotatorId: number):
   };
 }
 
-/** The item this annotator should see after finishing `afterItemId` (or first). */
-export function nextItemId(project: Project, taskId: number, annotatorId: number): number | null {
+/** The item this annotator should see next in a task (see queue.ts nextFor). */
+export function nextItemId(project: Project, taskId: number, annotatorId: number, revisitSkipped = false): number | null {
   const lab = project.labeling;
   const task = lab.task(taskId);
   if (!task) return null;
-  return nextFor(annotatorId, lab.itemRefs(taskId), lab.statusMarks(taskId), task.min_annotators);
+  return nextFor(annotatorId, lab.itemRefs(taskId), lab.statusMarks(taskId), task.min_annotators, revisitSkipped);
 }
 
 export function progress(project: Project, task: LabelTask): LabelProgress {

@@ -144,14 +144,14 @@ export class LabelSession {
   }
 
   /** The annotator's next item in the task (a draft first), or the "all done" state. */
-  async loadNext(): Promise<void> {
+  async loadNext(revisitSkipped = false): Promise<void> {
     if (this.taskId === null || this.annotatorId === null) {
       this.#show(null);
       return;
     }
     const taskId = this.taskId;
     const annotatorId = this.annotatorId;
-    await this.#guard(async () => this.#show(await this.#client.call('label.next', { taskId, annotatorId })));
+    await this.#guard(async () => this.#show(await this.#client.call('label.next', { taskId, annotatorId, revisitSkipped })));
   }
 
   async open(itemId: number | null): Promise<void> {

@@ -121,10 +121,10 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
     }
     return ctx.app.startJob('label-generate', input, `Generate ${k} responses per prompt for “${input.name}”`);
   },
-  'label.next': ({ taskId, annotatorId }, ctx) => {
+  'label.next': ({ taskId, annotatorId, revisitSkipped }, ctx) => {
     task(ctx, taskId);
     const who = annotatorOf(ctx, annotatorId);
-    const next = nextItemId(project(ctx), taskId, who);
+    const next = nextItemId(project(ctx), taskId, who, revisitSkipped);
     return next === null ? null : itemView(project(ctx), next, who);
   },
   'label.get': ({ itemId, annotatorId }, ctx) => {

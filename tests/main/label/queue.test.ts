@@ -35,6 +35,9 @@ describe('task distribution', () => {
     expect(nextFor(20, items, marks, 1)).toBe(1);
     const all = items.map((i) => sub(i.id, 10));
     expect(nextFor(20, items, all, 1)).toBeNull();
+    const skippedTwo: Mark[] = [...items.slice(0, 3).map((i) => sub(i.id, 10)), { itemId: 4, annotatorId: 10, status: 'skipped' }];
+    expect(nextFor(10, items, skippedTwo, 1)).toBeNull();
+    expect(nextFor(10, items, skippedTwo, 1, true)).toBe(4);
   });
 });
 
