@@ -48,10 +48,6 @@ export function removeLast(s: RankingState): RankingState {
   return change(s, [...s.tiers.slice(0, -1), last.slice(0, -1)]);
 }
 
-export function unrank(s: RankingState, id: number): RankingState {
-  return change(s, without(s.tiers, id));
-}
-
 /** Drag and drop: onto a tier joins it (a tie); between tiers makes a new tier at `tier`. */
 export function dropAt(s: RankingState, id: number, tier: number, join: boolean): RankingState {
   // Indices refer to the tiers as shown, before `id` leaves its old place.
@@ -59,10 +55,6 @@ export function dropAt(s: RankingState, id: number, tier: number, join: boolean)
   if (join && marked[tier]) marked[tier] = [...marked[tier]!, id];
   else marked.splice(Math.max(0, Math.min(tier, marked.length)), 0, [id]);
   return change(s, marked);
-}
-
-export function clear(s: RankingState): RankingState {
-  return change(s, []);
 }
 
 export function undo(s: RankingState): RankingState {
