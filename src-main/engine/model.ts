@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs } from './fast-ops.js';
+import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from './decode-kernels.js';
 import { Rng } from './rng.js';
 
 export const gptConfigSchema = z
@@ -284,7 +285,10 @@ export class GPT {
       const values: tf.Tensor3D[] = [];
       const toHeads = (z: tf.Tensor) =>
         (t === 1 ? tf.reshape(z, [B * H, 1, hd]) : tf.reshape(tf.transpose(tf.reshape(z, [B, t, H, hd]), [0, 2, 1, 3]), [B * H, t, hd])) as tf.Tensor3D;
-      const ln = (z: tf.Tensor2D, name: string) => layerNormInference(z, this.p(name + '.weight'), this.p(name + '.bias'), eps);
+      // On wasm, LayerNorm, GELU and one-query attention run as single fused kernels (decode-kernels.ts).
+      const fused = decodeKernelsAvailable();
+      const ln = (z: tf.Tensor2D, name: string) =>
+        (fused ? fusedLayerNorm : layerNormInference)(z, this.p(name + '.weight'), this.p(name + '.bias'), eps);
       const dense = (z: tf.Tensor2D, name: string) => tf.add(tf.matMul(z, this.p(name + '.weight') as tf.Tensor2D), this.p(name + '.bias')) as tf.Tensor2D;
       for (let i = 0; i < n_layer; i++) {
         const h = `h.${i}.`;
@@ -296,9 +300,10 @@ export class GPT {
         const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
         keys.push(k);
         values.push(v);
-        x = tf.add(x, dense(attendCached(q, k, v, maskAdd, B, H, t, total, hd), h + 'attn.c_proj'));
+        const att = fused && t === 1 ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd)) : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
+        x = tf.add(x, dense(att, h + 'attn.c_proj'));
         const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
-        x = tf.add(x, dense(geluInference(m), h + 'mlp.c_proj'));
+        x = tf.add(x, dense(fused ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
       }
       const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
       const logits = tf.matMul(ln(last, 'ln_f'), wteT);
