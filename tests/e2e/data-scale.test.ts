@@ -36,7 +36,7 @@ describe.runIf(process.env.RLHF_LAB_SCALE === '1')('Data view at 100k pairs', ()
   const pagerText = () => e2e.page.locator('nav.pager .range').textContent();
 
   /** Milliseconds from an action until the pager shows `expected`. */
-  async function timed(action: () => Promise<void>, expected: string): Promise<number> {
+  async function timed(action: () => Promise<unknown>, expected: string): Promise<number> {
     const started = performance.now();
     await action();
     await e2e.page.locator('nav.pager .range', { hasText: expected }).waitFor();

@@ -42,6 +42,11 @@ export interface E2E {
   dir: string;
   /** Messages from console.error, page errors and CSP violations: a clean page has none. */
   consoleErrors: string[];
+  /**
+   * Stops the server and starts a new one on the same port with the same project, as when a user
+   * restarts `rlhf-lab serve`; `stopped` runs while it is down. `server` then points at the new one.
+   */
+  restartServer(stopped?: () => Promise<void>): Promise<void>;
   /** Saves screenshots/<name>.png (the viewport) and returns its path. */
   screenshot(name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
@@ -113,7 +118,7 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   page.on('pageerror', (err) => consoleErrors.push(err.message));
   await page.goto(server.url);
 
-  return {
+  const e2e: E2E = {
     page,
     context,
     server,
@@ -121,6 +126,14 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     projectPath,
     dir,
     consoleErrors,
+    async restartServer(stopped) {
+      const project = e2e.server.services.hasProject() ? e2e.server.services.project().path : null;
+      const port = e2e.server.port;
+      await e2e.server.close();
+      await stopped?.();
+      e2e.server = await startServer({ port, rendererDir: RENDERER_DIR });
+      if (project) e2e.server.services.openProject(project);
+    },
     async screenshot(name, shotOpts = {}) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const path = join(SCREENSHOT_DIR, `${name}.png`);
@@ -129,8 +142,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
     },
     async close() {
       await context.close().catch(() => {});
-      await server.close();
+      await e2e.server.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return e2e;
 }

@@ -45,7 +45,22 @@ describe('app shell in browser mode', () => {
     await expect.poll(() => dialog.isVisible()).toBe(false);
   });
 
+  it('reconnects by itself when the server restarts', async () => {
+    const { page } = e2e;
+    const status = () => page.locator('footer[aria-label="Status"]').textContent();
+    await e2e.restartServer(async () => {
+      await expect.poll(status).toContain('Reconnecting…');
+      await e2e.screenshot('shell-reconnecting');
+    });
+    await expect.poll(status, { timeout: 15_000 }).toContain('Connected');
+    expect(await page.getByTestId('project-name').textContent()).toBe('e2e');
+  });
+
   it('logs no errors (CSP included)', () => {
-    expect(e2e.consoleErrors).toEqual([]);
+    // While the server was down, the browser itself logs the refused reconnection attempts.
+    const unexpected = e2e.consoleErrors.filter(
+      (m) => !/WebSocket connection to .*\/events.* failed|net::ERR_CONNECTION_REFUSED/.test(m),
+    );
+    expect(unexpected).toEqual([]);
   });
 });
