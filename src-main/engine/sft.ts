@@ -101,7 +101,7 @@ export function prepareSftData(
   nPositions: number,
 ): SftData & { skipped: number } {
   const maxLength = Math.min(config.max_length, nPositions);
-  const train: SftSequence[] = [];
+  let train: SftSequence[] = [];
   let evalSet: SftSequence[] = [];
   let skipped = 0;
   for (const ex of examples) {
@@ -114,9 +114,7 @@ export function prepareSftData(
     const nEval = Math.max(1, Math.floor(train.length * config.eval_fraction));
     const held = new Set(order.slice(0, nEval));
     evalSet = train.filter((_, i) => held.has(i));
-    const rest = train.filter((_, i) => !held.has(i));
-    train.length = 0;
-    train.push(...rest);
+    train = train.filter((_, i) => !held.has(i));
   }
   return { train, eval: evalSet.slice(0, config.eval_max_examples), skipped };
 }
