@@ -64,8 +64,10 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
   let ids: number[] = [];
   let targets: boolean[] = [];
   const push = (part: number[], train: boolean) => {
-    ids.push(...part);
-    targets.push(...part.map(() => train));
+    for (const id of part) {
+      ids.push(id);
+      targets.push(train);
+    }
   };
   if (rec.kind === 'completion') {
     const prompt = tok.encode(rec.prompt);
