@@ -3,7 +3,7 @@
 // rankings that imports create.
 import type { Page, PairRow } from '../api/contract.js';
 import type { DB } from './db.js';
-import { textSearch } from './search.js';
+import { likePattern } from './like.js';
 
 export interface NewRanking {
   uid: string;
@@ -58,19 +58,21 @@ export interface ComparisonExport {
 const PAIR_COLUMNS = `x.prompt_id, p.text AS prompt, p.meta AS prompt_meta, c.text AS chosen, j.text AS rejected, a.name AS annotator`;
 const PAIR_JOINS = `FROM pairs x CROSS JOIN prompts p CROSS JOIN responses c CROSS JOIN responses j CROSS JOIN annotators a`;
 const PAIR_ON = `p.id = x.prompt_id AND c.id = x.chosen_id AND j.id = x.rejected_id AND a.id = x.annotator_id`;
-const FTS_MATCH = `(x.prompt_id IN (SELECT rowid FROM prompts_fts WHERE prompts_fts MATCH :q)
-  OR x.chosen_id IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH :q)
-  OR x.rejected_id IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH :q))`;
-const LIKE_MATCH = `(p.text LIKE :like ESCAPE '\\' OR c.text LIKE :like ESCAPE '\\' OR j.text LIKE :like ESCAPE '\\')`;
+// A search collects the ids of every matching pair in one pass (the total is their number),
+// then reads one page of rows by id.
+const SEARCH_IDS = `
+  WITH r AS MATERIALIZED (SELECT id FROM responses WHERE text LIKE :like ESCAPE '\\')
+  SELECT x.id FROM pairs x
+  WHERE x.prompt_id IN (SELECT id FROM prompts WHERE text LIKE :like ESCAPE '\\')
+     OR x.chosen_id IN (SELECT id FROM r) OR x.rejected_id IN (SELECT id FROM r)
+  ORDER BY x.id`;
 
 export class PreferencesRepo {
   private readonly insertRankingStmt;
-  private readonly pageAll;
+  private readonly pageIds;
   private readonly countAll;
-  private readonly pageFts;
-  private readonly countFts;
-  private readonly pageLike;
-  private readonly countLike;
+  private readonly searchIds;
+  private readonly rowsByIds;
   private readonly allPairs;
   private readonly rankingsStmt;
   private readonly responseText;
@@ -84,17 +86,12 @@ export class PreferencesRepo {
        VALUES (?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING`,
     );
     type Paging = { limit: number; offset: number };
-    this.pageAll = db.prepare<Paging, Pair>(`SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} ORDER BY x.id LIMIT :limit OFFSET :offset`);
+    // Page by id alone first: OFFSET then skips over bare rowids, not over joined rows.
+    this.pageIds = db.prepare<Paging, number>('SELECT id FROM pairs ORDER BY id LIMIT :limit OFFSET :offset').pluck();
     this.countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pairs');
-    this.pageFts = db.prepare<Paging & { q: string }, Pair>(
-      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${FTS_MATCH} ORDER BY x.id LIMIT :limit OFFSET :offset`,
-    );
-    this.countFts = db.prepare<{ q: string }, { n: number }>(`SELECT count(*) AS n FROM pairs x WHERE ${FTS_MATCH}`);
-    this.pageLike = db.prepare<Paging & { like: string }, Pair>(
-      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${LIKE_MATCH} ORDER BY x.id LIMIT :limit OFFSET :offset`,
-    );
-    this.countLike = db.prepare<{ like: string }, { n: number }>(
-      `SELECT count(*) AS n ${PAIR_JOINS} WHERE ${PAIR_ON} AND ${LIKE_MATCH}`,
+    this.searchIds = db.prepare<{ like: string }, number>(SEARCH_IDS).pluck();
+    this.rowsByIds = db.prepare<[string], Pair>(
+      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE x.id IN (SELECT value FROM json_each(?)) AND ${PAIR_ON} ORDER BY x.id`,
     );
     this.allPairs = db.prepare<[], Pair>(`SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} ORDER BY x.id`);
     this.rankingsStmt = db.prepare<
@@ -140,20 +137,18 @@ export class PreferencesRepo {
 
   /** A page of pairs in judgment order; search matches the prompt or either response. */
   pairsPage(q: { search?: string; offset: number; limit: number }): Page<PairRow> {
-    const search = textSearch(q.search);
-    const paging = { limit: q.limit, offset: q.offset };
-    let rows: Pair[];
+    const like = likePattern(q.search);
+    let ids: number[];
     let total: number;
-    if (search.mode === 'fts') {
-      rows = this.pageFts.all({ ...paging, q: search.q });
-      total = this.countFts.get({ q: search.q })!.n;
-    } else if (search.mode === 'like') {
-      rows = this.pageLike.all({ ...paging, like: search.like });
-      total = this.countLike.get({ like: search.like })!.n;
-    } else {
-      rows = this.pageAll.all(paging);
+    if (like === null) {
+      ids = this.pageIds.all({ limit: q.limit, offset: q.offset });
       total = this.countAll.get()!.n;
+    } else {
+      const all = this.searchIds.all({ like });
+      ids = all.slice(q.offset, q.offset + q.limit);
+      total = all.length;
     }
+    const rows = this.rowsByIds.all(JSON.stringify(ids));
     return {
       rows: rows.map((r) => ({ prompt_id: r.prompt_id, prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, annotator: r.annotator })),
       total,

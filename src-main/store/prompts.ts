@@ -2,7 +2,7 @@
 import type { Page, PromptRow } from '../api/contract.js';
 import type { DB } from './db.js';
 import { sha256 } from './hash.js';
-import { textSearch } from './search.js';
+import { likePattern } from './like.js';
 
 export type Split = 'train' | 'eval';
 
@@ -32,7 +32,10 @@ export class PromptsRepo {
   private readonly getStmt;
   private readonly countStmt;
   private readonly allStmt;
-  private readonly pageStmts;
+  private readonly pageStmt;
+  private readonly totalStmt;
+  private readonly searchIds;
+  private readonly rowsByIds;
 
   constructor(private readonly db: DB) {
     this.insertStmt = db.prepare<[string, Split, string, string | null, number, string], { id: number }>(
@@ -43,23 +46,21 @@ export class PromptsRepo {
     this.getStmt = db.prepare<[number], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM prompts');
     this.allStmt = db.prepare<[], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts ORDER BY id');
-    type Filter = { split: Split | null; term: string | null };
     const select = `SELECT p.id, p.text, p.split,
               (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) AS responses,
               (SELECT count(*) FROM rankings k WHERE k.prompt_id = p.id) AS rankings FROM prompts p`;
     const bySplit = '(:split IS NULL OR p.split = :split)';
-    const matches = {
-      none: ':term IS NULL',
-      fts: 'p.id IN (SELECT rowid FROM prompts_fts WHERE prompts_fts MATCH :term)',
-      like: "p.text LIKE :term ESCAPE '\\'",
-    };
-    const variant = (where: string) => ({
-      page: db.prepare<Filter & { limit: number; offset: number }, PromptRow>(
-        `${select} WHERE ${bySplit} AND ${where} ORDER BY p.id LIMIT :limit OFFSET :offset`,
-      ),
-      total: db.prepare<Filter, { n: number }>(`SELECT count(*) AS n FROM prompts p WHERE ${bySplit} AND ${where}`),
-    });
-    this.pageStmts = { none: variant(matches.none), fts: variant(matches.fts), like: variant(matches.like) };
+    this.pageStmt = db.prepare<{ split: Split | null; limit: number; offset: number }, PromptRow>(
+      `${select} WHERE ${bySplit} ORDER BY p.id LIMIT :limit OFFSET :offset`,
+    );
+    this.totalStmt = db.prepare<{ split: Split | null }, { n: number }>(`SELECT count(*) AS n FROM prompts p WHERE ${bySplit}`);
+    // A search collects every matching id in one scan (the total is its length), then reads one page.
+    this.searchIds = db
+      .prepare<{ split: Split | null; like: string }, number>(
+        `SELECT p.id FROM prompts p WHERE ${bySplit} AND p.text LIKE :like ESCAPE '\\' ORDER BY p.id`,
+      )
+      .pluck();
+    this.rowsByIds = db.prepare<[string], PromptRow>(`${select} WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.id`);
   }
 
   /** Adds a prompt unless the same text exists; returns its id either way. */
@@ -85,11 +86,14 @@ export class PromptsRepo {
   }
 
   page(q: PageQuery): Page<PromptRow> {
-    const search = textSearch(q.search);
-    const stmts = this.pageStmts[search.mode];
-    const filter = { split: q.split ?? null, term: search.mode === 'fts' ? search.q : search.mode === 'like' ? search.like : null };
-    const rows = stmts.page.all({ ...filter, limit: q.limit, offset: q.offset });
-    return { rows, total: stmts.total.get(filter)!.n, offset: q.offset };
+    const split = q.split ?? null;
+    const like = likePattern(q.search);
+    if (like === null) {
+      return { rows: this.pageStmt.all({ split, limit: q.limit, offset: q.offset }), total: this.totalStmt.get({ split })!.n, offset: q.offset };
+    }
+    const ids = this.searchIds.all({ split, like });
+    const rows = this.rowsByIds.all(JSON.stringify(ids.slice(q.offset, q.offset + q.limit)));
+    return { rows, total: ids.length, offset: q.offset };
   }
 }
 

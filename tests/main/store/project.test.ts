@@ -53,7 +53,7 @@ describe('project repositories', () => {
     p.close();
   });
 
-  it('page and search prompts and pairs (3+ characters through the trigram index, shorter by LIKE)', () => {
+  it('page and search prompts and pairs (case-insensitive substring)', () => {
     const p = tempProject();
     const ann = p.annotators.ensure('import');
     p.db.transaction(() => {
