@@ -97,6 +97,7 @@ export class CheckpointsRepo {
   private readonly lastOfRunStmt;
   private readonly deleteStmt;
   private readonly countStmt;
+  private readonly dropOptimizerStmt;
 
   constructor(private readonly db: DB) {
     this.insertStmt = db.prepare<
@@ -116,6 +117,7 @@ export class CheckpointsRepo {
     );
     this.deleteStmt = db.prepare<[number]>('DELETE FROM checkpoints WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkpoints');
+    this.dropOptimizerStmt = db.prepare<[string, number]>('UPDATE checkpoints SET optimizer = NULL, sha256 = ? WHERE id = ?');
   }
 
   /** Stores a checkpoint in one transaction and returns its id. */
@@ -169,6 +171,22 @@ export class CheckpointsRepo {
   lastOfRun(runId: number): CheckpointInfo | null {
     const r = this.lastOfRunStmt.get(runId);
     return r ? this.get(r.id) : null;
+  }
+
+  /**
+   * Frees a checkpoint's optimizer state (a run needs it only where a resume starts: its latest
+   * checkpoint); the sha256 then covers the weights alone. A corrupted checkpoint is left as it is,
+   * so its corruption stays detectable. Returns whether state was dropped.
+   */
+  dropOptimizer(id: number): boolean {
+    let c: LoadedCheckpoint;
+    try {
+      c = this.load(id);
+    } catch {
+      return false;
+    }
+    if (!c.optimizer) return false;
+    return this.dropOptimizerStmt.run(checkpointHash(c.weights, null), id).changes > 0;
   }
 
   /** Deletes one checkpoint; its children keep existing with parent_id set to null (schema). */

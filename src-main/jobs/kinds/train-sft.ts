@@ -134,6 +134,7 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
           );
         },
         onCheckpoint: (step, optimizer, state) => {
+          const previous = lastCheckpoint;
           lastCheckpoint = saveModel(project, {
             name: `${runName} · step ${step}`,
             stage: 'sft',
@@ -145,6 +146,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
             optimizer,
             extra: { resume: state, metrics: project.runs.lastMetrics(runId) },
           });
+          // Only the newest checkpoint of the run is a resume point: older ones keep just weights.
+          if (previous !== parentId) project.checkpoints.dropOptimizer(previous);
         },
       },
       resume,

@@ -57,6 +57,23 @@ describe('checkpoints', () => {
   });
 });
 
+describe('optimizer state', () => {
+  it('can be dropped from older checkpoints; the weights stay verified, corruption stays detectable', () => {
+    const repo = new CheckpointsRepo(db);
+    const id = repo.save({ name: 'a', stage: 'sft', modelConfig: {}, tokenizer: '{}', weights: bytes(1, 2), optimizer: bytes(9, 9) });
+    expect(repo.dropOptimizer(id)).toBe(true);
+    const c = repo.load(id);
+    expect(c.optimizer).toBeNull();
+    expect(c.has_optimizer).toBe(false);
+    expect(Array.from(c.weights)).toEqual([1, 2]);
+    expect(repo.dropOptimizer(id)).toBe(false);
+    const bad = repo.save({ name: 'b', stage: 'sft', modelConfig: {}, tokenizer: '{}', weights: bytes(1), optimizer: bytes(2) });
+    db.prepare('UPDATE checkpoints SET weights = ? WHERE id = ?').run(Buffer.from([3]), bad);
+    expect(repo.dropOptimizer(bad)).toBe(false);
+    expect(() => repo.load(bad)).toThrow(/corrupted/);
+  });
+});
+
 describe('runs', () => {
   it('logs metrics, samples and events and reads them back by key and step', () => {
     const runs = new RunsRepo(db);

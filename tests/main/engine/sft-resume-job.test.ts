@@ -50,6 +50,9 @@ describe('train-sft job', () => {
     expect(resumedLoss.length).toBe(9);
     resumedLoss.forEach((l, i) => expect(l).toBe(fullLoss[i]!));
     expect(project.checkpoints.get(resumed.checkpoint)).toMatchObject({ step: 9, parent_id: base, run_id: interrupted });
+    // Checkpoints at steps 3, 4 (the stop), 6 and 9: only the last keeps optimizer state.
+    const ofRun = project.checkpoints.list().filter((c) => c.run_id === interrupted);
+    expect(ofRun.map((c) => [c.step, c.has_optimizer])).toEqual([[3, false], [4, false], [6, false], [9, true]]);
     await expect(runJobInProcess('train-sft', { resume: interrupted }, project)).rejects.toThrow(/already completed/);
   });
 });
