@@ -1,4 +1,5 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
+import { untrack } from 'svelte';
 import type { Output, ProjectInfo } from '../../src-main/api/contract.js';
 import type { Client, ConnectionState } from './api';
 
@@ -43,13 +44,21 @@ export class AppState {
     return this.#dataVersion;
   }
 
-  /** Subscribes to events and loads the initial state; returns the unsubscribe function. */
+  /**
+   * Subscribes to events and loads the initial state; returns the unsubscribe function.
+   * Untracked, so the $effect that calls it does not re-run (and re-subscribe) on state it reads.
+   */
   start(): () => void {
+    return untrack(() => this.#subscribe());
+  }
+
+  #subscribe(): () => void {
     const offs = [
       this.client.onConnection((s) => {
         const reconnected = this.#connection === 'reconnecting' && s === 'open';
         this.#connection = s;
-        if (reconnected) void this.refresh();
+        // Anything may have changed while the server was away: reload the state and the tables.
+        if (reconnected) void this.refresh().then(() => this.#dataVersion++);
       }),
       this.client.on('project.changed', (p) => {
         this.#project = p;

@@ -1,6 +1,7 @@
 // Long work (imports, training, generation) runs as jobs in the main process. This class mirrors
 // their state from `job.progress` / `job.done` events for the status bar, and lets a view wait
 // for the job it started.
+import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import type { JobInfo } from '../../src-main/api/contract.js';
 import type { Client } from './api';
@@ -30,7 +31,12 @@ export class JobsState {
     return this.list.filter((j) => j.status === 'running').length;
   }
 
+  /** Follows job events; untracked so the calling $effect never re-subscribes. */
   start(): () => void {
+    return untrack(() => this.#subscribe());
+  }
+
+  #subscribe(): () => void {
     const offProgress = this.#client.on('job.progress', (job) => this.upsert(job));
     const offDone = this.#client.on('job.done', (job) => this.upsert(job));
     this.#client
