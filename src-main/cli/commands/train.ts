@@ -108,6 +108,9 @@ export const trainCommand: Command = {
     });
     if (positionals.length !== 1) throw new InputError(`train ${stageName}: expected one project file\nusage: rlhf-lab ${USAGE}`);
     if ((values.from === undefined) === (values.resume === undefined)) throw new InputError(`train ${stageName}: give either --from <checkpoint> or --resume <run>`);
+    if (values.resume !== undefined && (values.config !== undefined || (values.set as string[]).length > 0)) {
+      throw new InputError(`train ${stageName}: --config and --set do not apply to --resume (a resumed run keeps its own config)`);
+    }
     const config = values.resume === undefined ? resolveConfig(stage, values.config as string | undefined, values.set as string[]) : {};
     const project = openProject(positionals[0]!);
     const controller = new AbortController();

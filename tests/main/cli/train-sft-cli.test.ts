@@ -81,6 +81,7 @@ describe('rlhf-lab model / train sft / generate / logprobs', () => {
     await expect(run(trainCommand, ['sft', file, '--from', String(base), '--config', cfg])).rejects.toThrow(/bad\.json:3: field "learning_rate"/);
     await expect(run(trainCommand, ['sft', file, '--from', String(base), '--set', 'lr=-1'])).rejects.toThrow(/--set lr/);
     await expect(run(trainCommand, ['sft', file, '--from', '999'])).rejects.toThrow(/checkpoint 999 does not exist/);
+    await expect(run(trainCommand, ['sft', file, '--resume', '1', '--set', 'lr=1'])).rejects.toThrow(/do not apply to --resume/);
   });
 
   it('generate gives the same text for the same seed', async () => {
