@@ -119,8 +119,28 @@ describe('Data view', () => {
     await expect.poll(pagerText).toBe('No rows');
   });
 
+  it('imports SFT examples into the split chosen on the page', async () => {
+    const { page } = e2e;
+    const sft = join(e2e.dir, 'demos.jsonl');
+    writeFileSync(
+      sft,
+      [1, 2, 3].map((i) => JSON.stringify({ prompt: `Greet visitor ${i}`, completion: `Hello, visitor ${i}!` })).join('\n'),
+    );
+    await page.locator('input[type=file]').setInputFiles(sft);
+    await page.getByLabel('Contains').selectOption('sft');
+    await page.getByLabel('Split').selectOption('eval');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText('Imported 3 records from demos.jsonl').waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: /SFT examples/ }).click();
+    await expect.poll(pagerText).toBe('1–3 of 3');
+    const rows = page.getByRole('table', { name: 'SFT examples' }).locator('tbody tr');
+    expect(await rows.first().textContent()).toContain('Greet visitor 1');
+    expect(await rows.first().textContent()).toContain('eval');
+  });
+
   it('looks right at 1920×1080 too', async () => {
     await e2e.page.setViewportSize({ width: 1920, height: 1080 });
+    await e2e.page.getByRole('tab', { name: /Prompts/ }).click();
     await e2e.page.locator('input[type=search]').fill('');
     await expect.poll(pagerText).toBe(`1–50 of ${PAIRS}`);
     await e2e.screenshot('data-prompts-1920');
