@@ -8,6 +8,7 @@ import { startE2E, type E2E } from './harness.js';
 let e2e: E2E;
 let sft: number;
 let ppo: number;
+let base: number;
 
 /** A key press with nothing focused, as a user does after leaving a field. */
 async function key(k: string): Promise<void> {
@@ -27,7 +28,7 @@ describe('Compare view', () => {
       const ids = [`The ${a} is good and kind.`, `The ${a} is small.`].map((text) => project.responses.upsert({ promptId: prompt, text, source: 'human' }).id);
       project.preferences.insertRanking({ uid: `r${i}`, promptId: prompt, annotatorId: who, ranking: [[ids[0]!], [ids[1]!]], source: 'human' });
     });
-    const base = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 48, vocab_size: 512, name: 'tiny base' }).checkpoint;
+    base = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 48, vocab_size: 512, name: 'tiny base' }).checkpoint;
     sft = (await runJobInProcess<{ checkpoint: number }>('train-sft', { from: base, config: { max_steps: 4, batch_size: 4 }, name: 'sft' }, project)).checkpoint;
     const rm = (await runJobInProcess<{ checkpoint: number }>('train-rm', { from: sft, config: { epochs: 1, batch_prompts: 6, norm_samples: 4, norm_max_new_tokens: 4 }, name: 'rm' }, project)).checkpoint;
     await runJobInProcess('train-ppo', { from: sft, config: { steps: 3, batch_size: 4, num_mini_batches: 2, max_new_tokens: 6, lr: 1e-2 }, reward_model: rm, name: 'ppo' }, project);
@@ -99,6 +100,39 @@ describe('Compare view', () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await key('j');
     await e2e.screenshot('compare-1920');
+    expect(e2e.consoleErrors).toEqual([]);
+  });
+
+  it('three checkpoints get Bradley–Terry ratings by reward model', async () => {
+    const { page } = e2e;
+    await key('n');
+    const form = page.getByRole('form', { name: 'New comparison' });
+    await form.getByTestId(`pick-${base}`).press('Space');
+    await form.getByLabel('max tokens').fill('8');
+    await form.getByLabel('max tokens').press('Control+Enter');
+    await expect.poll(() => page.getByTestId('set-picker').inputValue(), { timeout: 30_000 }).toBe('2');
+    await page.getByRole('table', { name: 'Responses side by side' }).getByRole('columnheader').nth(2).waitFor();
+    await expect.poll(() => page.getByTestId('compare-progress').count(), { timeout: 60_000 }).toBe(0);
+    const ratings = page.getByRole('table', { name: /Bradley–Terry/ });
+    await expect.poll(() => ratings.getByRole('row').count()).toBe(4);
+    expect(await ratings.getByRole('row').nth(1).textContent()).toMatch(/\d{3,4} \[\d{3,4}, \d{3,4}\]/);
+    await e2e.screenshot('compare-three-bt');
+  });
+
+  it('a long comparison shows its progress and Escape cancels it, keeping what was written', async () => {
+    const { page } = e2e;
+    await key('n');
+    const form = page.getByRole('form', { name: 'New comparison' });
+    await form.getByLabel('max tokens').fill('40');
+    await form.getByLabel('best-of-N').fill('64');
+    await form.getByLabel('best-of-N').press('Control+Enter');
+    await page.getByTestId('compare-progress').waitFor();
+    await page.getByRole('progressbar').first().waitFor();
+    await e2e.screenshot('compare-progress');
+    await key('Escape');
+    await expect.poll(() => page.getByTestId('compare-progress').count(), { timeout: 30_000 }).toBe(0);
+    await page.getByText(/This comparison was cancelled/).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('set-picker').locator('option:checked').textContent()).toMatch(/cancelled/);
     expect(e2e.consoleErrors).toEqual([]);
   });
 });

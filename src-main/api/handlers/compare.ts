@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { CompareCheckpoint, CompareOptions, CompareSetInfo, CompareSettings, ParsedInput } from '../contract.js';
 import type { ApiContext } from '../context.js';
 import { type Handlers, UserError } from '../router.js';
+import { Services } from '../services.js';
 import { latestRewardCheckpoint } from '../../compare/compare.js';
 import { checkpointInfo, compareStats, promptRows, rowsCsv, votesTrl } from '../../compare/set-report.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
@@ -23,6 +24,8 @@ interface PendingPair {
 /** Blind pairs handed out and not voted yet; the oldest are dropped beyond this many. */
 const MAX_PENDING = 2000;
 const pending = new Map<string, PendingPair>();
+/** The job writing each comparison this process started. */
+const jobOfSet = new Map<number, string>();
 
 function project(ctx: ApiContext): Project {
   return ctx.app.project();
@@ -45,7 +48,25 @@ function annotatorOf(ctx: ApiContext, requested: number | undefined): number {
 function setOf(ctx: ApiContext, setId: number): ComparisonSet {
   const s = project(ctx).comparisonSets.get(setId);
   if (!s) throw new UserError(`No comparison with id ${setId}.`, 'not_found');
-  return s;
+  return settled(ctx, s);
+}
+
+/**
+ * A comparison still marked running whose job is gone — stopped by force after a cancel, a crashed
+ * worker, or an app restart — is marked as interrupted, so the view does not wait for it forever.
+ */
+function settled(ctx: ApiContext, s: ComparisonSet): ComparisonSet {
+  if (s.status !== 'running' || !(ctx.app instanceof Services)) return s;
+  const jobId = jobOfSet.get(s.id);
+  const job = jobId === undefined ? undefined : ctx.app.jobs.list().find((j) => j.id === jobId);
+  if (job?.status === 'running') return s;
+  // The job writes its own final status; re-read in case it just did.
+  const fresh = project(ctx).comparisonSets.get(s.id)!;
+  if (fresh.status !== 'running') return fresh;
+  const status = job?.status === 'failed' ? 'failed' : 'cancelled';
+  const error = job?.error ?? 'interrupted before it finished';
+  project(ctx).comparisonSets.setStatus(s.id, status, error);
+  return { ...fresh, status, error };
 }
 
 function info(s: ComparisonSet): CompareSetInfo {
@@ -131,7 +152,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
       best_of_n: input.best_of_n,
       reward_model: rewardModel,
     };
-    const name = input.name ?? checkpoints.map((id) => `#${id} ${p.checkpoints.get(id)!.name}`).join(' vs ');
+    const name = input.name ?? checkpoints.map((id) => p.checkpoints.get(id)!.name).join(' vs ');
     const setId = p.comparisonSets.create(name, settings as unknown as Record<string, unknown>);
     try {
       const job = ctx.app.startJob(
@@ -139,6 +160,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
         { setId, checkpoints, promptIds: ids, temperature: input.temperature, top_p: input.top_p, max_tokens: input.max_tokens, seed: input.seed, best_of_n: input.best_of_n, reward_model: rewardModel },
         `Compare ${checkpoints.map((id) => `#${id}`).join(' vs ')} on ${ids.length} prompts`,
       );
+      jobOfSet.set(setId, job.id);
       ctx.app.emit('data.changed', { kinds: ['comparison_sets'] });
       return { set: info(setOf(ctx, setId)), job };
     } catch (e) {
@@ -147,7 +169,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     }
   },
 
-  'compare.sets': (_input, ctx) => project(ctx).comparisonSets.list().map(info),
+  'compare.sets': (_input, ctx) => project(ctx).comparisonSets.list().map((s) => info(settled(ctx, s))),
 
   'compare.get': ({ setId }, ctx) => {
     const p = project(ctx);
