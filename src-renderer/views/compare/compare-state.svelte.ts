@@ -105,12 +105,18 @@ export class CompareState {
     });
   }
 
-  /** Rows so far, while the job writes them. */
+  #reloading = false;
+  /** Rows so far, while the job writes them; progress events that arrive mid-reload are skipped. */
   async reload(): Promise<void> {
     const setId = this.current?.set.id;
-    if (setId === undefined) return;
-    const view = await this.#guard(() => this.#client.call('compare.get', { setId }));
-    if (view && this.current?.set.id === setId) this.current = view;
+    if (setId === undefined || this.#reloading) return;
+    this.#reloading = true;
+    try {
+      const view = await this.#guard(() => this.#client.call('compare.get', { setId }));
+      if (view && this.current?.set.id === setId) this.current = view;
+    } finally {
+      this.#reloading = false;
+    }
   }
 
   toggleCheckpoint(id: number): void {
