@@ -136,6 +136,15 @@ export class LabelSession {
     await this.chooseAnnotator(a.id);
   }
 
+  /** Renames or recolours the current annotator (an invited teammate may change only their own). */
+  async updateAnnotator(name: string, colour: string): Promise<void> {
+    const id = this.annotator?.id;
+    if (id === undefined) return;
+    const updated = await this.#client.call('annotators.update', { id, name, colour });
+    if (this.boundAnnotator) this.boundAnnotator = updated;
+    await this.loadLists();
+  }
+
   async chooseTask(id: number): Promise<void> {
     await this.flushDraft();
     this.taskId = id;

@@ -239,6 +239,12 @@ describe('Label view', () => {
       await p3.screenshot({ path: join(SCREENSHOT_DIR, 'label-lan-invited.png') });
       const mine = project.labeling.marks(task.id).filter((m) => m.annotatorId === cara && m.status === 'submitted');
       expect(mine).toHaveLength(1);
+      // A teammate may rename themselves (their own profile only).
+      await p3.getByTestId('current-annotator').click();
+      await p3.getByLabel('Name').fill('Cara M.');
+      await p3.keyboard.press('Enter');
+      await expect.poll(() => p3.getByTestId('current-annotator').textContent()).toContain('Cara M.');
+      expect(project.annotators.get(cara)!.name).toBe('Cara M.');
     } finally {
       await lan.close();
     }
