@@ -9,6 +9,7 @@ import type { AppServices, ApiContext } from '../../../src-main/api/context.js';
 import type { EventName, Events, Input, JobInfo, JobProgress, MethodName, Output } from '../../../src-main/api/contract.js';
 import { compareHandlers } from '../../../src-main/api/handlers/compare.js';
 import { dispatch } from '../../../src-main/api/router.js';
+import { Services } from '../../../src-main/api/services.js';
 import { createNewModel } from '../../../src-main/engine/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';
@@ -154,6 +155,19 @@ describe('compare API', () => {
     await expect(jobs.get(started.job.id)).rejects.toThrow(/cancel/);
     aborter = new AbortController();
     expect((await call('compare.get', { setId: started.set.id })).set.status).toBe('cancelled');
+  });
+
+  it('a comparison left running by an earlier session (no job any more) shows as interrupted', async () => {
+    const services = new Services({ dataDir: join(dir, 'home'), demoPath: join(dir, 'no-demo.rlhf') });
+    try {
+      const p = services.openProject(join(dir, 'restart.rlhf'), { create: true });
+      const setId = p.comparisonSets.create('left over', { checkpoints: [1, 2], prompt_ids: [] });
+      const r = await dispatch(compareHandlers, 'compare.sets', {}, { app: services, annotatorId: null });
+      expect(r.ok && r.value[0]).toMatchObject({ id: setId, status: 'cancelled', error: 'interrupted before it finished' });
+      expect(p.comparisonSets.get(setId)!.status).toBe('cancelled');
+    } finally {
+      await services.close();
+    }
   });
 
   it('refuses a reward model as a policy and best-of-N without a reward model', async () => {
