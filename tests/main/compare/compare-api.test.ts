@@ -148,6 +148,16 @@ describe('compare API', () => {
     expect([...project.prompts.iterate()].find((p) => p.text === 'A brand new prompt?')?.split).toBe('eval');
   });
 
+  it('best-of-N keeps, per prompt, the candidate the reward model scores highest', async () => {
+    const plain = await compared({ checkpoints: [sftA, sftB], prompts: { kind: 'split', split: 'eval', limit: 4 }, temperature: 1, max_tokens: 6, seed: 9 });
+    const best = await compared({ checkpoints: [sftA, sftB], prompts: { kind: 'split', split: 'eval', limit: 4 }, temperature: 1, max_tokens: 6, seed: 9, best_of_n: 8 });
+    expect(best.set.settings.best_of_n).toBe(8);
+    const mean = (v: typeof plain) => v.rows.reduce((s, r) => s + r.cells[1]!.score!, 0) / v.rows.length;
+    // The best of eight samples scores above a single sample on average.
+    expect(mean(best)).toBeGreaterThan(mean(plain));
+    expect(project.responses.get(best.rows[0]!.cells[1]!.response_id!)!.gen_params).toMatchObject({ best_of_n: 8 });
+  });
+
   it('a cancelled comparison keeps the rows written so far and says so', async () => {
     aborter = new AbortController();
     aborter.abort();
