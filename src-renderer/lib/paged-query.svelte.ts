@@ -1,5 +1,6 @@
 // One server-side paged list (prompts, pairs, SFT examples …): search, offset and page size live
 // here; only the visible page is ever fetched, so 100k rows cost the same as 100.
+import { untrack } from 'svelte';
 import type { Page } from '../../src-main/api/contract.js';
 import { clampOffset } from './format';
 
@@ -40,9 +41,10 @@ export class PagedQuery<T> {
   async load(): Promise<void> {
     const seq = ++this.#seq;
     this.loading = true;
+    // Untracked: an $effect that calls load() re-runs on its own triggers, not on every page turn.
+    const q = untrack(() => ({ search: this.search.trim() || undefined, offset: this.offset, limit: this.limit }));
     try {
-      const search = this.search.trim();
-      const page = await this.#fetch({ search: search || undefined, offset: this.offset, limit: this.limit });
+      const page = await this.#fetch(q);
       if (seq !== this.#seq) return;
       this.rows = page.rows;
       this.total = page.total;

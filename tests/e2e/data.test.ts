@@ -105,6 +105,15 @@ describe('Data view', () => {
     await expect.poll(() => page.locator('tr.details').textContent()).toContain('Plant 1 never needs water.');
   });
 
+  it("keeps each tab's search and page when switching tabs", async () => {
+    const { page } = e2e;
+    await page.getByRole('tab', { name: /Preference pairs/ }).click();
+    expect(await page.locator('input[type=search]').inputValue()).toBe('zebra');
+    await expect.poll(pagerText).toBe('1–1 of 1');
+    await page.getByRole('tab', { name: /Prompts/ }).click();
+    await expect.poll(pagerText).toBe(`1–50 of ${PAIRS}`);
+  });
+
   it('refuses a file with a broken line 3, names the line, and imports nothing', async () => {
     const { page } = e2e;
     await page.locator('input[type=file]').setInputFiles(broken);
@@ -153,6 +162,21 @@ describe('Data view', () => {
     const file = await download;
     expect(file.suggestedFilename()).toMatch(/\.jsonl$/);
     await expect.poll(() => page.getByText(/Exported 120 records/).isVisible()).toBe(true);
+  });
+
+  it('switches to another project and back through the recent list', async () => {
+    const { page } = e2e;
+    await page.getByRole('button', { name: 'Open another project…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Open another project' });
+    await dialog.getByLabel('Project file path').fill(join(e2e.dir, 'second.rlhf'));
+    await dialog.getByRole('button', { name: 'Create new' }).click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('second');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await expect.poll(pairsCount).toBe('0');
+    await page.getByRole('button', { name: 'Open another project…' }).click();
+    await dialog.getByRole('button', { name: e2e.projectPath }).click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('e2e');
+    await expect.poll(pairsCount).toBe(String(PAIRS));
   });
 
   it('logs no errors in the page', () => {
