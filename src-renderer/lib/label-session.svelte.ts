@@ -234,6 +234,8 @@ export class LabelSession {
   #changed(debounce = false): void {
     if (this.item?.task.mode !== 'ranking') return;
     this.saveState = 'unsaved';
+    // An edited submission is not a draft: it waits for an explicit resubmit (Enter).
+    if (this.item.judgment?.status === 'submitted') return;
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
     if (debounce) this.#saveTimer = setTimeout(() => void this.flushDraft(), AUTOSAVE_MS);

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNewModel } from '../../src-main/engine/new-model.js';
 import { startServer } from '../../src-main/server.js';
 import type { Project } from '../../src-main/store/project.js';
 import { RENDERER_DIR, SCREENSHOT_DIR, startE2E, type E2E } from './harness.js';
@@ -122,8 +123,10 @@ describe('Label view', () => {
   });
 
   it('keeps a draft across a page reload', async () => {
+    const first = await page.getByTestId('prompt').textContent();
     await page.keyboard.press('Enter'); // next item
-    await expect.poll(() => page.getByTestId('queue').textContent()).toContain('1 submitted');
+    await expect.poll(() => page.getByTestId('prompt').textContent()).not.toBe(first);
+    expect(await page.getByTestId('queue').textContent()).toContain('1 submitted');
     await page.keyboard.press('2');
     await page.keyboard.press('Shift+3');
     await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toBe('Draft saved');
@@ -207,6 +210,27 @@ describe('Label view', () => {
     const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
     expect(e2e.consoleErrors).toEqual([]);
+  });
+
+  it('creates a task whose responses a checkpoint generates, as a job, and opens it when done', async () => {
+    const tiny = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 64, vocab_size: 512, name: 'tiny-base' });
+    await page.reload();
+    await page.keyboard.press('Control+2');
+    await page.getByRole('button', { name: 'New task…' }).click();
+    await page.getByLabel('Name').fill('Generated batch');
+    await page.getByLabel('Generate them now with checkpoints').check();
+    await page.getByLabel(/tiny-base/).check();
+    await page.getByLabel('Max new tokens').fill('6');
+    await page.getByLabel('Temperature').fill('1.5');
+    await e2e.screenshot('label-new-task-generate');
+    await page.getByRole('button', { name: 'Generate and create' }).click();
+    const created = () => project.labeling.tasks().find((t) => t.name === 'Generated batch');
+    await expect.poll(created, { timeout: 60_000, interval: 500 }).toBeTruthy();
+    await expect.poll(() => page.locator('#task-select').inputValue(), { timeout: 10_000 }).toBe(String(created()!.id));
+    await expect.poll(() => page.getByTestId('prompt').textContent()).toBeTruthy();
+    const item = project.labeling.items(created()!.id)[0]!;
+    expect(project.labeling.responses(item.response_ids).every((r) => r.checkpoint_id === tiny.checkpoint)).toBe(true);
+    await e2e.screenshot('label-generated-task');
   });
 
   it('over the LAN an invite signs the teammate in: they label as themselves and cannot manage tasks', async () => {
