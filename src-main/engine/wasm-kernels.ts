@@ -1,10 +1,12 @@
-// Replacements for two tfjs-wasm kernels whose stock versions are slow for training (measured in
+// Replacements for three tfjs-wasm kernels whose stock versions are slow for training (measured in
 // CPU time, docs/readme/engine-and-bench.md). Hand-written because no library ships fixed wasm
 // kernels for tfjs 4.x; both work on views of the wasm heap and fall back to the stock kernel for
 // cases they do not cover.
 // - Slice: tfjs-backend-wasm 4.22 reads its *whole input* out of the heap (readSync copies it into
 //   a fresh ArrayBuffer) before copying the rows it needs, so a slice costs as much as copying the
 //   full tensor (~200 µs for 256 KB); attention slices big tensors many times per step.
+// - GatherV2 (axis 0, the embedding lookup): the stock kernel costs ~2 ms for 512 rows of 128;
+//   copying the rows from heap views costs a few µs.
 // - Transpose: the stock kernel walks the input with large strides; a cache-blocked 2-D transpose
 //   in JS is 4–6× faster for the [rows, cols] shapes of linear-layer gradients, and the head
 //   reshuffle [B,T,H,hd] → [B,H,T,hd] is a copy of contiguous runs.
@@ -137,6 +139,29 @@ function fastTranspose(args: KernelArgs): WasmTensorInfo | null {
   return out;
 }
 
+type GatherArgs = { inputs: { x: WasmTensorInfo; indices: WasmTensorInfo }; attrs: { axis: number; batchDims: number }; backend: WasmBackendLike };
+
+/** Rows of x at integer indices (axis 0, no batch dims); null for other cases. */
+function fastGather(args: GatherArgs): WasmTensorInfo | null {
+  const { inputs, attrs, backend } = args;
+  const { x, indices } = inputs;
+  const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
+  if (axis !== 0 || attrs.batchDims !== 0 || indices.dtype !== 'int32' || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
+  const rows = x.shape[0]!;
+  const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const idx = backend.typedArrayFromHeap(indices);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
+    if (r < 0 || r >= rows) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    if (row >= 16) dst.set(src.subarray(r * row, (r + 1) * row), i * row);
+    else for (let j = 0; j < row; j++) dst[i * row + j] = src[r * row + j]!;
+  }
+  return out;
+}
+
 function replace(kernelName: string, fast: (args: never) => WasmTensorInfo | null): void {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (!stock) return;
@@ -155,5 +180,6 @@ export function installWasmKernels(): void {
   if (installed) return;
   replace('Slice', (args: Parameters<typeof fastSlice>[0]) => (args.inputs.x.dtype === 'string' ? null : fastSlice(args)));
   replace('Transpose', fastTranspose);
+  replace('GatherV2', fastGather);
   installed = true;
 }

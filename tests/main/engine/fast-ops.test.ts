@@ -47,6 +47,24 @@ describe('replacement wasm kernels', () => {
   });
 });
 
+describe('replacement gather kernel', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('returns rows by index, repeated and out of order, for wide and narrow rows', () => {
+    const wide = tf.tensor2d(Array.from({ length: 5 * 20 }, (_, i) => i), [5, 20]);
+    const got = tf.gather(wide, tf.tensor1d([4, 0, 4, 2], 'int32')).arraySync() as number[][];
+    expect(got.map((r) => r[0])).toEqual([80, 0, 80, 40]);
+    expect(got[0]).toEqual(Array.from({ length: 20 }, (_, j) => 80 + j));
+    const narrow = tf.tensor1d([10, 11, 12, 13]);
+    expect(Array.from(tf.gather(narrow, tf.tensor2d([[3, 1], [0, 0]], [2, 2], 'int32')).dataSync())).toEqual([13, 11, 10, 10]);
+    expect(() => tf.gather(narrow, tf.tensor1d([4], 'int32'))).toThrow(/not in \[0, 3\]/);
+    // Other axes keep the stock kernel.
+    expect(Array.from(tf.gather(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([1], 'int32'), 1).dataSync())).toEqual([2, 4]);
+  });
+});
+
 describe('replacement transpose kernel', () => {
   beforeAll(async () => {
     await initBackend();
