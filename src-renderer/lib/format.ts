@@ -35,12 +35,6 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** The file name a project path ends in, without the .rlhf extension. */
-export function projectLabel(path: string): string {
-  const base = path.split(/[\\/]/).filter(Boolean).pop() ?? path;
-  return base.replace(/\.rlhf$/i, '');
-}
-
 /** "1.0 / 20.6 MB" for bytes, "1,200 / 5,000 lines" for anything counted. */
 export function formatProgress(done: number, total: number, unit: string): string {
   if (unit === 'bytes') {

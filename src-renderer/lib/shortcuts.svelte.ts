@@ -12,7 +12,7 @@ export interface ShortcutGroup {
   items: Shortcut[];
 }
 
-export const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 export const modKey = isMac ? '⌘' : 'Ctrl';
 
 export class ShortcutsState {

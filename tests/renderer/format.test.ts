@@ -1,6 +1,6 @@
 // Display helpers the Data view's pager and status bar depend on.
 import { describe, expect, it } from 'vitest';
-import { clampOffset, formatDuration, formatProgress, pageCount, percent, projectLabel, rangeLabel } from '../../src-renderer/lib/format.js';
+import { clampOffset, formatDuration, formatProgress, pageCount, percent, rangeLabel } from '../../src-renderer/lib/format.js';
 import { oneLine } from '../../src-renderer/lib/table.js';
 
 describe('pager labels', () => {
@@ -36,11 +36,6 @@ describe('progress and names', () => {
     expect(formatDuration(42)).toBe('42 s');
     expect(formatDuration(125)).toBe('2 min 5 s');
     expect(formatDuration(3 * 3600 + 60 * 7)).toBe('3 h 7 min');
-  });
-
-  it('names a project after its file', () => {
-    expect(projectLabel('/home/me/exp/assistant.rlhf')).toBe('assistant');
-    expect(projectLabel('C:\\data\\Chat.RLHF')).toBe('Chat');
   });
 
   it('flattens long cell text to one line', () => {
