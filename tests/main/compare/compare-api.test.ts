@@ -173,7 +173,7 @@ describe('compare API', () => {
       const p = services.openProject(join(dir, 'restart.rlhf'), { create: true });
       const setId = p.comparisonSets.create('left over', { checkpoints: [1, 2], prompt_ids: [] });
       const r = await dispatch(compareHandlers, 'compare.sets', {}, { app: services, annotatorId: null });
-      expect(r.ok && r.value[0]).toMatchObject({ id: setId, status: 'cancelled', error: 'interrupted before it finished' });
+      expect(r.ok && (r.value as Output<'compare.sets'>)[0]).toMatchObject({ id: setId, status: 'cancelled', error: 'interrupted before it finished' });
       expect(p.comparisonSets.get(setId)!.status).toBe('cancelled');
     } finally {
       await services.close();
