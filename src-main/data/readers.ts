@@ -36,7 +36,9 @@ export async function* readRecords(source: Source): AsyncGenerator<RawRecord> {
   // A .json file may hold JSON Lines, so its first character decides; so it does for unknown names.
   const format: FileFormat =
     byName === 'csv' || byName === 'jsonl' ? byName : head === '[' ? 'json' : head === '{' || byName ? 'jsonl' : 'csv';
-  if (format === 'jsonl') yield* jsonLines(source.name, all);
+  // A .json file holding one pretty-printed object reads as JSON Lines and fails on line 1: say why.
+  const hint = byName === 'json' ? ' — a .json file must hold a JSON array of records, or one record per line' : '';
+  if (format === 'jsonl') yield* jsonLines(source.name, all, hint);
   else if (format === 'json') yield* jsonArray(source.name, all);
   else yield* csvRecords(source.name, all);
 }
@@ -46,15 +48,15 @@ async function* prepend(first: TextPiece, rest: AsyncGenerator<TextPiece>): Asyn
   yield* rest;
 }
 
-function parseJson(file: string, line: number, text: string): unknown {
+function parseJson(file: string, line: number, text: string, hint = ''): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new DataError(file, line, `invalid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new DataError(file, line, `invalid JSON (${e instanceof Error ? e.message : String(e)})${hint}`);
   }
 }
 
-async function* jsonLines(file: string, pieces: AsyncGenerator<TextPiece>): AsyncGenerator<RawRecord> {
+async function* jsonLines(file: string, pieces: AsyncGenerator<TextPiece>, hint = ''): AsyncGenerator<RawRecord> {
   let carry = '';
   let carryLine = 1;
   for await (const piece of pieces) {
@@ -62,7 +64,7 @@ async function* jsonLines(file: string, pieces: AsyncGenerator<TextPiece>): Asyn
     let line = carry ? carryLine : piece.line;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const value = jsonLine(file, line, text.slice(start, nl));
+      const value = jsonLine(file, line, text.slice(start, nl), hint);
       if (value !== undefined) yield { line, value, bytes: piece.bytes, format: 'jsonl' };
       start = nl + 1;
       line++;
@@ -72,15 +74,15 @@ async function* jsonLines(file: string, pieces: AsyncGenerator<TextPiece>): Asyn
     carry = text;
     carryLine = line;
   }
-  const value = jsonLine(file, carryLine, carry);
+  const value = jsonLine(file, carryLine, carry, hint);
   if (value !== undefined) yield { line: carryLine, value, bytes: 0, format: 'jsonl' };
 }
 
 /** One JSONL line's value; undefined for a blank line. */
-function jsonLine(file: string, line: number, raw: string): unknown {
+function jsonLine(file: string, line: number, raw: string, hint: string): unknown {
   const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (text.trim() === '') return undefined;
-  return parseJson(file, line, text);
+  return parseJson(file, line, text, hint);
 }
 
 // A JSON array is split into its elements by a small scanner (strings, escapes and nesting

@@ -37,7 +37,12 @@ async function* rawChunks(source: Source): AsyncGenerator<Uint8Array> {
   try {
     for (;;) {
       const buf = Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await handle.read(buf, 0, CHUNK, null);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buf, 0, CHUNK, null));
+      } catch (e) {
+        throw new DataError(source.name, null, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
       if (bytesRead === 0) return;
       yield buf.subarray(0, bytesRead);
     }
