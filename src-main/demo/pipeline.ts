@@ -32,15 +32,15 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
   const scale = quick ? 1 : 2;
   const klTarget = 6;
   return {
-    sft: { seed, epochs: quick ? 2 : 3, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
+    sft: { seed, epochs: quick ? 1 : 2, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
     labels: { prompts: 300 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
-    rm: { seed, epochs: 2, batch_prompts: 8, lr: 3e-4, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
+    rm: { seed, epochs: 3, batch_prompts: 8, lr: 1e-3, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
     ppo: {
       seed,
       steps: quick ? 30 : 80,
       batch_size: 32,
       num_mini_batches: 2,
-      num_ppo_epochs: 4,
+      num_ppo_epochs: 2,
       lr: 1e-4,
       temperature: 0.7,
       max_new_tokens: 40,
@@ -138,10 +138,13 @@ function pickExamples(gold: CompareReport, count: number): DemoReport['examples'
   return out;
 }
 
+/** Whether a project is a copy of the demo project (its data and simulated annotators fit the rubric). */
+export function isDemoProject(project: Project): boolean {
+  return project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo'").get() !== undefined;
+}
+
+/** Copies the demo project into `out` (or a temp dir) and runs every stage on the copy. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
-  const started = performance.now();
-  const since = (t: number) => (performance.now() - t) / 1000;
-  const settings = o.settings ?? demoSettings(o.quick, o.seed);
   const source = o.source ?? DEMO_PROJECT;
   if (!existsSync(source)) throw new Error(`the demo project ${source} is missing: build it with "npm run build:demo-model"`);
   const dir = o.out ?? mkdtempSync(join(tmpdir(), 'rlhf-demo-'));
@@ -149,120 +152,128 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const path = join(dir, 'demo.rlhf');
   if (existsSync(path)) throw new Error(`${path} exists already: choose another --out directory`);
   copyFileSync(source, path);
-  const backend = await initBackend();
-  const log = o.log ?? (() => {});
-  const progress = o.progress ?? (() => {});
-  log(`project ${path}; backend ${backend.name}`);
-
   const project = Project.open(path);
   try {
-    const base = project.checkpoints.list().find((c) => c.stage === 'base');
-    if (!base) throw new Error(`${source} has no base checkpoint`);
-    const job = <R>(kind: string, stage: string, params: unknown) =>
-      runJobInProcess<R>(kind, params, project, (p) => progress(stage, p.done, p.total, p.message), { signal: o.signal, log });
-
-    let t = performance.now();
-    const sft = await job<TrainSftResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
-    const sftStage = {
-      run: sft.run,
-      checkpoint: sft.checkpoint,
-      loss: sft.metrics.loss ?? null,
-      eval_loss: sft.metrics['eval/loss'] ?? null,
-      seconds: since(t),
-    };
-    log(`SFT: eval loss ${sftStage.eval_loss?.toFixed(3)} (${sftStage.seconds.toFixed(0)} s)`);
-
-    t = performance.now();
-    const L = settings.labels;
-    const labels = await simulateLabelRound(
-      project,
-      {
-        checkpointId: sft.checkpoint,
-        prompts: L.prompts,
-        k: L.k,
-        samples: L.samples,
-        temperature: L.temperature,
-        maxNewTokens: L.max_new_tokens,
-        annotatorsPerItem: L.annotators_per_item,
-        seed: o.seed,
-      },
-      { progress: (done, total) => progress('labels', done, total, 'sampling and ranking'), signal: o.signal },
-    );
-    const labelStage = { ...labels, seconds: since(t) };
-    log(`labels: ${labels.items} items, ${labels.rankings} simulated rankings (${labelStage.seconds.toFixed(0)} s)`);
-
-    t = performance.now();
-    const rm = await job<TrainStageResult>('train-rm', 'rm', { from: sft.checkpoint, config: settings.rm, name: 'Demo reward model' });
-    const rmStage = {
-      run: rm.run,
-      checkpoint: rm.checkpoint,
-      accuracy: rm.metrics.accuracy ?? null,
-      eval_accuracy: rm.metrics['eval/accuracy'] ?? null,
-      seconds: since(t),
-    };
-    log(`reward model: held-out accuracy ${rmStage.eval_accuracy?.toFixed(3)} (${rmStage.seconds.toFixed(0)} s)`);
-
-    t = performance.now();
-    const ppo = await job<TrainStageResult>('train-ppo', 'ppo', {
-      from: sft.checkpoint,
-      config: { ...settings.ppo, reward_model: rm.checkpoint },
-      name: 'Demo PPO',
-    });
-    const series = project.runs.metricsFor(ppo.run, ['objective/scores', 'objective/kl', 'objective/kl_coef']);
-    const ppoStage = {
-      run: ppo.run,
-      checkpoint: ppo.checkpoint,
-      kl: edgeMean(series['objective/kl'], 3, true),
-      kl_bound: settings.kl_bound,
-      kl_coef: ppo.metrics['objective/kl_coef'] ?? null,
-      mean_score_start: edgeMean(series['objective/scores'], 3, false),
-      mean_score_end: edgeMean(series['objective/scores'], 3, true),
-      seconds: since(t),
-    };
-    log(
-      `PPO: reward-model score ${ppoStage.mean_score_start?.toFixed(2)} → ${ppoStage.mean_score_end?.toFixed(2)}, ` +
-        `KL ${ppoStage.kl?.toFixed(2)} (${ppoStage.seconds.toFixed(0)} s)`,
-    );
-
-    t = performance.now();
-    const C = settings.compare;
-    const common = { a: sft.checkpoint, b: ppo.checkpoint, split: 'eval' as const, n: C.prompts, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens };
-    const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
-      progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
-      signal: o.signal,
-    });
-    // Same seeds, so the same responses: the reward model judges exactly what the gold judge saw.
-    const byRm = await compareCheckpoints(project, { ...common, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
-      progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, reward model'),
-      signal: o.signal,
-    });
-    const compareSeconds = since(t);
-    log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n}`);
-
-    const curves: DemoReport['curves'] = {};
-    const add = (run: number, key: string, name: string) => {
-      const s = project.runs.metricsFor(run, [key])[key];
-      if (s) curves[name] = s.map((p) => ({ step: p.step, value: p.value }));
-    };
-    add(sft.run, 'loss', 'sft/loss');
-    add(sft.run, 'eval/loss', 'sft/eval_loss');
-    add(rm.run, 'accuracy', 'rm/accuracy');
-    add(rm.run, 'eval/accuracy', 'rm/eval_accuracy');
-    add(ppo.run, 'objective/scores', 'ppo/score');
-    add(ppo.run, 'objective/kl', 'ppo/kl');
-
-    return {
-      seed: o.seed,
-      quick: o.quick,
-      backend: backend.name,
-      seconds: since(started),
-      project: path,
-      stages: { sft: sftStage, labels: labelStage, rm: rmStage, ppo: ppoStage },
-      compare: { gold: summary(gold), rm: summary(byRm), seconds: compareSeconds },
-      examples: pickExamples(gold, 6),
-      curves,
-    };
+    return await runDemoStages(project, o);
   } finally {
     project.close();
   }
+}
+
+/** Every stage, on an open demo project (the CLI's copy, or the app's demo project as a job). */
+export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out' | 'source'>): Promise<DemoReport> {
+  const started = performance.now();
+  const since = (t: number) => (performance.now() - t) / 1000;
+  const settings = o.settings ?? demoSettings(o.quick, o.seed);
+  const backend = await initBackend();
+  const log = o.log ?? (() => {});
+  const progress = o.progress ?? (() => {});
+  log(`project ${project.path}; backend ${backend.name}`);
+  if (!isDemoProject(project)) throw new Error(`${project.path} is not the demo project: the simulated annotators only know its rubric`);
+  const base = project.checkpoints.list().find((c) => c.stage === 'base');
+  if (!base) throw new Error(`${project.path} has no base checkpoint`);
+  const job = <R>(kind: string, stage: string, params: unknown) =>
+    runJobInProcess<R>(kind, params, project, (p) => progress(stage, p.done, p.total, p.message), { signal: o.signal, log });
+
+  let t = performance.now();
+  const sft = await job<TrainSftResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
+  const sftStage = {
+    run: sft.run,
+    checkpoint: sft.checkpoint,
+    loss: sft.metrics.loss ?? null,
+    eval_loss: sft.metrics['eval/loss'] ?? null,
+    seconds: since(t),
+  };
+  log(`SFT: eval loss ${sftStage.eval_loss?.toFixed(3)} (${sftStage.seconds.toFixed(0)} s)`);
+
+  t = performance.now();
+  const L = settings.labels;
+  const labels = await simulateLabelRound(
+    project,
+    {
+      checkpointId: sft.checkpoint,
+      prompts: L.prompts,
+      k: L.k,
+      samples: L.samples,
+      temperature: L.temperature,
+      maxNewTokens: L.max_new_tokens,
+      annotatorsPerItem: L.annotators_per_item,
+      seed: o.seed,
+    },
+    { progress: (done, total) => progress('labels', done, total, 'sampling and ranking'), signal: o.signal },
+  );
+  const labelStage = { ...labels, seconds: since(t) };
+  log(`labels: ${labels.items} items, ${labels.rankings} simulated rankings (${labelStage.seconds.toFixed(0)} s)`);
+
+  t = performance.now();
+  const rm = await job<TrainStageResult>('train-rm', 'rm', { from: sft.checkpoint, config: settings.rm, name: 'Demo reward model' });
+  const rmStage = {
+    run: rm.run,
+    checkpoint: rm.checkpoint,
+    accuracy: rm.metrics.accuracy ?? null,
+    eval_accuracy: rm.metrics['eval/accuracy'] ?? null,
+    seconds: since(t),
+  };
+  log(`reward model: held-out accuracy ${rmStage.eval_accuracy?.toFixed(3)} (${rmStage.seconds.toFixed(0)} s)`);
+
+  t = performance.now();
+  const ppo = await job<TrainStageResult>('train-ppo', 'ppo', {
+    from: sft.checkpoint,
+    config: { ...settings.ppo, reward_model: rm.checkpoint },
+    name: 'Demo PPO',
+  });
+  const series = project.runs.metricsFor(ppo.run, ['objective/scores', 'objective/kl', 'objective/kl_coef']);
+  const ppoStage = {
+    run: ppo.run,
+    checkpoint: ppo.checkpoint,
+    kl: edgeMean(series['objective/kl'], 3, true),
+    kl_bound: settings.kl_bound,
+    kl_coef: ppo.metrics['objective/kl_coef'] ?? null,
+    mean_score_start: edgeMean(series['objective/scores'], 3, false),
+    mean_score_end: edgeMean(series['objective/scores'], 3, true),
+    seconds: since(t),
+  };
+  log(
+    `PPO: reward-model score ${ppoStage.mean_score_start?.toFixed(2)} → ${ppoStage.mean_score_end?.toFixed(2)}, ` +
+      `KL ${ppoStage.kl?.toFixed(2)} (${ppoStage.seconds.toFixed(0)} s)`,
+  );
+
+  t = performance.now();
+  const C = settings.compare;
+  const common = { a: sft.checkpoint, b: ppo.checkpoint, split: 'eval' as const, n: C.prompts, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens };
+  const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
+    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
+    signal: o.signal,
+  });
+  // Same seeds, so the same responses: the reward model judges exactly what the gold judge saw.
+  const byRm = await compareCheckpoints(project, { ...common, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
+    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, reward model'),
+    signal: o.signal,
+  });
+  const compareSeconds = since(t);
+  log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n}`);
+
+  const curves: DemoReport['curves'] = {};
+  const add = (run: number, key: string, name: string) => {
+    const s = project.runs.metricsFor(run, [key])[key];
+    if (s) curves[name] = s.map((p) => ({ step: p.step, value: p.value }));
+  };
+  add(sft.run, 'loss', 'sft/loss');
+  add(sft.run, 'eval/loss', 'sft/eval_loss');
+  add(rm.run, 'accuracy', 'rm/accuracy');
+  add(rm.run, 'eval/accuracy', 'rm/eval_accuracy');
+  add(ppo.run, 'objective/scores', 'ppo/score');
+  add(ppo.run, 'objective/kl', 'ppo/kl');
+
+  return {
+    seed: o.seed,
+    quick: o.quick,
+    backend: backend.name,
+    seconds: since(started),
+    project: project.path,
+    stages: { sft: sftStage, labels: labelStage, rm: rmStage, ppo: ppoStage },
+    compare: { gold: summary(gold), rm: summary(byRm), seconds: compareSeconds },
+    examples: pickExamples(gold, 6),
+    curves,
+  };
 }

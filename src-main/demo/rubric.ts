@@ -118,9 +118,9 @@ export interface AnnotatorProfile {
 
 /** The demo project's annotators; they are stored with `simulated = 1` and shown as simulated. */
 export const DEMO_ANNOTATORS: AnnotatorProfile[] = [
-  { name: 'Ana (simulated)', colour: '#e0679a', noise: 0.3, tieMargin: 0.35, kindness: 1.2 },
-  { name: 'Ben (simulated)', colour: '#4f9d69', noise: 0.4, tieMargin: 0.45, kindness: 1.0 },
-  { name: 'Chen (simulated)', colour: '#d49a2a', noise: 0.35, tieMargin: 0.4, kindness: 0.9 },
+  { name: 'Ana (simulated)', colour: '#e0679a', noise: 0.2, tieMargin: 0.4, kindness: 1.2 },
+  { name: 'Ben (simulated)', colour: '#4f9d69', noise: 0.3, tieMargin: 0.45, kindness: 1.0 },
+  { name: 'Chen (simulated)', colour: '#d49a2a', noise: 0.25, tieMargin: 0.4, kindness: 0.9 },
 ];
 
 export class SimulatedAnnotator {

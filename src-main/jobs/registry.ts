@@ -19,6 +19,7 @@ export const jobRegistry: JobRegistry = {
   'train-rm': { module: './kinds/train-rm.js', export: 'trainRmJob', changes: ['runs', 'checkpoints'] },
   'train-ppo': { module: './kinds/train-ppo.js', export: 'trainPpoJob', changes: ['runs', 'checkpoints'] },
   'train-dpo': { module: './kinds/train-dpo.js', export: 'trainDpoJob', changes: ['runs', 'checkpoints'] },
+  demo: { module: './kinds/demo.js', export: 'demoJob', changes: ['runs', 'checkpoints', 'responses', 'rankings', 'pairs', 'label_tasks', 'comparison_sets'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
   'label-generate': { module: './kinds/label-generate.js', export: 'labelGenerateJob', changes: ['responses', 'label_tasks'] },
   compare: { module: './kinds/compare.js', export: 'compareJob', changes: ['responses', 'comparison_sets'] },

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
+import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { writeReportPage } from '../../../src-main/demo/report-page.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from './tiny-demo.js';
@@ -68,5 +69,11 @@ describe('rlhf-lab demo pipeline', () => {
 
   it('refuses to overwrite an earlier run in the same --out directory', async () => {
     await expect(runDemo({ quick: true, seed: 1, out: join(dir, 'out'), source, settings: tiny })).rejects.toThrow(/exists already/);
+  });
+
+  it('runs in the app as the `demo` job, only on the demo project', async () => {
+    const other = Project.open(join(dir, 'mine.rlhf'), { create: true });
+    await expect(runJobInProcess('demo', { quick: true }, other)).rejects.toThrow(/not the demo project/);
+    other.close();
   });
 });
