@@ -66,6 +66,18 @@ describe('rlhf-lab data commands (child process)', () => {
   });
 });
 
+describe('npx rlhf-lab in the checkout', () => {
+  it('resolves the package bin and lists every command', async () => {
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('npx', ['--no-install', 'rlhf-lab', '--help'], { cwd: join(import.meta.dirname, '../../..') }, (err, stdout) =>
+        resolve({ code: err ? 1 : 0, stdout }),
+      );
+    });
+    expect(r.code).toBe(0);
+    for (const name of ['init', 'import', 'export', 'stats', 'backup', 'restore', 'serve']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+});
+
 describe('rlhf-lab dispatch (in process)', () => {
   function capture(json = true): { io: CommandIO; out: string[]; err: string[] } {
     const out: string[] = [];
