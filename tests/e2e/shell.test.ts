@@ -43,6 +43,9 @@ describe('app shell in browser mode', () => {
     await e2e.screenshot('shortcuts-overlay');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Keyboard shortcuts' }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
   });
 
   it('reconnects by itself when the server restarts', async () => {
