@@ -4,6 +4,7 @@
 // than a loop of 2-D matMuls for attention-sized matrices), and the gather gradient (no kernel on
 // wasm). Every gradient here is checked against autodiff of the plain formula in the tests.
 import * as tf from '@tensorflow/tfjs';
+import { wasmColumnSum } from './wasm-kernels.js';
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 type Forward = (...args: never[]) => { value: tf.Tensor; gradFunc: GradFunc };
@@ -34,11 +35,11 @@ function useLoopedMatMul(): boolean {
 }
 
 /**
- * Column sums of x [n,c] as ones[1,n]·x: on wasm a reduction over axis 0 transposes its input
- * first and costs ~10× this GEMV.
+ * Column sums of x [n,c]. On wasm a reduction over axis 0 transposes its input first; a JS
+ * kernel (wasm-kernels.ts) is 1.5–2.5× faster than the GEMV ones[1,n]·x used elsewhere.
  */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D;
+  return wasmColumnSum(x) ?? (tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D);
 }
 
 /** xᵀ·dy for x [n,in], dy [n,out], transposing whichever activation is smaller. */

@@ -7,6 +7,8 @@
 //   full tensor (~200 µs for 256 KB); attention slices big tensors many times per step.
 // - GatherV2 (axis 0, the embedding lookup): the stock kernel costs ~2 ms for 512 rows of 128;
 //   copying the rows from heap views costs a few µs.
+// - Column sums (bias and LayerNorm gradients) as a new kernel: the stock Sum over axis 0
+//   transposes its input first.
 // - Transpose: the stock kernel walks the input with large strides; a cache-blocked 2-D transpose
 //   in JS is 4–6× faster for the [rows, cols] shapes of linear-layer gradients, and the head
 //   reshuffle [B,T,H,hd] → [B,H,T,hd] is a copy of contiguous runs.
@@ -162,6 +164,27 @@ function fastGather(args: GatherArgs): WasmTensorInfo | null {
   return out;
 }
 
+const COLUMN_SUM = 'RlhfColumnSum';
+
+/** Σ over rows of x [n, c] → [c]: one pass in JS (the stock Sum over axis 0 transposes first). */
+function columnSumKernel(args: { inputs: { x: WasmTensorInfo }; backend: WasmBackendLike }): WasmTensorInfo {
+  const { x } = args.inputs;
+  const c = x.shape[x.shape.length - 1]!;
+  const out = args.backend.makeOutput([c], 'float32');
+  const src = args.backend.typedArrayFromHeap(x);
+  const dst = args.backend.typedArrayFromHeap(out);
+  const acc = new Float64Array(c);
+  for (let o = 0; o < src.length; o += c) for (let j = 0; j < c; j++) acc[j]! += src[o + j]!;
+  dst.set(acc);
+  return out;
+}
+
+/** Column sums of a float32 [n, c] tensor via the JS kernel; null when not on wasm. */
+export function wasmColumnSum(x: tf.Tensor2D): tf.Tensor1D | null {
+  if (!installed || tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return null;
+  return tf.engine().runKernel(COLUMN_SUM, { x }, {}) as tf.Tensor1D;
+}
+
 function replace(kernelName: string, fast: (args: never) => WasmTensorInfo | null): void {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (!stock) return;
@@ -181,5 +204,6 @@ export function installWasmKernels(): void {
   replace('Slice', (args: Parameters<typeof fastSlice>[0]) => (args.inputs.x.dtype === 'string' ? null : fastSlice(args)));
   replace('Transpose', fastTranspose);
   replace('GatherV2', fastGather);
+  tf.registerKernel({ kernelName: COLUMN_SUM, backendName: 'wasm', kernelFunc: columnSumKernel as unknown as tf.KernelFunc });
   installed = true;
 }
