@@ -1,6 +1,8 @@
 // `rlhf-lab <command> …` (CLI.md): finds the command, runs it, maps errors to exit statuses
-// (0 ok, 2 bad input, 1 run-time failure). Commands load lazily so `stats` does not pay for tfjs.
+// (0 ok, 2 bad input, 1 run-time failure, 130 cancelled with Ctrl-C). Commands load lazily so
+// `stats` does not pay for tfjs.
 import { SqliteError } from 'better-sqlite3';
+import { JobCancelled } from '../jobs/types.js';
 import { NewerProjectError } from '../store/db.js';
 import { ProjectNotFoundError } from '../store/project.js';
 import { InputError, type Command } from './command.js';
@@ -35,7 +37,7 @@ async function help(): Promise<string> {
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Exit status: 0 ok, 2 bad input (the message names file, line and field), 1 failure at run time.',
+    'Exit status: 0 ok, 2 bad input (the message names file, line and field), 1 failure at run time, 130 cancelled.',
   ].join('\n');
 }
 
@@ -63,6 +65,10 @@ export async function main(argv: string[], io = createIO(argv.includes('--json')
   try {
     return await command.run(rest, io);
   } catch (e) {
+    if (e instanceof JobCancelled) {
+      io.err(`rlhf-lab ${name}: cancelled`);
+      return 130; // the shell's status for a command stopped by Ctrl-C
+    }
     const bad = badInputMessage(e);
     if (bad !== null) {
       io.err(bad);

@@ -33,8 +33,8 @@ export async function importData(project: Project, source: Source, kind: ImportK
   let imported = 0;
   let skipped = 0;
   let records = 0;
-  let lastProgress = 0;
   const started = Date.now();
+  let lastProgress = started;
   const report = (done: number) => {
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? records / seconds : undefined;
