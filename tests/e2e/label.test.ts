@@ -1,6 +1,7 @@
 // The Label view in a real browser, keyboard only: rank 4 responses with a tie, undo, re-rank,
 // flag and submit; a draft survives a reload; a second annotator in a second browser agrees or
 // not and the agreement appears; a pairwise vote hides, then reveals, the sources.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +211,22 @@ describe('Label view', () => {
     const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
     expect(e2e.consoleErrors).toEqual([]);
+  });
+
+  it('exports the labels as a bundle and merging it back adds nothing twice', async () => {
+    await page.keyboard.press('p');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export labels' }).click();
+    const file = join(e2e.dir, 'labels.json');
+    await (await download).saveAs(file);
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { format: string; rankings: unknown[]; votes: unknown[] };
+    expect(bundle.format).toBe('rlhf-lab/annotations');
+    expect(bundle.rankings.length).toBeGreaterThanOrEqual(2);
+    await page.getByLabel('Annotation bundle to import').setInputFiles(file);
+    await expect.poll(() => page.getByTestId('bundle-result').textContent()).toMatch(/Merged 0 rankings and 0 votes\s+\(\d+ already here\)/);
+    await e2e.screenshot('label-bundle-merged');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
   });
 
   it('creates a task whose responses a checkpoint generates, as a job, and opens it when done', async () => {
