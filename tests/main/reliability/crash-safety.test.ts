@@ -63,7 +63,8 @@ describe('SIGKILL during training', () => {
     let runId: number | null = null;
     const killedAtSteps: number[] = [];
 
-    for (let kill = 0; kill < KILLS; kill++) {
+    let kills = 0;
+    for (let attempt = 0; kills < KILLS && attempt < KILLS * 2; attempt++) {
       const args = runId === null ? ['--from', String(base), '--set', `max_steps=${STEPS}`, '--set', 'batch_size=2', '--set', 'checkpoint_every=2', '--set', 'eval_every=5'] : ['--resume', String(runId)];
       const { child, done } = train(args);
       // Judgments keep arriving while the run trains, as in a labeling session.
@@ -73,11 +74,17 @@ describe('SIGKILL during training', () => {
       }, 40);
       // Kill somewhere between start-up and well into training: some kills land in the engine's
       // start-up, most mid-step or mid-checkpoint.
-      await new Promise((r) => setTimeout(r, 1500 + rng.next() * 4500));
-      child.kill('SIGKILL');
-      const exit = await done;
+      const timer = new Promise((r) => setTimeout(r, 1500 + rng.next() * 4500));
+      const exit = await Promise.race([timer.then(() => (child.kill('SIGKILL'), done)), done]);
       clearInterval(judge);
+      if (exit.code === 0) {
+        // The run reached its end before the kill: the next attempt starts a fresh run.
+        expect(p.runs.get(runId ?? p.runs.listRuns('sft')[0]!.id)!.status).toBe('completed');
+        runId = null;
+        continue;
+      }
       expect(exit.signal, exit.err).toBe('SIGKILL');
+      kills++;
 
       // The file as a fresh process would find it.
       const raw = new Database(file, { readonly: true });
@@ -85,7 +92,7 @@ describe('SIGKILL during training', () => {
       expect((raw.prepare('SELECT count(*) AS n FROM rankings').get() as { n: number }).n).toBe(submitted);
       raw.close();
 
-      runId ??= p.runs.listRuns('sft')[0]?.id ?? null;
+      runId ??= p.runs.listRuns('sft').find((r) => r.status !== 'completed')?.id ?? null;
       if (runId === null) continue; // killed before the run row existed: nothing to resume yet
       const run = p.runs.get(runId)!;
       expect(run.status).not.toBe('failed');
@@ -93,7 +100,9 @@ describe('SIGKILL during training', () => {
       if (last) expect(() => loadModel(p, last.id)).not.toThrow();
       killedAtSteps.push(run.step);
     }
+    expect(kills).toBe(KILLS);
 
+    runId ??= p.runs.listRuns('sft').find((r) => r.status !== 'completed')?.id ?? null;
     expect(runId).not.toBeNull();
     const final = await train(['--resume', String(runId)]).done;
     expect(final.code, final.err).toBe(0);
@@ -101,7 +110,7 @@ describe('SIGKILL during training', () => {
     expect(p.runs.get(runId!)).toMatchObject({ status: 'completed', step: STEPS });
     const steps = p.runs.metricsFor(runId!, ['loss']).loss!.map((m) => m.step);
     expect(steps).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
-    console.log(`crash safety: ${KILLS} SIGKILLs survived at run steps ${killedAtSteps.join(', ')}; ${submitted} judgments kept`);
+    console.log(`crash safety: ${kills} SIGKILLs survived at run steps ${killedAtSteps.join(', ')}; ${submitted} judgments kept`);
     p.close();
   }, 600_000);
 });
