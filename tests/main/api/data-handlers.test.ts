@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../../src-main/api/contract.js';
 import type { ApiContext, AppServices } from '../../../src-main/api/context.js';
 import { dataHandlers } from '../../../src-main/api/handlers/data.js';
+import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
+import { Services } from '../../../src-main/api/services.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import type { Project } from '../../../src-main/store/project.js';
 import { tempDir, tempProject } from '../store/temp-project.js';
@@ -63,5 +65,25 @@ describe('data API', () => {
     expect(await call('data.exportText', { as: 'sft', format: 'hh' })).toMatchObject({ ok: false, error: { code: 'bad_format' } });
     expect(await call('data.pairs', { limit: 100000 })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     project.close();
+  });
+
+  it('runs an import in the engine worker through the real services, announcing the result', async () => {
+    const dir = tempDir();
+    const services = new Services({ dataDir: join(dir, 'home'), demoPath: join(dir, 'no-demo.rlhf') });
+    const ctx: ApiContext = { app: services, annotatorId: null };
+    try {
+      await dispatch(handlers, 'project.create', { path: join(dir, 'w.rlhf') }, ctx);
+      const done = new Promise<JobInfo>((resolve) =>
+        services.subscribe((event, payload) => {
+          if (event === 'job.done') resolve(payload as JobInfo);
+        }),
+      );
+      const text = '{"prompt": "p", "responses": ["a", "b", "c"], "ranking": [1, 2, 2]}\n';
+      expect(await dispatch(handlers, 'data.importText', { name: 'r.jsonl', text, as: 'rankings' }, ctx)).toMatchObject({ ok: true });
+      expect(await done).toMatchObject({ kind: 'import', status: 'completed', result: { imported: 1, skipped: 0 } });
+      expect(await dispatch(handlers, 'project.stats', {}, ctx)).toMatchObject({ ok: true, value: { rankings: 1, pairs: 2, responses: 3 } });
+    } finally {
+      await services.close();
+    }
   });
 });
