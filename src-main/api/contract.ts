@@ -207,6 +207,8 @@ export interface LabelTaskInfo {
   items: number;
   /** Items with min_annotators submissions. */
   done: number;
+  /** The task's first item, to look through items that are already done. */
+  first_item: number | null;
   created_at: number;
 }
 export interface ResponseSourceInfo {

@@ -25,6 +25,7 @@ export function taskInfo(project: Project, task: LabelTask): LabelTaskInfo {
     min_annotators: task.min_annotators,
     items: task.items,
     done,
+    first_item: project.labeling.firstItem(task.id),
     created_at: task.created_at,
   };
 }

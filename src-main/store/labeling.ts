@@ -169,6 +169,7 @@ export class LabelingRepo {
   readonly #rankingsOfTask;
   readonly #statusesOfTask;
   readonly #itemRefs;
+  readonly #firstItem;
   readonly #votesOfTask;
   readonly #ranking;
   readonly #rankingsOfItem;
@@ -221,6 +222,7 @@ export class LabelingRepo {
     this.#itemRefs = db.prepare<[number], { id: number; position: number }>(
       'SELECT id, position FROM label_items WHERE task_id = ? ORDER BY position',
     );
+    this.#firstItem = db.prepare<[number], { id: number }>('SELECT id FROM label_items WHERE task_id = ? ORDER BY position LIMIT 1');
     this.#votesOfTask = db.prepare<[number], VoteRow>(
       `SELECT ${VOTE_COLS.split(', ').map((c) => `c.${c}`).join(', ')} FROM comparisons c
        JOIN label_items i ON i.id = c.item_id WHERE i.task_id = ? AND c.item_id IS NOT NULL`,
@@ -375,6 +377,10 @@ export class LabelingRepo {
   /** Like marks() without the rankings and votes themselves: enough for queues and progress. */
   statusMarks(taskId: number): Mark[] {
     return this.#statusesOfTask.all(taskId, taskId);
+  }
+
+  firstItem(taskId: number): number | null {
+    return this.#firstItem.get(taskId)?.id ?? null;
   }
 
   /** A task's item ids in display order, without their response lists. */

@@ -210,6 +210,11 @@ describe('Label view', () => {
     await e2e.screenshot('label-pairwise-revealed');
     const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('heading', { name: 'Nothing left for you in this task' }).isVisible()).toBe(true);
+    await e2e.screenshot('label-queue-empty');
+    await page.getByRole('button', { name: /Look through all items/ }).click();
+    await expect.poll(() => page.getByTestId('source-B').textContent()).toMatch(/from checkpoint sft-final/);
     expect(e2e.consoleErrors).toEqual([]);
   });
 
