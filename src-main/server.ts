@@ -20,7 +20,8 @@ import { RENDERER_DIR } from './paths.js';
 
 const MB = 1024 * 1024;
 /** importText carries a whole file (its schema allows 64 MB of text); everything else is small. */
-const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB };
+// Uploads of whole files (imports, annotation bundles) may be large; every other call is small.
+const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB, 'label.importBundle': 257 * MB };
 const DEFAULT_BODY_LIMIT = 1 * MB;
 
 export interface ServerOptions {
