@@ -19,8 +19,7 @@ import { serveStatic } from './http/static.js';
 import { RENDERER_DIR } from './paths.js';
 
 const MB = 1024 * 1024;
-/** importText carries a whole file (its schema allows 64 MB of text); everything else is small. */
-// Uploads of whole files (imports, annotation bundles) may be large; every other call is small.
+/** Uploads of whole files (imports up to 64 MB, annotation bundles up to 256 MB, as their schemas allow); every other call is small. */
 const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB, 'label.importBundle': 257 * MB };
 const DEFAULT_BODY_LIMIT = 1 * MB;
 
