@@ -1,8 +1,12 @@
-// Builds resources/demo/demo.rlhf (`npm run build:demo-model`): generates the seeded demo corpus,
-// trains a byte-level BPE tokenizer and a tiny GPT on its pretraining text, and writes a project
-// with the prompt splits, SFT demonstrations, guidelines, the simulated annotators and the base
-// checkpoint. Reproducible for a seed on one backend.
-import { existsSync, rmSync, statSync } from 'node:fs';
+// Builds the demo projects (`npm run build:demo-model`): generates the seeded demo corpus, trains a
+// byte-level BPE tokenizer and a tiny GPT on its pretraining text, and writes
+// resources/demo/demo-base.rlhf with the prompt splits, SFT demonstrations, guidelines, the
+// simulated annotators and the base checkpoint. With --with-runs it then runs the quick demo
+// pipeline on a copy and writes the result as resources/demo/demo.rlhf, the project the app opens
+// (runs, label task, rankings and checkpoints already there). Reproducible for a seed on one backend.
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/engine/backend.js';
 import { saveModel } from '../src-main/engine/checkpoint-io.js';
@@ -11,13 +15,16 @@ import { Rng } from '../src-main/engine/rng.js';
 import { encodeSftExample, sftConfigSchema, trainSft, type SftSequence } from '../src-main/engine/sft.js';
 import { TextTokenizer } from '../src-main/engine/tokenizer.js';
 import { buildCorpus } from '../src-main/demo/corpus.js';
-import { DEMO_PROJECT, writeDemoData } from '../src-main/demo/project.js';
+import { runDemo } from '../src-main/demo/pipeline.js';
+import { DEMO_BASE, DEMO_PROJECT, writeDemoData } from '../src-main/demo/project.js';
 import { Project } from '../src-main/store/project.js';
 
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
-    out: { type: 'string', default: DEMO_PROJECT },
+    out: { type: 'string', default: DEMO_BASE },
+    'with-runs': { type: 'boolean', default: false },
+    'runs-out': { type: 'string', default: DEMO_PROJECT },
     vocab: { type: 'string', default: '1024' },
     layers: { type: 'string', default: '2' },
     heads: { type: 'string', default: '4' },
@@ -97,3 +104,24 @@ project.db.pragma('wal_checkpoint(TRUNCATE)');
 project.close();
 model.dispose();
 say(`wrote ${values.out} (${(statSync(values.out).size / 1e6).toFixed(1)} MB): base checkpoint ${id}, eval loss ${result.metrics['eval/loss']?.toFixed(3)}`);
+
+if (values['with-runs']) {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-build-'));
+  const report = await runDemo({
+    quick: true,
+    seed,
+    source: values.out,
+    out: dir,
+    log: say,
+    progress: (stage, done, total) => {
+      if (done === total) say(`${stage}: ${done}/${total}`);
+    },
+  });
+  copyFileSync(report.project, values['runs-out']);
+  rmSync(dir, { recursive: true, force: true });
+  const g = report.compare.gold;
+  say(
+    `wrote ${values['runs-out']} (${(statSync(values['runs-out']).size / 1e6).toFixed(1)} MB): reward-model accuracy ` +
+      `${report.stages.rm.eval_accuracy?.toFixed(3)}, gold win rate ${g.win_rate.toFixed(3)} [${g.ci_low.toFixed(3)}, ${g.ci_high.toFixed(3)}]`,
+  );
+}

@@ -13,7 +13,7 @@ import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
 import type { TrainSftResult } from '../jobs/kinds/train-sft.js';
 import { Project } from '../store/project.js';
 import { topicOf } from './domain.js';
-import { DEMO_PROJECT } from './project.js';
+import { DEMO_BASE } from './project.js';
 import { goldScore } from './rubric.js';
 import { simulateLabelRound, type SimulateResult } from './simulate-labels.js';
 
@@ -32,15 +32,15 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
   const scale = quick ? 1 : 2;
   const klTarget = 6;
   return {
-    sft: { seed, epochs: quick ? 1 : 2, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
+    sft: { seed, epochs: quick ? 2 : 3, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
     labels: { prompts: 300 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
     rm: { seed, epochs: 3, batch_prompts: 8, lr: 1e-3, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
     ppo: {
       seed,
-      steps: quick ? 30 : 80,
+      steps: quick ? 24 : 80,
       batch_size: 32,
       num_mini_batches: 2,
-      num_ppo_epochs: 2,
+      num_ppo_epochs: 4,
       lr: 1e-4,
       temperature: 0.7,
       max_new_tokens: 40,
@@ -60,7 +60,7 @@ export interface DemoOptions {
   seed: number;
   /** Directory to keep the project and the report page in; a temp dir when absent. */
   out?: string;
-  /** The demo project to start from (default: the bundled one). */
+  /** The demo project to start from (default: the bundled base project). */
   source?: string;
   /** Overrides of the stage settings (tests use tiny ones). */
   settings?: DemoSettings;
@@ -122,10 +122,16 @@ function edgeMean(points: { value: number }[] | undefined, k: number, end: boole
   return part.reduce((s, p) => s + p.value, 0) / part.length;
 }
 
-/** Side-by-side examples: one per topic, preferring prompts where the two models differ. */
+/**
+ * Side-by-side examples, one per topic: a prompt where RLHF won by the gold judge when the topic
+ * has one (the typical outcome when the win rate is high), else one where the models differ.
+ */
 function pickExamples(gold: CompareReport, count: number): DemoReport['examples'] {
-  const differing = gold.rows.filter((r) => r.a !== r.b);
-  const pool = [...differing, ...gold.rows.filter((r) => r.a === r.b)];
+  const pool = [
+    ...gold.rows.filter((r) => r.outcome === 'b'),
+    ...gold.rows.filter((r) => r.outcome !== 'b' && r.a !== r.b),
+    ...gold.rows.filter((r) => r.a === r.b),
+  ];
   const seen = new Set<string | null>();
   const out: DemoReport['examples'] = [];
   for (const r of pool) {
@@ -145,7 +151,7 @@ export function isDemoProject(project: Project): boolean {
 
 /** Copies the demo project into `out` (or a temp dir) and runs every stage on the copy. */
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
-  const source = o.source ?? DEMO_PROJECT;
+  const source = o.source ?? DEMO_BASE;
   if (!existsSync(source)) throw new Error(`the demo project ${source} is missing: build it with "npm run build:demo-model"`);
   const dir = o.out ?? mkdtempSync(join(tmpdir(), 'rlhf-demo-'));
   mkdirSync(dir, { recursive: true });

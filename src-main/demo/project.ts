@@ -1,6 +1,6 @@
 // Fills a project with the demo's data: prompt splits (with their topic), SFT demonstrations, the
 // labeling guidelines and the simulated annotators. Used by scripts/build-demo-model.ts to write
-// resources/demo/demo.rlhf; the base checkpoint is added there.
+// resources/demo/demo-base.rlhf; the base checkpoint is added there.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,9 @@ import { DEMO_ANNOTATORS } from './rubric.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEMO_RESOURCES = resolve(here, '../../resources/demo');
+/** The demo data and the base model only: where `rlhf-lab demo` starts from. */
+export const DEMO_BASE = resolve(DEMO_RESOURCES, 'demo-base.rlhf');
+/** The demo project the app opens: the base project after one quick run of the pipeline. */
 export const DEMO_PROJECT = resolve(DEMO_RESOURCES, 'demo.rlhf');
 export const DEMO_GUIDELINES = resolve(DEMO_RESOURCES, 'GUIDELINES.md');
 

@@ -76,6 +76,8 @@ export function writeReportPage(dir: string, r: DemoReport): string {
     '',
     '## Side by side (held-out prompts)',
     '',
+    'One prompt per topic, where RLHF won by the gold judge when the topic has such a prompt; the win rate above says how typical that is.',
+    '',
     '| prompt | SFT | RLHF |',
     '|---|---|---|',
     ...r.examples.map((e) => `| ${cell(e.prompt)} | ${cell(e.sft)} (gold ${e.gold_sft.toFixed(1)}) | ${cell(e.rlhf)} (gold ${e.gold_rlhf.toFixed(1)}) |`),
