@@ -42,6 +42,17 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
   return wasmColumnSum(x) ?? (tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D);
 }
 
+/**
+ * dy·wᵀ for dy [n,out], w [in,out]. Transposing w costs in·out element moves; for small n (PPO
+ * minibatches) (w·dyᵀ)ᵀ moves fewer: n·out + n·in.
+ */
+function inputGrad(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [n, out] = dy.shape;
+  const inDim = w.shape[0];
+  if (n * (out + inDim) < inDim * out) return tf.transpose(tf.matMul(w, tf.transpose(dy))) as tf.Tensor2D;
+  return tf.matMul(dy, tf.transpose(w));
+}
+
 /** xᵀ·dy for x [n,in], dy [n,out], transposing whichever activation is smaller. */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   if (x.shape[1] <= dy.shape[1]) return tf.matMul(tf.transpose(x), dy);
@@ -61,7 +72,7 @@ const linearBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) =
     value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), weightGrad(sx, dy as tf.Tensor2D), columnSum(dy as tf.Tensor2D)];
+      return [inputGrad(dy as tf.Tensor2D, sw), weightGrad(sx, dy as tf.Tensor2D), columnSum(dy as tf.Tensor2D)];
     },
   };
 });
@@ -72,7 +83,25 @@ const linearNoBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), weightGrad(sx, dy as tf.Tensor2D)];
+      return [inputGrad(dy as tf.Tensor2D, sw), weightGrad(sx, dy as tf.Tensor2D)];
+    },
+  };
+});
+
+/**
+ * Logits h·Eᵀ of the tied output layer for h [n,C], E = wte [V,C]. Backward needs no transpose
+ * of E (dh = dy·E); dE = dyᵀ·h is formed by transposing whichever of dy or h·… moves fewer elements.
+ */
+export const tiedLogits = customGrad<(h: tf.Tensor2D, wte: tf.Tensor2D) => tf.Tensor2D>((h: tf.Tensor, wte: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([h, wte]);
+  return {
+    value: tf.matMul(h as tf.Tensor2D, tf.transpose(wte) as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sh, se] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const [n, V] = (dy as tf.Tensor2D).shape;
+      const C = sh.shape[1];
+      const dE = n * V <= n * C + V * C ? tf.matMul(tf.transpose(dy) as tf.Tensor2D, sh) : (tf.transpose(tf.matMul(tf.transpose(sh) as tf.Tensor2D, dy as tf.Tensor2D)) as tf.Tensor2D);
+      return [tf.matMul(dy as tf.Tensor2D, se), dE];
     },
   };
 });

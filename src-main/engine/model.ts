@@ -5,7 +5,7 @@
 // paths. Plus ScalarHead, the one-number-per-token head of reward and value models.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs } from './fast-ops.js';
+import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs, tiedLogits } from './fast-ops.js';
 import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from './decode-kernels.js';
 import { Rng } from './rng.js';
 
@@ -223,8 +223,7 @@ export class GPT {
   logits(hidden: tf.Tensor3D): tf.Tensor3D {
     const [B, T, C] = hidden.shape;
     return tf.tidy(() => {
-      const wteT = tf.transpose(this.p('wte.weight')) as tf.Tensor2D;
-      return tf.reshape(linear(tf.reshape(hidden, [B * T, C]) as tf.Tensor2D, wteT), [B, T, this.config.vocab_size]) as tf.Tensor3D;
+      return tf.reshape(tiedLogits(tf.reshape(hidden, [B * T, C]) as tf.Tensor2D, this.p('wte.weight') as tf.Tensor2D), [B, T, this.config.vocab_size]) as tf.Tensor3D;
     });
   }
 
@@ -235,7 +234,7 @@ export class GPT {
       const h = this.hidden(ids, opts);
       const C = this.config.n_embd;
       const hs = tf.reshape(tf.slice(h, [0, 0, 0], [B, T - 1, C]), [B * (T - 1), C]) as tf.Tensor2D;
-      let logits = linear(hs, tf.transpose(this.p('wte.weight')) as tf.Tensor2D);
+      let logits = tiedLogits(hs, this.p('wte.weight') as tf.Tensor2D);
       if (opts.temperature !== undefined && opts.temperature !== 1) logits = tf.div(logits, opts.temperature);
       const targets = tf.reshape(tf.slice(tf.cast(ids, 'int32'), [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
       return tf.reshape(targetLogprobs(logits, targets), [B, T - 1]) as tf.Tensor2D;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend.js';
-import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs } from '../../../src-main/engine/fast-ops.js';
+import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs, tiedLogits } from '../../../src-main/engine/fast-ops.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const rng = new Rng(7);
@@ -114,6 +114,25 @@ describe('fast ops match the plain formulas in value and gradient', () => {
     const plain = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D), b);
     expect(maxDiff([fast(...(xs as [tf.Tensor, tf.Tensor, tf.Tensor]))], [plain(...(xs as [tf.Tensor, tf.Tensor, tf.Tensor]))])).toBeLessThan(1e-5);
     expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+  });
+
+  it('linear with few rows and wide weights (the transposed-product gradient path)', () => {
+    const xs = [rand([2, 24]), rand([24, 40]), rand([40])];
+    const w = rand([2, 40]);
+    const fast = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => linear(x as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor1D);
+    const plain = (x: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, a as tf.Tensor2D), b);
+    expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+  });
+
+  it('tied logits h·Eᵀ, both gradient layouts', () => {
+    for (const [n, V, C] of [[3, 40, 8], [30, 6, 4]] as const) {
+      const xs = [rand([n, C]), rand([V, C])];
+      const w = rand([n, V]);
+      const fast = (h: tf.Tensor, e: tf.Tensor) => tiedLogits(h as tf.Tensor2D, e as tf.Tensor2D);
+      const plain = (h: tf.Tensor, e: tf.Tensor) => tf.matMul(h as tf.Tensor2D, e as tf.Tensor2D, false, true);
+      expect(maxDiff([fast(xs[0]!, xs[1]!)], [plain(xs[0]!, xs[1]!)])).toBeLessThan(1e-5);
+      expect(maxDiff(grads(fast as never, xs, w), grads(plain as never, xs, w))).toBeLessThan(1e-4);
+    }
   });
 
   it('embedding (repeated ids accumulate)', () => {
