@@ -9,21 +9,31 @@ export interface BackupProgress {
   remainingPages: number;
 }
 
+/** Pages per backup step (4 MB at the default page size). */
+const STEP_PAGES = 1024;
+/** More pages than any file has: the step copies everything (a restart included) in one go. */
+const ALL_PAGES = 0x7fffffff;
+
 /** Copies the open project to `dest` (replaced if present) while it stays in use. */
 export async function backupProject(db: DB, dest: string, onProgress?: (p: BackupProgress) => void): Promise<{ pages: number }> {
   // Written beside the target and renamed, so an interrupted backup never leaves a half file.
   const tmp = `${dest}.partial`;
   rmSync(tmp, { force: true });
   let pages = 0;
+  let lastRemaining = Infinity;
+  let wholeRest = false;
   try {
     await db.backup(tmp, {
       progress: (p) => {
         pages = p.totalPages;
         onProgress?.(p);
-        // All remaining pages in one step: one read snapshot, which in WAL mode never blocks
-        // writers. Smaller steps would restart from scratch whenever another connection (a
-        // training worker, an annotator) commits in between, and could never finish.
-        return Math.max(p.remainingPages, 1);
+        // Small steps keep the process responsive on a big project, but SQLite restarts the copy
+        // whenever another connection (a training worker, an annotator) commits between steps.
+        // On the first restart, copy the rest in one step: one read snapshot, which in WAL mode
+        // never blocks writers, so the backup always finishes.
+        if (p.remainingPages >= lastRemaining) wholeRest = true;
+        lastRemaining = p.remainingPages;
+        return wholeRest ? ALL_PAGES : STEP_PAGES;
       },
     });
     renameSync(tmp, dest);

@@ -47,6 +47,29 @@ describe('backup and restore', () => {
     back.close();
   });
 
+  it('finish even when another connection commits between every step', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'busy.rlhf');
+    const project = Project.open(file, { create: true });
+    const writer = Project.open(file);
+    project.db.transaction(() => {
+      for (let i = 0; i < 3000; i++) project.prompts.upsert(`prompt ${i} ${'y'.repeat(4000)}`);
+    })();
+    let commits = 0;
+    const backup = join(dir, 'busy-copy.rlhf');
+    const { pages } = await backupProject(project.db, backup, () => {
+      writer.prompts.upsert(`committed between steps ${commits++}`);
+    });
+    expect(pages).toBeGreaterThan(3 * 1024);
+    expect(commits).toBeGreaterThanOrEqual(2);
+    const copy = Project.open(backup);
+    expect(copy.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(copy.stats.counts().prompts).toBeGreaterThanOrEqual(3000);
+    copy.close();
+    writer.close();
+    project.close();
+  });
+
   it('refuse to restore a file that is not a project', async () => {
     const dir = tempDir();
     const junk = join(dir, 'junk.rlhf');
