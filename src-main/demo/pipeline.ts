@@ -37,7 +37,7 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
     rm: { seed, epochs: 3, batch_prompts: 8, lr: 1e-3, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
     ppo: {
       seed,
-      steps: quick ? 24 : 80,
+      steps: quick ? 30 : 80,
       batch_size: 32,
       num_mini_batches: 2,
       num_ppo_epochs: 4,
