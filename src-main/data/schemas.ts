@@ -2,7 +2,11 @@
 // message a failed record gets: `"chosen" is missing`, `"ranking[2]" must be an integer ≥ 1`.
 import { z } from 'zod';
 
-const text = z.string({ error: 'must be a string' });
+// A JSON "\ud800" escape without its pair is not Unicode text: SQLite would store mangled bytes.
+const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+const text = z
+  .string({ error: 'must be a string' })
+  .refine(wellFormed, { error: 'holds an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode' });
 const nonEmpty = text.min(1, { error: 'must not be empty' });
 
 export const messageSchema = z.object(

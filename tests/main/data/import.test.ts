@@ -58,6 +58,9 @@ describe('import', () => {
     );
     expect(await failure(p, 's.jsonl', jsonl({ text: 'fine' }, { prompt: 'p' }), 'sft')).toBe('s.jsonl:2: "completion" is missing');
     expect(await failure(p, 's.jsonl', jsonl({ foo: 1 }), 'sft')).toBe('s.jsonl:1: expected "prompt" and "completion", or "messages", or "text"');
+    expect(await failure(p, 'u.jsonl', '{"prompt": "ok"}\n{"prompt": "lone \\ud800 half"}\n', 'prompts')).toBe(
+      'u.jsonl:2: "prompt" holds an unpaired surrogate escape (\\ud800-\\udfff): not valid Unicode',
+    );
     expect(await failure(p, 'x.jsonl', jsonl({ prompt: 'p', chosen: 'same', rejected: 'same' }), 'preferences')).toBe(
       'x.jsonl:1: "rejected" is the same response as "chosen"',
     );
