@@ -1,5 +1,5 @@
 // Fuzzing imports (issue 10): random bytes, truncated lines, 10 MB single lines, deeply nested
-// JSON, invalid UTF-8, wrong types, CSV with mismatched columns. Every case must fail with a
+// JSON, invalid UTF-8, unpaired surrogate escapes, wrong types, CSV with mismatched columns. Every case must fail with a
 // DataError naming the file (and the line, where one is at fault), leave the project unchanged,
 // and leave the process running.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,15 @@ const generators: Record<string, (k: number) => Case> = {
     rows[at] = pick([`"only one"`, `"a","b"`, `"a","b","c","d"`]);
     return { name: `cols${k}.csv`, bytes: Buffer.from(['prompt,chosen,rejected', ...rows].join(pick(['\n', '\r\n']))), kind: 'preferences', line: at + 2, contains: 'Invalid Record Length' };
   },
+  unpairedSurrogate: (k) => {
+    const kind = pick(KINDS);
+    const lines = validLines(kind, 1 + rng.int(20));
+    const at = rng.int(lines.length);
+    lines[at] = lines[at]!.replace(/fuzz /, pick(['\\ud800 ', '\\udfff ', 'x\\udbff ']));
+    const field = kind === 'sft' ? null : 'prompt';
+    if (kind === 'sft') lines[at] = JSON.stringify({ prompt: 'p', completion: 'c' }).replace('"c"', '"c\\udc00"');
+    return { name: `surrogate${k}.jsonl`, bytes: Buffer.from(lines.join('\n')), kind, line: at + 1, contains: `"${field ?? 'completion'}" holds an unpaired surrogate` };
+  },
   csvMissingColumn: (k) => {
     const rows = Array.from({ length: 2 + rng.int(10) }, (_, i) => `q${i},yes ${i}`);
     return { name: `nocol${k}.csv`, bytes: Buffer.from(['prompt,chosen', ...rows].join('\n')), kind: 'preferences', line: 2, contains: '"rejected" is missing' };
@@ -130,7 +139,7 @@ describe('import fuzz', () => {
 
     const cases: [string, Case][] = [];
     const names = Object.keys(generators);
-    for (let k = 0; k < 360; k++) {
+    for (let k = 0; k < 400; k++) {
       const g = names[k % names.length]!;
       cases.push([g, generators[g]!(k)]);
     }
