@@ -60,8 +60,6 @@ export const rankingRecord = z
     });
   });
 
-export type RankingRecord = z.infer<typeof rankingRecord>;
-
 /** `prompt[0].content` from a zod path. */
 function fieldName(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');

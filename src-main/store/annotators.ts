@@ -19,7 +19,6 @@ export class AnnotatorsRepo {
   private readonly byNameStmt;
   private readonly getStmt;
   private readonly listStmt;
-  private readonly countStmt;
 
   constructor(db: DB) {
     this.insertStmt = db.prepare<[string, string, number, number], { id: number }>(
@@ -30,7 +29,6 @@ export class AnnotatorsRepo {
     this.byNameStmt = db.prepare<[string], DbRow>(`SELECT ${cols} FROM annotators WHERE name = ?`);
     this.getStmt = db.prepare<[number], DbRow>(`SELECT ${cols} FROM annotators WHERE id = ?`);
     this.listStmt = db.prepare<[], DbRow>(`SELECT ${cols} FROM annotators ORDER BY id`);
-    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM annotators');
   }
 
   /** The id of the annotator with this name, created on first use. */
@@ -51,10 +49,6 @@ export class AnnotatorsRepo {
 
   list(): Annotator[] {
     return this.listStmt.all().map(parse);
-  }
-
-  count(): number {
-    return this.countStmt.get()!.n;
   }
 }
 

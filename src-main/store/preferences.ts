@@ -77,8 +77,6 @@ export class PreferencesRepo {
   private readonly rankingsStmt;
   private readonly responseText;
   private readonly comparisonsStmt;
-  private readonly countRankings;
-  private readonly countComparisons;
 
   constructor(db: DB) {
     this.insertRankingStmt = db.prepare(
@@ -112,8 +110,6 @@ export class PreferencesRepo {
        FROM comparisons m JOIN prompts p ON p.id = m.prompt_id JOIN annotators a ON a.id = m.annotator_id
        JOIN responses ra ON ra.id = m.response_a JOIN responses rb ON rb.id = m.response_b ORDER BY m.id`,
     );
-    this.countRankings = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM rankings WHERE status = 'submitted'");
-    this.countComparisons = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM comparisons');
   }
 
   /** Adds a submitted ranking unless one with this uid exists; returns whether it was added. */
@@ -156,10 +152,6 @@ export class PreferencesRepo {
     };
   }
 
-  pairCount(): number {
-    return this.countAll.get()!.n;
-  }
-
   /** Every pair, for export and training. */
   iteratePairs(): IterableIterator<Pair> {
     return this.allPairs.iterate();
@@ -187,13 +179,5 @@ export class PreferencesRepo {
       const { seconds_spent, flags, ...rest } = c;
       yield { ...rest, flags: JSON.parse(flags) as string[], seconds: seconds_spent };
     }
-  }
-
-  rankingCount(): number {
-    return this.countRankings.get()!.n;
-  }
-
-  comparisonCount(): number {
-    return this.countComparisons.get()!.n;
   }
 }

@@ -30,7 +30,6 @@ export class PromptsRepo {
   private readonly insertStmt;
   private readonly idByHash;
   private readonly getStmt;
-  private readonly countStmt;
   private readonly allStmt;
   private readonly pageStmt;
   private readonly totalStmt;
@@ -44,7 +43,6 @@ export class PromptsRepo {
     );
     this.idByHash = db.prepare<[string], { id: number }>('SELECT id FROM prompts WHERE text_hash = ?');
     this.getStmt = db.prepare<[number], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts WHERE id = ?');
-    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM prompts');
     this.allStmt = db.prepare<[], PromptDbRow>('SELECT id, text, split, source, meta, created_at FROM prompts ORDER BY id');
     const select = `SELECT p.id, p.text, p.split,
               (SELECT count(*) FROM responses r WHERE r.prompt_id = p.id) AS responses,
@@ -75,10 +73,6 @@ export class PromptsRepo {
   get(id: number): Prompt | undefined {
     const row = this.getStmt.get(id);
     return row && parsePrompt(row);
-  }
-
-  count(): number {
-    return this.countStmt.get()!.n;
   }
 
   *iterate(): IterableIterator<Prompt> {

@@ -30,7 +30,6 @@ export class ResponsesRepo {
   private readonly idByText;
   private readonly getStmt;
   private readonly forPromptStmt;
-  private readonly countStmt;
 
   constructor(db: DB) {
     this.insertStmt = db.prepare<[number, string, string, number | null, string | null, number | null, number], { id: number }>(
@@ -41,7 +40,6 @@ export class ResponsesRepo {
     const cols = 'id, prompt_id, text, source, checkpoint_id, gen_params, seed, created_at';
     this.getStmt = db.prepare<[number], DbRow>(`SELECT ${cols} FROM responses WHERE id = ?`);
     this.forPromptStmt = db.prepare<[number], DbRow>(`SELECT ${cols} FROM responses WHERE prompt_id = ? ORDER BY id`);
-    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM responses');
   }
 
   /** Adds a response unless this prompt already has one with the same text; returns its id either way. */
@@ -66,10 +64,6 @@ export class ResponsesRepo {
 
   forPrompt(promptId: number): ResponseRow[] {
     return this.forPromptStmt.all(promptId).map(parse);
-  }
-
-  count(): number {
-    return this.countStmt.get()!.n;
   }
 }
 

@@ -29,7 +29,6 @@ interface DbRow {
 
 export class SftRepo {
   private readonly insertStmt;
-  private readonly countStmt;
   private readonly allStmt;
   private readonly pageStmt;
   private readonly pageTotal;
@@ -39,7 +38,6 @@ export class SftRepo {
       `INSERT INTO sft_examples (kind, prompt, completion, messages, text, split, created_at, record_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_hash) DO NOTHING`,
     );
-    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sft_examples');
     const cols = 'id, kind, prompt, completion, messages, text, split';
     this.allStmt = db.prepare<[], DbRow>(`SELECT ${cols} FROM sft_examples ORDER BY id`);
     const where = `(:like IS NULL OR coalesce(prompt, '') || char(10) || coalesce(completion, '') || char(10) ||
@@ -55,10 +53,6 @@ export class SftRepo {
     const r = columns(record);
     const hash = hashParts(record.kind, r.prompt ?? '', r.completion ?? '', r.messages ?? '', r.text ?? '');
     return this.insertStmt.run(record.kind, r.prompt, r.completion, r.messages, r.text, split, Date.now(), hash).changes === 1;
-  }
-
-  count(): number {
-    return this.countStmt.get()!.n;
   }
 
   *iterate(): IterableIterator<SftExample> {
