@@ -1,6 +1,6 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
 import { untrack } from 'svelte';
-import type { Output, ProjectInfo } from '../../src-main/api/contract.js';
+import type { AnnotatorInfo, Output, ProjectInfo } from '../../src-main/api/contract.js';
 import type { Client, ConnectionState } from './api';
 
 export const views = [
@@ -21,6 +21,7 @@ export class AppState {
   #info = $state<AppInfo | null>(null);
   #connection = $state<ConnectionState>('connecting');
   #startError = $state<string | null>(null);
+  #me = $state.raw<AnnotatorInfo | null>(null);
   /** Bumped on every `data.changed` event; views re-query when it changes. */
   #dataVersion = $state(0);
 
@@ -39,6 +40,17 @@ export class AppState {
   }
   get startError(): string | null {
     return this.#startError;
+  }
+  /**
+   * True in a teammate's browser (a LAN invite): the server refuses them the host's work
+   * (projects, imports, training, models, task management), so views hide those controls.
+   */
+  get teammate(): boolean {
+    return this.#me !== null;
+  }
+  /** The annotator a LAN invite signs this browser in as; null for the host. */
+  get me(): AnnotatorInfo | null {
+    return this.#me;
   }
   get dataVersion(): number {
     return this.#dataVersion;
@@ -77,12 +89,15 @@ export class AppState {
 
   async refresh(): Promise<void> {
     try {
-      const [info, project] = await Promise.all([
+      const [info, project, me] = await Promise.all([
         this.client.call('app.info', {}),
         this.client.call('project.current', {}),
+        // Null for the host; only an invite binds the caller to an annotator.
+        this.client.call('annotators.me', {}).catch(() => null),
       ]);
       this.#info = info;
       this.#project = project;
+      this.#me = me;
       this.#startError = null;
     } catch (e) {
       this.#startError = e instanceof Error ? e.message : String(e);

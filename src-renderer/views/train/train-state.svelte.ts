@@ -45,8 +45,9 @@ export class TrainState {
     return runColours[Math.max(0, index) % runColours.length]!;
   }
 
-  start(): () => void {
-    void this.#client.call('train.stages', {}).then((s) => (this.stages = s)).catch((e) => (this.error = String(e.message ?? e)));
+  /** Subscribes to run events; `host` also loads the stage forms (refused to LAN teammates). */
+  start(host = true): () => void {
+    if (host) void this.#client.call('train.stages', {}).then((s) => (this.stages = s)).catch((e) => (this.error = String(e.message ?? e)));
     const offs = [
       this.#client.on('job.done', (job) => {
         if (job.kind.startsWith('train-')) void this.tick(true);
