@@ -38,3 +38,11 @@ export function isTyping(target: EventTarget | null): boolean {
   if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
   return target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range', 'file'].includes(target.type);
 }
+
+/**
+ * True while a modal dialog (the `?` list, a form) is open: a view's single-key shortcuts must not
+ * act behind it — Escape there closes the dialog, it must not also cancel the view's job.
+ */
+export function dialogOpen(): boolean {
+  return document.querySelector('dialog[open]') !== null;
+}

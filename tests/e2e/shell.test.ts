@@ -48,6 +48,21 @@ describe('app shell in browser mode', () => {
     await page.keyboard.press('Escape');
   });
 
+  it("keeps a view's single keys from acting behind the open shortcuts overlay", async () => {
+    const { page } = e2e;
+    await page.keyboard.press('Control+5');
+    await page.locator('body').click({ position: { x: 600, y: 20 } });
+    await page.keyboard.press('?');
+    const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await expect.poll(() => overlay.isVisible()).toBe(true);
+    // N is "New model" in this view: while the list is open it must not open that dialog too.
+    await page.keyboard.press('n');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => overlay.isVisible()).toBe(false);
+    expect(await page.getByRole('dialog', { name: 'New model' }).count()).toBe(0);
+    await page.keyboard.press('Control+1');
+  });
+
   it('reconnects by itself when the server restarts', async () => {
     const { page } = e2e;
     const status = () => page.locator('footer[aria-label="Status"]').textContent();
