@@ -126,6 +126,8 @@ describe('Data view', () => {
     await e2e.screenshot('data-import-error');
     await page.locator('input[type=search]').fill('new prompt');
     await expect.poll(pagerText).toBe('No rows');
+    // A search without hits says so, rather than asking for an import.
+    expect(await page.locator('td.empty').textContent()).toBe('Nothing matches “new prompt”.');
   });
 
   it('imports SFT examples into the split chosen on the page', async () => {
