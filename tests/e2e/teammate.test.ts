@@ -69,6 +69,7 @@ describe('An invited teammate in browser mode', () => {
     await page.getByTestId('host-only-note').waitFor();
     expect(await page.getByRole('button', { name: 'Open another project…' }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: 'Import' }).count()).toBe(0);
+    expect(await page.locator('td.empty').textContent()).toBe('No prompts yet.');
     // Exporting goes through the API as a download, which teammates may do.
     await page.getByRole('heading', { name: 'Export' }).waitFor();
     await shot('teammate-data');
