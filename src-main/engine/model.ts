@@ -299,7 +299,12 @@ export class GPT {
         const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
         keys.push(k);
         values.push(v);
-        const att = fused && t === 1 ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd)) : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
+        // The JS attention kernel wins while per-kernel overhead dominates (measured: batch 1, both
+        // sizes); with many rows (batch 16) the vectorised wasm ops are faster.
+        const att =
+          fused && t === 1 && B * C <= FUSED_ATTENTION_MAX_WIDTH
+            ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd))
+            : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
         x = tf.add(x, dense(att, h + 'attn.c_proj'));
         const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
         x = tf.add(x, dense(fused ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
@@ -319,6 +324,9 @@ export class GPT {
     this.params.clear();
   }
 }
+
+/** Above this many query values (B·C) one-query attention uses tf ops, not the JS kernel. */
+const FUSED_ATTENTION_MAX_WIDTH = 1024;
 
 /** Attention of t new queries over `total` cached keys; returns [B·t, C]. */
 function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: tf.Tensor4D, B: number, H: number, t: number, total: number, hd: number): tf.Tensor2D {

@@ -26,6 +26,17 @@ describe('generate', () => {
     expect(cached.tokens.every((t) => t.length === 12)).toBe(true);
   });
 
+  it('the cache also matches with many rows (the tf-op attention path)', () => {
+    const wide = GPT.create({ ...cfg, n_embd: 128, n_head: 4, n_layer: 1 }, 12);
+    const many = Array.from({ length: 9 }, (_, i) => [1 + i, 2 + i, 3]); // 9 rows × 128 > 1024 values
+    const opts = { maxNewTokens: 6, seed: 5, padId: 0 };
+    const cached = generate(wide, many, opts);
+    const uncached = generate(wide, many, { ...opts, useCache: false });
+    expect(cached.tokens).toEqual(uncached.tokens);
+    cached.logprobs.forEach((row, b) => row.forEach((lp, i) => expect(lp).toBeCloseTo(uncached.logprobs[b]![i]!, 4)));
+    wide.dispose();
+  });
+
   it('is deterministic for a seed and differs across seeds', () => {
     const a = generate(model, prompts, { maxNewTokens: 10, seed: 1, padId: 0 });
     const b = generate(model, prompts, { maxNewTokens: 10, seed: 1, padId: 0 });
