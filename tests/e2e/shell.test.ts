@@ -74,6 +74,17 @@ describe('app shell in browser mode', () => {
     expect(await page.getByTestId('project-name').textContent()).toBe('e2e');
   });
 
+  it('marks the demo project as one whose labels are simulated', async () => {
+    const { page } = e2e;
+    e2e.server.services.openDemo();
+    const badge = page.getByTestId('demo-badge');
+    await expect.poll(() => badge.textContent()).toContain('simulated labels');
+    expect(await badge.getAttribute('title')).toContain('simulated annotators');
+    await e2e.screenshot('shell-demo-badge');
+    e2e.server.services.openProject(e2e.projectPath);
+    await expect.poll(() => badge.count()).toBe(0);
+  });
+
   it('logs no errors (CSP included)', () => {
     // While the server was down, the browser itself logs the refused reconnection attempts.
     const unexpected = e2e.consoleErrors.filter((m) => !/WebSocket connection to .*\/events.* failed/.test(m));
