@@ -33,8 +33,8 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
   const klTarget = 6;
   return {
     sft: { seed, epochs: quick ? 2 : 3, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
-    labels: { prompts: 300 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
-    rm: { seed, epochs: 3, batch_prompts: 8, lr: 1e-3, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
+    labels: { prompts: 400 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
+    rm: { seed, epochs: 4, batch_prompts: 8, lr: 1e-3, warmup_steps: 5, eval_fraction: 0.15, eval_every: 10, checkpoint_every: 100_000, norm_samples: 64, norm_max_new_tokens: 40 },
     ppo: {
       seed,
       steps: quick ? 30 : 80,
@@ -47,6 +47,8 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
       kl_coef: 0.05,
       adaptive_kl: true,
       kl_target: klTarget,
+      // Ziegler's horizon of 10000 barely moves β in a 30-step run; 200 lets it rein in a run whose KL overshoots.
+      kl_horizon: 200,
       sample_every: 5,
       checkpoint_every: 100_000,
     },
