@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../../../src-main/cli/command.js';
 import { compareCommand } from '../../../src-main/cli/commands/compare.js';
-import { compareCheckpoints } from '../../../src-main/compare/compare.js';
+import { compareCheckpoints, type CompareReport } from '../../../src-main/compare/compare.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from '../demo/tiny-demo.js';
 
@@ -20,7 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[]): Promise<{ status: number; out: any; err: string }> {
+type CliOut = Omit<CompareReport, 'rows'> & { rows?: unknown; backend: string | null };
+
+async function cli(argv: string[]): Promise<{ status: number; out: CliOut; err: string }> {
   const outputs: unknown[] = [];
   let err = '';
   const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: (m) => void (err += m) };
@@ -31,7 +33,7 @@ async function cli(argv: string[]): Promise<{ status: number; out: any; err: str
     status = e instanceof Error && e.constructor.name === 'InputError' ? 2 : 1;
     err += (e as Error).message;
   }
-  return { status, out: outputs[0], err };
+  return { status, out: outputs[0] as CliOut, err };
 }
 
 describe('compare', () => {
