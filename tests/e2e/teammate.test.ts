@@ -31,7 +31,12 @@ describe('An invited teammate in browser mode', () => {
       project.sft.insert({ kind: 'completion', prompt: `What does a ${a} say?`, completion: ` A ${a} says hello.` });
     }
     const base = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 32, vocab_size: 512, name: 'tiny base' }).checkpoint;
-    await runJobInProcess('train-sft', { from: base, config: { max_steps: 2, batch_size: 2 }, name: 'tiny sft' }, project);
+    const { checkpoint: sft } = await runJobInProcess<{ checkpoint: number }>('train-sft', { from: base, config: { max_steps: 2, batch_size: 2 }, name: 'tiny sft' }, project);
+    // A finished comparison of the two checkpoints, for blind judging.
+    const promptIds = ['What does a cat say?', 'What does a dog say?'].map((t) => project.prompts.upsert(t, { split: 'eval' }).id);
+    const settings = { checkpoints: [base, sft], prompts: 'typed', prompt_ids: promptIds, temperature: 1, top_p: 1, max_tokens: 6, seed: 0, best_of_n: 1, reward_model: null };
+    const setId = project.comparisonSets.create('base vs sft', settings);
+    await runJobInProcess('compare', { setId, checkpoints: [base, sft], promptIds, temperature: 1, top_p: 1, max_tokens: 6, seed: 0, best_of_n: 1, reward_model: null }, project);
     const token = project.invites.create(project.annotators.ensure('alice'))!.token;
     lan = await startServer({ services: e2e.server.services, lan: true, host: '127.0.0.1', port: 0, rendererDir: RENDERER_DIR });
     context = await chromium.launchPersistentContext(join(e2e.dir, 'teammate-profile'), {
@@ -69,7 +74,8 @@ describe('An invited teammate in browser mode', () => {
     await page.getByTestId('host-only-note').waitFor();
     expect(await page.getByRole('button', { name: 'Open another project…' }).count()).toBe(0);
     expect(await page.getByRole('heading', { name: 'Import' }).count()).toBe(0);
-    expect(await page.locator('td.empty').textContent()).toBe('No prompts yet.');
+    await page.getByRole('tab', { name: /Preference pairs/ }).click();
+    expect(await page.locator('td.empty').textContent()).toBe('No preference pairs yet.');
     // Exporting goes through the API as a download, which teammates may do.
     await page.getByRole('heading', { name: 'Export' }).waitFor();
     await shot('teammate-data');
@@ -99,12 +105,21 @@ describe('An invited teammate in browser mode', () => {
     await shot('teammate-models');
   });
 
-  it('cannot start a comparison, and is told the host does that', async () => {
+  it('cannot start a comparison, and judges blind as themselves', async () => {
     await page.keyboard.press('Control+4');
-    await page.getByText('The host starts comparisons').waitFor();
+    await page.getByTestId('set-picker').locator('option', { hasText: 'base vs sft' }).waitFor({ state: 'attached' });
     expect(await page.getByTestId('new-compare').count()).toBe(0);
     expect(await page.getByRole('form', { name: 'New comparison' }).count()).toBe(0);
+    await page.keyboard.press('j');
+    // No annotator picker: the invite decides who votes.
+    expect(await page.getByTestId('judging-as').textContent()).toContain('alice');
+    expect(await page.getByLabel('New annotator name').count()).toBe(0);
+    await page.getByTestId('blind-a').waitFor();
+    await page.keyboard.press('1');
+    await page.getByTestId('revealed').waitFor();
     await shot('teammate-compare');
+    const db = e2e.server.services.project().db;
+    expect(db.prepare("SELECT count(*) AS n FROM comparisons c JOIN annotators a ON a.id = c.annotator_id WHERE a.name = 'alice'").get()).toEqual({ n: 1 });
   });
 
   it('labels as themselves without task management', async () => {
