@@ -48,6 +48,22 @@ describe('app shell in browser mode', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('tells keys pressed together from alternatives in the shortcuts list', async () => {
+    const { page } = e2e;
+    await page.keyboard.press('Control+2');
+    await page.locator('body').click({ position: { x: 600, y: 20 } });
+    await page.keyboard.press('?');
+    const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    const keysOf = async (does: string) => (await overlay.locator('dd', { hasText: does }).locator('xpath=preceding-sibling::dt[1]').textContent())!.replace(/\s+/g, '');
+    // Alternatives are separated by "/" (and read out as "or"); a chord is not.
+    expect(await keysOf('Pairwise: A better')).toContain('A/B/T/X');
+    expect(await keysOf('Pairwise: A better')).toContain('AorBorTorX');
+    expect(await keysOf('Previous / next item')).toContain('←/→');
+    expect(await keysOf('Redo')).toMatch(/^(Ctrl|⌘)\+Shift\+Z(Ctrl|⌘)⇧Z$/);
+    await e2e.screenshot('shortcuts-overlay-label');
+    await page.keyboard.press('Escape');
+  });
+
   it("keeps a view's single keys from acting behind the open shortcuts overlay", async () => {
     const { page } = e2e;
     await page.keyboard.press('Control+5');
