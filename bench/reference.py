@@ -166,7 +166,7 @@ def sft_row(size, gen):
     opt = adamw(params, 3e-4)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
     mask = torch.ones(B, T)
-    return rate(B * T, timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 1, size["reps"]))
+    return rate(B * T, timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 2, size["reps"]))
 
 
 def reward_row(size, gen):
@@ -184,7 +184,7 @@ def reward_row(size, gen):
         loss = -F.logsigmoid(r[0::2] - r[1::2]).mean()
         step(opt, params, loss)
 
-    return rate(B * T, timed(one, 1, size["reps"]))
+    return rate(B * T, timed(one, 2, size["reps"]))
 
 
 def generation_row(size, batch, gen):
@@ -192,7 +192,7 @@ def generation_row(size, batch, gen):
     model = GPT(cfg)
     prompts = torch.randint(0, cfg["vocab_size"], (batch, size["gen_prompt"]), generator=gen)
     n = size["gen_new"]
-    return rate(batch * n, timed(lambda: generate(model, prompts, n, gen), 1, size["gen_reps"]))
+    return rate(batch * n, timed(lambda: generate(model, prompts, n, gen), 2, size["gen_reps"]))
 
 
 def ppo_row(size, gen):
@@ -244,7 +244,7 @@ def ppo_row(size, gen):
                 _ = ent.mean().item(), ((logp - old_logp[idx]) ** 2).mean().item()
                 step(opt, params, pg + 0.1 * vf)
 
-    return rate(B * N, timed(iteration, 1, size["ppo_reps"]))
+    return rate(B * N, timed(iteration, 2, size["ppo_reps"]))
 
 
 def main():

@@ -36,7 +36,7 @@ export const benchSizeSchema = z
       max_new_tokens: z.number().int().min(1),
       temperature: z.number().positive(),
     }),
-    /** Timed repetitions after one warm-up. */
+    /** Timed repetitions after two warm-ups. */
     reps: z.number().int().min(1),
     gen_reps: z.number().int().min(1),
     ppo_reps: z.number().int().min(1),
@@ -57,7 +57,7 @@ export const BENCH_SIZES: Record<'tiny' | 'small', BenchSize> = {
     gen_prompt: 16,
     gen_new: 48,
     ppo: { batch_size: 16, num_mini_batches: 4, num_ppo_epochs: 4, prompt_len: 16, max_new_tokens: 32, temperature: 0.7 },
-    reps: 5,
+    reps: 10,
     gen_reps: 3,
     ppo_reps: 2,
   },
@@ -116,13 +116,15 @@ function randomIds(rng: Rng, rows: number, cols: number, vocab: number): number[
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.int(vocab)));
 }
 
-/** Wall-clock and process CPU seconds per call (the mean of `reps` calls after one warm-up). */
+/** Wall-clock and process CPU seconds per call (the mean of `reps` calls after two warm-ups). */
 interface Timing {
   wall: number;
   cpu: number;
 }
 
 async function timed(fn: () => unknown, reps: number): Promise<Timing> {
+  // Two warm-up calls: JIT compilation and wasm heap growth settle in the first steps.
+  await fn();
   await fn();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
