@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { benchSizeSchema, benchTable, referenceScript, runBench, type BenchSize } from '../../../src-main/engine/bench.js';
+
+const micro: BenchSize = benchSizeSchema.parse({
+  name: 'micro',
+  config: { vocab_size: 32, n_positions: 16, n_embd: 16, n_layer: 1, n_head: 2 },
+  batch: 2,
+  seq: 8,
+  gen_prompt: 3,
+  gen_new: 4,
+  ppo: { batch_size: 2, num_mini_batches: 1, num_ppo_epochs: 1, prompt_len: 3, max_new_tokens: 4, temperature: 0.7 },
+  reps: 1,
+  gen_reps: 1,
+  ppo_reps: 1,
+});
+
+function hasTorch(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('rlhf-lab bench', () => {
+  it('reports every row with tokens/s, backend and peak RSS', async () => {
+    const report = await runBench({ sizes: [micro], python: false });
+    expect(report.backend).toBe('wasm');
+    expect(report.rows.map((r) => r.name)).toEqual(['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration']);
+    for (const r of report.rows) {
+      expect(r.tokens_per_second).toBeGreaterThan(0);
+      expect(r.cpu_tokens_per_second).toBeGreaterThan(0);
+      expect(r.ratio).toBeNull();
+      expect(r.config).toMatchObject({ n_embd: 16, batch: 2, seq: 8 });
+    }
+    expect(report.peak_rss_mb).toBeGreaterThan(0);
+    expect(benchTable(report)).toMatch(/\| micro \| sft_step \|/);
+  });
+
+  it.runIf(hasTorch())('runs the PyTorch reference in the same invocation and reports ratios', async () => {
+    const report = await runBench({ sizes: [micro], rows: ['sft_step', 'generate_b1'] });
+    expect(report.reference).toMatchObject({ threads: expect.any(Number) });
+    for (const r of report.rows) {
+      expect(r.reference_tokens_per_second).toBeGreaterThan(0);
+      expect(r.ratio).toBeCloseTo(r.tokens_per_second / r.reference_tokens_per_second!, 2);
+    }
+    expect(referenceScript()).toMatch(/bench\/reference\.py$/);
+  });
+});
+
+describe('rlhf-lab bench arguments', () => {
+  const io = { json: true, out: () => {}, progress: () => {}, err: () => {} };
+  it('rejects unknown sizes, rows and bad numbers with a usage message', async () => {
+    const { benchCommand } = await import('../../../src-main/cli/commands/bench.js');
+    const { InputError } = await import('../../../src-main/cli/command.js');
+    await expect(benchCommand.run(['--sizes', 'huge'], io)).rejects.toThrow(InputError);
+    await expect(benchCommand.run(['--rows', 'sft_step,nope'], io)).rejects.toThrow(/unknown row "nope"/);
+    await expect(benchCommand.run(['--layers', '0'], io)).rejects.toThrow(/--layers must be a positive integer/);
+    await expect(benchCommand.run(['--embd', '30', '--heads', '4'], io)).rejects.toThrow(/divisible/);
+  });
+});
