@@ -85,6 +85,8 @@ describe('Train view', () => {
     const { page } = e2e;
     await page.keyboard.press('Shift+S');
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('stopped');
+    // The status bar says it in the same word, not "cancelled".
+    await expect.poll(() => page.getByTestId('job').filter({ hasText: 'live sft' }).first().textContent()).toContain('stopped');
     const stopped = runs().find((r) => r.name === 'live sft')!;
     expect(stopped.status).toBe('stopped');
     await page.getByTestId('resume-run').click();
