@@ -107,7 +107,7 @@ describe('Label view', () => {
     await e2e.screenshot('label-ranking-tie-flag');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('Submitted');
-    await expect.poll(() => page.locator('.source').first().textContent()).toMatch(/from (imported|checkpoint sft-final)/);
+    await expect.poll(() => page.locator('.source').first().textContent()).toMatch(/Source: (imported|checkpoint sft-final)/);
     await e2e.screenshot('label-submitted-sources');
 
     // In the project: one submitted ranking with the tie, the flag, the comment and the time.
@@ -205,8 +205,8 @@ describe('Label view', () => {
     expect(await page.getByTestId('source-B').textContent()).toContain('Source hidden');
     await e2e.screenshot('label-pairwise-hidden');
     await page.keyboard.press('a');
-    await expect.poll(() => page.getByTestId('source-A').textContent()).toMatch(/from (imported|checkpoint sft-final)/);
-    expect(await page.getByTestId('source-B').textContent()).toMatch(/from checkpoint sft-final/);
+    await expect.poll(() => page.getByTestId('source-A').textContent()).toMatch(/Source: (imported|checkpoint sft-final)/);
+    expect(await page.getByTestId('source-B').textContent()).toMatch(/Source: checkpoint sft-final/);
     await e2e.screenshot('label-pairwise-revealed');
     const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
@@ -214,7 +214,7 @@ describe('Label view', () => {
     await expect.poll(() => page.getByRole('heading', { name: 'Nothing left for you in this task' }).isVisible()).toBe(true);
     await e2e.screenshot('label-queue-empty');
     await page.getByRole('button', { name: /Look through all items/ }).click();
-    await expect.poll(() => page.getByTestId('source-B').textContent()).toMatch(/from checkpoint sft-final/);
+    await expect.poll(() => page.getByTestId('source-B').textContent()).toMatch(/Source: checkpoint sft-final/);
     expect(e2e.consoleErrors).toEqual([]);
   });
 
