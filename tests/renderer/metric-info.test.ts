@@ -1,6 +1,6 @@
 // The Train view's legend: every metric a PPO run logs is explained in words, not echoed as its key.
 import { describe, expect, it } from 'vitest';
-import { metricInfo } from '../../src-renderer/lib/metric-info';
+import { metricInfo } from '../../src-renderer/lib/metric-info.js';
 
 const ppoKeys = [
   'objective/kl', 'objective/kl_coef', 'objective/entropy', 'objective/scores', 'objective/raw_scores',
