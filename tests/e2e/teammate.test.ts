@@ -78,6 +78,9 @@ describe('An invited teammate in browser mode', () => {
     expect(await page.locator('td.empty').textContent()).toBe('No preference pairs yet.');
     // Exporting goes through the API as a download, which teammates may do.
     await page.getByRole('heading', { name: 'Export' }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: /^Export/ }).click();
+    expect((await download).suggestedFilename()).toMatch(/\.jsonl$/);
     await shot('teammate-data');
   });
 
