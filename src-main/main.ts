@@ -21,12 +21,12 @@ async function onReady(): Promise<void> {
   setupAppProtocol(RENDERER_DIR);
   const services = new Services({ dataDir: app.getPath('userData'), version: app.getVersion() });
   const last = services.settings.get().lastProject;
-  if (last && existsSync(last)) {
-    try {
-      services.openProject(last);
-    } catch {
-      // A damaged or newer-version file: start without a project; the user picks another.
-    }
+  try {
+    // First launch (no last project): the demo project, so every view has real content at once.
+    if (last && existsSync(last)) services.openProject(last);
+    else if (!last && services.demoPath()) services.openDemo();
+  } catch {
+    // A damaged or newer-version file: start without a project; the user picks another.
   }
 
   let win: BrowserWindow | null = createMainWindow(services.settings, join(here, 'preload.cjs'));
