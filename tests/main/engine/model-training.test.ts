@@ -51,6 +51,21 @@ describe('GPT training', () => {
     head.dispose();
   });
 
+  it('dropout is off by default, applies only in training, and is reproducible from the seed', () => {
+    const ids = batch();
+    const withDropout = { ...tiny, dropout: 0.2 };
+    const a = GPT.create(withDropout, 5);
+    const b = GPT.create(withDropout, 5);
+    const evalOut = a.hidden(ids).dataSync();
+    const trainA = a.hidden(ids, { training: true }).dataSync();
+    const trainB = b.hidden(ids, { training: true }).dataSync();
+    expect(Array.from(trainA)).not.toEqual(Array.from(evalOut));
+    expect(Array.from(trainA)).toEqual(Array.from(trainB));
+    const plain = GPT.create(tiny, 5);
+    expect(Array.from(plain.hidden(ids, { training: true }).dataSync())).toEqual(Array.from(plain.hidden(ids).dataSync()));
+    [a, b, plain, ids].forEach((x) => x.dispose());
+  });
+
   it('keeps the tensor count flat across training steps', () => {
     const model = GPT.create(tiny, 3);
     const opt = new AdamW(model.namedVariables(), { lr: 1e-3 });
