@@ -1,10 +1,11 @@
-// Replacements for three tfjs-wasm kernels whose stock versions are slow for training (measured in
+// Replacements for four tfjs-wasm kernels whose stock versions are slow for training (measured in
 // CPU time, docs/readme/engine-and-bench.md). Hand-written because no library ships fixed wasm
 // kernels for tfjs 4.x; both work on views of the wasm heap and fall back to the stock kernel for
 // cases they do not cover.
 // - Slice: tfjs-backend-wasm 4.22 reads its *whole input* out of the heap (readSync copies it into
 //   a fresh ArrayBuffer) before copying the rows it needs, so a slice costs as much as copying the
 //   full tensor (~200 µs for 256 KB); attention slices big tensors many times per step.
+// - SplitV: built on the stock Slice, so it copied the whole input once per piece.
 // - GatherV2 (axis 0, the embedding lookup): the stock kernel costs ~2 ms for 512 rows of 128;
 //   copying the rows from heap views costs a few µs.
 // - Column sums (bias and LayerNorm gradients) as a new kernel: the stock Sum over axis 0
@@ -164,6 +165,25 @@ function fastGather(args: GatherArgs): WasmTensorInfo | null {
   return out;
 }
 
+type SplitArgs = { inputs: { x: WasmTensorInfo }; attrs: { numOrSizeSplits: number | number[]; axis: number | number[] }; backend: WasmBackendLike };
+
+/** SplitV as one kernel call whose pieces are copied like fastSlice (the stock one copies the whole input per piece). */
+function fastSplit(args: SplitArgs): WasmTensorInfo[] | null {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x;
+  if (x.dtype === 'string') return null;
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = x.shape.slice();
+    size[axis] = s;
+    const piece = fastSlice({ inputs: { x }, attrs: { begin: begin.slice(), size }, backend });
+    begin[axis]! += s;
+    return piece;
+  });
+}
+
 const COLUMN_SUM = 'RlhfColumnSum';
 
 /** Σ over rows of x [n, c] → [c]: one pass in JS (the stock Sum over axis 0 transposes first). */
@@ -185,7 +205,7 @@ export function wasmColumnSum(x: tf.Tensor2D): tf.Tensor1D | null {
   return tf.engine().runKernel(COLUMN_SUM, { x }, {}) as tf.Tensor1D;
 }
 
-function replace(kernelName: string, fast: (args: never) => WasmTensorInfo | null): void {
+function replace(kernelName: string, fast: (args: never) => WasmTensorInfo | WasmTensorInfo[] | null): void {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (!stock) return;
   tf.unregisterKernel(kernelName, 'wasm');
@@ -204,6 +224,7 @@ export function installWasmKernels(): void {
   replace('Slice', (args: Parameters<typeof fastSlice>[0]) => (args.inputs.x.dtype === 'string' ? null : fastSlice(args)));
   replace('Transpose', fastTranspose);
   replace('GatherV2', fastGather);
+  replace('SplitV', fastSplit);
   tf.registerKernel({ kernelName: COLUMN_SUM, backendName: 'wasm', kernelFunc: columnSumKernel as unknown as tf.KernelFunc });
   installed = true;
 }

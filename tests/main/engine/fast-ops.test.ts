@@ -47,6 +47,22 @@ describe('replacement wasm kernels', () => {
   });
 });
 
+describe('replacement split kernel', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('splits along the first and the last axis into equal and given sizes', () => {
+    const x = tf.tensor2d(Array.from({ length: 6 * 20 }, (_, i) => i), [6, 20]);
+    const rows = tf.split(x, 3, 0);
+    expect(rows.map((t) => t.shape)).toEqual([[2, 20], [2, 20], [2, 20]]);
+    expect(Array.from(rows[1]!.dataSync())).toEqual(Array.from({ length: 40 }, (_, i) => 40 + i));
+    const cols = tf.split(x, [5, 15], 1);
+    expect(cols.map((t) => t.shape)).toEqual([[6, 5], [6, 15]]);
+    expect((cols[1]!.arraySync() as number[][])[2]).toEqual(Array.from({ length: 15 }, (_, j) => 40 + 5 + j));
+  });
+});
+
 describe('replacement gather kernel', () => {
   beforeAll(async () => {
     await initBackend();
