@@ -9,17 +9,9 @@ import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../en
 import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import { JobCancelled, type JobFn } from '../types.js';
-import type { TrainStageResult } from './train-rm.js';
+import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
-export const trainDpoParamsSchema = z
-  .object({
-    from: z.number().int().positive().optional(),
-    resume: z.number().int().positive().optional(),
-    config: z.record(z.string(), z.unknown()).default({}),
-    name: z.string().min(1).max(200).optional(),
-  })
-  .strict()
-  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+export const trainDpoParamsSchema = trainParamsSchema;
 export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;
 
 function dpoPairs(votes: Vote[], prefs: PreferenceData, enc: ReturnType<typeof textEncoder>): DpoPair[] {
@@ -36,25 +28,9 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
   const backend = await initBackend();
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
 
-  let config: DpoConfig;
-  let parentId: number;
-  let runId: number | undefined;
-  let resumeFrom: { checkpoint: number; step: number } | null = null;
-  if (params.resume !== undefined) {
-    const run = project.runs.get(params.resume);
-    if (!run || run.stage !== 'dpo') throw new Error(`run ${params.resume} is not a DPO run`);
-    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
-    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
-    config = dpoConfigSchema.parse(run.config);
-    runId = run.id;
-    parentId = run.parent_checkpoint_id;
-    const last = project.checkpoints.lastOfRun(run.id);
-    if (last) resumeFrom = { checkpoint: last.id, step: last.step };
-    project.runs.truncateAfter(run.id, last?.step ?? 0);
-  } else {
-    config = dpoConfigSchema.parse(params.config);
-    parentId = params.from!;
-  }
+  const { config, parentId, runId: resumedRun, last } = startOrResume<DpoConfig>(project, 'dpo', dpoConfigSchema, params);
+  let runId = resumedRun;
+  const resumeFrom = last ? { checkpoint: last.id, step: last.step } : null;
 
   const ref = loadModel(project, parentId, config.seed);
   const start = loadModel(project, resumeFrom?.checkpoint ?? parentId, config.seed);

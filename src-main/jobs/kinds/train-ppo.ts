@@ -10,7 +10,7 @@ import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from 
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
 import { JobCancelled, type JobFn } from '../types.js';
-import type { TrainStageResult } from './train-rm.js';
+import { fromOrResume, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 
 /** PPO's engine config plus the reward model to optimise against. */
 export const ppoRunConfigSchema = ppoConfigSchema.extend({
@@ -19,17 +19,15 @@ export const ppoRunConfigSchema = ppoConfigSchema.extend({
 });
 export type PpoRunConfig = z.infer<typeof ppoRunConfigSchema>;
 
-export const trainPpoParamsSchema = z
-  .object({
-    from: z.number().int().positive().optional(),
-    resume: z.number().int().positive().optional(),
-    config: z.record(z.string(), z.unknown()).default({}),
-    /** The reward model may also come next to the config (the Train view passes checkpoint fields so). */
-    reward_model: z.number().int().positive().optional(),
-    name: z.string().min(1).max(200).optional(),
-  })
-  .strict()
-  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+export const trainPpoParamsSchema = fromOrResume(
+  z
+    .object({
+      ...trainParamsShape,
+      /** The reward model may also come next to the config, as a checkpoint id. */
+      reward_model: z.number().int().positive().optional(),
+    })
+    .strict(),
+);
 export type TrainPpoParams = z.input<typeof trainPpoParamsSchema>;
 
 /** Tensors of the value model inside a policy checkpoint, prefixed so they never clash with the GPT's. */
@@ -41,25 +39,10 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
   const backend = await initBackend();
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
 
-  let config: PpoRunConfig;
-  let parentId: number;
-  let runId: number | undefined;
-  let resumeCheckpoint: number | null = null;
-  if (params.resume !== undefined) {
-    const run = project.runs.get(params.resume);
-    if (!run || run.stage !== 'ppo') throw new Error(`run ${params.resume} is not a PPO run`);
-    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
-    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
-    config = ppoRunConfigSchema.parse(run.config);
-    runId = run.id;
-    parentId = run.parent_checkpoint_id;
-    const last = project.checkpoints.lastOfRun(run.id);
-    resumeCheckpoint = last?.id ?? null;
-    project.runs.truncateAfter(run.id, last?.step ?? 0);
-  } else {
-    config = ppoRunConfigSchema.parse(params.reward_model === undefined ? params.config : { ...params.config, reward_model: params.reward_model });
-    parentId = params.from!;
-  }
+  const newRunConfig = params.reward_model === undefined ? params.config : { ...params.config, reward_model: params.reward_model };
+  const { config, parentId, runId: resumedRun, last } = startOrResume<PpoRunConfig>(project, 'ppo', ppoRunConfigSchema, { ...params, config: newRunConfig });
+  let runId = resumedRun;
+  const resumeCheckpoint = last?.id ?? null;
 
   const rmInfo = project.checkpoints.get(config.reward_model);
   if (!rmInfo || rmInfo.stage !== 'rm') throw new Error(`reward_model ${config.reward_model} is not a reward-model checkpoint`);

@@ -12,26 +12,12 @@ import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tok
 import { combineVotes } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import { JobCancelled, type JobFn } from '../types.js';
+import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
-export const trainRmParamsSchema = z
-  .object({
-    /** SFT checkpoint whose backbone the reward model starts from (a new run). */
-    from: z.number().int().positive().optional(),
-    /** Run to continue from its last checkpoint. */
-    resume: z.number().int().positive().optional(),
-    config: z.record(z.string(), z.unknown()).default({}),
-    name: z.string().min(1).max(200).optional(),
-  })
-  .strict()
-  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+export const trainRmParamsSchema = trainParamsSchema;
 export type TrainRmParams = z.input<typeof trainRmParamsSchema>;
 
-export interface TrainStageResult {
-  run: number;
-  checkpoint: number;
-  metrics: Record<string, number>;
-  stopped: boolean;
-}
+export type { TrainStageResult };
 
 export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawParams, ctx) => {
   const params = trainRmParamsSchema.parse(rawParams);
@@ -39,25 +25,9 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
   const backend = await initBackend();
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
 
-  let config: RewardConfig;
-  let parentId: number;
-  let runId: number | undefined;
-  let resumeFrom: { checkpoint: number; step: number } | null = null;
-  if (params.resume !== undefined) {
-    const run = project.runs.get(params.resume);
-    if (!run || run.stage !== 'rm') throw new Error(`run ${params.resume} is not a reward-model run`);
-    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
-    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
-    config = rewardConfigSchema.parse(run.config);
-    runId = run.id;
-    parentId = run.parent_checkpoint_id;
-    const last = project.checkpoints.lastOfRun(run.id);
-    if (last) resumeFrom = { checkpoint: last.id, step: last.step };
-    project.runs.truncateAfter(run.id, last?.step ?? 0);
-  } else {
-    config = rewardConfigSchema.parse(params.config);
-    parentId = params.from!;
-  }
+  const { config, parentId, runId: resumedRun, last } = startOrResume<RewardConfig>(project, 'rm', rewardConfigSchema, params);
+  let runId = resumedRun;
+  const resumeFrom = last ? { checkpoint: last.id, step: last.step } : null;
 
   // The SFT model: the backbone's start, and the sampler of the normalisation step.
   const sft = loadModel(project, parentId, config.seed);

@@ -7,28 +7,12 @@ import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
 import { JobCancelled, type JobFn } from '../types.js';
+import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
-export const trainSftParamsSchema = z
-  .object({
-    /** Checkpoint to fine-tune (a new run). */
-    from: z.number().int().positive().optional(),
-    /** Run to continue from its last checkpoint. */
-    resume: z.number().int().positive().optional(),
-    /** SFT config fields; unknown keys are rejected. Ignored on resume (the run's own config is used). */
-    config: z.record(z.string(), z.unknown()).default({}),
-    name: z.string().min(1).max(200).optional(),
-  })
-  .strict()
-  .refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
-
+export const trainSftParamsSchema = trainParamsSchema;
 export type TrainSftParams = z.input<typeof trainSftParamsSchema>;
 
-export interface TrainSftResult {
-  run: number;
-  checkpoint: number;
-  metrics: Record<string, number>;
-  stopped: boolean;
-}
+export type TrainSftResult = TrainStageResult;
 
 export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawParams, ctx) => {
   const params = trainSftParamsSchema.parse(rawParams);
@@ -36,27 +20,11 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   const backend = await initBackend();
   ctx.log(`backend: ${backend.name} (${backend.reason})`);
 
-  let runId: number | undefined;
-  let config: SftConfig;
-  let parentId: number;
-  let startCheckpoint: number;
+  const start = startOrResume<SftConfig>(project, 'sft', sftConfigSchema, params);
+  const { config, parentId } = start;
+  let runId = start.runId;
+  const startCheckpoint = start.last?.id ?? parentId;
   let resume: { optimizer: NonNullable<ReturnType<typeof loadModel>['optimizer']>; state: SftResumeState } | undefined;
-  if (params.resume !== undefined) {
-    const run = project.runs.get(params.resume);
-    if (!run || run.stage !== 'sft') throw new Error(`run ${params.resume} is not an SFT run`);
-    if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
-    if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
-    config = sftConfigSchema.parse(run.config);
-    runId = run.id;
-    parentId = run.parent_checkpoint_id;
-    const last = project.checkpoints.lastOfRun(run.id);
-    startCheckpoint = last?.id ?? parentId;
-    project.runs.truncateAfter(run.id, last?.step ?? 0);
-  } else {
-    config = sftConfigSchema.parse(params.config);
-    parentId = params.from!;
-    startCheckpoint = parentId;
-  }
 
   // A reward model's backbone is tuned to score, not to write: SFT starts from a language model.
   if (project.checkpoints.get(parentId)?.stage === 'rm') throw new Error(`checkpoint ${parentId} is a reward model; SFT starts from a base, SFT, PPO or DPO checkpoint`);

@@ -1,0 +1,62 @@
+// What the four training jobs (train-sft, train-rm, train-ppo, train-dpo) share: their parameters
+// — a new run from a checkpoint, or the resume of an interrupted run — and how a resume finds its
+// place: the run's own config and parent, and its last checkpoint, with what the run logged after
+// that checkpoint forgotten (the resumed run logs those steps again).
+import { z } from 'zod';
+import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { Project } from '../../store/project.js';
+import type { RunStage } from '../../store/runs.js';
+
+export const trainParamsShape = {
+  /** Checkpoint to start a new run from. */
+  from: z.number().int().positive().optional(),
+  /** Run to continue from its last checkpoint. */
+  resume: z.number().int().positive().optional(),
+  /** The stage's config fields; unknown keys are rejected. Ignored on resume (the run's own config is used). */
+  config: z.record(z.string(), z.unknown()).default({}),
+  name: z.string().min(1).max(200).optional(),
+};
+
+/** Exactly one of `from` and `resume`. */
+export function fromOrResume<T extends { from?: number; resume?: number }>(schema: z.ZodType<T>) {
+  return schema.refine((p) => (p.from === undefined) !== (p.resume === undefined), { message: 'give either "from" or "resume"' });
+}
+
+export const trainParamsSchema = fromOrResume(z.object(trainParamsShape).strict());
+export type TrainParams = z.input<typeof trainParamsSchema>;
+
+/** What every training job returns (the CLI prints it with --json). */
+export interface TrainStageResult {
+  run: number;
+  checkpoint: number;
+  metrics: Record<string, number>;
+  stopped: boolean;
+}
+
+export interface RunStart<C> {
+  config: C;
+  parentId: number;
+  /** The resumed run; undefined for a new run (the job creates it). */
+  runId: number | undefined;
+  /** The resumed run's last checkpoint; null for a new run or one that had not saved any yet. */
+  last: CheckpointInfo | null;
+}
+
+const stageNames: Record<RunStage, string> = { sft: 'an SFT', rm: 'a reward-model', ppo: 'a PPO', dpo: 'a DPO' };
+
+export function startOrResume<C>(
+  project: Project,
+  stage: RunStage,
+  schema: z.ZodType<C>,
+  params: { from?: number; resume?: number; config: Record<string, unknown> },
+): RunStart<C> {
+  if (params.resume === undefined) return { config: schema.parse(params.config), parentId: params.from!, runId: undefined, last: null };
+  const run = project.runs.get(params.resume);
+  if (!run || run.stage !== stage) throw new Error(`run ${params.resume} is not ${stageNames[stage]} run`);
+  if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
+  if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
+  const config = schema.parse(run.config);
+  const last = project.checkpoints.lastOfRun(run.id);
+  project.runs.truncateAfter(run.id, last?.step ?? 0);
+  return { config, parentId: run.parent_checkpoint_id, runId: run.id, last };
+}
