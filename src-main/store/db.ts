@@ -49,7 +49,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     if (!opts.readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 10000');
+    // An import holds the write lock until it commits (all or nothing; a 200 MB file takes ~20 s):
+    // a judgment submitted meanwhile waits for it rather than failing.
+    db.pragma('busy_timeout = 60000');
     if (!opts.readonly) beginWritesImmediately(db);
     if (!opts.readonly) migrate(db, file);
     else checkVersion(db, file);
