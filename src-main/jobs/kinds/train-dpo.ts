@@ -8,8 +8,8 @@ import type { AdamWState } from '../../engine/optim.js';
 import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/preference-data.js';
 import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
-import { JobCancelled, type JobFn } from '../types.js';
-import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn } from '../types.js';
+import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainDpoParamsSchema = trainParamsSchema;
 export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;
@@ -50,19 +50,10 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     if (train.length === 0) throw new Error('no preference pairs to train on: rank some responses (ties and "both bad" give none)');
     ctx.log(`${train.length} training pairs, ${held.length} held-out pairs`);
 
-    runId ??= project.runs.createRun({
-      stage: 'dpo',
-      name: params.name ?? `DPO from ${ref.info.name}`,
-      config,
-      parentCheckpointId: parentId,
-      backend: backend.name,
-    });
-    const id = runId;
-    const runName = project.runs.get(id)!.name;
     const total = dpoSteps(config, train.length);
-    project.runs.setBackend(id, backend.name);
-    project.runs.setProgress(id, resume?.step ?? 0, total);
-    project.runs.setStatus(id, 'running');
+    const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, total));
+    const runName = project.runs.get(id)!.name;
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
     const result = await trainDpo(
@@ -96,15 +87,9 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
       },
       resume,
     );
-    if (result.step < total) {
-      project.runs.setStatus(id, 'stopped');
-      ctx.log(`run ${id} stopped at step ${result.step}; resume it with --resume ${id}`);
-      throw new JobCancelled();
-    }
-    project.runs.setStatus(id, 'completed');
-    return { run: id, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+    return closeRun(project, ctx, id, result.step < total ? result.step : null, lastCheckpoint);
   } catch (e) {
-    if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    markFailed(project, runId, e);
     throw e;
   } finally {
     policy.dispose();

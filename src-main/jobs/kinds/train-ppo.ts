@@ -9,8 +9,8 @@ import { GPT, ScalarHead } from '../../engine/model.js';
 import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
-import { JobCancelled, type JobFn } from '../types.js';
-import { fromOrResume, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
+import type { JobFn } from '../types.js';
+import { closeRun, fromOrResume, markFailed, openRun, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 
 /** PPO's engine config plus the reward model to optimise against. */
 export const ppoRunConfigSchema = ppoConfigSchema.extend({
@@ -72,18 +72,9 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     const enc = textEncoder(tokenizer);
     const prompts = [...project.prompts.iterate()].filter((p) => p.split === 'train').map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
     if (prompts.length === 0) throw new Error('the project has no training prompts for PPO rollouts');
-    runId ??= project.runs.createRun({
-      stage: 'ppo',
-      name: params.name ?? `PPO from ${ref.info.name}`,
-      config,
-      parentCheckpointId: parentId,
-      backend: backend.name,
-    });
-    const id = runId;
+    const newRun = { stage: 'ppo' as const, name: params.name ?? `PPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, config.steps));
     const runName = project.runs.get(id)!.name;
-    project.runs.setBackend(id, backend.name);
-    project.runs.setProgress(id, resume?.step ?? 0, config.steps);
-    project.runs.setStatus(id, 'running');
 
     let lastCheckpoint = resumeCheckpoint ?? parentId;
     const result = await trainPpo(
@@ -136,15 +127,9 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
       },
       resume,
     );
-    if (result.step < config.steps) {
-      project.runs.setStatus(id, 'stopped');
-      ctx.log(`run ${id} stopped at step ${result.step}; resume it with --resume ${id}`);
-      throw new JobCancelled();
-    }
-    project.runs.setStatus(id, 'completed');
-    return { run: id, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+    return closeRun(project, ctx, id, result.step < config.steps ? result.step : null, lastCheckpoint);
   } catch (e) {
-    if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    markFailed(project, runId, e);
     throw e;
   } finally {
     policy.dispose();

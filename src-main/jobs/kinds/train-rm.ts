@@ -11,8 +11,8 @@ import { loadRewardModel, saveRewardModel } from '../../engine/reward-io.js';
 import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tokenGroups, trainRewardModel, type RewardConfig } from '../../engine/reward.js';
 import { combineVotes } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
-import { JobCancelled, type JobFn } from '../types.js';
-import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn } from '../types.js';
+import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainRmParamsSchema = trainParamsSchema;
 export type TrainRmParams = z.input<typeof trainRmParamsSchema>;
@@ -55,19 +55,10 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     if (train.length === 0) throw new Error('no preference pairs to train on: rank some responses (ties and "both bad" give none)');
     ctx.log(`${split.train.length} training pairs over ${train.length} groups, ${split.eval.length} held-out pairs`);
 
-    runId ??= project.runs.createRun({
-      stage: 'rm',
-      name: params.name ?? `Reward model from ${sft.info.name}`,
-      config,
-      parentCheckpointId: parentId,
-      backend: backend.name,
-    });
-    const id = runId;
-    const runName = project.runs.get(id)!.name;
     const total = rewardSteps(config, train.length);
-    project.runs.setBackend(id, backend.name);
-    project.runs.setProgress(id, resumeFrom?.step ?? 0, total);
-    project.runs.setStatus(id, 'running');
+    const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${sft.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const id = (runId = openRun(project, runId, newRun, resumeFrom?.step ?? 0, total));
+    const runName = project.runs.get(id)!.name;
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
     let finalOptimizer: AdamWState | null = null;
@@ -105,19 +96,16 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     );
     if (result.step < total) {
       save(result.step, finalOptimizer);
-      project.runs.setStatus(id, 'stopped');
-      ctx.log(`run ${id} stopped at step ${result.step}; resume it with --resume ${id}`);
-      throw new JobCancelled();
+      return closeRun(project, ctx, id, result.step, lastCheckpoint);
     }
     const trainPrompts = [...new Set(split.train.map((v) => v.prompt_id))].map((pid) => enc.prompt(prefs.prompts.get(pid)!.text));
     ctx.progress({ runId: id, done: total, total, unit: 'steps', message: 'normalising scores on SFT samples' });
     const norm = normaliseRewardModel(model, sft.model, trainPrompts, config, enc);
     project.runs.logMetrics(id, result.step, { 'normalisation/gain': norm.gain, 'normalisation/bias': norm.bias });
     save(result.step, null);
-    project.runs.setStatus(id, 'completed');
-    return { run: id, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+    return closeRun(project, ctx, id, null, lastCheckpoint);
   } catch (e) {
-    if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    markFailed(project, runId, e);
     throw e;
   } finally {
     model.dispose();

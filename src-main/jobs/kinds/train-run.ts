@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import type { Project } from '../../store/project.js';
-import type { RunStage } from '../../store/runs.js';
+import type { NewRun, RunStage } from '../../store/runs.js';
+import { JobCancelled, type JobContext } from '../types.js';
 
 export const trainParamsShape = {
   /** Checkpoint to start a new run from. */
@@ -59,4 +60,29 @@ export function startOrResume<C>(
   const last = project.checkpoints.lastOfRun(run.id);
   project.runs.truncateAfter(run.id, last?.step ?? 0);
   return { config, parentId: run.parent_checkpoint_id, runId: run.id, last };
+}
+
+/** The run row, ready to train: created for a new run, then marked running with its backend and its first step. */
+export function openRun(project: Project, runId: number | undefined, run: NewRun & { backend: string }, startStep: number, total: number): number {
+  const id = runId ?? project.runs.createRun(run);
+  project.runs.setBackend(id, run.backend);
+  project.runs.setProgress(id, startStep, total);
+  project.runs.setStatus(id, 'running');
+  return id;
+}
+
+/** The end of a run: 'stopped' (cancelled before its last step, resumable) or 'completed' with its final metrics. */
+export function closeRun(project: Project, ctx: JobContext, id: number, stoppedAt: number | null, checkpoint: number): TrainStageResult {
+  if (stoppedAt !== null) {
+    project.runs.setStatus(id, 'stopped');
+    ctx.log(`run ${id} stopped at step ${stoppedAt}; resume it with --resume ${id}`);
+    throw new JobCancelled();
+  }
+  project.runs.setStatus(id, 'completed');
+  return { run: id, checkpoint, metrics: project.runs.lastMetrics(id), stopped: false };
+}
+
+/** A run that failed says why; a cancelled one stays 'stopped' so it can be resumed. */
+export function markFailed(project: Project, runId: number | undefined, e: unknown): void {
+  if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
 }

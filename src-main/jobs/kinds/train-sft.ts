@@ -6,8 +6,8 @@ import { initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
-import { JobCancelled, type JobFn } from '../types.js';
-import { startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn } from '../types.js';
+import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainSftParamsSchema = trainParamsSchema;
 export type TrainSftParams = z.input<typeof trainSftParamsSchema>;
@@ -30,13 +30,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   if (project.checkpoints.get(parentId)?.stage === 'rm') throw new Error(`checkpoint ${parentId} is a reward model; SFT starts from a base, SFT, PPO or DPO checkpoint`);
   // Loaded (and sha256-checked) before a new run row exists, so a bad checkpoint leaves no empty run.
   const loaded = loadModel(project, startCheckpoint, config.seed);
-  runId ??= project.runs.createRun({
-    stage: 'sft',
-    name: params.name ?? `SFT from ${loaded.info.name}`,
-    config,
-    parentCheckpointId: parentId,
-    backend: backend.name,
-  });
+  const newRun = { stage: 'sft' as const, name: params.name ?? `SFT from ${loaded.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+  runId ??= project.runs.createRun(newRun);
   const { model, tokenizer } = loaded;
   if (startCheckpoint !== parentId) {
     const state = loaded.info.extra?.resume as SftResumeState | undefined;
@@ -48,9 +43,7 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
     const data = prepareSftData(project.sft.iterate(), tokenizer, config, model.config.n_positions);
     if (data.skipped > 0) ctx.log(`${data.skipped} SFT examples had nothing to train on and were skipped`);
     const total = sftTotalSteps(config, data.train.length);
-    project.runs.setBackend(runId, backend.name);
-    project.runs.setProgress(runId, resume?.state.step ?? 0, total);
-    project.runs.setStatus(runId, 'running');
+    openRun(project, runId, newRun, resume?.state.step ?? 0, total);
     const startStep = resume?.state.step ?? 0;
     ctx.progress({ done: startStep, total, unit: 'steps', runId, message: startStep ? `resuming at step ${startStep}` : 'starting' });
 
@@ -120,15 +113,9 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
       },
       resume,
     );
-    if (result.stopped) {
-      project.runs.setStatus(runId, 'stopped');
-      ctx.log(`run ${runId} stopped at step ${result.step}; resume it with --resume ${runId}`);
-      throw new JobCancelled();
-    }
-    project.runs.setStatus(runId, 'completed');
-    return { run: runId, checkpoint: lastCheckpoint, metrics: project.runs.lastMetrics(runId), stopped: false };
+    return closeRun(project, ctx, runId, result.stopped ? result.step : null, lastCheckpoint);
   } catch (e) {
-    if (!(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+    markFailed(project, runId, e);
     throw e;
   } finally {
     model.dispose();
