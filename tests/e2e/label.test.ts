@@ -277,8 +277,13 @@ describe('Label view', () => {
       expect(await p3.getByRole('button', { name: 'New task…' }).count()).toBe(0);
       expect(await p3.getByRole('button', { name: 'New annotator' }).count()).toBe(0);
       const task = project.labeling.tasks().find((t) => t.name === 'Support answers')!;
-      await p3.locator('#task-select').selectOption(String(task.id));
+      // The first task's item loads first; only then switch, and wait for an item of this task,
+      // so no key lands on the item being replaced (1–4 would vote on a pairwise one).
       await expect.poll(() => p3.getByTestId('prompt').textContent()).toBeTruthy();
+      await p3.locator('#task-select').selectOption(String(task.id));
+      const prompts = new Set(project.labeling.items(task.id).map((i) => project.prompts.get(i.prompt_id)!.text));
+      await expect.poll(async () => prompts.has((await p3.getByTestId('prompt').textContent()) ?? '')).toBe(true);
+      await p3.getByTestId('response-4').waitFor();
       for (const k of ['1', '2', '3', '4']) await p3.keyboard.press(k);
       await p3.keyboard.press('Enter');
       await expect.poll(() => p3.getByTestId('save-state').textContent()).toBe('Submitted');
