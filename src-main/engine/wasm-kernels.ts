@@ -21,9 +21,11 @@ interface WasmTensorInfo {
   dtype: tf.DataType;
 }
 
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): WasmTensorInfo;
-  typedArrayFromHeap(t: WasmTensorInfo): Float32Array | Int32Array | Uint8Array;
+  typedArrayFromHeap(t: WasmTensorInfo): HeapArray;
 }
 
 let installed = false;
@@ -46,25 +48,35 @@ function fastSlice(args: { inputs: { x: WasmTensorInfo }; attrs: { begin: number
     return out;
   }
   // Copy runs along the last axis, odometer-style over the leading axes.
-  const run = size[rank - 1]!;
-  const idx = new Array<number>(rank - 1).fill(0);
+  // tfjs's strides omit the last axis (its stride is 1).
+  const base = begin[rank - 1]! + strides.reduce((acc, st, d) => acc + begin[d]! * st, 0);
+  copyRuns(src, dst, base, strides, size.slice(0, rank - 1), size[rank - 1]!);
+  return out;
+}
+
+/**
+ * Copies contiguous runs of `run` elements into `dst` in order: run k starts at
+ * src[base + Σ idx[d]·strides[d]], idx counting odometer-style over `dims` (last index fastest).
+ * Shared by Slice and the last-axis-keeping Transpose.
+ */
+function copyRuns(src: HeapArray, dst: HeapArray, base: number, strides: number[], dims: number[], run: number): void {
+  const idx = new Array<number>(dims.length).fill(0);
   let o = 0;
   for (;;) {
-    let off = begin[rank - 1]!;
-    for (let d = 0; d < rank - 1; d++) off += (begin[d]! + idx[d]!) * strides[d]!;
+    let off = base;
+    for (let d = 0; d < dims.length; d++) off += idx[d]! * strides[d]!;
     if (run >= 16) dst.set(src.subarray(off, off + run), o);
     else for (let j = 0; j < run; j++) dst[o + j] = src[off + j]!;
     o += run;
-    let d = rank - 2;
+    let d = dims.length - 1;
     while (d >= 0) {
       idx[d]! += 1;
-      if (idx[d]! < size[d]!) break;
+      if (idx[d]! < dims[d]!) break;
       idx[d] = 0;
       d--;
     }
     if (d < 0) break;
   }
-  return out;
 }
 
 /** dst[j·R + i] = src[off + i·C + j] for one [R, C] block, in 8×8 tiles (cache-friendly). */
@@ -121,23 +133,7 @@ function fastTranspose(args: KernelArgs): WasmTensorInfo | null {
     const inStrides = tf.util.computeStrides(shape);
     const outDims = perm.slice(0, rank - 1).map((p) => shape[p]!);
     const srcStride = perm.slice(0, rank - 1).map((p) => inStrides[p]!);
-    const idx = new Array<number>(rank - 1).fill(0);
-    let o = 0;
-    for (;;) {
-      let off = 0;
-      for (let d = 0; d < rank - 1; d++) off += idx[d]! * srcStride[d]!;
-      if (run >= 16) dst.set(src.subarray(off, off + run), o);
-      else for (let j = 0; j < run; j++) dst[o + j] = src[off + j]!;
-      o += run;
-      let d = rank - 2;
-      while (d >= 0) {
-        idx[d]! += 1;
-        if (idx[d]! < outDims[d]!) break;
-        idx[d] = 0;
-        d--;
-      }
-      if (d < 0) break;
-    }
+    copyRuns(src, dst, 0, srcStride, outDims, run);
   }
   return out;
 }
