@@ -4,6 +4,7 @@
 // than a loop of 2-D matMuls for attention-sized matrices), and the gather gradient (no kernel on
 // wasm). Every gradient here is checked against autodiff of the plain formula in the tests.
 import * as tf from '@tensorflow/tfjs';
+import { attentionBackward, attentionForward, attentionKernelAvailable } from './attention-kernel.js';
 import { wasmColumnSum } from './wasm-kernels.js';
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -211,12 +212,22 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
 
 /**
  * Causal multi-head self-attention core. `qkv`: [B·T, 3C], GPT-2's c_attn output (q, k, v side by
- * side, heads side by side within each); `maskAdd`: additive mask [B, 1, T, T] (0 visible, −1e9
- * hidden). Returns [B·T, C]. Heads are laid out as row blocks of 2-D tensors ([B·H·T, hd]) so
- * every matMul, forward and backward, is an untransposed 2-D one on contiguous rows, and the
- * gradient w.r.t. qkv is one concat instead of three padded slice gradients.
+ * side, heads side by side within each); `maskAdd`: additive mask [B or 1, 1, T, T] (0 visible,
+ * −1e9 hidden). Returns [B·T, C]. On wasm two SIMD kernels do it; elsewhere tf ops. Outputs of
+ * query rows that see no key at all (left padding) differ between the two and are never used.
  */
 export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
+  if (attentionKernelAvailable()) return kernelAttention(qkv, batch, seqLen, nHead, maskAdd);
+  return tfOpsAttention(qkv, batch, seqLen, nHead, maskAdd);
+}
+
+/**
+ * causalAttention from tf ops (native backends; the reference the wasm kernels are tested
+ * against). Heads are laid out as row blocks of 2-D tensors ([B·H·T, hd]) so every matMul, forward
+ * and backward, is an untransposed 2-D one on contiguous rows, and the gradient w.r.t. qkv is one
+ * concat instead of three padded slice gradients.
+ */
+export function tfOpsAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
   const C = qkv.shape[1] / 3;
   const hd = C / nHead;
   const bh = batch * nHead;
@@ -250,6 +261,26 @@ export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number,
         const dQ = blockMatMul(dS, sk, bh);
         const dK = blockMatMul(blockT(dS, T), sq, bh);
         return [tf.concat([fromHeads(dQ), fromHeads(dK), fromHeads(dV)], 1)];
+      },
+    };
+  });
+  return f(qkv);
+}
+
+/**
+ * causalAttention as two wasm SIMD kernels (attention-kernel.ts): one call for all heads and batch
+ * rows each way, only the lower triangle computed, the gradient written in qkv's layout. The
+ * softmax probabilities are saved for the backward pass, as in the tf-ops path.
+ */
+function kernelAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
+  const f = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, probs] = attentionForward(x as tf.Tensor2D, maskAdd, batch, seqLen, nHead);
+    save([x, probs]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sp] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [attentionBackward(dy as tf.Tensor2D, sx, sp, batch, seqLen, nHead)];
       },
     };
   });
