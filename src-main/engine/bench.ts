@@ -6,15 +6,16 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
 import { generate } from './generate.js';
 import { GPT, ScalarHead, type GPTConfig } from './model.js';
 import { AdamW } from './optim.js';
+import { GradientRunner } from './parallel/data-parallel.js';
 import { ppoConfigSchema, trainPpo } from './ppo.js';
-import { RewardModel } from './reward.js';
+import { RewardModel, rewardStep, type TokenGroup } from './reward.js';
 import { Rng } from './rng.js';
+import { makeSftBatch, sftStep } from './sft.js';
 
 export const BENCH_ROWS = ['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'] as const;
 export type BenchRowName = (typeof BENCH_ROWS)[number];
@@ -143,39 +144,44 @@ interface Rate {
   cpu: number;
 }
 
-function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
+async function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const model = GPT.create(gptConfig(size), rng.seed());
   const opt = new AdamW(model.namedVariables(), { lr: 3e-4 });
-  const ids = tf.tensor2d(randomIds(rng, size.batch, size.seq, size.config.vocab_size), undefined, 'int32');
-  return timed(() => opt.minimize(() => tf.neg(tf.mean(model.tokenLogprobs(ids))) as tf.Scalar), size.reps).then((t) => {
-    tf.dispose([ids]);
+  // Every token after the first is a target: −mean log-prob over the batch, as in the reference.
+  const seqs = randomIds(rng, size.batch, size.seq, size.config.vocab_size).map((ids) => ({ ids, targets: ids.map(() => true) }));
+  const batch = makeSftBatch(seqs, 0);
+  // The step trainSft takes, on every core (engine/parallel/).
+  const runner = await GradientRunner.start({ policy: model }, ['policy']);
+  try {
+    const t = await timed(() => sftStep(runner, opt, batch), size.reps);
+    return rate(size.batch * size.seq, t);
+  } finally {
+    await runner.dispose();
     opt.dispose();
     model.dispose();
-    return rate(size.batch * size.seq, t);
-  });
+  }
 }
 
-function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
-  const model = GPT.create(gptConfig(size), rng.seed());
-  const head = ScalarHead.create(size.config.n_embd, rng.seed());
-  const opt = new AdamW({ ...model.namedVariables(), ...head.namedVariables() }, { lr: 1e-5 });
-  const ids = tf.tensor2d(randomIds(rng, size.batch, size.seq, size.config.vocab_size), undefined, 'int32');
-  const mask = tf.onesLike(ids).toFloat() as tf.Tensor2D;
-  const B = size.batch;
-  const T = size.seq;
-  const loss = () => {
-    // Pairwise loss −log σ(r_chosen − r_rejected) on (even, odd) rows, scored at the last token.
-    const r = tf.reshape(tf.slice(head.apply(model.hidden(ids, { attentionMask: mask })), [0, T - 1], [B, 1]), [B / 2, 2]);
-    const margin = tf.sub(tf.slice(r, [0, 0], [B / 2, 1]), tf.slice(r, [0, 1], [B / 2, 1]));
-    return tf.mean(tf.softplus(tf.neg(margin))) as tf.Scalar; // = −log σ(margin)
-  };
-  return timed(() => opt.minimize(loss), size.reps).then((t) => {
-    tf.dispose([ids, mask]);
+async function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
+  const model = new RewardModel(GPT.create(gptConfig(size), rng.seed()), ScalarHead.create(size.config.n_embd, rng.seed()));
+  const opt = new AdamW(model.namedVariables(), { lr: 1e-5 });
+  // batch/2 prompts with two responses each: batch rows of `seq` tokens, one pair per prompt,
+  // the pairwise loss −log σ(r_chosen − r_rejected) scored at the last token, as in the reference.
+  const half = Math.floor(size.seq / 2);
+  const groups: TokenGroup[] = Array.from({ length: size.batch / 2 }, () => {
+    const [prompt, a, b] = randomIds(rng, 3, size.seq, size.config.vocab_size);
+    return { prompt: prompt!.slice(0, half), responses: [a!.slice(half), b!.slice(half)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] };
+  });
+  // The step trainRewardModel takes, on every core (engine/parallel/).
+  const runner = await GradientRunner.start({ reward: model }, ['reward']);
+  try {
+    const t = await timed(() => rewardStep(runner, opt, groups, { centering: 0 }, 0), size.reps);
+    return rate(size.batch * size.seq, t);
+  } finally {
+    await runner.dispose();
     opt.dispose();
     model.dispose();
-    head.dispose();
-    return rate(B * T, t);
-  });
+  }
 }
 
 async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<Rate> {

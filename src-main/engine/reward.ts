@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { generate } from './generate.js';
 import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
+import { GradientRunner } from './parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { groupByPrompt, normalisation, pairMetrics, pairwiseLoss, type PairGroup, type Vote } from './rlhf-math.js';
 import { Rng } from './rng.js';
 import { disposeBatch, packBatch } from './sequences.js';
@@ -141,7 +143,7 @@ function schedule(config: RewardConfig, nGroups: number): number[][] {
 function groupForward(
   model: RewardModel,
   groups: TokenGroup[],
-  config: RewardConfig,
+  config: Pick<RewardConfig, 'centering'>,
   padId: number,
   training: boolean,
 ): { loss: tf.Scalar; rewards: tf.Tensor1D; chosen: tf.Tensor1D; rejected: tf.Tensor1D } {
@@ -220,6 +222,51 @@ export function evaluateRewardModel(
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
 }
 
+/** A shard of a reward-model step: whole prompt groups; its loss is weighted by its share of the pairs. */
+interface RewardShard {
+  groups: TokenGroup[];
+  centering: number;
+  padId: number;
+  /** Pairs in this shard / pairs in the step. */
+  share: number;
+}
+
+/** The pairwise loss as a data-parallel gradient task (shards = prompt groups). */
+export const rewardGradTask = defineGradTask<RewardShard>({
+  name: 'reward',
+  module: import.meta.url,
+  split: (s, parts) => {
+    const total = s.groups.reduce((n, g) => n + g.pairs.length, 0);
+    return shardRanges(s.groups.length, parts).map(([a, b]) => {
+      const groups = s.groups.slice(a, b);
+      return { ...s, groups, share: (s.share * groups.reduce((n, g) => n + g.pairs.length, 0)) / Math.max(total, 1) };
+    });
+  },
+  loss: (models, s) => {
+    const out = groupForward(models.reward as RewardModel, s.groups, { centering: s.centering }, s.padId, true);
+    return { loss: tf.mul(out.loss, s.share) as tf.Scalar, extras: { rewards: out.rewards, chosen: out.chosen, rejected: out.rejected } };
+  },
+});
+
+/** One optimizer step of the reward model on `groups`, on every core `runner` has; returns the step's metrics. */
+export async function rewardStep(
+  runner: GradientRunner,
+  optimizer: AdamW,
+  groups: TokenGroup[],
+  config: Pick<RewardConfig, 'centering'>,
+  padId: number,
+): Promise<Record<string, number>> {
+  const r = await runner.grads(rewardGradTask, { groups, centering: config.centering, padId, share: 1 });
+  try {
+    const { gradNorm, lr } = optimizer.applyGradients(r.grads);
+    runner.syncWeights();
+    const { rewards, chosen, rejected } = r.extras as Record<string, Float32Array>;
+    return { ...metricsOf(r.loss, rewards!, Array.from(chosen!), Array.from(rejected!)), grad_norm: gradNorm, lr };
+  } finally {
+    tf.dispose(Object.values(r.grads));
+  }
+}
+
 /**
  * Trains `model` in place on the training groups, evaluating on the held-out ones every
  * `eval_every` steps and at the end. Resumes after `startStep` with the given optimizer state.
@@ -244,31 +291,24 @@ export async function trainRewardModel(
   if (resume) optimizer.setState(resume.optimizer);
   let last: Record<string, number> = {};
   let step = resume?.step ?? 0;
-  while (step < steps.length) {
-    if (hooks.signal?.aborted) break;
-    const groups = steps[step]!.map((i) => data.train[i]!);
-    let parts: { rewards: tf.Tensor1D; chosen: tf.Tensor1D; rejected: tf.Tensor1D } | null = null;
-    const { loss, gradNorm, lr } = optimizer.minimize(() => {
-      const out = groupForward(model, groups, config, padId, true);
-      parts = { rewards: tf.keep(out.rewards), chosen: tf.keep(out.chosen), rejected: tf.keep(out.rejected) };
-      return out.loss;
-    });
-    const p = parts!;
-    step++;
-    last = {
-      ...metricsOf(loss, p.rewards.dataSync(), Array.from(p.chosen.dataSync()), Array.from(p.rejected.dataSync())),
-      grad_norm: gradNorm,
-      lr,
-    };
-    tf.dispose([p.rewards, p.chosen, p.rejected]);
-    await hooks.onStep?.(step, last);
-    const done = step === steps.length;
-    if ((step % config.eval_every === 0 || done) && data.eval.length > 0) {
-      const ev = evaluateRewardModel(model, data.eval, config, padId);
-      last = { ...last, ...ev };
-      await hooks.onEval?.(step, ev);
+  const runner = await GradientRunner.start({ reward: model }, ['reward']);
+  try {
+    while (step < steps.length) {
+      if (hooks.signal?.aborted) break;
+      const groups = steps[step]!.map((i) => data.train[i]!);
+      last = await rewardStep(runner, optimizer, groups, config, padId);
+      step++;
+      await hooks.onStep?.(step, last);
+      const done = step === steps.length;
+      if ((step % config.eval_every === 0 || done) && data.eval.length > 0) {
+        const ev = evaluateRewardModel(model, data.eval, config, padId);
+        last = { ...last, ...ev };
+        await hooks.onEval?.(step, ev);
+      }
+      if (step % config.checkpoint_every === 0 && !done) await hooks.onCheckpoint?.(step, optimizer.getState(), false);
     }
-    if (step % config.checkpoint_every === 0 && !done) await hooks.onCheckpoint?.(step, optimizer.getState(), false);
+  } finally {
+    await runner.dispose();
   }
   const optimizerState = optimizer.getState();
   optimizer.dispose();

@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { targetLogprobs } from './fast-ops.js';
 import type { GPT } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
+import { GradientRunner } from './parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { Rng, type RngState } from './rng.js';
 import type { ChatRole, TextTokenizer } from './tokenizer.js';
 import type { SftRecord } from '../store/sft.js';
@@ -132,8 +134,19 @@ export function samplePrompts(seqs: SftSequence[], n: number): number[][] {
   return out;
 }
 
+/** A right-padded batch of token ids and the mask of positions trained on. */
+export interface SftBatch {
+  ids: Int32Array;
+  /** mask[b, t] = 1 when ids[b, t+1] is a target ([B, T−1]). */
+  mask: Float32Array;
+  B: number;
+  T: number;
+  /** Real (unpadded) tokens. */
+  tokens: number;
+}
+
 /** Right-padded batch: no attention mask needed, since causal attention never looks right. */
-function makeBatch(seqs: SftSequence[], padId: number) {
+export function makeSftBatch(seqs: SftSequence[], padId: number): SftBatch {
   const T = Math.max(2, ...seqs.map((s) => s.ids.length));
   const B = seqs.length;
   const ids = new Int32Array(B * T).fill(padId);
@@ -152,17 +165,52 @@ function makeBatch(seqs: SftSequence[], padId: number) {
  * ranks first. Logits come from the model's own tied head; `targetLogprobs` avoids the gather
  * gradient that tfjs-wasm lacks.
  */
-function lossAndCorrect(model: GPT, batch: ReturnType<typeof makeBatch>, training: boolean) {
+function lossAndCorrect(model: GPT, batch: SftBatch, training: boolean, denominator?: number) {
   const { B, T } = batch;
+  const nTargets = batch.mask.reduce((a, b) => a + b, 0);
   const ids = tf.tensor2d(batch.ids, [B, T], 'int32');
   const mask = tf.tensor1d(batch.mask);
   const h = model.hidden(ids, { training });
   const logits = tf.reshape(tf.slice(model.logits(h), [0, 0, 0], [B, T - 1, -1]), [B * (T - 1), -1]) as tf.Tensor2D;
   const targets = tf.reshape(tf.slice(ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
   const logp = targetLogprobs(logits, targets);
-  const loss = tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  const loss = tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), denominator ?? Math.max(nTargets, 1)) as tf.Scalar;
   const correct = tf.sum(tf.mul(tf.cast(tf.equal(tf.argMax(logits, -1), targets), 'float32'), mask));
-  return { loss, correct, nTargets: batch.mask.reduce((a, b) => a + b, 0) };
+  return { loss, correct, nTargets };
+}
+
+/** A shard of an SFT batch; its loss is divided by the whole batch's target count. */
+interface SftShard extends SftBatch {
+  denominator: number;
+}
+
+/** The SFT loss as a data-parallel gradient task (shards = rows of the batch). */
+export const sftGradTask = defineGradTask<SftShard>({
+  name: 'sft',
+  module: import.meta.url,
+  split: (b, parts) =>
+    shardRanges(b.B, parts).map(([r0, r1]) => {
+      const mask = b.mask.slice(r0 * (b.T - 1), r1 * (b.T - 1));
+      return { ids: b.ids.slice(r0 * b.T, r1 * b.T), mask, B: r1 - r0, T: b.T, tokens: b.tokens, denominator: b.denominator };
+    }),
+  loss: (models, s) => {
+    const r = lossAndCorrect(models.policy as GPT, s, true, s.denominator);
+    return { loss: r.loss, extras: { correct: tf.reshape(r.correct, [1]) } };
+  },
+});
+
+/** One optimizer step of SFT on `batch`, its gradient computed on every core `runner` has. */
+export async function sftStep(runner: GradientRunner, optimizer: AdamW, batch: SftBatch): Promise<{ loss: number; gradNorm: number; lr: number; accuracy: number }> {
+  const nTargets = batch.mask.reduce((a, b) => a + b, 0);
+  const r = await runner.grads(sftGradTask, { ...batch, denominator: Math.max(nTargets, 1) });
+  try {
+    const { gradNorm, lr } = optimizer.applyGradients(r.grads);
+    runner.syncWeights();
+    const correct = r.extras.correct!.reduce((a, b) => a + b, 0);
+    return { loss: r.loss, gradNorm, lr, accuracy: correct / Math.max(nTargets, 1) };
+  } finally {
+    tf.dispose(Object.values(r.grads));
+  }
 }
 
 /** Token-weighted eval loss and accuracy over the whole eval set. */
@@ -171,7 +219,7 @@ export function evaluateSft(model: GPT, data: SftSequence[], batchSize: number, 
   let correct = 0;
   let n = 0;
   for (let i = 0; i < data.length; i += batchSize) {
-    const batch = makeBatch(data.slice(i, i + batchSize), padId);
+    const batch = makeSftBatch(data.slice(i, i + batchSize), padId);
     const [l, c, k] = tf.tidy(() => {
       const r = lossAndCorrect(model, batch, false);
       return [r.loss.dataSync()[0]!, r.correct.dataSync()[0]!, r.nTargets];
@@ -251,6 +299,7 @@ export async function trainSft(
   let last: Record<string, number> = {};
   let lastCheckpoint = step;
   let stopped = false;
+  const runner = await GradientRunner.start({ policy: model }, ['policy']);
   try {
     while (step < totalSteps) {
       if (hooks.signal?.aborted) {
@@ -264,18 +313,9 @@ export async function trainSft(
         order = dataRng.shuffle(data.train.map((_, i) => i));
       }
       const idx = order.slice(batchInEpoch * config.batch_size, (batchInEpoch + 1) * config.batch_size);
-      const batch = makeBatch(idx.map((i) => data.train[i]!), padId);
+      const batch = makeSftBatch(idx.map((i) => data.train[i]!), padId);
       const started = performance.now();
-      let correct: tf.Tensor | null = null;
-      let nTargets = 0;
-      const { loss, gradNorm, lr } = optimizer.minimize(() => {
-        const r = lossAndCorrect(model, batch, true);
-        correct = tf.keep(r.correct);
-        nTargets = r.nTargets;
-        return r.loss;
-      });
-      const accuracy = correct!.dataSync()[0]! / Math.max(nTargets, 1);
-      tf.dispose(correct!);
+      const { loss, gradNorm, lr, accuracy } = await sftStep(runner, optimizer, batch);
       step++;
       batchInEpoch++;
       const seconds = (performance.now() - started) / 1000;
@@ -305,6 +345,7 @@ export async function trainSft(
     if (step > lastCheckpoint) await hooks.onCheckpoint?.(step, optimizer.getState(), resumeState());
   } finally {
     optimizer.dispose();
+    await runner.dispose();
   }
   return { step, totalSteps, stopped, metrics: last };
 }

@@ -1,7 +1,8 @@
 // Runs jobs in worker threads so the main event loop (window, HTTP server) never stalls.
 // Keeps the list of this session's jobs with their status in memory and turns worker
 // messages into API events: job.progress while running, job.done + data.changed at the end.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, spawnModuleWorker } from '../engine/parallel/spawn-worker.js';
 import type { Events, EventName, JobInfo } from '../api/contract.js';
 import { UserError } from '../api/router.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
@@ -25,19 +26,9 @@ interface Running {
 /** A job that ignores its abort signal this long after a cancel is stopped by force. */
 const CANCEL_GRACE_MS = 10_000;
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** Starts the worker; from TypeScript source it first registers tsx inside the worker. */
+/** Starts the job's worker thread (jobs/worker.ts, or worker.js in the build). */
 function spawnWorker(input: WorkerInput): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./worker.js', import.meta.url), { workerData: input });
-  // `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module on Node 20,
-  // so a tiny bootstrap registers tsx's loader and then imports the TypeScript worker.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const workerUrl = new URL('./worker.ts', import.meta.url).href;
-  const boot =
-    `import(${JSON.stringify(tsxApi)})` +
-    `.then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  return new Worker(boot, { eval: true, workerData: input });
+  return spawnModuleWorker(siblingModule(import.meta.url, 'worker'), input);
 }
 
 export class JobManager {

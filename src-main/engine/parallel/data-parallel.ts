@@ -1,0 +1,192 @@
+// Data parallelism over the cores: the trainer's models are replicated into worker threads (each
+// with its own tfjs wasm instance), every step's batch is split into shards, the main thread and
+// the workers compute their shards' gradients at the same time, and the main thread sums them
+// and takes the optimizer step, then sends the new weights to the workers. The result is the
+// full batch's gradient (up to float summation order), so training curves do not depend on the
+// number of threads. Hand-written: tfjs has no data parallelism, and its threaded wasm build
+// did not parallelise its matMuls in Node (measured, README "Using both cores").
+import os from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { computeGrads, trainableVariables, type GradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
+import type { FromReplica, ReplicaSpec, ToReplica } from './protocol.js';
+import { siblingModule, spawnModuleWorker } from './spawn-worker.js';
+
+/**
+ * Threads to train on: `RLHF_THREADS` if set, else one per core (at most 4), on the wasm backend
+ * only (native TensorFlow threads its own kernels; the cpu fallback is for correctness, not speed).
+ */
+export function trainingThreads(): number {
+  const env = process.env.RLHF_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`RLHF_THREADS must be a positive integer, got "${env}"`);
+    return n;
+  }
+  if (tf.getBackend() !== 'wasm') return 1;
+  return Math.min(4, os.availableParallelism());
+}
+
+function specOf(model: ReplicaModel): ReplicaSpec {
+  if ('backbone' in model) {
+    return { kind: 'reward', config: model.backbone.config, weights: { ...model.backbone.getWeights(), ...model.head.getWeights() }, gain: model.gain, bias: model.bias };
+  }
+  return { kind: 'gpt', config: model.config, weights: model.getWeights() };
+}
+
+function weightsOf(model: ReplicaModel): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(model.namedVariables()).map(([k, v]) => [k, v.dataSync() as Float32Array]));
+}
+
+interface Pending {
+  resolve(m: Extract<FromReplica, { type: 'grads' }>): void;
+  reject(e: Error): void;
+}
+
+class ReplicaWorker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  private constructor(readonly worker: Worker) {
+    worker.on('message', (m: FromReplica) => {
+      if (m.type === 'grads') this.settle(m.id, (p) => p.resolve(m));
+      else if (m.type === 'error') this.fail(new Error(`replica worker: ${m.message}`), m.id);
+    });
+    worker.on('error', (e) => this.fail(e, null));
+    worker.on('exit', (code) => this.fail(new Error(`replica worker exited with code ${code}`), null));
+  }
+
+  static start(models: ModelSet): Promise<ReplicaWorker> {
+    const specs = Object.fromEntries(Object.entries(models).map(([role, m]) => [role, specOf(m)]));
+    const worker = spawnModuleWorker(siblingModule(import.meta.url, 'replica-worker'), { specs, backend: tf.getBackend() });
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromReplica) => {
+        if (m.type === 'ready') {
+          worker.off('message', onMessage);
+          worker.unref();
+          resolve(new ReplicaWorker(worker));
+        } else if (m.type === 'error') {
+          void worker.terminate();
+          reject(new Error(`replica worker failed to start: ${m.message}`));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  private settle(id: number, f: (p: Pending) => void): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    // Referenced only while a step waits on it: an idle replica never keeps a process alive.
+    if (this.pending.size === 0) this.worker.unref();
+    f(p);
+  }
+
+  private fail(e: Error, id: number | null): void {
+    if (id !== null) return this.settle(id, (p) => p.reject(e));
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  send(m: ToReplica, transfer: ArrayBuffer[] = []): void {
+    if (this.failure) throw this.failure;
+    this.worker.postMessage(m, transfer);
+  }
+
+  grads(task: GradTask<unknown>, roles: string[], input: unknown): Promise<Extract<FromReplica, { type: 'grads' }>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      try {
+        this.send({ type: 'grads', id, module: task.module, task: task.name, roles, input });
+      } catch (e) {
+        this.pending.delete(id);
+        reject(e as Error);
+      }
+    });
+  }
+}
+
+export interface StepGrads {
+  /** Sum of the shards' losses = the full batch's loss. */
+  loss: number;
+  /** Full-batch gradients keyed by variable name (as tf.variableGrads returns them); the caller disposes them. */
+  grads: tf.NamedTensorMap;
+  /** Each extra, concatenated over the shards in batch order. */
+  extras: Record<string, Float32Array>;
+}
+
+/** Computes full-batch gradients of registered tasks, on every core when there is more than one. */
+export class GradientRunner {
+  private constructor(
+    private readonly models: ModelSet,
+    private readonly roles: string[],
+    private readonly workers: ReplicaWorker[],
+  ) {}
+
+  /** Replicates `models` into `threads − 1` workers; `roles` are the trained ones. */
+  static async start(models: ModelSet, roles: string[], threads = trainingThreads()): Promise<GradientRunner> {
+    const workers = threads > 1 ? await Promise.all(Array.from({ length: threads - 1 }, () => ReplicaWorker.start(models))) : [];
+    return new GradientRunner(models, roles, workers);
+  }
+
+  /** Threads that compute a step (1 = main thread only). */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  async grads<I>(task: GradTask<I>, input: I): Promise<StepGrads> {
+    const shards = this.workers.length > 0 ? task.split(input, this.threads) : [input];
+    // Workers first: they compute while the main thread does shard 0.
+    const remote = shards.slice(1).map((s, i) => this.workers[i]!.grads(task as GradTask<unknown>, this.roles, s));
+    const local = computeGrads(this.models, this.roles, task, shards[0]!);
+    let results: Array<Extract<FromReplica, { type: 'grads' }>>;
+    try {
+      results = await Promise.all(remote);
+    } catch (e) {
+      tf.dispose(Object.values(local.grads));
+      throw e;
+    }
+    const vars = trainableVariables(this.models, this.roles);
+    const grads: tf.NamedTensorMap = {};
+    for (const [key, g] of Object.entries(local.grads)) {
+      const v = vars[key]!;
+      grads[v.name] =
+        results.length === 0
+          ? g
+          : tf.tidy(() => tf.addN([g, ...results.map((r) => tf.tensor(r.grads[key]!, g.shape, 'float32'))]));
+      if (results.length > 0) g.dispose();
+    }
+    const extras: Record<string, Float32Array> = {};
+    for (const key of Object.keys(local.extras)) {
+      const parts = [local.extras[key]!, ...results.map((r) => r.extras[key] ?? new Float32Array(0))];
+      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      extras[key] = out;
+    }
+    return { loss: results.reduce((s, r) => s + r.loss, local.loss), grads, extras };
+  }
+
+  /** Sends the trained models' current weights to the workers (after each optimizer step). */
+  syncWeights(): void {
+    for (const role of this.roles) {
+      for (const w of this.workers) {
+        const weights = weightsOf(this.models[role]!);
+        w.send({ type: 'weights', role, weights }, Object.values(weights).map((a) => a.buffer as ArrayBuffer));
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,86 @@
+// A gradient task: the loss of one training step, written once and run on any replica of the
+// models — on the main thread for its shard of the batch and in each replica worker for theirs.
+// Tasks are registered by the module that defines them; a worker imports that module by URL.
+import * as tf from '@tensorflow/tfjs';
+import type { GPT } from '../model.js';
+import type { RewardModel } from '../reward.js';
+
+export type ReplicaModel = GPT | RewardModel;
+/** The models a task sees, by role (e.g. `policy`, `value`). */
+export type ModelSet = Record<string, ReplicaModel>;
+
+export interface GradTask<I> {
+  /** Registry key. */
+  name: string;
+  /** `import.meta.url` of the module that defines (and registers) the task. */
+  module: string;
+  /**
+   * Splits one step's input into at most `parts` shards whose losses add up to the loss of the
+   * whole input (each shard's loss is pre-scaled by its share), so summed gradients are the
+   * gradients of the full batch.
+   */
+  split(input: I, parts: number): I[];
+  /** The shard's loss, plus tensors the trainer wants back (e.g. per-example rewards), concatenated over shards in order. */
+  loss(models: ModelSet, input: I): { loss: tf.Scalar; extras?: Record<string, tf.Tensor> };
+}
+
+const registry = new Map<string, GradTask<unknown>>();
+
+export function defineGradTask<I>(task: GradTask<I>): GradTask<I> {
+  registry.set(task.name, task as GradTask<unknown>);
+  return task;
+}
+
+export function registeredGradTask(name: string): GradTask<unknown> {
+  const t = registry.get(name);
+  if (!t) throw new Error(`no gradient task "${name}" is registered`);
+  return t;
+}
+
+/** Trainable variables of `roles`, keyed `role/name` (the same keys on every replica). */
+export function trainableVariables(models: ModelSet, roles: readonly string[]): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const role of roles) {
+    const m = models[role];
+    if (!m) throw new Error(`no model for role "${role}"`);
+    for (const [name, v] of Object.entries(m.namedVariables())) out[`${role}/${name}`] = v;
+  }
+  return out;
+}
+
+export interface ShardGrads {
+  loss: number;
+  /** By `role/name`; the caller disposes them. */
+  grads: Record<string, tf.Tensor>;
+  extras: Record<string, Float32Array>;
+}
+
+/** Loss and gradients of one shard on one replica. */
+export function computeGrads<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {
+  const vars = trainableVariables(models, roles);
+  const keyOf = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
+  let kept: Record<string, tf.Tensor> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const r = task.loss(models, input);
+    kept = Object.fromEntries(Object.entries(r.extras ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+    return r.loss;
+  }, Object.values(vars));
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  const extras: Record<string, Float32Array> = {};
+  for (const [k, t] of Object.entries(kept)) {
+    extras[k] = Float32Array.from(t.dataSync());
+    t.dispose();
+  }
+  const byKey: Record<string, tf.Tensor> = {};
+  for (const [name, g] of Object.entries(grads)) byKey[keyOf.get(name)!] = g;
+  return { loss, grads: byKey, extras };
+}
+
+/** Up to `parts` contiguous, non-empty [start, end) ranges covering 0..n, as even as possible. */
+export function shardRanges(n: number, parts: number): Array<[number, number]> {
+  const k = Math.max(1, Math.min(parts, n));
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < k; i++) out.push([Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)]);
+  return out;
+}

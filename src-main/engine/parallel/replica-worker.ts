@@ -1,0 +1,65 @@
+// A replica worker: its own tfjs (wasm) instance on the second core, holding copies of the
+// trainer's models. It computes the loss and gradients of its shard of each step and receives
+// the updated weights after every optimizer step.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend.js';
+import { GPT, ScalarHead } from '../model.js';
+import { RewardModel } from '../reward.js';
+import { computeGrads, registeredGradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
+import type { FromReplica, ReplicaSpec, ReplicaWorkerInput, ToReplica } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('replica-worker.ts must run in a worker thread');
+const input = workerData as ReplicaWorkerInput;
+const post = (m: FromReplica, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+function build(spec: ReplicaSpec): ReplicaModel {
+  const backbone = GPT.fromWeights(spec.config, spec.weights);
+  if (spec.kind === 'gpt') return backbone;
+  return new RewardModel(backbone, ScalarHead.fromWeights(spec.weights), spec.gain ?? 1, spec.bias ?? 0);
+}
+
+function setWeights(model: ReplicaModel, weights: Record<string, Float32Array>): void {
+  tf.tidy(() => {
+    for (const [name, v] of Object.entries(model.namedVariables())) {
+      const w = weights[name];
+      if (w) v.assign(tf.tensor(w, v.shape, 'float32'));
+    }
+  });
+}
+
+async function handle(models: ModelSet, m: ToReplica): Promise<void> {
+  if (m.type === 'weights') {
+    const model = models[m.role];
+    if (!model) throw new Error(`no replica for role "${m.role}"`);
+    setWeights(model, m.weights);
+    return;
+  }
+  try {
+    await import(m.module);
+    const r = computeGrads(models, m.roles, registeredGradTask(m.task), m.input);
+    const grads: Record<string, Float32Array> = {};
+    for (const [k, g] of Object.entries(r.grads)) {
+      grads[k] = g.dataSync() as Float32Array;
+      g.dispose();
+    }
+    const buffers = [...Object.values(grads), ...Object.values(r.extras)].map((a) => a.buffer as ArrayBuffer);
+    post({ type: 'grads', id: m.id, loss: r.loss, grads, extras: r.extras }, buffers);
+  } catch (e) {
+    post({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+try {
+  await initBackend(input.backend);
+  const models: ModelSet = Object.fromEntries(Object.entries(input.specs).map(([role, spec]) => [role, build(spec)]));
+  // One message at a time, in order: weights always arrive before the step that needs them.
+  let queue = Promise.resolve();
+  port.on('message', (m: ToReplica) => {
+    queue = queue.then(() => handle(models, m)).catch((e: unknown) => post({ type: 'error', id: null, message: e instanceof Error ? e.message : String(e) }));
+  });
+  post({ type: 'ready' });
+} catch (e) {
+  post({ type: 'error', id: null, message: e instanceof Error ? e.message : String(e) });
+}

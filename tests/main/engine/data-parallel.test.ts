@@ -1,0 +1,136 @@
+// Training on both cores must be the same training: a step's gradient computed as shards on
+// replica workers equals the full batch's gradient on one thread, and the replicas follow the
+// optimizer step by step (same loss curve with 1, 2 and 3 threads).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../src-main/engine/backend.js';
+import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
+import { AdamW } from '../../../src-main/engine/optim.js';
+import { GradientRunner, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
+import { shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
+import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/reward.js';
+import { Rng } from '../../../src-main/engine/rng.js';
+import { makeSftBatch, sftGradTask, sftStep, type SftBatch } from '../../../src-main/engine/sft.js';
+
+const cfg: GPTConfig = { vocab_size: 48, n_positions: 24, n_embd: 32, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+const runners: GradientRunner[] = [];
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.dispose()));
+});
+
+async function runner(models: Parameters<typeof GradientRunner.start>[0], roles: string[], threads: number): Promise<GradientRunner> {
+  const r = await GradientRunner.start(models, roles, threads);
+  runners.push(r);
+  return r;
+}
+
+/** Right-padded sequences of different lengths, some positions not trained on. */
+function sftBatch(seed: number, rows: number): SftBatch {
+  const rng = new Rng(seed);
+  const seqs = Array.from({ length: rows }, (_, i) => {
+    const len = 6 + ((i * 5) % 13);
+    const ids = Array.from({ length: len }, () => 1 + rng.int(cfg.vocab_size - 1));
+    return { ids, targets: ids.map((_, t) => t >= 2) };
+  });
+  return makeSftBatch(seqs, 0);
+}
+
+function maxAbsDiff(a: tf.NamedTensorMap, b: tf.NamedTensorMap): number {
+  let worst = 0;
+  for (const k of Object.keys(a)) {
+    const x = a[k]!.dataSync();
+    const y = b[k]!.dataSync();
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+  }
+  return worst;
+}
+
+describe('data-parallel training', () => {
+  it('splits a batch into contiguous, even, non-empty shards', () => {
+    expect(shardRanges(8, 2)).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
+    expect(shardRanges(5, 3)).toEqual([
+      [0, 1],
+      [1, 3],
+      [3, 5],
+    ]);
+    expect(shardRanges(1, 4)).toEqual([[0, 1]]);
+  });
+
+  it('uses one thread per core on wasm, and RLHF_THREADS when set', () => {
+    expect(trainingThreads()).toBeGreaterThanOrEqual(1);
+    process.env.RLHF_THREADS = '3';
+    try {
+      expect(trainingThreads()).toBe(3);
+      process.env.RLHF_THREADS = 'two';
+      expect(() => trainingThreads()).toThrow(/RLHF_THREADS/);
+    } finally {
+      delete process.env.RLHF_THREADS;
+    }
+  });
+
+  it('SFT: the gradient from two and three threads equals the one-thread gradient', async () => {
+    const model = GPT.create(cfg, 1);
+    const batch = sftBatch(2, 5);
+    const denominator = batch.mask.reduce((a, b) => a + b, 0);
+    const one = await (await runner({ policy: model }, ['policy'], 1)).grads(sftGradTask, { ...batch, denominator });
+    for (const threads of [2, 3]) {
+      const many = await (await runner({ policy: model }, ['policy'], threads)).grads(sftGradTask, { ...batch, denominator });
+      expect(Object.keys(many.grads).sort()).toEqual(Object.keys(one.grads).sort());
+      expect(maxAbsDiff(one.grads, many.grads)).toBeLessThan(1e-6);
+      expect(many.loss).toBeCloseTo(one.loss, 5);
+      // The per-shard extra (targets ranked first) adds up to the whole batch's.
+      expect(many.extras.correct!.reduce((a, b) => a + b, 0)).toBe(one.extras.correct![0]);
+      tf.dispose(Object.values(many.grads));
+    }
+    tf.dispose(Object.values(one.grads));
+    model.dispose();
+  });
+
+  it('reward model: the gradient from two threads equals the one-thread gradient, rewards in batch order', async () => {
+    const model = new RewardModel(GPT.create(cfg, 3), ScalarHead.create(cfg.n_embd, 4));
+    const rng = new Rng(5);
+    const ids = (n: number) => Array.from({ length: n }, () => 1 + rng.int(cfg.vocab_size - 1));
+    const groups: TokenGroup[] = [
+      { prompt: ids(4), responses: [ids(5), ids(3), ids(6)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }, { chosen: 2, rejected: 1, margin: 0 }] },
+      { prompt: ids(6), responses: [ids(4), ids(4)], pairs: [{ chosen: 1, rejected: 0, margin: 0 }] },
+      { prompt: ids(3), responses: [ids(7), ids(2)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] },
+    ];
+    const input = { groups, centering: 0.01, padId: 0, share: 1 };
+    const one = await (await runner({ reward: model }, ['reward'], 1)).grads(rewardGradTask, input);
+    const two = await (await runner({ reward: model }, ['reward'], 2)).grads(rewardGradTask, input);
+    expect(maxAbsDiff(one.grads, two.grads)).toBeLessThan(1e-6);
+    expect(two.loss).toBeCloseTo(one.loss, 5);
+    expect(Array.from(two.extras.rewards!)).toEqual(Array.from(one.extras.rewards!).map((x) => expect.closeTo(x, 5)));
+    tf.dispose([...Object.values(one.grads), ...Object.values(two.grads)]);
+    model.dispose();
+  });
+
+  it('replicas follow every optimizer step: 20 SFT steps on 1, 2 and 3 threads give the same falling loss curve', async () => {
+    const curves: number[][] = [];
+    for (const threads of [1, 2, 3]) {
+      const model = GPT.create(cfg, 7);
+      const opt = new AdamW(model.namedVariables(), { lr: 1e-2, clipNorm: 1 });
+      const r = await runner({ policy: model }, ['policy'], threads);
+      expect(r.threads).toBe(threads);
+      const curve: number[] = [];
+      for (let step = 0; step < 20; step++) curve.push((await sftStep(r, opt, sftBatch(100 + (step % 4), 6))).loss);
+      curves.push(curve);
+      opt.dispose();
+      model.dispose();
+    }
+    const [one, two, three] = curves as [number[], number[], number[]];
+    expect(one[19]!).toBeLessThan(one[0]! * 0.9);
+    for (let i = 0; i < 20; i++) {
+      expect(two[i]!).toBeCloseTo(one[i]!, 3);
+      expect(three[i]!).toBeCloseTo(one[i]!, 3);
+    }
+  });
+});
