@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { GPT } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
+import { GradientRunner } from './parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { dpoLoss, dpoMetrics } from './rlhf-math.js';
 import { Rng } from './rng.js';
 import { disposeBatch, packBatch, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
@@ -93,6 +95,44 @@ export function evaluateDpo(policy: GPT, ref: GPT, pairs: DpoPair[], config: Dpo
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
 }
 
+/** A shard of a DPO step: some of the pairs; its loss is weighted by its share of them. */
+interface DpoShard {
+  pairs: DpoPair[];
+  padId: number;
+  beta: number;
+  share: number;
+}
+
+/** The DPO loss as a data-parallel gradient task (shards = pairs; the frozen ref is replicated too). */
+export const dpoGradTask = defineGradTask<DpoShard>({
+  name: 'dpo',
+  module: import.meta.url,
+  split: (s, parts) => shardRanges(s.pairs.length, parts).map(([a, b]) => ({ ...s, pairs: s.pairs.slice(a, b), share: (s.share * (b - a)) / s.pairs.length })),
+  prepare: (models, s) => {
+    const batch = pairBatch(s.pairs, s.padId, (models.ref as GPT).config.n_positions);
+    try {
+      return { ref: sequenceLogps(models.ref as GPT, batch) };
+    } finally {
+      disposeBatch(batch);
+    }
+  },
+  loss: (models, s, prepared) => {
+    const policy = models.policy as GPT;
+    const batch = pairBatch(s.pairs, s.padId, policy.config.n_positions);
+    try {
+      const [rc, rr] = halves(prepared.ref as tf.Tensor1D);
+      const [pc, pr] = halves(sequenceLogps(policy, batch));
+      const out = dpoLoss(pc, pr, rc, rr, s.beta);
+      return {
+        loss: tf.mul(out.loss, s.share) as tf.Scalar,
+        extras: { chosen: out.chosenRewards, rejected: out.rejectedRewards, logp_chosen: pc, logp_rejected: pr },
+      };
+    } finally {
+      disposeBatch(batch);
+    }
+  },
+});
+
 /** Trains `policy` in place against the frozen `ref`, resuming after `resume.step` when given. */
 export async function trainDpo(
   policy: GPT,
@@ -122,22 +162,21 @@ export async function trainDpo(
   if (resume) optimizer.setState(resume.optimizer);
   let step = resume?.step ?? 0;
   let last: Record<string, number> = {};
+  const runner = await GradientRunner.start({ policy, ref }, ['policy']);
   try {
     while (step < total && !hooks.signal?.aborted) {
       const pairs = schedule[step]!.map((i) => data.train[i]!);
-      const batch = pairBatch(pairs, padId, policy.config.n_positions);
-      const refLogps = sequenceLogps(ref, batch);
-      const [rc, rr] = halves(refLogps);
-      let kept: tf.Tensor1D[] = [];
-      const { loss, gradNorm, lr } = optimizer.minimize(() => {
-        const [pc, pr] = halves(sequenceLogps(policy, batch));
-        const out = dpoLoss(pc, pr, rc, rr, config.beta);
-        kept = [out.chosenRewards, out.rejectedRewards, pc, pr].map((t) => tf.keep(t));
-        return out.loss;
-      });
-      const [chosen, rejected, lc, lrj] = kept.map((t) => Array.from(t.dataSync())) as [number[], number[], number[], number[]];
-      tf.dispose([...kept, refLogps, rc, rr]);
-      disposeBatch(batch);
+      const r = await runner.grads(dpoGradTask, { pairs, padId, beta: config.beta, share: 1 });
+      let gradNorm: number;
+      let lr: number;
+      try {
+        ({ gradNorm, lr } = optimizer.applyGradients(r.grads));
+        runner.syncWeights();
+      } finally {
+        tf.dispose(Object.values(r.grads));
+      }
+      const [chosen, rejected, lc, lrj] = ['chosen', 'rejected', 'logp_chosen', 'logp_rejected'].map((k) => Array.from(r.extras[k]!)) as [number[], number[], number[], number[]];
+      const loss = r.loss;
       step++;
       last = { loss, ...dpoMetrics(chosen, rejected, lc, lrj), grad_norm: gradNorm, lr };
       await hooks.onStep?.(step, last);
@@ -151,6 +190,7 @@ export async function trainDpo(
     await hooks.onCheckpoint?.(step, optimizer.getState(), true);
   } finally {
     optimizer.dispose();
+    await runner.dispose();
   }
   return { step, metrics: last };
 }

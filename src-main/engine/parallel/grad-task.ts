@@ -20,8 +20,13 @@ export interface GradTask<I> {
    * gradients of the full batch.
    */
   split(input: I, parts: number): I[];
+  /**
+   * Forward-only work outside the gradient tape (e.g. a frozen reference model's log-probs), so
+   * the tape does not keep its activations; the result is passed to `loss` and then disposed.
+   */
+  prepare?(models: ModelSet, input: I): Record<string, tf.Tensor>;
   /** The shard's loss, plus tensors the trainer wants back (e.g. per-example rewards), concatenated over shards in order. */
-  loss(models: ModelSet, input: I): { loss: tf.Scalar; extras?: Record<string, tf.Tensor> };
+  loss(models: ModelSet, input: I, prepared: Record<string, tf.Tensor>): { loss: tf.Scalar; extras?: Record<string, tf.Tensor> };
 }
 
 const registry = new Map<string, GradTask<unknown>>();
@@ -60,11 +65,18 @@ export function computeGrads<I>(models: ModelSet, roles: readonly string[], task
   const vars = trainableVariables(models, roles);
   const keyOf = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
   let kept: Record<string, tf.Tensor> = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const r = task.loss(models, input);
-    kept = Object.fromEntries(Object.entries(r.extras ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-    return r.loss;
-  }, Object.values(vars));
+  const prepared = task.prepare ? tf.tidy(() => task.prepare!(models, input)) : {};
+  let value: tf.Scalar;
+  let grads: tf.NamedTensorMap;
+  try {
+    ({ value, grads } = tf.variableGrads(() => {
+      const r = task.loss(models, input, prepared);
+      kept = Object.fromEntries(Object.entries(r.extras ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+      return r.loss;
+    }, Object.values(vars)));
+  } finally {
+    tf.dispose(Object.values(prepared));
+  }
   const loss = value.dataSync()[0]!;
   value.dispose();
   const extras: Record<string, Float32Array> = {};

@@ -8,6 +8,7 @@ import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.
 import { AdamW } from '../../../src-main/engine/optim.js';
 import { GradientRunner, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
 import { shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
+import { dpoGradTask, type DpoPair } from '../../../src-main/engine/dpo.js';
 import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { makeSftBatch, sftGradTask, sftStep, type SftBatch } from '../../../src-main/engine/sft.js';
@@ -111,6 +112,24 @@ describe('data-parallel training', () => {
     expect(Array.from(two.extras.rewards!)).toEqual(Array.from(one.extras.rewards!).map((x) => expect.closeTo(x, 5)));
     tf.dispose([...Object.values(one.grads), ...Object.values(two.grads)]);
     model.dispose();
+  });
+
+  it('DPO: the gradient from two threads (frozen ref replicated) equals the one-thread gradient', async () => {
+    const policy = GPT.create(cfg, 8);
+    const ref = GPT.create(cfg, 9);
+    const rng = new Rng(10);
+    const ids = (n: number) => Array.from({ length: n }, () => 1 + rng.int(cfg.vocab_size - 1));
+    const pairs: DpoPair[] = Array.from({ length: 5 }, (_, i) => ({ prompt: ids(3 + i), chosen: ids(4), rejected: ids(2 + i) }));
+    const input = { pairs, padId: 0, beta: 0.1, share: 1 };
+    const one = await (await runner({ policy, ref }, ['policy'], 1)).grads(dpoGradTask, input);
+    const two = await (await runner({ policy, ref }, ['policy'], 2)).grads(dpoGradTask, input);
+    expect(Object.keys(two.grads).length).toBe(Object.keys(policy.namedVariables()).length);
+    expect(maxAbsDiff(one.grads, two.grads)).toBeLessThan(1e-6);
+    expect(two.loss).toBeCloseTo(one.loss, 5);
+    expect(two.extras.chosen!.length).toBe(5);
+    tf.dispose([...Object.values(one.grads), ...Object.values(two.grads)]);
+    policy.dispose();
+    ref.dispose();
   });
 
   it('replicas follow every optimizer step: 20 SFT steps on 1, 2 and 3 threads give the same falling loss curve', async () => {
