@@ -264,13 +264,18 @@ function update(
       const ret = alignRows(idx.map((i) => data.returns[i]!), W);
       // Policy and value share no parameters, so the gradient of pg + vf_coef·vf is the two
       // gradients side by side; taking them one after the other keeps one tape alive, not two.
-      let kept: tf.Scalar[] = [];
+      let kept: tf.Tensor[] = [];
       const pg = tf.variableGrads(() => {
+        // The entropy comes out of the same forward pass but is no part of the loss: it is kept
+        // as is and averaged after the tape is gone.
         const { logp, entropy } = tokenLogprobsAt(models.policy, mb, config.temperature, { entropy: true });
         const out = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, config.cliprange);
-        kept = [out.loss, out.clipfrac, out.approxKl, maskedMean(out.ratio, mb.responseMask), maskedMean(entropy!, mb.responseMask)].map((t) => tf.keep(t));
+        kept = [out.loss, out.clipfrac, out.approxKl, maskedMean(out.ratio, mb.responseMask), entropy!].map((t) => tf.keep(t));
         return out.loss;
       }, policyVars);
+      const entropyRows = kept.pop()!;
+      kept.push(tf.tidy(() => maskedMean(entropyRows, mb.responseMask)));
+      entropyRows.dispose();
       const vf = tf.variableGrads(() => {
         const out = clippedValueLoss(valuesOf(models.value, mb), oldValues, ret, mb.responseMask, config.cliprange_value);
         kept.push(tf.keep(out.loss), tf.keep(out.clipfrac));

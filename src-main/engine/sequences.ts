@@ -3,7 +3,6 @@
 // for every row (the last real token), and the log-probs of the response tokens are the last
 // `len` columns of the [B, T−1] log-prob matrix, for every row alike.
 import * as tf from '@tensorflow/tfjs';
-import { targetLogprobs } from './fast-ops.js';
 import type { GPT } from './model.js';
 
 /**
@@ -77,8 +76,10 @@ export function disposeBatch(b: SequenceBatch): void {
 
 /**
  * Log-probability of each next token at the sampling temperature, log softmax(logits/T)[ids[t+1]],
- * shape [B, T−1]; with `entropy`, also the entropy of that distribution per position (from the
- * same forward pass, for the `policy/entropy_avg` metric).
+ * at the positions that predict response tokens: shape [B, T−1] like `responseMask`, 0 before the
+ * last max(responseLengths) columns (prompt positions are never read, so their vocabulary-wide
+ * logits are not computed). With `entropy`, also the entropy of each such position's distribution,
+ * from the same pass and outside any gradient (it is a metric, `policy/entropy_avg`).
  */
 export function tokenLogprobsAt(
   model: GPT,
@@ -86,22 +87,69 @@ export function tokenLogprobsAt(
   temperature: number,
   opts: { training?: boolean; entropy?: boolean } = {},
 ): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
-  if (!opts.entropy) {
-    return { logp: model.tokenLogprobs(batch.ids, { attentionMask: batch.attentionMask, training: opts.training ?? false, temperature }) };
+  const [B, T] = batch.ids.shape;
+  const L = Math.max(0, ...batch.responseLengths);
+  let rawEntropy: tf.Tensor1D | undefined;
+  try {
+    return tf.tidy(() => {
+      // Right-aligned [B, L] → [B, T−1], zeros in front.
+      const widen = (x: tf.Tensor) => tf.pad(tf.reshape(x, [B, L]), [[0, 0], [T - 1 - L, 0]]) as tf.Tensor2D;
+      if (L === 0) return { logp: tf.zeros([B, T - 1]) as tf.Tensor2D, ...(opts.entropy ? { entropy: tf.zeros([B, T - 1]) as tf.Tensor2D } : {}) };
+      const hidden = model.hidden(batch.ids, { attentionMask: batch.attentionMask, training: opts.training ?? false });
+      const C = hidden.shape[2];
+      const h = tf.reshape(tf.slice(hidden, [0, T - 1 - L, 0], [B, L, C]), [B * L, C]) as tf.Tensor2D;
+      const targets = tf.reshape(tf.slice(batch.ids, [0, T - L], [B, L]), [-1]) as tf.Tensor1D;
+      const wte = model.namedVariables()['wte.weight'] as tf.Tensor2D;
+      const out = tiedTargetLogprobs(h, wte, targets, temperature, opts.entropy ?? false);
+      rawEntropy = out.entropy;
+      return { logp: widen(out.logp), ...(out.entropy ? { entropy: widen(out.entropy) } : {}) };
+    });
+  } finally {
+    rawEntropy?.dispose();
   }
-  return tf.tidy(() => {
-    const [B, T] = batch.ids.shape;
-    const hidden = model.hidden(batch.ids, { attentionMask: batch.attentionMask, training: opts.training ?? false });
-    const C = hidden.shape[2];
-    const V = model.config.vocab_size;
-    const h = tf.reshape(tf.slice(hidden, [0, 0, 0], [B, T - 1, C]), [B, T - 1, C]) as tf.Tensor3D;
-    const logits = tf.div(tf.reshape(model.logits(h), [B * (T - 1), V]), temperature) as tf.Tensor2D;
-    const targets = tf.reshape(tf.slice(batch.ids, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-    const logp = tf.reshape(targetLogprobs(logits, targets), [B, T - 1]) as tf.Tensor2D;
-    const logSoftmax = tf.logSoftmax(logits);
-    const entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)), [B, T - 1]) as tf.Tensor2D;
-    return { logp, entropy };
-  });
+}
+
+/**
+ * log softmax(h·Eᵀ/T)[target] for hidden rows h [n,C], the tied output matrix E = wte [V,C] and
+ * int32 targets [n]; with `entropy`, also each row's entropy (computed in the forward pass, never
+ * differentiated, returned kept: the caller disposes it). One op with its own gradient instead of
+ * tiedLogits + targetLogprobs because on wasm (measured at V = 8192, n = 64): tfjs's Softmax
+ * kernel is vectorised and ~7× faster than its Exp, so the probabilities come from one softmax
+ * (log-sum-exp = max − log max p, exact and never underflowing) and are saved for the backward
+ * pass instead of being recomputed; and (E·hᵀ)ᵀ moves n·V elements where E's transpose moves V·C
+ * (11 ms vs 24 ms).
+ */
+function tiedTargetLogprobs(h: tf.Tensor2D, wte: tf.Tensor2D, targets: tf.Tensor1D, temperature: number, entropy: boolean): { logp: tf.Tensor1D; entropy?: tf.Tensor1D } {
+  const [n, C] = h.shape;
+  const V = wte.shape[0];
+  let ent: tf.Tensor1D | undefined;
+  const op = tf.customGrad(((hIn: tf.Tensor2D, e: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    // (h/T)·Eᵀ = (h·Eᵀ)/T, scaling C columns instead of V.
+    const hs = temperature === 1 ? hIn : (tf.mul(hIn, 1 / temperature) as tf.Tensor2D);
+    const logits = tf.transpose(tf.matMul(e, tf.transpose(hs))) as tf.Tensor2D;
+    const p = tf.softmax(logits);
+    const lse = tf.sub(tf.max(logits, -1), tf.log(tf.max(p, -1)));
+    const flatIdx = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
+    if (entropy) ent = tf.keep(tf.sub(lse, tf.sum(tf.mul(p, logits), -1)) as tf.Tensor1D);
+    save([hs, e, p, flatIdx]);
+    return {
+      value: tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIdx), lse) as tf.Tensor1D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sh, se, sp, sIdx] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          // d logp / d logits = onehot(target) − p, per row scaled by dy.
+          const onehot = tf.reshape(tf.scatterND(tf.reshape(sIdx, [n, 1]), dy, [n * V]), [n, V]);
+          const g = tf.sub(onehot, tf.mul(sp, tf.reshape(dy, [n, 1]))) as tf.Tensor2D;
+          const dhs = tf.matMul(g, se);
+          const dh = temperature === 1 ? dhs : tf.mul(dhs, 1 / temperature);
+          // gᵀ·hs, transposing whichever of g [n,V] or the [C,V] product moves fewer elements.
+          const dE = n * V <= V * C + n * C ? tf.matMul(tf.transpose(g) as tf.Tensor2D, sh) : (tf.transpose(tf.matMul(tf.transpose(sh) as tf.Tensor2D, g)) as tf.Tensor2D);
+          return [dh, dE];
+        }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: tf.Tensor2D, e: tf.Tensor2D) => tf.Tensor1D;
+  const logp = op(h, wte);
+  return { logp, ...(ent ? { entropy: ent } : {}) };
 }
 
 /** The response part of each row of a [B, T−1] matrix, as ragged arrays (last `len` columns). */

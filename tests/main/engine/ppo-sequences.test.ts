@@ -46,11 +46,53 @@ describe('packed prompt/response batches', () => {
     const p = responseRows(withEntropy.logp, [2, 3])[1]!;
     a.forEach((x, i) => expect(p[i]).toBeCloseTo(x, 4));
     // entropy of a 16-way distribution lies in (0, log 16]
-    for (const e of withEntropy.entropy!.dataSync()) {
-      expect(e).toBeGreaterThan(0);
-      expect(e).toBeLessThanOrEqual(Math.log(16) + 1e-4);
+    for (const row of responseRows(withEntropy.entropy!, [2, 3])) {
+      for (const e of row) {
+        expect(e).toBeGreaterThan(0);
+        expect(e).toBeLessThanOrEqual(Math.log(16) + 1e-4);
+      }
     }
     tf.dispose([withEntropy.logp, withEntropy.entropy!]);
+    model.dispose();
+  });
+  it('matches the full-vocabulary tf-op path (tiedLogits + targetLogprobs): log-probs, entropy and gradients', () => {
+    const model = tinyModel(3);
+    const batch = packBatch([[2, 3, 5, 6], [4], [9, 9]], [[8, 9], [10, 11, 12, 1], [13, 1]], PAD, 24);
+    const T = 0.7;
+    const mask = batch.responseMask;
+    const weights = tf.randomNormal(mask.shape, 0, 1, 'float32', 5);
+    const vars = model.variables();
+    // Reference: every position's logits through the model's own ops, then masked.
+    const ref = tf.variableGrads(() => tf.sum(tf.mul(tf.mul(model.tokenLogprobs(batch.ids, { attentionMask: batch.attentionMask, temperature: T }), mask), weights)) as tf.Scalar, vars);
+    let entropy: tf.Tensor2D | undefined;
+    let logp: tf.Tensor2D | undefined;
+    const got = tf.variableGrads(() => {
+      const out = tokenLogprobsAt(model, batch, T, { entropy: true });
+      logp = tf.keep(out.logp);
+      entropy = tf.keep(out.entropy!);
+      return tf.sum(tf.mul(tf.mul(out.logp, mask), weights)) as tf.Scalar;
+    }, vars);
+    expect(got.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 4);
+    for (const v of vars) {
+      const r = ref.grads[v.name]!.dataSync();
+      const g = got.grads[v.name]!.dataSync();
+      const scale = Math.max(1e-3, ...Array.from(r, Math.abs));
+      r.forEach((x, i) => expect(Math.abs(g[i]! - x) / scale).toBeLessThan(1e-4));
+    }
+    const expected = tf.tidy(() => {
+      const l = tf.div(model.logits(model.hidden(batch.ids, { attentionMask: batch.attentionMask })), T);
+      const ls = tf.logSoftmax(l);
+      return tf.slice(tf.neg(tf.sum(tf.mul(tf.exp(ls), ls), -1)), [0, 0], [3, batch.width - 1]);
+    });
+    const m = mask.dataSync();
+    const e = entropy!.dataSync();
+    const x = expected.dataSync();
+    const lp = logp!.dataSync();
+    m.forEach((on, i) => {
+      if (on) expect(e[i]).toBeCloseTo(x[i]!, 4);
+      else if (i % (batch.width - 1) < batch.width - 1 - Math.max(...batch.responseLengths)) expect(lp[i]).toBe(0);
+    });
+    tf.dispose([ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads), weights, expected, entropy!, logp!]);
     model.dispose();
   });
   it('encodes a response as SFT does: text tokens then EOS', () => {
