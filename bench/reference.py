@@ -247,6 +247,15 @@ def ppo_row(size, gen):
     return rate(B * N, timed(iteration, 2, size["ppo_reps"]))
 
 
+def gemm_row(m, k, n):
+    """GFLOP/s of one [m,k] x [k,n] float32 matmul, by wall clock and by process CPU time."""
+    a = torch.randn(m, k)
+    b = torch.randn(k, n)
+    reps = max(3, int(2e9 // (2 * m * k * n)))
+    wall, cpu = timed(lambda: torch.mm(a, b), 2, reps)
+    return {"shape": [m, k, n], "gflops": 2 * m * k * n / wall / 1e9, "cpu_gflops": 2 * m * k * n / cpu / 1e9}
+
+
 def main():
     job = json.load(sys.stdin)
     torch.manual_seed(job.get("seed", 0))
@@ -270,7 +279,8 @@ def main():
                 raise SystemExit(f"unknown row {row}")
             rows.append({"name": row, "size": size["name"], **tps})
             print(json.dumps({"progress": rows[-1]}), file=sys.stderr, flush=True)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
+    gemm = [gemm_row(*shape) for shape in job.get("gemm", [])]
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows, "gemm": gemm}))
 
 
 if __name__ == "__main__":

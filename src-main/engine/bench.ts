@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
 import { generate } from './generate.js';
 import { GPT, ScalarHead, type GPTConfig } from './model.js';
 import { AdamW } from './optim.js';
-import { GradientRunner } from './parallel/data-parallel.js';
+import { GradientRunner, trainingThreads } from './parallel/data-parallel.js';
 import { ppoConfigSchema, trainPpo } from './ppo.js';
 import { RewardModel, rewardStep, type TokenGroup } from './reward.js';
 import { Rng } from './rng.js';
@@ -91,11 +92,27 @@ export interface BenchRow {
   cpu_ratio: number | null;
 }
 
+/** One matrix multiplication of the model's shapes: the ceiling the training rows run against. */
+export interface GemmRow {
+  size: string;
+  /** What the product is in a training step. */
+  op: string;
+  /** [m, k, n]: an [m,k]×[k,n] product. */
+  shape: [number, number, number];
+  /** One engine thread (tfjs matMul on the backend in use). */
+  gflops: number;
+  reference_gflops: number | null;
+  ratio: number | null;
+}
+
 export interface BenchReport {
   backend: string;
   backend_reason: string;
   reference: { torch: string; threads: number } | { error: string } | null;
   rows: BenchRow[];
+  gemm: GemmRow[];
+  /** Threads the training rows ran on (engine/parallel/: data-parallel replicas). */
+  threads: number;
   peak_rss_mb: number;
 }
 
@@ -230,9 +247,32 @@ interface ReferenceOutput {
   torch: string;
   threads: number;
   rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number }>;
+  gemm?: Array<{ shape: [number, number, number]; gflops: number }>;
 }
 
-function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number): Promise<ReferenceOutput> {
+/** The four matMul shapes of a training step's forward pass at one size (backward has their transposes). */
+function gemmShapes(size: BenchSize): Array<{ op: string; shape: [number, number, number] }> {
+  const n = size.batch * size.seq;
+  const C = size.config.n_embd;
+  return [
+    { op: 'attention in (c_attn)', shape: [n, C, 3 * C] },
+    { op: 'MLP up (c_fc)', shape: [n, C, 4 * C] },
+    { op: 'MLP down (c_proj)', shape: [n, 4 * C, C] },
+    { op: 'output logits', shape: [n, C, size.config.vocab_size] },
+  ];
+}
+
+/** GFLOP/s of tf.matMul for one shape on the current backend (wall clock, after warm-up). */
+async function engineGemm([m, k, n]: [number, number, number]): Promise<number> {
+  const a = tf.randomNormal([m, k]) as tf.Tensor2D;
+  const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+  const reps = Math.max(3, Math.floor(2e9 / (2 * m * k * n)));
+  const t = await timed(() => tf.matMul(a, b).dispose(), reps);
+  tf.dispose([a, b]);
+  return (2 * m * k * n) / t.wall / 1e9;
+}
+
+function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number, gemm: Array<[number, number, number]>): Promise<ReferenceOutput> {
   const script = referenceScript();
   if (!existsSync(script)) return Promise.reject(new Error(`reference script not found at ${script}`));
   return new Promise((resolve, reject) => {
@@ -250,7 +290,7 @@ function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRo
         reject(new Error(`reference output is not JSON: ${(e as Error).message}`));
       }
     });
-    child.stdin.end(JSON.stringify({ sizes, rows, seed }));
+    child.stdin.end(JSON.stringify({ sizes, rows, seed, gemm }));
   });
 }
 
@@ -277,18 +317,27 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       say(`engine ${size.name} ${name}: ${tps.wall.toFixed(0)} tokens/s (${tps.cpu.toFixed(0)} per CPU-second)`);
     }
   }
+  const gemm: Array<Omit<GemmRow, 'reference_gflops' | 'ratio'>> = [];
+  for (const size of opts.sizes) {
+    for (const { op, shape } of gemmShapes(size)) {
+      say(`engine ${size.name} matMul ${shape.join('×')}…`);
+      gemm.push({ size: size.name, op, shape, gflops: round(await engineGemm(shape)) });
+    }
+  }
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
   // The reference runs after the engine, never beside it: both would share the same two cores.
   let reference: BenchReport['reference'] = null;
   let refRows: ReferenceOutput['rows'] = [];
+  let refGemm: NonNullable<ReferenceOutput['gemm']> = [];
   const python = opts.python === undefined ? (process.env.RLHF_PYTHON ?? '/usr/bin/python3') : opts.python;
   if (python !== false) {
     say('PyTorch reference…');
     try {
-      const ref = await runReference(python, opts.sizes, rows, opts.seed ?? 0);
+      const ref = await runReference(python, opts.sizes, rows, opts.seed ?? 0, gemm.map((g) => g.shape));
       reference = { torch: ref.torch, threads: ref.threads };
       refRows = ref.rows;
+      refGemm = ref.gemm ?? [];
     } catch (e) {
       reference = { error: (e as Error).message };
     }
@@ -298,6 +347,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     backend_reason: backend.reason,
     reference,
     peak_rss_mb: Math.round(peakRssMb),
+    threads: trainingThreads(),
+    gemm: gemm.map((g, i) => {
+      const r = refGemm[i]?.gflops ?? null;
+      return { ...g, reference_gflops: r === null ? null : round(r), ratio: r ? Math.round((g.gflops / r) * 1000) / 1000 : null };
+    }),
     rows: engine.map(({ name, size, tps }) => {
       const ref = refRows.find((r) => r.name === name && r.size === size.name) ?? null;
       const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 1000) / 1000 : null);
@@ -331,6 +385,11 @@ export function benchTable(report: BenchReport): string {
         `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${n(r.ratio, 2)} | ${n(r.cpu_tokens_per_second)} | ${n(r.reference_cpu_tokens_per_second)} | ${n(r.cpu_ratio, 2)} |`,
     ),
   ];
+  const gemm = [
+    '| size | matMul (one engine thread) | [m, k, n] | engine GFLOP/s | PyTorch GFLOP/s | ratio |',
+    '|---|---|---|---:|---:|---:|',
+    ...report.gemm.map((g) => `| ${g.size} | ${g.op} | ${g.shape.join(', ')} | ${n(g.gflops, 1)} | ${n(g.reference_gflops, 1)} | ${n(g.ratio, 2)} |`),
+  ];
   const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch}, ${report.reference.threads} thread(s)`;
-  return `${lines.join('\n')}\n\nbackend: ${report.backend_reason}\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
+  return `${lines.join('\n')}\n\n${gemm.join('\n')}\n\nbackend: ${report.backend_reason}, training rows on ${report.threads} thread(s)\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
 }

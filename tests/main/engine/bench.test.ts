@@ -36,7 +36,17 @@ describe('rlhf-lab bench', () => {
       expect(r.config).toMatchObject({ n_embd: 16, batch: 2, seq: 8 });
     }
     expect(report.peak_rss_mb).toBeGreaterThan(0);
+    expect(report.threads).toBeGreaterThanOrEqual(1);
+    // The matMul ceiling of the size's four GEMM shapes, measured on the engine's backend.
+    expect(report.gemm.map((g) => g.shape)).toEqual([
+      [16, 16, 48],
+      [16, 16, 64],
+      [16, 64, 16],
+      [16, 16, 32],
+    ]);
+    for (const g of report.gemm) expect(g.gflops).toBeGreaterThan(0);
     expect(benchTable(report)).toMatch(/\| micro \| sft_step \|/);
+    expect(benchTable(report)).toMatch(/\| micro \| MLP up \(c_fc\) \| 16, 16, 64 \|/);
   });
 
   it.runIf(hasTorch())('runs the PyTorch reference in the same invocation and reports ratios', async () => {
@@ -46,6 +56,7 @@ describe('rlhf-lab bench', () => {
       expect(r.reference_tokens_per_second).toBeGreaterThan(0);
       expect(r.ratio).toBeCloseTo(r.tokens_per_second / r.reference_tokens_per_second!, 2);
     }
+    for (const g of report.gemm) expect(g.ratio).toBeCloseTo(g.gflops / g.reference_gflops!, 2);
     expect(referenceScript()).toMatch(/bench\/reference\.py$/);
   });
 });
