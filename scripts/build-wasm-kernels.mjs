@@ -27,12 +27,15 @@ const FLAGS = [
   '-Wl,--strip-all',
 ];
 
+// attend-one.c works in place on tfjs-wasm's heap, so it imports that memory instead of owning one.
+const EXTRA_FLAGS = { 'attend-one.c': ['-Wl,--import-memory'] };
+
 const outDir = check ? mkdtempSync(join(tmpdir(), 'wasm-kernels-')) : dir;
 const stale = [];
 try {
   for (const src of readdirSync(dir).filter((f) => f.endsWith('.c'))) {
     const wasm = src.replace(/\.c$/, '.wasm');
-    execFileSync('clang', [...FLAGS, '-o', join(outDir, wasm), join(dir, src)], { stdio: 'inherit' });
+    execFileSync('clang', [...FLAGS, ...(EXTRA_FLAGS[src] ?? []), '-o', join(outDir, wasm), join(dir, src)], { stdio: 'inherit' });
     if (check && !readFileSync(join(outDir, wasm)).equals(readFileSync(join(dir, wasm)))) stale.push(wasm);
     else if (!check) console.log(`built ${join(dir, wasm)}`);
   }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs, tiedLogits } from './fast-ops.js';
+import { attendOne, attendOneAvailable } from './attend-one-kernel.js';
 import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from './decode-kernels.js';
 import { Rng } from './rng.js';
 
@@ -304,10 +305,12 @@ export class GPT {
         const att =
           fused && t === 1 && B * C <= FUSED_ATTENTION_MAX_WIDTH
             ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd))
-            : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
+            : t === 1 && attendOneAvailable(hd)
+              ? attendOne(q, k, v, keyMaskAdd, H)
+              : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
         x = tf.add(x, dense(att, h + 'attn.c_proj'));
         const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
-        x = tf.add(x, dense(fused ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
+        x = tf.add(x, dense(fused && m.size <= FUSED_GELU_MAX_SIZE ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
       }
       const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
       const logits = tf.matMul(ln(last, 'ln_f'), wteT);
@@ -327,6 +330,14 @@ export class GPT {
 
 /** Above this many query values (B·C) one-query attention uses tf ops, not the JS kernel. */
 const FUSED_ATTENTION_MAX_WIDTH = 1024;
+
+/**
+ * Above this many values GELU uses tf ops, not the JS kernel: one Math.exp per value costs ~14 ns
+ * in JS, while wasm's vectorised Sigmoid amortises the five kernels' overhead from ~3,000 values
+ * on (measured: [16,1536] 335 → 50 µs, a 512-token prefill [512,1536] 11.4 → 1.5 ms; [1,1536] JS
+ * 37 µs vs 46 µs).
+ */
+const FUSED_GELU_MAX_SIZE = 2048;
 
 /** Attention of t new queries over `total` cached keys; returns [B·t, C]. */
 function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: tf.Tensor4D, B: number, H: number, t: number, total: number, hd: number): tf.Tensor2D {
