@@ -339,14 +339,6 @@ const FUSED_ATTENTION_MAX_WIDTH = 1024;
  */
 const FUSED_GELU_MAX_SIZE = 2048;
 
-/**
- * Above this many values GELU uses tf ops, not the JS kernel: one Math.exp per value costs ~14 ns
- * in JS, while wasm's vectorised Sigmoid amortises the five kernels' overhead from ~3,000 values
- * on (measured: [16,1536] 335 → 50 µs, a 512-token prefill [512,1536] 11.4 → 1.5 ms; [1,1536] JS
- * 37 µs vs 46 µs).
- */
-const FUSED_GELU_MAX_SIZE = 2048;
-
 /** Attention of t new queries over `total` cached keys; returns [B·t, C]. */
 function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: tf.Tensor4D, B: number, H: number, t: number, total: number, hd: number): tf.Tensor2D {
   const scale = 1 / Math.sqrt(hd);
