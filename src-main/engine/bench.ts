@@ -12,7 +12,7 @@ import { initBackend, type BackendPreference } from './backend.js';
 import { generate } from './generate.js';
 import { GPT, ScalarHead, type GPTConfig } from './model.js';
 import { AdamW } from './optim.js';
-import { GradientRunner, trainingThreads } from './parallel/data-parallel.js';
+import { Replicas, trainingThreads } from './parallel/data-parallel.js';
 import { ppoConfigSchema, trainPpo } from './ppo.js';
 import { RewardModel, rewardStep, type TokenGroup } from './reward.js';
 import { Rng } from './rng.js';
@@ -168,12 +168,12 @@ async function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const seqs = randomIds(rng, size.batch, size.seq, size.config.vocab_size).map((ids) => ({ ids, targets: ids.map(() => true) }));
   const batch = makeSftBatch(seqs, 0);
   // The step trainSft takes, on every core (engine/parallel/).
-  const runner = await GradientRunner.start({ policy: model }, ['policy']);
+  const replicas = await Replicas.start({ policy: model }, ['policy']);
   try {
-    const t = await timed(() => sftStep(runner, opt, batch), size.reps);
+    const t = await timed(() => sftStep(replicas, opt, batch), size.reps);
     return rate(size.batch * size.seq, t);
   } finally {
-    await runner.dispose();
+    await replicas.dispose();
     opt.dispose();
     model.dispose();
   }
@@ -190,12 +190,12 @@ async function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
     return { prompt: prompt!.slice(0, half), responses: [a!.slice(half), b!.slice(half)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] };
   });
   // The step trainRewardModel takes, on every core (engine/parallel/).
-  const runner = await GradientRunner.start({ reward: model }, ['reward']);
+  const replicas = await Replicas.start({ reward: model }, ['reward']);
   try {
-    const t = await timed(() => rewardStep(runner, opt, groups, { centering: 0 }, 0), size.reps);
+    const t = await timed(() => rewardStep(replicas, opt, groups, { centering: 0 }, 0), size.reps);
     return rate(size.batch * size.seq, t);
   } finally {
-    await runner.dispose();
+    await replicas.dispose();
     opt.dispose();
     model.dispose();
   }

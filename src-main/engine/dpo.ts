@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { GPT } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { GradientRunner } from './parallel/data-parallel.js';
+import { Replicas } from './parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { dpoLoss, dpoMetrics } from './rlhf-math.js';
 import { Rng } from './rng.js';
@@ -162,16 +162,16 @@ export async function trainDpo(
   if (resume) optimizer.setState(resume.optimizer);
   let step = resume?.step ?? 0;
   let last: Record<string, number> = {};
-  const runner = await GradientRunner.start({ policy, ref }, ['policy']);
+  const replicas = await Replicas.start({ policy, ref }, ['policy']);
   try {
     while (step < total && !hooks.signal?.aborted) {
       const pairs = schedule[step]!.map((i) => data.train[i]!);
-      const r = await runner.grads(dpoGradTask, { pairs, padId, beta: config.beta, share: 1 });
+      const r = await replicas.grads(dpoGradTask, { pairs, padId, beta: config.beta, share: 1 });
       let gradNorm: number;
       let lr: number;
       try {
         ({ gradNorm, lr } = optimizer.applyGradients(r.grads));
-        runner.syncWeights();
+        replicas.syncWeights();
       } finally {
         tf.dispose(Object.values(r.grads));
       }
@@ -190,7 +190,7 @@ export async function trainDpo(
     await hooks.onCheckpoint?.(step, optimizer.getState(), true);
   } finally {
     optimizer.dispose();
-    await runner.dispose();
+    await replicas.dispose();
   }
   return { step, metrics: last };
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { generate } from './generate.js';
 import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { GradientRunner } from './parallel/data-parallel.js';
+import { Replicas } from './parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { groupByPrompt, normalisation, pairMetrics, pairwiseLoss, type PairGroup, type Vote } from './rlhf-math.js';
 import { Rng } from './rng.js';
@@ -248,18 +248,18 @@ export const rewardGradTask = defineGradTask<RewardShard>({
   },
 });
 
-/** One optimizer step of the reward model on `groups`, on every core `runner` has; returns the step's metrics. */
+/** One optimizer step of the reward model on `groups`, on every core `replicas` has; returns the step's metrics. */
 export async function rewardStep(
-  runner: GradientRunner,
+  replicas: Replicas,
   optimizer: AdamW,
   groups: TokenGroup[],
   config: Pick<RewardConfig, 'centering'>,
   padId: number,
 ): Promise<Record<string, number>> {
-  const r = await runner.grads(rewardGradTask, { groups, centering: config.centering, padId, share: 1 });
+  const r = await replicas.grads(rewardGradTask, { groups, centering: config.centering, padId, share: 1 });
   try {
     const { gradNorm, lr } = optimizer.applyGradients(r.grads);
-    runner.syncWeights();
+    replicas.syncWeights();
     const { rewards, chosen, rejected } = r.extras as Record<string, Float32Array>;
     return { ...metricsOf(r.loss, rewards!, Array.from(chosen!), Array.from(rejected!)), grad_norm: gradNorm, lr };
   } finally {
@@ -291,12 +291,12 @@ export async function trainRewardModel(
   if (resume) optimizer.setState(resume.optimizer);
   let last: Record<string, number> = {};
   let step = resume?.step ?? 0;
-  const runner = await GradientRunner.start({ reward: model }, ['reward']);
+  const replicas = await Replicas.start({ reward: model }, ['reward']);
   try {
     while (step < steps.length) {
       if (hooks.signal?.aborted) break;
       const groups = steps[step]!.map((i) => data.train[i]!);
-      last = await rewardStep(runner, optimizer, groups, config, padId);
+      last = await rewardStep(replicas, optimizer, groups, config, padId);
       step++;
       await hooks.onStep?.(step, last);
       const done = step === steps.length;
@@ -308,7 +308,7 @@ export async function trainRewardModel(
       if (step % config.checkpoint_every === 0 && !done) await hooks.onCheckpoint?.(step, optimizer.getState(), false);
     }
   } finally {
-    await runner.dispose();
+    await replicas.dispose();
   }
   const optimizerState = optimizer.getState();
   optimizer.dispose();

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { targetLogprobs } from './fast-ops.js';
 import type { GPT } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { GradientRunner } from './parallel/data-parallel.js';
+import { Replicas } from './parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { Rng, type RngState } from './rng.js';
 import type { ChatRole, TextTokenizer } from './tokenizer.js';
@@ -199,13 +199,13 @@ export const sftGradTask = defineGradTask<SftShard>({
   },
 });
 
-/** One optimizer step of SFT on `batch`, its gradient computed on every core `runner` has. */
-export async function sftStep(runner: GradientRunner, optimizer: AdamW, batch: SftBatch): Promise<{ loss: number; gradNorm: number; lr: number; accuracy: number }> {
+/** One optimizer step of SFT on `batch`, its gradient computed on every core `replicas` has. */
+export async function sftStep(replicas: Replicas, optimizer: AdamW, batch: SftBatch): Promise<{ loss: number; gradNorm: number; lr: number; accuracy: number }> {
   const nTargets = batch.mask.reduce((a, b) => a + b, 0);
-  const r = await runner.grads(sftGradTask, { ...batch, denominator: Math.max(nTargets, 1) });
+  const r = await replicas.grads(sftGradTask, { ...batch, denominator: Math.max(nTargets, 1) });
   try {
     const { gradNorm, lr } = optimizer.applyGradients(r.grads);
-    runner.syncWeights();
+    replicas.syncWeights();
     const correct = r.extras.correct!.reduce((a, b) => a + b, 0);
     return { loss: r.loss, gradNorm, lr, accuracy: correct / Math.max(nTargets, 1) };
   } finally {
@@ -299,7 +299,7 @@ export async function trainSft(
   let last: Record<string, number> = {};
   let lastCheckpoint = step;
   let stopped = false;
-  const runner = await GradientRunner.start({ policy: model }, ['policy']);
+  const replicas = await Replicas.start({ policy: model }, ['policy']);
   try {
     while (step < totalSteps) {
       if (hooks.signal?.aborted) {
@@ -315,7 +315,7 @@ export async function trainSft(
       const idx = order.slice(batchInEpoch * config.batch_size, (batchInEpoch + 1) * config.batch_size);
       const batch = makeSftBatch(idx.map((i) => data.train[i]!), padId);
       const started = performance.now();
-      const { loss, gradNorm, lr, accuracy } = await sftStep(runner, optimizer, batch);
+      const { loss, gradNorm, lr, accuracy } = await sftStep(replicas, optimizer, batch);
       step++;
       batchInEpoch++;
       const seconds = (performance.now() - started) / 1000;
@@ -345,7 +345,7 @@ export async function trainSft(
     if (step > lastCheckpoint) await hooks.onCheckpoint?.(step, optimizer.getState(), resumeState());
   } finally {
     optimizer.dispose();
-    await runner.dispose();
+    await replicas.dispose();
   }
   return { step, totalSteps, stopped, metrics: last };
 }

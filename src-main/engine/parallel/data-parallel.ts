@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { computeGrads, trainableVariables, type GradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
 import type { FromReplica, ReplicaSpec, ToReplica } from './protocol.js';
+import type { ReplicaTask } from './replica-task.js';
 import { siblingModule, spawnModuleWorker } from './spawn-worker.js';
 
 /**
@@ -38,8 +39,10 @@ function weightsOf(model: ReplicaModel): Record<string, Float32Array> {
   return Object.fromEntries(Object.entries(model.namedVariables()).map(([k, v]) => [k, v.dataSync() as Float32Array]));
 }
 
+type Reply = Extract<FromReplica, { type: 'grads' | 'result' }>;
+
 interface Pending {
-  resolve(m: Extract<FromReplica, { type: 'grads' }>): void;
+  resolve(m: Reply): void;
   reject(e: Error): void;
 }
 
@@ -50,7 +53,7 @@ class ReplicaWorker {
 
   private constructor(readonly worker: Worker) {
     worker.on('message', (m: FromReplica) => {
-      if (m.type === 'grads') this.settle(m.id, (p) => p.resolve(m));
+      if (m.type === 'grads' || m.type === 'result') this.settle(m.id, (p) => p.resolve(m));
       else if (m.type === 'error') this.fail(new Error(`replica worker: ${m.message}`), m.id);
     });
     worker.on('error', (e) => this.fail(e, null));
@@ -97,18 +100,25 @@ class ReplicaWorker {
     this.worker.postMessage(m, transfer);
   }
 
-  grads(task: GradTask<unknown>, roles: string[], input: unknown): Promise<Extract<FromReplica, { type: 'grads' }>> {
-    const id = this.nextId++;
+  private request(m: Extract<ToReplica, { type: 'grads' | 'run' }>): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(m.id, { resolve, reject });
       this.worker.ref();
       try {
-        this.send({ type: 'grads', id, module: task.module, task: task.name, roles, input });
+        this.send(m);
       } catch (e) {
-        this.pending.delete(id);
+        this.pending.delete(m.id);
         reject(e as Error);
       }
     });
+  }
+
+  async grads(task: GradTask<unknown>, roles: string[], input: unknown): Promise<Extract<FromReplica, { type: 'grads' }>> {
+    return (await this.request({ type: 'grads', id: this.nextId++, module: task.module, task: task.name, roles, input })) as Extract<FromReplica, { type: 'grads' }>;
+  }
+
+  async run(task: ReplicaTask<unknown, unknown>, input: unknown): Promise<unknown> {
+    return ((await this.request({ type: 'run', id: this.nextId++, module: task.module, task: task.name, input })) as Extract<FromReplica, { type: 'result' }>).output;
   }
 }
 
@@ -122,7 +132,7 @@ export interface StepGrads {
 }
 
 /** Computes full-batch gradients of registered tasks, on every core when there is more than one. */
-export class GradientRunner {
+export class Replicas {
   private constructor(
     private readonly models: ModelSet,
     private readonly roles: string[],
@@ -130,9 +140,9 @@ export class GradientRunner {
   ) {}
 
   /** Replicates `models` into `threads − 1` workers; `roles` are the trained ones. */
-  static async start(models: ModelSet, roles: string[], threads = trainingThreads()): Promise<GradientRunner> {
+  static async start(models: ModelSet, roles: string[], threads = trainingThreads()): Promise<Replicas> {
     const workers = threads > 1 ? await Promise.all(Array.from({ length: threads - 1 }, () => ReplicaWorker.start(models))) : [];
-    return new GradientRunner(models, roles, workers);
+    return new Replicas(models, roles, workers);
   }
 
   /** Threads that compute a step (1 = main thread only). */
@@ -174,6 +184,17 @@ export class GradientRunner {
       extras[key] = out;
     }
     return { loss: results.reduce((s, r) => s + r.loss, local.loss), grads, extras };
+  }
+
+  /**
+   * Runs a forward-only task on each of `inputs` (at most one per thread, e.g. rows of a batch
+   * split with shardRanges), the first on the main thread; results in input order.
+   */
+  async map<I, O>(task: ReplicaTask<I, O>, inputs: I[]): Promise<O[]> {
+    if (inputs.length > this.threads) throw new Error(`${inputs.length} inputs for ${this.threads} threads`);
+    const remote = inputs.slice(1).map((input, i) => this.workers[i]!.run(task as ReplicaTask<unknown, unknown>, input) as Promise<O>);
+    const local = inputs.length > 0 ? [task.run(this.models, inputs[0]!)] : [];
+    return [...local, ...(await Promise.all(remote))];
   }
 
   /** Sends the trained models' current weights to the workers (after each optimizer step). */

@@ -20,9 +20,11 @@ export interface ReplicaWorkerInput {
 
 export type ToReplica =
   | { type: 'weights'; role: string; weights: Record<string, Float32Array> }
-  | { type: 'grads'; id: number; module: string; task: string; roles: string[]; input: unknown };
+  | { type: 'grads'; id: number; module: string; task: string; roles: string[]; input: unknown }
+  | { type: 'run'; id: number; module: string; task: string; input: unknown };
 
 export type FromReplica =
   | { type: 'ready' }
   | { type: 'grads'; id: number; loss: number; grads: Record<string, Float32Array>; extras: Record<string, Float32Array> }
+  | { type: 'result'; id: number; output: unknown }
   | { type: 'error'; id: number | null; message: string };

@@ -7,6 +7,7 @@ import { initBackend } from '../backend.js';
 import { GPT, ScalarHead } from '../model.js';
 import { RewardModel } from '../reward.js';
 import { computeGrads, registeredGradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
+import { registeredReplicaTask } from './replica-task.js';
 import type { FromReplica, ReplicaSpec, ReplicaWorkerInput, ToReplica } from './protocol.js';
 
 const port = parentPort;
@@ -38,6 +39,10 @@ async function handle(models: ModelSet, m: ToReplica): Promise<void> {
   }
   try {
     await import(m.module);
+    if (m.type === 'run') {
+      post({ type: 'result', id: m.id, output: registeredReplicaTask(m.task).run(models, m.input) });
+      return;
+    }
     const r = computeGrads(models, m.roles, registeredGradTask(m.task), m.input);
     const grads: Record<string, Float32Array> = {};
     for (const [k, g] of Object.entries(r.grads)) {

@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src-main/engine/backend.js';
 import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
 import { AdamW } from '../../../src-main/engine/optim.js';
-import { GradientRunner, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
+import { Replicas, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
 import { shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
+import { lastLogitTask } from './fixtures/last-logit-task.js';
 import { dpoGradTask, type DpoPair } from '../../../src-main/engine/dpo.js';
 import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
@@ -19,14 +20,14 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const runners: GradientRunner[] = [];
+const pools: Replicas[] = [];
 afterEach(async () => {
-  await Promise.all(runners.splice(0).map((r) => r.dispose()));
+  await Promise.all(pools.splice(0).map((r) => r.dispose()));
 });
 
-async function runner(models: Parameters<typeof GradientRunner.start>[0], roles: string[], threads: number): Promise<GradientRunner> {
-  const r = await GradientRunner.start(models, roles, threads);
-  runners.push(r);
+async function replicated(models: Parameters<typeof Replicas.start>[0], roles: string[], threads: number): Promise<Replicas> {
+  const r = await Replicas.start(models, roles, threads);
+  pools.push(r);
   return r;
 }
 
@@ -81,9 +82,9 @@ describe('data-parallel training', () => {
     const model = GPT.create(cfg, 1);
     const batch = sftBatch(2, 5);
     const denominator = batch.mask.reduce((a, b) => a + b, 0);
-    const one = await (await runner({ policy: model }, ['policy'], 1)).grads(sftGradTask, { ...batch, denominator });
+    const one = await (await replicated({ policy: model }, ['policy'], 1)).grads(sftGradTask, { ...batch, denominator });
     for (const threads of [2, 3]) {
-      const many = await (await runner({ policy: model }, ['policy'], threads)).grads(sftGradTask, { ...batch, denominator });
+      const many = await (await replicated({ policy: model }, ['policy'], threads)).grads(sftGradTask, { ...batch, denominator });
       expect(Object.keys(many.grads).sort()).toEqual(Object.keys(one.grads).sort());
       expect(maxAbsDiff(one.grads, many.grads)).toBeLessThan(1e-6);
       expect(many.loss).toBeCloseTo(one.loss, 5);
@@ -105,8 +106,8 @@ describe('data-parallel training', () => {
       { prompt: ids(3), responses: [ids(7), ids(2)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] },
     ];
     const input = { groups, centering: 0.01, padId: 0, share: 1 };
-    const one = await (await runner({ reward: model }, ['reward'], 1)).grads(rewardGradTask, input);
-    const two = await (await runner({ reward: model }, ['reward'], 2)).grads(rewardGradTask, input);
+    const one = await (await replicated({ reward: model }, ['reward'], 1)).grads(rewardGradTask, input);
+    const two = await (await replicated({ reward: model }, ['reward'], 2)).grads(rewardGradTask, input);
     expect(maxAbsDiff(one.grads, two.grads)).toBeLessThan(1e-6);
     expect(two.loss).toBeCloseTo(one.loss, 5);
     expect(Array.from(two.extras.rewards!)).toEqual(Array.from(one.extras.rewards!).map((x) => expect.closeTo(x, 5)));
@@ -121,8 +122,8 @@ describe('data-parallel training', () => {
     const ids = (n: number) => Array.from({ length: n }, () => 1 + rng.int(cfg.vocab_size - 1));
     const pairs: DpoPair[] = Array.from({ length: 5 }, (_, i) => ({ prompt: ids(3 + i), chosen: ids(4), rejected: ids(2 + i) }));
     const input = { pairs, padId: 0, beta: 0.1, share: 1 };
-    const one = await (await runner({ policy, ref }, ['policy'], 1)).grads(dpoGradTask, input);
-    const two = await (await runner({ policy, ref }, ['policy'], 2)).grads(dpoGradTask, input);
+    const one = await (await replicated({ policy, ref }, ['policy'], 1)).grads(dpoGradTask, input);
+    const two = await (await replicated({ policy, ref }, ['policy'], 2)).grads(dpoGradTask, input);
     expect(Object.keys(two.grads).length).toBe(Object.keys(policy.namedVariables()).length);
     expect(maxAbsDiff(one.grads, two.grads)).toBeLessThan(1e-6);
     expect(two.loss).toBeCloseTo(one.loss, 5);
@@ -132,12 +133,23 @@ describe('data-parallel training', () => {
     ref.dispose();
   });
 
+  it('forward tasks run one part per thread on the replicas and come back in order', async () => {
+    const model = GPT.create(cfg, 11);
+    const pool = await replicated({ policy: model }, ['policy'], 3);
+    const rows = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+    const [a, b, c] = await pool.map(lastLogitTask, rows.map((ids) => ({ ids })));
+    const local = rows.map((ids) => lastLogitTask.run({ policy: model }, { ids }));
+    expect([a, b, c]).toEqual(local.map((x) => x.map((v) => expect.closeTo(v, 5))));
+    await expect(pool.map(lastLogitTask, [...rows, rows[0]!].map((ids) => ({ ids })))).rejects.toThrow(/4 inputs for 3 threads/);
+    model.dispose();
+  });
+
   it('replicas follow every optimizer step: 20 SFT steps on 1, 2 and 3 threads give the same falling loss curve', async () => {
     const curves: number[][] = [];
     for (const threads of [1, 2, 3]) {
       const model = GPT.create(cfg, 7);
       const opt = new AdamW(model.namedVariables(), { lr: 1e-2, clipNorm: 1 });
-      const r = await runner({ policy: model }, ['policy'], threads);
+      const r = await replicated({ policy: model }, ['policy'], threads);
       expect(r.threads).toBe(threads);
       const curve: number[] = [];
       for (let step = 0; step < 20; step++) curve.push((await sftStep(r, opt, sftBatch(100 + (step % 4), 6))).loss);
