@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
-import { generate } from './generate.js';
 import { GPT, ScalarHead, type GPTConfig } from './model.js';
 import { AdamW } from './optim.js';
 import { Replicas, trainingThreads } from './parallel/data-parallel.js';
+import { generateOnReplicas } from './parallel/generate-task.js';
 import { ppoConfigSchema, trainPpo } from './ppo.js';
 import { RewardModel, rewardStep, type TokenGroup } from './reward.js';
 import { Rng } from './rng.js';
@@ -204,10 +204,16 @@ async function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
 async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<Rate> {
   const model = GPT.create(gptConfig(size), rng.seed());
   const prompts = randomIds(rng, batch, size.gen_prompt, size.config.vocab_size);
-  // No EOS: every sequence runs the full length, as in the reference.
-  const t = await timed(() => generate(model, prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
-  model.dispose();
-  return rate(batch * size.gen_new, t);
+  // The rows split over every core, as the app generates a batch (engine/parallel/generate-task.ts).
+  const replicas = await Replicas.start({ policy: model }, []);
+  try {
+    // No EOS: every sequence runs the full length, as in the reference.
+    const t = await timed(() => generateOnReplicas(replicas, 'policy', prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
+    return rate(batch * size.gen_new, t);
+  } finally {
+    await replicas.dispose();
+    model.dispose();
+  }
 }
 
 async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {

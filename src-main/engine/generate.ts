@@ -21,6 +21,11 @@ export interface GenerateOptions {
   onToken?: (sequence: number, token: number) => void;
   /** Recompute the whole sequence every step instead of using the KV cache (tests only). */
   useCache?: boolean;
+  /**
+   * Index of prompts[0] in the whole batch when this call generates part of it (generation split
+   * over threads): every row samples from its own random stream, seeded by seed and row index.
+   */
+  firstRow?: number;
 }
 
 export interface GenerateResult {
@@ -105,7 +110,9 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
   if (prompts.length === 0) return { tokens: [], finished: [], logprobs: [] };
   if (prompts.some((p) => p.length === 0)) throw new Error('every prompt needs at least one token');
   const sampling: SamplingOptions = { temperature: opts.temperature ?? 1, topK: opts.topK ?? 0, topP: opts.topP ?? 1 };
-  const rng = new Rng(opts.seed);
+  // One random stream per row, so a row's tokens do not depend on the other rows of its batch.
+  const root = new Rng(opts.seed);
+  const rngs = prompts.map((_, b) => root.fork((opts.firstRow ?? 0) + b));
   const B = prompts.length;
   const V = model.config.vocab_size;
   const longest = Math.max(...prompts.map((p) => p.length));
@@ -139,7 +146,7 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
           next[b] = opts.padId;
           continue;
         }
-        const { id, logprob } = sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rng);
+        const { id, logprob } = sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rngs[b]!);
         next[b] = id;
         tokens[b]!.push(id);
         logprobs[b]!.push(logprob);

@@ -145,6 +145,13 @@ export class Replicas {
     return new Replicas(models, roles, workers);
   }
 
+  /** The main thread's copy of the model of `role` (the one that is trained and checkpointed). */
+  model(role: string): ReplicaModel {
+    const m = this.models[role];
+    if (!m) throw new Error(`no model for role "${role}"`);
+    return m;
+  }
+
   /** Threads that compute a step (1 = main thread only). */
   get threads(): number {
     return this.workers.length + 1;

@@ -4,6 +4,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src-main/engine/backend.js';
+import { generate } from '../../../src-main/engine/generate.js';
+import { generateOnReplicas } from '../../../src-main/engine/parallel/generate-task.js';
 import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
 import { AdamW } from '../../../src-main/engine/optim.js';
 import { Replicas, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
@@ -141,6 +143,22 @@ describe('data-parallel training', () => {
     const local = rows.map((ids) => lastLogitTask.run({ policy: model }, { ids }));
     expect([a, b, c]).toEqual(local.map((x) => x.map((v) => expect.closeTo(v, 5))));
     await expect(pool.map(lastLogitTask, [...rows, rows[0]!].map((ids) => ({ ids })))).rejects.toThrow(/4 inputs for 3 threads/);
+    model.dispose();
+  });
+
+  it('generation split over 2 and 3 threads samples the same tokens as one call with the same seed', async () => {
+    const model = GPT.create(cfg, 12);
+    const rng = new Rng(13);
+    const prompts = Array.from({ length: 7 }, (_, i) => Array.from({ length: 2 + (i % 4) }, () => 1 + rng.int(cfg.vocab_size - 1)));
+    const opts = { maxNewTokens: 9, temperature: 1, topK: 0, topP: 1, eosId: 5, padId: 0, seed: 77 };
+    const whole = generate(model, prompts, opts);
+    for (const threads of [2, 3]) {
+      const split = await generateOnReplicas(await replicated({ policy: model }, [], threads), 'policy', prompts, opts);
+      expect(split.tokens).toEqual(whole.tokens);
+      expect(split.finished).toEqual(whole.finished);
+    }
+    // A row's tokens do not depend on the rest of its batch.
+    expect(generate(model, prompts.slice(3, 5), { ...opts, firstRow: 3 }).tokens).toEqual(whole.tokens.slice(3, 5));
     model.dispose();
   });
 
