@@ -9,10 +9,14 @@
 // The reference and reward models only ever run forward, outside any gradient tape.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { generate } from './generate.js';
 import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
 import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
+import { Replicas } from './parallel/data-parallel.js';
+import { generateOnReplicas } from './parallel/generate-task.js';
+import { defineGradTask, shardRanges } from './parallel/grad-task.js';
+import { defineReplicaTask } from './parallel/replica-task.js';
+import { RewardModel } from './reward.js';
 import {
   AdaptiveKLController,
   FixedKLController,
@@ -164,18 +168,59 @@ interface Rollout {
   klSums: number[];
 }
 
-/** Steps 1–4: sample, score, per-token rewards, advantages. Forward passes only. */
-function rollout(
+/** The models PPO replicates on every core: the value model as a RewardModel view, the reward model when it is one. */
+type PpoReplicaSet = { policy: GPT; ref: GPT; value: RewardModel; reward?: RewardModel };
+
+interface ScoreInput {
+  promptIds: number[][];
+  responses: number[][];
+  padId: number;
+  temperature: number;
+  /** Score with the replica's reward model (false: the trainer scores on the main thread). */
+  withReward: boolean;
+}
+
+interface ScoreOutput {
+  logp: number[][];
+  ref: number[][];
+  values: number[][];
+  rawScores: number[] | null;
+}
+
+/** Step 2 for some of the rollouts, on any replica: policy and reference log-probs, values, scores. */
+export const ppoScoreTask = defineReplicaTask<ScoreInput, ScoreOutput>({
+  name: 'ppo-score',
+  module: import.meta.url,
+  run: (models, s) => {
+    const m = models as PpoReplicaSet;
+    const batch = packBatch(s.promptIds, s.responses, s.padId, m.policy.config.n_positions);
+    const lens = batch.responseLengths;
+    try {
+      const policyLogp = tokenLogprobsAt(m.policy, batch, s.temperature).logp;
+      const refLogp = tokenLogprobsAt(m.ref, batch, s.temperature).logp;
+      const valueMat = valuesOf(m.value, batch);
+      const out = { logp: responseRows(policyLogp, lens), ref: responseRows(refLogp, lens), values: responseRows(valueMat, lens) };
+      tf.dispose([policyLogp, refLogp, valueMat]);
+      return { ...out, rawScores: s.withReward && m.reward ? m.reward.score(s.promptIds, s.responses, s.padId) : null };
+    } finally {
+      disposeBatch(batch);
+    }
+  },
+});
+
+/** Steps 1–4: sample, score, per-token rewards, advantages. Forward passes only, split over the replicas' threads. */
+async function rollout(
   models: PpoModels,
+  replicas: Replicas,
   prompts: PpoPrompt[],
   config: PpoConfig,
   tok: PpoTokens,
   beta: number,
   seed: number,
-): { rollout: Rollout; metrics: Record<string, number> } {
+): Promise<{ rollout: Rollout; metrics: Record<string, number> }> {
   const maxLen = models.policy.config.n_positions;
   const promptIds = prompts.map((p) => p.ids.slice(Math.max(0, p.ids.length - (maxLen - config.max_new_tokens))));
-  const gen = generate(models.policy, promptIds, {
+  const gen = await generateOnReplicas(replicas, 'policy', promptIds, {
     maxNewTokens: config.max_new_tokens,
     temperature: config.temperature,
     topK: config.top_k,
@@ -185,17 +230,22 @@ function rollout(
     seed,
   });
   const responses = gen.tokens;
-  const batch = packBatch(promptIds, responses, tok.padId, maxLen);
-  const lens = batch.responseLengths;
-  const policyLogp = tokenLogprobsAt(models.policy, batch, config.temperature).logp;
-  const refLogp = tokenLogprobsAt(models.ref, batch, config.temperature).logp;
-  const valueMat = valuesOf(models.value, batch);
-  const logp = responseRows(policyLogp, lens);
-  const ref = responseRows(refLogp, lens);
-  const values = responseRows(valueMat, lens);
-  tf.dispose([policyLogp, refLogp, valueMat]);
-  disposeBatch(batch);
-  const rawScores = models.reward.score(promptIds, responses, tok.padId);
+  const withReward = models.reward instanceof RewardModel;
+  const parts = await replicas.map(
+    ppoScoreTask,
+    shardRanges(responses.length, replicas.threads).map(([a, b]) => ({
+      promptIds: promptIds.slice(a, b),
+      responses: responses.slice(a, b),
+      padId: tok.padId,
+      temperature: config.temperature,
+      withReward,
+    })),
+  );
+  const logp = parts.flatMap((p) => p.logp);
+  const ref = parts.flatMap((p) => p.ref);
+  const values = parts.flatMap((p) => p.values);
+  const lens = logp.map((row) => row.length);
+  const rawScores = withReward ? parts.flatMap((p) => p.rawScores!) : models.reward.score(promptIds, responses, tok.padId);
 
   const kl = logp.map((row, i) => row.map((lp, t) => klPerToken(lp, ref[i]![t]!, config.kl_estimator)));
   const r = tokenRewards(kl, rawScores, gen.finished, {
@@ -235,58 +285,111 @@ function rollout(
   };
 }
 
-/** Step 5: epochs × shuffled minibatches of clipped policy and value updates. */
-function update(
-  models: PpoModels,
-  data: Rollout,
-  config: PpoConfig,
-  tok: PpoTokens,
-  optimizer: AdamW,
-  rng: Rng,
-): Record<string, number> {
+/** Some rows of one minibatch, with what the losses need per response token (ragged rows). */
+interface MinibatchShard {
+  promptIds: number[][];
+  responses: number[][];
+  oldLogp: number[][];
+  oldValues: number[][];
+  advantages: number[][];
+  returns: number[][];
+  padId: number;
+  temperature: number;
+  cliprange: number;
+  cliprangeValue: number;
+  vfCoef: number;
+  /** Response tokens of these rows / response tokens of the minibatch. */
+  share: number;
+}
+
+/** Loss terms and statistics returned per shard, each a masked mean over the shard's tokens. */
+const MINIBATCH_STATS = ['pg', 'clipfrac', 'approxkl', 'ratio', 'entropy', 'vf', 'vfClipfrac'] as const;
+
+/**
+ * Step 5's loss as a data-parallel gradient task: clipped surrogate + vf_coef × clipped value
+ * loss, masked means over response tokens — a shard weighs its means by its share of the tokens,
+ * so the shards' sums are the minibatch's means. Policy and value share no parameters, so one
+ * loss gives both gradients.
+ */
+export const ppoGradTask = defineGradTask<MinibatchShard>({
+  name: 'ppo',
+  module: import.meta.url,
+  split: (s, parts) => {
+    const tokens = (a: number, b: number) => s.oldLogp.slice(a, b).reduce((n, r) => n + r.length, 0);
+    const total = Math.max(1, tokens(0, s.oldLogp.length));
+    return shardRanges(s.responses.length, parts).map(([a, b]) => ({
+      ...s,
+      promptIds: s.promptIds.slice(a, b),
+      responses: s.responses.slice(a, b),
+      oldLogp: s.oldLogp.slice(a, b),
+      oldValues: s.oldValues.slice(a, b),
+      advantages: s.advantages.slice(a, b),
+      returns: s.returns.slice(a, b),
+      share: (s.share * tokens(a, b)) / total,
+    }));
+  },
+  loss: (models, s) => {
+    const m = models as PpoReplicaSet;
+    const mb = packBatch(s.promptIds, s.responses, s.padId, m.policy.config.n_positions);
+    const W = mb.width - 1;
+    const [oldLogp, oldValues, adv, ret] = [s.oldLogp, s.oldValues, s.advantages, s.returns].map((rows) => alignRows(rows, W)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    try {
+      // The entropy comes out of the same forward pass; it is a statistic, no part of the loss.
+      const { logp, entropy } = tokenLogprobsAt(m.policy, mb, s.temperature, { entropy: true });
+      const pg = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, s.cliprange);
+      const vf = clippedValueLoss(valuesOf(m.value, mb), oldValues, ret, mb.responseMask, s.cliprangeValue);
+      const stats = tf.mul(
+        tf.stack([pg.loss, pg.clipfrac, pg.approxKl, maskedMean(pg.ratio, mb.responseMask), maskedMean(entropy!, mb.responseMask), vf.loss, vf.clipfrac]),
+        s.share,
+      );
+      return { loss: tf.mul(tf.add(pg.loss, tf.mul(s.vfCoef, vf.loss)), s.share) as tf.Scalar, extras: { stats } };
+    } finally {
+      tf.dispose([oldLogp, oldValues, adv, ret]);
+      disposeBatch(mb);
+    }
+  },
+});
+
+/** Step 5: epochs × shuffled minibatches of clipped policy and value updates, each minibatch's gradient on every core. */
+async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimizer: AdamW, replicas: Replicas, rng: Rng): Promise<Record<string, number>> {
   const n = data.responses.length;
   const mbSize = Math.max(1, Math.ceil(n / config.num_mini_batches));
   const stats = { approxkl: [] as number[], clipfrac: [] as number[], entropy: [] as number[], pg: [] as number[], vf: [] as number[], vfClipfrac: [] as number[], ratio: [] as number[] };
   let skipped = 0;
   let stopped = false;
-  const maxLen = models.policy.config.n_positions;
-  const policyVars = models.policy.variables();
-  const valueVars = [...models.value.backbone.variables(), ...models.value.head.variables()];
   for (let epoch = 0; epoch < config.num_ppo_epochs && !stopped; epoch++) {
     const order = rng.shuffle([...Array(n).keys()]);
     for (let start = 0; start < n && !stopped; start += mbSize) {
       const idx = order.slice(start, start + mbSize);
-      const mb = packBatch(idx.map((i) => data.promptIds[i]!), idx.map((i) => data.responses[i]!), tok.padId, maxLen);
-      const W = mb.width - 1;
-      const oldLogp = alignRows(idx.map((i) => data.logp[i]!), W);
-      const oldValues = alignRows(idx.map((i) => data.values[i]!), W);
-      const adv = alignRows(idx.map((i) => data.advantages[i]!), W);
-      const ret = alignRows(idx.map((i) => data.returns[i]!), W);
-      // Policy and value share no parameters, so the gradient of pg + vf_coef·vf is the two
-      // gradients side by side; taking them one after the other keeps one tape alive, not two.
-      let kept: tf.Tensor[] = [];
-      const pg = tf.variableGrads(() => {
-        // The entropy comes out of the same forward pass but is no part of the loss: it is kept
-        // as is and averaged after the tape is gone.
-        const { logp, entropy } = tokenLogprobsAt(models.policy, mb, config.temperature, { entropy: true });
-        const out = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, config.cliprange);
-        kept = [out.loss, out.clipfrac, out.approxKl, maskedMean(out.ratio, mb.responseMask), entropy!].map((t) => tf.keep(t));
-        return out.loss;
-      }, policyVars);
-      const entropyRows = kept.pop()!;
-      kept.push(tf.tidy(() => maskedMean(entropyRows, mb.responseMask)));
-      entropyRows.dispose();
-      const vf = tf.variableGrads(() => {
-        const out = clippedValueLoss(valuesOf(models.value, mb), oldValues, ret, mb.responseMask, config.cliprange_value);
-        kept.push(tf.keep(out.loss), tf.keep(out.clipfrac));
-        return tf.mul(config.vf_coef, out.loss) as tf.Scalar;
-      }, valueVars);
-      const [pgLoss, clipfrac, approxkl, ratio, entropy, vfLoss, vfClipfrac] = kept.map((t) => t.dataSync()[0]!) as [number, number, number, number, number, number, number];
-      // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
-      if (ratio > config.ratio_threshold) skipped++;
-      else optimizer.applyGradients({ ...pg.grads, ...vf.grads });
-      tf.dispose([pg.value, vf.value, ...Object.values(pg.grads), ...Object.values(vf.grads), ...kept, oldLogp, oldValues, adv, ret]);
-      disposeBatch(mb);
+      const pick = (rows: number[][]) => idx.map((i) => rows[i]!);
+      const r = await replicas.grads(ppoGradTask, {
+        promptIds: pick(data.promptIds),
+        responses: pick(data.responses),
+        oldLogp: pick(data.logp),
+        oldValues: pick(data.values),
+        advantages: pick(data.advantages),
+        returns: pick(data.returns),
+        padId: tok.padId,
+        temperature: config.temperature,
+        cliprange: config.cliprange,
+        cliprangeValue: config.cliprange_value,
+        vfCoef: config.vf_coef,
+        share: 1,
+      });
+      // The shards' share-weighted means add up to the minibatch's.
+      const k = MINIBATCH_STATS.length;
+      const sums = MINIBATCH_STATS.map((_, j) => r.extras.stats!.reduce((acc, x, i) => (i % k === j ? acc + x : acc), 0));
+      const [pgLoss, clipfrac, approxkl, ratio, entropy, vfLoss, vfClipfrac] = sums as [number, number, number, number, number, number, number];
+      try {
+        // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
+        if (ratio > config.ratio_threshold) skipped++;
+        else {
+          optimizer.applyGradients(r.grads);
+          replicas.syncWeights();
+        }
+      } finally {
+        tf.dispose(Object.values(r.grads));
+      }
       stats.pg.push(pgLoss);
       stats.vf.push(vfLoss);
       stats.clipfrac.push(clipfrac);
@@ -348,6 +451,10 @@ export async function trainPpo(
   const health = new HealthMonitor(config.health);
   let step = resume?.step ?? 0;
   let last: Record<string, number> = {};
+  // Policy, reference, value and (when it is a RewardModel) reward model on every core.
+  const set: PpoReplicaSet = { policy: models.policy, ref: models.ref, value: new RewardModel(models.value.backbone, models.value.head) };
+  if (models.reward instanceof RewardModel) set.reward = models.reward;
+  const replicas = await Replicas.start(set, ['policy', 'value']);
   try {
     while (step < config.steps && !hooks.signal?.aborted) {
       // Every random choice of an iteration derives from (seed, step): a resumed run replays exactly.
@@ -355,9 +462,9 @@ export async function trainPpo(
       const batchPrompts = Array.from({ length: config.batch_size }, () => prompts[rng.int(prompts.length)]!);
       const t0 = performance.now();
       const beta = kl.value;
-      const { rollout: data, metrics: rolloutMetrics } = rollout(models, batchPrompts, config, tok, beta, rng.nextUint32());
+      const { rollout: data, metrics: rolloutMetrics } = await rollout(models, replicas, batchPrompts, config, tok, beta, rng.nextUint32());
       const t1 = performance.now();
-      const updateMetrics = update(models, data, config, tok, optimizer, rng);
+      const updateMetrics = await update(data, config, tok, optimizer, replicas, rng);
       const t2 = performance.now();
       kl.update(rolloutMetrics['objective/kl']!, config.batch_size);
       step++;
@@ -392,6 +499,7 @@ export async function trainPpo(
     await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState(), klCoef: kl.value }, true);
   } finally {
     optimizer.dispose();
+    await replicas.dispose();
   }
   return { step, klCoef: kl.value, metrics: last };
 }

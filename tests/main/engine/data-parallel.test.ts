@@ -12,6 +12,7 @@ import { Replicas, trainingThreads } from '../../../src-main/engine/parallel/dat
 import { shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
 import { lastLogitTask } from './fixtures/last-logit-task.js';
 import { dpoGradTask, type DpoPair } from '../../../src-main/engine/dpo.js';
+import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/ppo.js';
 import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { makeSftBatch, sftGradTask, sftStep, type SftBatch } from '../../../src-main/engine/sft.js';
@@ -160,6 +161,41 @@ describe('data-parallel training', () => {
     // A row's tokens do not depend on the rest of its batch.
     expect(generate(model, prompts.slice(3, 5), { ...opts, firstRow: 3 }).tokens).toEqual(whole.tokens.slice(3, 5));
     model.dispose();
+  });
+
+  it('PPO: two iterations on 1 and 2 threads (rollouts, scoring and updates split) end with the same metrics and weights', async () => {
+    const rng = new Rng(14);
+    const prompts = Array.from({ length: 8 }, () => {
+      const ids = Array.from({ length: 3 + rng.int(3) }, () => 1 + rng.int(cfg.vocab_size - 1));
+      return { text: '', ids };
+    });
+    const config = ppoConfigSchema.parse({ steps: 2, batch_size: 6, num_mini_batches: 2, num_ppo_epochs: 2, max_new_tokens: 5, lr: 1e-3, value_init: 'policy' });
+    const tok = { eosId: 3, padId: 0, decode: (ids: number[]) => ids.join(' ') };
+    const results: Array<{ metrics: Record<string, number>; weights: Float32Array }> = [];
+    for (const threads of ['1', '2']) {
+      process.env.RLHF_THREADS = threads;
+      const policy = GPT.create(cfg, 15);
+      const models = {
+        policy,
+        ref: GPT.fromWeights(cfg, policy.getWeights()),
+        value: { backbone: GPT.fromWeights(cfg, policy.getWeights()), head: ScalarHead.create(cfg.n_embd, 16) },
+        reward: new RewardModel(GPT.create(cfg, 17), ScalarHead.create(cfg.n_embd, 18)),
+      };
+      try {
+        const out = await trainPpo(models, prompts, config, tok);
+        results.push({ metrics: out.metrics, weights: policy.getWeights()['h.0.mlp.c_fc.weight']! });
+      } finally {
+        delete process.env.RLHF_THREADS;
+        [models.policy, models.ref, models.value.backbone, models.value.head, models.reward].forEach((m) => m.dispose());
+      }
+    }
+    const [one, two] = results as [(typeof results)[0], (typeof results)[0]];
+    for (const key of ['objective/kl', 'objective/raw_scores', 'loss/policy_avg', 'loss/value_avg', 'policy/approxkl_avg', 'policy/entropy_avg', 'val/ratio']) {
+      expect(two.metrics[key], key).toBeCloseTo(one.metrics[key]!, 4);
+    }
+    let worst = 0;
+    for (let i = 0; i < one.weights.length; i++) worst = Math.max(worst, Math.abs(one.weights[i]! - two.weights[i]!));
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it('replicas follow every optimizer step: 20 SFT steps on 1, 2 and 3 threads give the same falling loss curve', async () => {

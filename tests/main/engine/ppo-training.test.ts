@@ -90,8 +90,10 @@ describe('PPO', () => {
     const held = await run(goodCounter, { steps: 20, kl_coef: 1 });
     const klFree = avg(series(free.metrics, 'objective/kl').slice(-5));
     const klHeld = avg(series(held.metrics, 'objective/kl').slice(-5));
-    expect(klFree).toBeGreaterThan(3 * klHeld);
-    expect(klFree).toBeGreaterThan(1.5);
+    // Over config seeds 0–5 the ratio is 2.3–10 and klFree 1.1–2.5 nats (measured when
+    // generation moved to per-row random streams); these bounds hold with margin for all six.
+    expect(klFree).toBeGreaterThan(2 * klHeld);
+    expect(klFree).toBeGreaterThan(1.0);
     // The unpenalised policy also chases the score harder.
     expect(avg(series(free.metrics, 'objective/raw_scores').slice(-5))).toBeGreaterThan(avg(series(held.metrics, 'objective/raw_scores').slice(-5)));
   });
