@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend.js';
-import { generate, sampleToken } from '../../../src-main/engine/generate.js';
+import { generate, nextTokenProbs, sampleToken } from '../../../src-main/engine/generate.js';
 import { GPT, type GPTConfig } from '../../../src-main/engine/model.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
@@ -73,10 +73,12 @@ describe('generate', () => {
 
 describe('sampleToken', () => {
   const logits = new Float32Array([2, 1, 0.5, 0, -1, -3]);
+  const probsAt = (temperature: number) => nextTokenProbs(tf.tensor2d(logits, [1, logits.length]), temperature);
   const draw = (opts: { temperature: number; topK: number; topP: number }, n = 2000) => {
     const rng = new Rng(9);
+    const probs = probsAt(opts.temperature);
     const counts = new Array<number>(logits.length).fill(0);
-    for (let i = 0; i < n; i++) counts[sampleToken(logits, opts, rng).id]! += 1;
+    for (let i = 0; i < n; i++) counts[sampleToken(probs, opts, rng).id]! += 1;
     return counts;
   };
 
@@ -105,9 +107,12 @@ describe('sampleToken', () => {
   });
 
   it('reports the log-probability under the temperature-scaled distribution', () => {
-    const { id, logprob } = sampleToken(logits, { temperature: 0, topK: 0, topP: 1 }, new Rng(1));
+    const { id, logprob } = sampleToken(probsAt(0), { temperature: 0, topK: 0, topP: 1 }, new Rng(1));
     const z = Array.from(logits).reduce((s, l) => s + Math.exp(l), 0);
     expect(id).toBe(0);
     expect(logprob).toBeCloseTo(2 - Math.log(z), 5);
+    const hot = sampleToken(probsAt(2), { temperature: 2, topK: 2, topP: 1 }, new Rng(3));
+    const z2 = Array.from(logits).reduce((s, l) => s + Math.exp(l / 2), 0);
+    expect(hot.logprob).toBeCloseTo(logits[hot.id]! / 2 - Math.log(z2), 5);
   });
 });
