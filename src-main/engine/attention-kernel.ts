@@ -64,23 +64,24 @@ function reserve(m: AttentionExports, sizes: number[]): { offsets: number[]; hea
   return { offsets, heap: new Float32Array(m.memory.buffer) };
 }
 
-type Attrs = { batch: number; seqLen: number; heads: number };
+type Attrs = { batch: number; seqLen: number; heads: number; keepProbs?: boolean };
 type KernelArgs<I> = { inputs: I; attrs: Attrs; backend: WasmBackendLike };
 
 function forwardKernel({ inputs, attrs, backend }: KernelArgs<{ qkv: HeapTensor; mask?: HeapTensor }>): HeapTensor[] {
   const m = module()!;
-  const { batch: B, seqLen: T, heads: H } = attrs;
+  const { batch: B, seqLen: T, heads: H, keepProbs } = attrs;
   const C = inputs.qkv.shape[1]! / 3;
   const out = backend.makeOutput([B * T, C], 'float32');
-  const probs = backend.makeOutput([B * H * T, T], 'float32');
+  const probs = keepProbs ? backend.makeOutput([B * H * T, T], 'float32') : null;
   const mask = inputs.mask;
   const maskLen = mask ? mask.shape.reduce((a, b) => a * b, 1) : 0;
-  const { offsets, heap } = reserve(m, [B * T * 3 * C, maskLen, B * T * C, B * H * T * T, m.attention_work_floats(T, C / H)]);
+  const { offsets, heap } = reserve(m, [B * T * 3 * C, maskLen, B * T * C, probs ? B * H * T * T : 0, m.attention_work_floats(T, C / H)]);
   const [qkvAt, maskAt, outAt, probsAt, workAt] = offsets as [number, number, number, number, number];
   heap.set(backend.typedArrayFromHeap(inputs.qkv), qkvAt / 4);
   if (mask) heap.set(backend.typedArrayFromHeap(mask), maskAt / 4);
-  m.attention_forward(qkvAt, maskAt, mask ? maskLen / (T * T) : 0, outAt, probsAt, B, T, C, H, workAt);
+  m.attention_forward(qkvAt, maskAt, mask ? maskLen / (T * T) : 0, outAt, probs ? probsAt : 0, B, T, C, H, workAt);
   backend.typedArrayFromHeap(out).set(heap.subarray(outAt / 4, outAt / 4 + B * T * C));
+  if (!probs) return [out];
   backend.typedArrayFromHeap(probs).set(heap.subarray(probsAt / 4, probsAt / 4 + B * H * T * T));
   return [out, probs];
 }
@@ -116,7 +117,13 @@ export function attentionKernelAvailable(): boolean {
  */
 export function attentionForward(qkv: tf.Tensor2D, maskAdd: tf.Tensor | null, batch: number, seqLen: number, heads: number): [tf.Tensor2D, tf.Tensor2D] {
   const inputs: tf.NamedTensorMap = maskAdd ? { qkv, mask: maskAdd } : { qkv };
-  return tf.engine().runKernel(FORWARD, inputs, { batch, seqLen, heads }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+  return tf.engine().runKernel(FORWARD, inputs, { batch, seqLen, heads, keepProbs: true }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
+
+/** The attention output alone, for forwards no gradient will follow (the probabilities are not kept). */
+export function attentionInference(qkv: tf.Tensor2D, maskAdd: tf.Tensor | null, batch: number, seqLen: number, heads: number): tf.Tensor2D {
+  const inputs: tf.NamedTensorMap = maskAdd ? { qkv, mask: maskAdd } : { qkv };
+  return (tf.engine().runKernel(FORWARD, inputs, { batch, seqLen, heads, keepProbs: false }) as unknown as tf.Tensor2D[])[0]!;
 }
 
 /** Gradient w.r.t. qkv [B·T, 3C] from dOut [B·T, C], in qkv's layout. */

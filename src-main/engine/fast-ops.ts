@@ -4,7 +4,7 @@
 // than a loop of 2-D matMuls for attention-sized matrices), and the gather gradient (no kernel on
 // wasm). Every gradient here is checked against autodiff of the plain formula in the tests.
 import * as tf from '@tensorflow/tfjs';
-import { attentionBackward, attentionForward, attentionKernelAvailable } from './attention-kernel.js';
+import { attentionBackward, attentionForward, attentionInference, attentionKernelAvailable } from './attention-kernel.js';
 import { wasmColumnSum } from './wasm-kernels.js';
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -273,6 +273,8 @@ export function tfOpsAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, 
  * softmax probabilities are saved for the backward pass, as in the tf-ops path.
  */
 function kernelAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
+  // No gradient is being recorded (scoring, rollouts): skip keeping the [B·H·T, T] probabilities.
+  if (!tf.engine().isTapeOn()) return attentionInference(qkv, maskAdd, batch, seqLen, nHead);
   const f = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const [out, probs] = attentionForward(x as tf.Tensor2D, maskAdd, batch, seqLen, nHead);
     save([x, probs]);

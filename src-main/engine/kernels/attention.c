@@ -111,7 +111,7 @@ EXPORT int attention_work_floats(int T, int hd) {
 /**
  * Forward. qkv [B·T, 3C]; mask: additive [B or 1 (maskBatch), T, T] or null (maskBatch 0), added
  * to the scores of keys j ≤ i (later keys are always hidden); out [B·T, C]; probs [B, H, T, T]
- * (softmax, zero above the diagonal) kept for the backward pass.
+ * (softmax, zero above the diagonal) kept for the backward pass, or null when no gradient is needed.
  */
 EXPORT void attention_forward(const float *qkv, const float *mask, int maskBatch, float *out, float *probs, int B, int T, int C, int H, float *work) {
   int hd = C / H, Tp = round_up(T, 8), Dp = round_up(hd, 8);
@@ -155,9 +155,10 @@ EXPORT void attention_forward(const float *qkv, const float *mask, int maskBatch
         zero(p + n4, Tp - n4);
       }
       gemm(P, Tp, 1, V, Dp, O, Dp, Tp, Dp, Tp, LOWER_K);
-      float *saved = probs + (b * H + h) * T * T;
+      float *saved = probs ? probs + (b * H + h) * T * T : 0;
       for (int i = 0; i < T; i++) {
-        for (int j = 0; j < T; j++) saved[i * T + j] = P[i * Tp + j];
+        if (saved)
+          for (int j = 0; j < T; j++) saved[i * T + j] = P[i * Tp + j];
         float *dst = out + (b * T + i) * C + h * hd;
         for (int d = 0; d < hd; d++) dst[d] = O[i * Dp + d];
       }
