@@ -25,7 +25,7 @@ interface AttentionExports {
   __heap_base: WebAssembly.Global;
   attention_work_floats(T: number, hd: number): number;
   attention_forward(qkv: number, mask: number, maskBatch: number, out: number, probs: number, B: number, T: number, C: number, H: number, work: number): void;
-  attention_backward(dOut: number, qkv: number, probs: number, dqkv: number, B: number, T: number, C: number, H: number, work: number): void;
+  attention_backward(dOut: number, qkv: number, mask: number, maskBatch: number, probs: number, dqkv: number, B: number, T: number, C: number, H: number, work: number): void;
 }
 
 const FORWARD = 'RlhfCausalAttention';
@@ -86,17 +86,21 @@ function forwardKernel({ inputs, attrs, backend }: KernelArgs<{ qkv: HeapTensor;
   return [out, probs];
 }
 
-function backwardKernel({ inputs, attrs, backend }: KernelArgs<{ dy: HeapTensor; qkv: HeapTensor; probs: HeapTensor }>): HeapTensor {
+function backwardKernel({ inputs, attrs, backend }: KernelArgs<{ dy: HeapTensor; qkv: HeapTensor; probs?: HeapTensor; mask?: HeapTensor }>): HeapTensor {
   const m = module()!;
   const { batch: B, seqLen: T, heads: H } = attrs;
+  const { probs, mask } = inputs;
   const C = inputs.qkv.shape[1]! / 3;
   const dqkv = backend.makeOutput([B * T, 3 * C], 'float32');
-  const { offsets, heap } = reserve(m, [B * T * C, B * T * 3 * C, B * H * T * T, B * T * 3 * C, m.attention_work_floats(T, C / H)]);
-  const [dyAt, qkvAt, probsAt, dqkvAt, workAt] = offsets as [number, number, number, number, number];
+  const maskLen = mask ? mask.shape.reduce((a, b) => a * b, 1) : 0;
+  const sizes = [B * T * C, B * T * 3 * C, probs ? B * H * T * T : 0, maskLen, B * T * 3 * C, m.attention_work_floats(T, C / H)];
+  const { offsets, heap } = reserve(m, sizes);
+  const [dyAt, qkvAt, probsAt, maskAt, dqkvAt, workAt] = offsets as [number, number, number, number, number, number];
   heap.set(backend.typedArrayFromHeap(inputs.dy), dyAt / 4);
   heap.set(backend.typedArrayFromHeap(inputs.qkv), qkvAt / 4);
-  heap.set(backend.typedArrayFromHeap(inputs.probs), probsAt / 4);
-  m.attention_backward(dyAt, qkvAt, probsAt, dqkvAt, B, T, C, H, workAt);
+  if (probs) heap.set(backend.typedArrayFromHeap(probs), probsAt / 4);
+  if (mask) heap.set(backend.typedArrayFromHeap(mask), maskAt / 4);
+  m.attention_backward(dyAt, qkvAt, maskAt, mask ? maskLen / (T * T) : 0, probs ? probsAt : 0, dqkvAt, B, T, C, H, workAt);
   backend.typedArrayFromHeap(dqkv).set(heap.subarray(dqkvAt / 4, dqkvAt / 4 + B * T * 3 * C));
   return dqkv;
 }
@@ -126,7 +130,13 @@ export function attentionInference(qkv: tf.Tensor2D, maskAdd: tf.Tensor | null, 
   return (tf.engine().runKernel(FORWARD, inputs, { batch, seqLen, heads, keepProbs: false }) as unknown as tf.Tensor2D[])[0]!;
 }
 
-/** Gradient w.r.t. qkv [B·T, 3C] from dOut [B·T, C], in qkv's layout. */
-export function attentionBackward(dy: tf.Tensor2D, qkv: tf.Tensor2D, probs: tf.Tensor2D, batch: number, seqLen: number, heads: number): tf.Tensor2D {
-  return tf.engine().runKernel(BACKWARD, { dy, qkv, probs }, { batch, seqLen, heads }) as tf.Tensor2D;
+/**
+ * Gradient w.r.t. qkv [B·T, 3C] from dOut [B·T, C], in qkv's layout. `saved`: the forward's
+ * probabilities, or the mask it was given, from which the probabilities are recomputed.
+ */
+export function attentionBackward(dy: tf.Tensor2D, qkv: tf.Tensor2D, saved: { probs: tf.Tensor } | { mask: tf.Tensor | null }, batch: number, seqLen: number, heads: number): tf.Tensor2D {
+  const inputs: tf.NamedTensorMap = { dy, qkv };
+  if ('probs' in saved) inputs.probs = saved.probs;
+  else if (saved.mask) inputs.mask = saved.mask;
+  return tf.engine().runKernel(BACKWARD, inputs, { batch, seqLen, heads }) as tf.Tensor2D;
 }

@@ -215,9 +215,11 @@ export function targetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
  * side, heads side by side within each); `maskAdd`: additive mask [B or 1, 1, T, T] (0 visible,
  * −1e9 hidden). Returns [B·T, C]. On wasm two SIMD kernels do it; elsewhere tf ops. Outputs of
  * query rows that see no key at all (left padding) differ between the two and are never used.
+ * `keepProbs` (kernels only) overrides whether the backward pass reuses the forward's softmax
+ * probabilities or recomputes them (default: by size, KEEP_PROBS_MAX).
  */
-export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
-  if (attentionKernelAvailable()) return kernelAttention(qkv, batch, seqLen, nHead, maskAdd);
+export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D, keepProbs?: boolean): tf.Tensor2D {
+  if (attentionKernelAvailable()) return kernelAttention(qkv, batch, seqLen, nHead, maskAdd, keepProbs);
   return tfOpsAttention(qkv, batch, seqLen, nHead, maskAdd);
 }
 
@@ -268,21 +270,35 @@ export function tfOpsAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, 
 }
 
 /**
- * causalAttention as two wasm SIMD kernels (attention-kernel.ts): one call for all heads and batch
- * rows each way, only the lower triangle computed, the gradient written in qkv's layout. The
- * softmax probabilities are saved for the backward pass, as in the tf-ops path.
+ * Above this many softmax probabilities per layer (B·H·T², 4 bytes each) the backward pass
+ * recomputes them instead of keeping them from the forward: every layer's would stay alive until
+ * the backward pass (GPT-2 small at batch 8, ctx 512: 100 MB a layer, 1.2 GB in all, on a wasm
+ * heap limited to 4 GB). Recomputing costs ~15% more attention time (measured at the small size).
  */
-function kernelAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D): tf.Tensor2D {
+const KEEP_PROBS_MAX = 1 << 23;
+
+/**
+ * causalAttention as two wasm SIMD kernels (attention-kernel.ts): one call for all heads and batch
+ * rows each way, only the lower triangle computed, the gradient written in qkv's layout.
+ */
+function kernelAttention(qkv: tf.Tensor2D, batch: number, seqLen: number, nHead: number, maskAdd: tf.Tensor4D, keepProbs = batch * nHead * seqLen * seqLen <= KEEP_PROBS_MAX): tf.Tensor2D {
   // No gradient is being recorded (scoring, rollouts): skip keeping the [B·H·T, T] probabilities.
   if (!tf.engine().isTapeOn()) return attentionInference(qkv, maskAdd, batch, seqLen, nHead);
   const f = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [out, probs] = attentionForward(x as tf.Tensor2D, maskAdd, batch, seqLen, nHead);
-    save([x, probs]);
+    let out: tf.Tensor2D;
+    if (keepProbs) {
+      const [o, probs] = attentionForward(x as tf.Tensor2D, maskAdd, batch, seqLen, nHead);
+      out = o;
+      save([x, probs]);
+    } else {
+      out = attentionInference(x as tf.Tensor2D, maskAdd, batch, seqLen, nHead);
+      save([x, maskAdd]);
+    }
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sp] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [attentionBackward(dy as tf.Tensor2D, sx, sp, batch, seqLen, nHead)];
+        const [sx, s] = saved as [tf.Tensor2D, tf.Tensor];
+        return [attentionBackward(dy as tf.Tensor2D, sx, keepProbs ? { probs: s } : { mask: s }, batch, seqLen, nHead)];
       },
     };
   });

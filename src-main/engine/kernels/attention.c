@@ -105,55 +105,68 @@ static void zero(float *p, int n) {
 /** Scratch floats the two entry points need for sequence length T and head size hd. */
 EXPORT int attention_work_floats(int T, int hd) {
   int Tp = round_up(T, 8), Dp = round_up(hd, 8);
-  return 5 * Tp * Dp + 2 * Tp * Tp;
+  return 7 * Tp * Dp + 2 * Tp * Tp;
+}
+
+/**
+ * Softmax probabilities of head h of batch row b into P [Tp, Tp]: keys 0..i of query i, the mask
+ * row m (or none) added to the scores; keys after i and padded rows (i ≥ T) are 0. Q (scaled) and
+ * Kt (K transposed, so scores vectorise over keys) are scratch.
+ */
+static void head_probs(const float *qkv, const float *m, int b, int h, int T, int C, int hd, float *Q, float *Kt, float *P) {
+  int Tp = round_up(T, 8), Dp = round_up(hd, 8);
+  float scale = 1.0f / __builtin_sqrtf((float)hd);
+  for (int i = 0; i < T; i++) {
+    const float *row = qkv + (b * T + i) * 3 * C + h * hd;
+    for (int d = 0; d < hd; d++) {
+      Q[i * Dp + d] = row[d] * scale;
+      Kt[d * Tp + i] = row[C + d];
+    }
+  }
+  gemm(Q, Dp, 1, Kt, Tp, P, Tp, Tp, Tp, Dp, LOWER_N);
+  for (int i = 0; i < Tp; i++) {
+    float *p = P + i * Tp;
+    if (i >= T) {
+      zero(p, Tp);
+      continue;
+    }
+    int n = i + 1, n4 = round_up(n, 4);
+    if (m)
+      for (int j = 0; j < n; j++) p[j] += m[i * T + j];
+    for (int j = n; j < n4; j++) p[j] = -1e30f;
+    v128_t mx = wasm_f32x4_splat(-1e30f);
+    for (int j = 0; j < n4; j += 4) mx = wasm_f32x4_max(mx, wasm_v128_load(p + j));
+    v128_t top = wasm_f32x4_splat(hmax(mx)), sum = wasm_f32x4_splat(0);
+    for (int j = 0; j < n4; j += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(p + j), top));
+      wasm_v128_store(p + j, e);
+      sum = wasm_f32x4_add(sum, e);
+    }
+    v128_t inv = wasm_f32x4_splat(1.0f / hsum(sum));
+    for (int j = 0; j < n4; j += 4) wasm_v128_store(p + j, wasm_f32x4_mul(wasm_v128_load(p + j), inv));
+    zero(p + n4, Tp - n4);
+  }
+}
+
+static const float *mask_of(const float *mask, int maskBatch, int b, int T) {
+  return maskBatch == 0 ? 0 : mask + (maskBatch == 1 ? 0 : b * T * T);
 }
 
 /**
  * Forward. qkv [B·T, 3C]; mask: additive [B or 1 (maskBatch), T, T] or null (maskBatch 0), added
  * to the scores of keys j ≤ i (later keys are always hidden); out [B·T, C]; probs [B, H, T, T]
- * (softmax, zero above the diagonal) kept for the backward pass, or null when no gradient is needed.
+ * (softmax, zero above the diagonal) kept for the backward pass, or null when the backward pass
+ * recomputes them or none follows.
  */
 EXPORT void attention_forward(const float *qkv, const float *mask, int maskBatch, float *out, float *probs, int B, int T, int C, int H, float *work) {
   int hd = C / H, Tp = round_up(T, 8), Dp = round_up(hd, 8);
-  float scale = 1.0f / __builtin_sqrtf((float)hd);
   float *Q = work, *Kt = Q + Tp * Dp, *V = Kt + Dp * Tp, *O = V + Tp * Dp, *P = O + Tp * Dp;
   zero(work, attention_work_floats(T, hd));
   for (int b = 0; b < B; b++) {
-    const float *m = maskBatch == 0 ? 0 : mask + (maskBatch == 1 ? 0 : b * T * T);
     for (int h = 0; h < H; h++) {
-      // Gather this head: Q (scaled) and V as rows, K transposed so scores vectorise over keys.
-      for (int i = 0; i < T; i++) {
-        const float *row = qkv + (b * T + i) * 3 * C + h * hd;
-        for (int d = 0; d < hd; d++) {
-          Q[i * Dp + d] = row[d] * scale;
-          Kt[d * Tp + i] = row[C + d];
-          V[i * Dp + d] = row[2 * C + d];
-        }
-      }
-      gemm(Q, Dp, 1, Kt, Tp, P, Tp, Tp, Tp, Dp, LOWER_N);
-      // Row softmax over keys 0..i; padded rows (i ≥ T) and keys after i become 0.
-      for (int i = 0; i < Tp; i++) {
-        float *p = P + i * Tp;
-        if (i >= T) {
-          zero(p, Tp);
-          continue;
-        }
-        int n = i + 1, n4 = round_up(n, 4);
-        if (m)
-          for (int j = 0; j < n; j++) p[j] += m[i * T + j];
-        for (int j = n; j < n4; j++) p[j] = -1e30f;
-        v128_t mx = wasm_f32x4_splat(-1e30f);
-        for (int j = 0; j < n4; j += 4) mx = wasm_f32x4_max(mx, wasm_v128_load(p + j));
-        v128_t top = wasm_f32x4_splat(hmax(mx)), sum = wasm_f32x4_splat(0);
-        for (int j = 0; j < n4; j += 4) {
-          v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(p + j), top));
-          wasm_v128_store(p + j, e);
-          sum = wasm_f32x4_add(sum, e);
-        }
-        v128_t inv = wasm_f32x4_splat(1.0f / hsum(sum));
-        for (int j = 0; j < n4; j += 4) wasm_v128_store(p + j, wasm_f32x4_mul(wasm_v128_load(p + j), inv));
-        zero(p + n4, Tp - n4);
-      }
+      head_probs(qkv, mask_of(mask, maskBatch, b, T), b, h, T, C, hd, Q, Kt, P);
+      for (int i = 0; i < T; i++)
+        for (int d = 0; d < hd; d++) V[i * Dp + d] = qkv[(b * T + i) * 3 * C + 2 * C + h * hd + d];
       gemm(P, Tp, 1, V, Dp, O, Dp, Tp, Dp, Tp, LOWER_K);
       float *saved = probs ? probs + (b * H + h) * T * T : 0;
       for (int i = 0; i < T; i++) {
@@ -167,15 +180,18 @@ EXPORT void attention_forward(const float *qkv, const float *mask, int maskBatch
 }
 
 /**
- * Backward. dOut [B·T, C], qkv and probs as given to / returned by attention_forward;
- * writes dqkv [B·T, 3C] (dq, dk, dv in qkv's layout). With S = scale·Q·Kᵀ and P = softmax(S):
- * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = scale·P∘(dP − rowsum(P∘dP)), dQ = dS·K, dK = dSᵀ·Q.
+ * Backward. dOut [B·T, C], qkv, mask and probs as given to / returned by attention_forward (probs
+ * null: recomputed here from qkv and the mask); writes dqkv [B·T, 3C] (dq, dk, dv in qkv's
+ * layout). With S = scale·Q·Kᵀ and P = softmax(S): dV = Pᵀ·dO, dP = dO·Vᵀ,
+ * dS = scale·P∘(dP − rowsum(P∘dP)), dQ = dS·K, dK = dSᵀ·Q.
  */
-EXPORT void attention_backward(const float *dOut, const float *qkv, const float *probs, float *dqkv, int B, int T, int C, int H, float *work) {
+EXPORT void attention_backward(const float *dOut, const float *qkv, const float *mask, int maskBatch, const float *probs, float *dqkv, int B, int T, int C, int H, float *work) {
   int hd = C / H, Tp = round_up(T, 8), Dp = round_up(hd, 8);
   float scale = 1.0f / __builtin_sqrtf((float)hd);
-  // Scratch: Q, K, dO as rows, V transposed; P and dS (then reused for dP) [Tp, Tp]; gradients reuse Q's size.
+  // Scratch: Q, K, dO as rows, V transposed; P and dS (then reused for dP) [Tp, Tp]; gradients
+  // reuse Q's size; scaled Q and Kᵀ for recomputing P.
   float *Q = work, *K = Q + Tp * Dp, *Vt = K + Tp * Dp, *dO = Vt + Dp * Tp, *G = dO + Tp * Dp, *P = G + Tp * Dp, *dS = P + Tp * Tp;
+  float *Qs = dS + Tp * Tp, *Kt = Qs + Tp * Dp;
   zero(work, attention_work_floats(T, hd));
   for (int b = 0; b < B; b++) {
     for (int h = 0; h < H; h++) {
@@ -189,9 +205,13 @@ EXPORT void attention_backward(const float *dOut, const float *qkv, const float 
           dO[i * Dp + d] = g[d];
         }
       }
-      const float *saved = probs + (b * H + h) * T * T;
-      for (int i = 0; i < T; i++)
-        for (int j = 0; j < T; j++) P[i * Tp + j] = saved[i * T + j];
+      if (probs) {
+        const float *saved = probs + (b * H + h) * T * T;
+        for (int i = 0; i < T; i++)
+          for (int j = 0; j < T; j++) P[i * Tp + j] = saved[i * T + j];
+      } else {
+        head_probs(qkv, mask_of(mask, maskBatch, b, T), b, h, T, C, hd, Qs, Kt, P);
+      }
       float *dst = dqkv + b * T * 3 * C + h * hd;
       // dV = Pᵀ·dO
       gemm(P, 1, Tp, dO, Dp, G, Dp, Tp, Dp, Tp, UPPER_K);

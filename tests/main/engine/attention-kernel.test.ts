@@ -35,8 +35,9 @@ describe('causal attention wasm kernels', () => {
     [2, 33, 4, 128, [5, 0]],
     [2, 64, 4, 128, null],
   ];
-  for (const [B, T, H, C, pad] of cases) {
-    it(`equal the tf-ops path in value and gradient: B=${B} T=${T} H=${H} C=${C}${pad ? ' padded' : ''}`, () => {
+  for (const [[B, T, H, C, pad], keepProbs] of cases.flatMap((c) => [true, false].map((k) => [c, k] as const))) {
+    const backward = keepProbs ? 'kept probabilities' : 'recomputed probabilities';
+    it(`equal the tf-ops path in value and gradient (${backward}): B=${B} T=${T} H=${H} C=${C}${pad ? ' padded' : ''}`, () => {
       tf.tidy(() => {
         const keyMask = pad ? tf.tensor2d(pad.flatMap((p) => Array.from({ length: T }, (_, t) => (t < p ? 0 : 1))), [B, T]) : undefined;
         const mask = attentionMaskAdd(B, T, keyMask);
@@ -44,7 +45,7 @@ describe('causal attention wasm kernels', () => {
         // Query rows that see no key (all-padding prefix) have unspecified outputs: weight them 0.
         const rowWeight = keyMask ? tf.reshape(keyMask, [B * T, 1]) : tf.ones([B * T, 1]);
         const w = tf.mul(rand([B * T, C]), rowWeight);
-        const kernel = (x: tf.Tensor) => causalAttention(x as tf.Tensor2D, B, T, H, mask);
+        const kernel = (x: tf.Tensor) => causalAttention(x as tf.Tensor2D, B, T, H, mask, keepProbs);
         const ops = (x: tf.Tensor) => tfOpsAttention(x as tf.Tensor2D, B, T, H, mask);
         expect(maxDiff(tf.mul(kernel(qkv), rowWeight), tf.mul(ops(qkv), rowWeight))).toBeLessThan(1e-5);
         const grad = (f: (x: tf.Tensor) => tf.Tensor) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), w)))(qkv);
@@ -57,11 +58,13 @@ describe('causal attention wasm kernels', () => {
     const B = 2, T = 9, H = 2, C = 16;
     const mask = attentionMaskAdd(B, T);
     const qkv = rand([B * T, 3 * C]);
-    const before = tf.memory().numTensors;
-    tf.tidy(() => {
-      tf.grad((x: tf.Tensor) => tf.sum(causalAttention(x as tf.Tensor2D, B, T, H, mask)))(qkv);
-    });
-    expect(tf.memory().numTensors).toBe(before);
+    for (const keepProbs of [true, false]) {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        tf.grad((x: tf.Tensor) => tf.sum(causalAttention(x as tf.Tensor2D, B, T, H, mask, keepProbs)))(qkv);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    }
     tf.dispose([mask, qkv]);
   });
 
