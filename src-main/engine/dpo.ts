@@ -108,6 +108,7 @@ export const dpoGradTask = defineGradTask<DpoShard>({
   name: 'dpo',
   module: import.meta.url,
   split: (s, parts) => shardRanges(s.pairs.length, parts).map(([a, b]) => ({ ...s, pairs: s.pairs.slice(a, b), share: (s.share * (b - a)) / s.pairs.length })),
+  tokens: (s) => s.pairs.reduce((n, p) => n + 2 * p.prompt.length + p.chosen.length + p.rejected.length, 0),
   prepare: (models, s) => {
     const batch = pairBatch(s.pairs, s.padId, (models.ref as GPT).config.n_positions);
     try {

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
 import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { Replicas } from './parallel/data-parallel.js';
+import { Replicas, type SplitThresholds } from './parallel/data-parallel.js';
 import { generateOnReplicas } from './parallel/generate-task.js';
 import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { defineReplicaTask } from './parallel/replica-task.js';
@@ -233,7 +233,7 @@ async function rollout(
   const withReward = models.reward instanceof RewardModel;
   const parts = await replicas.map(
     ppoScoreTask,
-    shardRanges(responses.length, replicas.threads).map(([a, b]) => ({
+    shardRanges(responses.length, replicas.partsFor(promptIds.reduce((n, p, i) => n + p.length + responses[i]!.length, 0))).map(([a, b]) => ({
       promptIds: promptIds.slice(a, b),
       responses: responses.slice(a, b),
       padId: tok.padId,
@@ -328,6 +328,7 @@ export const ppoGradTask = defineGradTask<MinibatchShard>({
       share: (s.share * tokens(a, b)) / total,
     }));
   },
+  tokens: (s) => s.promptIds.reduce((n, p, i) => n + p.length + s.responses[i]!.length, 0),
   loss: (models, s) => {
     const m = models as PpoReplicaSet;
     const mb = packBatch(s.promptIds, s.responses, s.padId, m.policy.config.n_positions);
@@ -431,6 +432,7 @@ export async function trainPpo(
   tok: PpoTokens,
   hooks: PpoHooks = {},
   resume?: PpoResumeState,
+  parallel: { threads?: number; thresholds?: Partial<SplitThresholds> } = {},
 ): Promise<{ step: number; klCoef: number; metrics: Record<string, number> }> {
   if (prompts.length === 0) throw new Error('no training prompts for PPO: import some prompts first');
   if (config.max_new_tokens >= models.policy.config.n_positions) {
@@ -454,7 +456,7 @@ export async function trainPpo(
   // Policy, reference, value and (when it is a RewardModel) reward model on every core.
   const set: PpoReplicaSet = { policy: models.policy, ref: models.ref, value: new RewardModel(models.value.backbone, models.value.head) };
   if (models.reward instanceof RewardModel) set.reward = models.reward;
-  const replicas = await Replicas.start(set, ['policy', 'value']);
+  const replicas = await Replicas.start(set, ['policy', 'value'], parallel.threads, parallel.thresholds);
   try {
     while (step < config.steps && !hooks.signal?.aborted) {
       // Every random choice of an iteration derives from (seed, step): a resumed run replays exactly.

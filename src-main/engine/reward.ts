@@ -242,6 +242,7 @@ export const rewardGradTask = defineGradTask<RewardShard>({
       return { ...s, groups, share: (s.share * groups.reduce((n, g) => n + g.pairs.length, 0)) / Math.max(total, 1) };
     });
   },
+  tokens: (s) => s.groups.reduce((n, g) => n + g.responses.reduce((m, r) => m + g.prompt.length + r.length, 0), 0),
   loss: (models, s) => {
     const out = groupForward(models.reward as RewardModel, s.groups, { centering: s.centering }, s.padId, true);
     return { loss: tf.mul(out.loss, s.share) as tf.Scalar, extras: { rewards: out.rewards, chosen: out.chosen, rejected: out.rejected } };

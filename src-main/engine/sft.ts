@@ -193,6 +193,7 @@ export const sftGradTask = defineGradTask<SftShard>({
       const mask = b.mask.slice(r0 * (b.T - 1), r1 * (b.T - 1));
       return { ids: b.ids.slice(r0 * b.T, r1 * b.T), mask, B: r1 - r0, T: b.T, tokens: b.tokens, denominator: b.denominator };
     }),
+  tokens: (b) => b.B * b.T,
   loss: (models, s) => {
     const r = lossAndCorrect(models.policy as GPT, s, true, s.denominator);
     return { loss: r.loss, extras: { correct: tf.reshape(r.correct, [1]) } };

@@ -15,20 +15,21 @@ export const generateTask = defineReplicaTask<{ role: string; prompts: number[][
   run: (models, { role, prompts, opts }) => generate(models[role] as GPT, prompts, opts),
 });
 
-/** generate() on the model of `role`, its rows split over the replicas' threads. */
+/** generate() on the model of `role`, its rows split over the replicas' threads when that pays off. */
 export async function generateOnReplicas(replicas: Replicas, role: string, prompts: number[][], opts: GenerateOptions): Promise<GenerateResult> {
   const model = replicas.model(role) as GPT;
   // Streaming needs every token on this thread; a single row cannot be split.
-  if (opts.onToken || replicas.threads === 1 || prompts.length < 2) return generate(model, prompts, opts);
+  const parts = replicas.partsForRows(prompts.length, model.parameterCount());
+  if (opts.onToken || parts < 2) return generate(model, prompts, opts);
   // The whole batch's length budget, so a part with shorter prompts does not generate further.
   const longest = Math.max(...prompts.map((p) => p.length));
   const maxNewTokens = Math.max(0, Math.min(opts.maxNewTokens, model.config.n_positions - longest));
-  const parts = shardRanges(prompts.length, replicas.threads).map(([a, b]) => ({
+  const inputs = shardRanges(prompts.length, parts).map(([a, b]) => ({
     role,
     prompts: prompts.slice(a, b),
     opts: { ...opts, maxNewTokens, firstRow: (opts.firstRow ?? 0) + a },
   }));
-  const results = await replicas.map(generateTask, parts);
+  const results = await replicas.map(generateTask, inputs);
   return {
     tokens: results.flatMap((r) => r.tokens),
     finished: results.flatMap((r) => r.finished),

@@ -20,6 +20,8 @@ export interface GradTask<I> {
    * gradients of the full batch.
    */
   split(input: I, parts: number): I[];
+  /** Tokens the input trains on: decides how many shards pay off (Replicas.partsFor). */
+  tokens(input: I): number;
   /**
    * Forward-only work outside the gradient tape (e.g. a frozen reference model's log-probs), so
    * the tape does not keep its activations; the result is passed to `loss` and then disposed.

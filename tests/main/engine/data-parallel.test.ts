@@ -29,7 +29,8 @@ afterEach(async () => {
 });
 
 async function replicated(models: Parameters<typeof Replicas.start>[0], roles: string[], threads: number): Promise<Replicas> {
-  const r = await Replicas.start(models, roles, threads);
+  // Split everything, however small: these tests check that splitting changes nothing.
+  const r = await Replicas.start(models, roles, threads, { minShardTokens: 1, minPartRowParameters: 1 });
   pools.push(r);
   return r;
 }
@@ -79,6 +80,19 @@ describe('data-parallel training', () => {
     } finally {
       delete process.env.RLHF_THREADS;
     }
+  });
+
+  it('splits work only where it was measured to pay off', async () => {
+    const model = GPT.create(cfg, 1);
+    const pool = await Replicas.start({ policy: model }, ['policy'], 2);
+    pools.push(pool);
+    expect(pool.partsFor(8 * 64)).toBe(2); // tiny SFT step: 1.39× on two threads
+    expect(pool.partsFor(4 * 48)).toBe(1); // tiny PPO minibatch: slower on two threads
+    expect(pool.partsFor(2 * 64)).toBe(1); // small PPO minibatch: slower on two threads
+    expect(pool.partsForRows(16, 14e6)).toBe(2); // small model, batch 16: 1.69×
+    expect(pool.partsForRows(16, 0.4e6)).toBe(1); // tiny model, batch 16: 0.86×
+    expect(pool.partsForRows(1, 14e6)).toBe(1);
+    model.dispose();
   });
 
   it('SFT: the gradient from two and three threads equals the one-thread gradient', async () => {
@@ -172,8 +186,7 @@ describe('data-parallel training', () => {
     const config = ppoConfigSchema.parse({ steps: 2, batch_size: 6, num_mini_batches: 2, num_ppo_epochs: 2, max_new_tokens: 5, lr: 1e-3, value_init: 'policy' });
     const tok = { eosId: 3, padId: 0, decode: (ids: number[]) => ids.join(' ') };
     const results: Array<{ metrics: Record<string, number>; weights: Float32Array }> = [];
-    for (const threads of ['1', '2']) {
-      process.env.RLHF_THREADS = threads;
+    for (const threads of [1, 2]) {
       const policy = GPT.create(cfg, 15);
       const models = {
         policy,
@@ -182,10 +195,9 @@ describe('data-parallel training', () => {
         reward: new RewardModel(GPT.create(cfg, 17), ScalarHead.create(cfg.n_embd, 18)),
       };
       try {
-        const out = await trainPpo(models, prompts, config, tok);
+        const out = await trainPpo(models, prompts, config, tok, {}, undefined, { threads, thresholds: { minShardTokens: 1, minPartRowParameters: 1 } });
         results.push({ metrics: out.metrics, weights: policy.getWeights()['h.0.mlp.c_fc.weight']! });
       } finally {
-        delete process.env.RLHF_THREADS;
         [models.policy, models.ref, models.value.backbone, models.value.head, models.reward].forEach((m) => m.dispose());
       }
     }
