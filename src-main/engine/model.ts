@@ -303,13 +303,16 @@ export class GPT {
         // One new query: the wasm SIMD kernel (attend-one-kernel.ts) at every batch size (measured
         // against the JS kernel at batch 1: tiny +35%, small +17% tokens per CPU-second). Where it
         // cannot bind to tfjs's heap, the JS kernel wins while per-kernel overhead dominates
-        // (batch 1); with many rows the vectorised wasm ops are faster.
+        // (batch 1); with many rows the vectorised wasm ops are faster. The prefill (no cache yet)
+        // is the training attention on the prompt: one wasm kernel for all heads on wasm.
         const att =
           t === 1 && attendOneAvailable(hd)
             ? attendOne(q, k, v, keyMaskAdd, H)
             : fused && t === 1 && B * C <= FUSED_ATTENTION_MAX_WIDTH
               ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd))
-              : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
+              : !cache
+                ? causalAttention(qkv, B, t, H, maskAdd)
+                : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
         x = tf.add(x, dense(att, h + 'attn.c_proj'));
         const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
         x = tf.add(x, dense(fused && m.size <= FUSED_GELU_MAX_SIZE ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
