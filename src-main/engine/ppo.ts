@@ -231,9 +231,11 @@ async function rollout(
   });
   const responses = gen.tokens;
   const withReward = models.reward instanceof RewardModel;
+  // Policy, reference and value (and reward) forwards.
+  const scoringParameters = (withReward ? 4 : 3) * models.policy.parameterCount();
   const parts = await replicas.map(
     ppoScoreTask,
-    shardRanges(responses.length, replicas.partsFor(promptIds.reduce((n, p, i) => n + p.length + responses[i]!.length, 0))).map(([a, b]) => ({
+    shardRanges(responses.length, replicas.partsForForward(promptIds.reduce((n, p, i) => n + p.length + responses[i]!.length, 0), scoringParameters)).map(([a, b]) => ({
       promptIds: promptIds.slice(a, b),
       responses: responses.slice(a, b),
       padId: tok.padId,

@@ -30,7 +30,7 @@ afterEach(async () => {
 
 async function replicated(models: Parameters<typeof Replicas.start>[0], roles: string[], threads: number): Promise<Replicas> {
   // Split everything, however small: these tests check that splitting changes nothing.
-  const r = await Replicas.start(models, roles, threads, { minShardTokens: 1, minPartRowParameters: 1 });
+  const r = await Replicas.start(models, roles, threads, { minShardTokens: 1, minPartRowParameters: 1, minPartTokenParameters: 1 });
   pools.push(r);
   return r;
 }
@@ -92,6 +92,8 @@ describe('data-parallel training', () => {
     expect(pool.partsForRows(16, 14e6)).toBe(2); // small model, batch 16: 1.69×
     expect(pool.partsForRows(16, 0.4e6)).toBe(1); // tiny model, batch 16: 0.86×
     expect(pool.partsForRows(1, 14e6)).toBe(1);
+    expect(pool.partsForForward(16 * 48, 4 * 0.43e6)).toBe(1); // tiny PPO scoring: 0.96×
+    expect(pool.partsForForward(8 * 64, 4 * 14e6)).toBe(2); // small PPO scoring
     model.dispose();
   });
 
@@ -195,7 +197,7 @@ describe('data-parallel training', () => {
         reward: new RewardModel(GPT.create(cfg, 17), ScalarHead.create(cfg.n_embd, 18)),
       };
       try {
-        const out = await trainPpo(models, prompts, config, tok, {}, undefined, { threads, thresholds: { minShardTokens: 1, minPartRowParameters: 1 } });
+        const out = await trainPpo(models, prompts, config, tok, {}, undefined, { threads, thresholds: { minShardTokens: 1, minPartRowParameters: 1, minPartTokenParameters: 1 } });
         results.push({ metrics: out.metrics, weights: policy.getWeights()['h.0.mlp.c_fc.weight']! });
       } finally {
         [models.policy, models.ref, models.value.backbone, models.value.head, models.reward].forEach((m) => m.dispose());
