@@ -29,8 +29,9 @@ const FLAGS = [
   '-Wl,--strip-all',
 ];
 
-// attend-one.c works in place on tfjs-wasm's heap, so it imports that memory instead of owning one.
-const EXTRA_FLAGS = { 'attend-one.c': ['-Wl,--import-memory'] };
+// attend-one.c and adamw.c work in place on tfjs-wasm's heap, so they import that memory instead
+// of owning one.
+const EXTRA_FLAGS = { 'attend-one.c': ['-Wl,--import-memory'], 'adamw.c': ['-Wl,--import-memory'] };
 
 const outDir = check ? mkdtempSync(join(tmpdir(), 'wasm-kernels-')) : dir;
 const stale = [];

