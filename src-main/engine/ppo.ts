@@ -304,8 +304,58 @@ interface MinibatchShard {
   share: number;
 }
 
-/** Loss terms and statistics returned per shard, each a masked mean over the shard's tokens. */
-const MINIBATCH_STATS = ['pg', 'clipfrac', 'approxkl', 'ratio', 'entropy', 'vf', 'vfClipfrac'] as const;
+/** Statistics of each loss, returned per shard as masked means over its tokens (× its share). */
+const POLICY_STATS = ['pg', 'clipfrac', 'approxkl', 'ratio', 'entropy'] as const;
+const VALUE_STATS = ['vf', 'vfClipfrac'] as const;
+
+/** Rows of a minibatch shard: split by rows, each shard weighted by its share of the response tokens. */
+function splitMinibatch(s: MinibatchShard, parts: number): MinibatchShard[] {
+  const tokens = (a: number, b: number) => s.oldLogp.slice(a, b).reduce((n, r) => n + r.length, 0);
+  const total = Math.max(1, tokens(0, s.oldLogp.length));
+  return shardRanges(s.responses.length, parts).map(([a, b]) => ({
+    ...s,
+    promptIds: s.promptIds.slice(a, b),
+    responses: s.responses.slice(a, b),
+    oldLogp: s.oldLogp.slice(a, b),
+    oldValues: s.oldValues.slice(a, b),
+    advantages: s.advantages.slice(a, b),
+    returns: s.returns.slice(a, b),
+    share: (s.share * tokens(a, b)) / total,
+  }));
+}
+
+const minibatchTokens = (s: MinibatchShard) => s.promptIds.reduce((n, p, i) => n + p.length + s.responses[i]!.length, 0);
+
+/** The minibatch as model inputs plus its per-token targets aligned to them; `run` gets them and they are disposed after. */
+function withMinibatch<T>(m: PpoReplicaSet, s: MinibatchShard, run: (mb: SequenceBatch, t: { oldLogp: tf.Tensor2D; oldValues: tf.Tensor2D; adv: tf.Tensor2D; ret: tf.Tensor2D }) => T): T {
+  const mb = packBatch(s.promptIds, s.responses, s.padId, m.policy.config.n_positions);
+  const W = mb.width - 1;
+  const [oldLogp, oldValues, adv, ret] = [s.oldLogp, s.oldValues, s.advantages, s.returns].map((rows) => alignRows(rows, W)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  try {
+    return run(mb, { oldLogp, oldValues, adv, ret });
+  } finally {
+    tf.dispose([oldLogp, oldValues, adv, ret]);
+    disposeBatch(mb);
+  }
+}
+
+/** Clipped surrogate and its statistics (the entropy comes out of the same forward pass; no part of the loss). */
+function policyLoss(m: PpoReplicaSet, s: MinibatchShard): { loss: tf.Scalar; stats: tf.Tensor } {
+  return withMinibatch(m, s, (mb, t) => {
+    const { logp, entropy } = tokenLogprobsAt(m.policy, mb, s.temperature, { entropy: true });
+    const pg = clippedSurrogate(logp, t.oldLogp, t.adv, mb.responseMask, s.cliprange);
+    const stats = tf.stack([pg.loss, pg.clipfrac, pg.approxKl, maskedMean(pg.ratio, mb.responseMask), maskedMean(entropy!, mb.responseMask)]);
+    return { loss: pg.loss, stats };
+  });
+}
+
+/** Clipped value loss and its statistics. */
+function valueLoss(m: PpoReplicaSet, s: MinibatchShard): { loss: tf.Scalar; stats: tf.Tensor } {
+  return withMinibatch(m, s, (mb, t) => {
+    const vf = clippedValueLoss(valuesOf(m.value, mb), t.oldValues, t.ret, mb.responseMask, s.cliprangeValue);
+    return { loss: vf.loss, stats: tf.stack([vf.loss, vf.clipfrac]) };
+  });
+}
 
 /**
  * Step 5's loss as a data-parallel gradient task: clipped surrogate + vf_coef × clipped value
@@ -316,42 +366,58 @@ const MINIBATCH_STATS = ['pg', 'clipfrac', 'approxkl', 'ratio', 'entropy', 'vf',
 export const ppoGradTask = defineGradTask<MinibatchShard>({
   name: 'ppo',
   module: import.meta.url,
-  split: (s, parts) => {
-    const tokens = (a: number, b: number) => s.oldLogp.slice(a, b).reduce((n, r) => n + r.length, 0);
-    const total = Math.max(1, tokens(0, s.oldLogp.length));
-    return shardRanges(s.responses.length, parts).map(([a, b]) => ({
-      ...s,
-      promptIds: s.promptIds.slice(a, b),
-      responses: s.responses.slice(a, b),
-      oldLogp: s.oldLogp.slice(a, b),
-      oldValues: s.oldValues.slice(a, b),
-      advantages: s.advantages.slice(a, b),
-      returns: s.returns.slice(a, b),
-      share: (s.share * tokens(a, b)) / total,
-    }));
-  },
-  tokens: (s) => s.promptIds.reduce((n, p, i) => n + p.length + s.responses[i]!.length, 0),
+  split: splitMinibatch,
+  tokens: minibatchTokens,
   loss: (models, s) => {
-    const m = models as PpoReplicaSet;
-    const mb = packBatch(s.promptIds, s.responses, s.padId, m.policy.config.n_positions);
-    const W = mb.width - 1;
-    const [oldLogp, oldValues, adv, ret] = [s.oldLogp, s.oldValues, s.advantages, s.returns].map((rows) => alignRows(rows, W)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    try {
-      // The entropy comes out of the same forward pass; it is a statistic, no part of the loss.
-      const { logp, entropy } = tokenLogprobsAt(m.policy, mb, s.temperature, { entropy: true });
-      const pg = clippedSurrogate(logp, oldLogp, adv, mb.responseMask, s.cliprange);
-      const vf = clippedValueLoss(valuesOf(m.value, mb), oldValues, ret, mb.responseMask, s.cliprangeValue);
-      const stats = tf.mul(
-        tf.stack([pg.loss, pg.clipfrac, pg.approxKl, maskedMean(pg.ratio, mb.responseMask), maskedMean(entropy!, mb.responseMask), vf.loss, vf.clipfrac]),
-        s.share,
-      );
-      return { loss: tf.mul(tf.add(pg.loss, tf.mul(s.vfCoef, vf.loss)), s.share) as tf.Scalar, extras: { stats } };
-    } finally {
-      tf.dispose([oldLogp, oldValues, adv, ret]);
-      disposeBatch(mb);
-    }
+    const pg = policyLoss(models as PpoReplicaSet, s);
+    const vf = valueLoss(models as PpoReplicaSet, s);
+    return { loss: tf.mul(tf.add(pg.loss, tf.mul(s.vfCoef, vf.loss)), s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share), value: tf.mul(vf.stats, s.share) } };
   },
 });
+
+/**
+ * The two halves of ppoGradTask, for minibatches too small to split by rows: the policy loss on
+ * one thread and the value loss on another, at the same time (they share no parameters).
+ */
+export const ppoPolicyGradTask = defineGradTask<MinibatchShard>({
+  name: 'ppo-policy',
+  module: import.meta.url,
+  split: splitMinibatch,
+  tokens: minibatchTokens,
+  loss: (models, s) => {
+    const pg = policyLoss(models as PpoReplicaSet, s);
+    return { loss: tf.mul(pg.loss, s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share) } };
+  },
+});
+
+export const ppoValueGradTask = defineGradTask<MinibatchShard>({
+  name: 'ppo-value',
+  module: import.meta.url,
+  split: splitMinibatch,
+  tokens: minibatchTokens,
+  loss: (models, s) => {
+    const vf = valueLoss(models as PpoReplicaSet, s);
+    return { loss: tf.mul(tf.mul(s.vfCoef, vf.loss), s.share) as tf.Scalar, extras: { value: tf.mul(vf.stats, s.share) } };
+  },
+});
+
+/** Sums per-shard statistics (shard after shard, `names.length` each) into the minibatch's. */
+function sumStats(values: Float32Array, names: readonly string[]): number[] {
+  return names.map((_, j) => values.reduce((acc, x, i) => (i % names.length === j ? acc + x : acc), 0));
+}
+
+/** One minibatch's gradients: rows split over the threads when large enough, else policy ∥ value on two threads, else one thread. */
+async function minibatchGrads(replicas: Replicas, input: MinibatchShard): Promise<{ grads: tf.NamedTensorMap; policy: number[]; value: number[] }> {
+  if (replicas.threads > 1 && replicas.partsFor(minibatchTokens(input)) < 2) {
+    const [p, v] = await replicas.gradsTogether([
+      { task: ppoPolicyGradTask, input, roles: ['policy'] },
+      { task: ppoValueGradTask, input, roles: ['value'] },
+    ]);
+    return { grads: { ...p!.grads, ...v!.grads }, policy: sumStats(p!.extras.policy!, POLICY_STATS), value: sumStats(v!.extras.value!, VALUE_STATS) };
+  }
+  const r = await replicas.grads(ppoGradTask, input);
+  return { grads: r.grads, policy: sumStats(r.extras.policy!, POLICY_STATS), value: sumStats(r.extras.value!, VALUE_STATS) };
+}
 
 /** Step 5: epochs × shuffled minibatches of clipped policy and value updates, each minibatch's gradient on every core. */
 async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimizer: AdamW, replicas: Replicas, rng: Rng): Promise<Record<string, number>> {
@@ -365,7 +431,7 @@ async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimize
     for (let start = 0; start < n && !stopped; start += mbSize) {
       const idx = order.slice(start, start + mbSize);
       const pick = (rows: number[][]) => idx.map((i) => rows[i]!);
-      const r = await replicas.grads(ppoGradTask, {
+      const r = await minibatchGrads(replicas, {
         promptIds: pick(data.promptIds),
         responses: pick(data.responses),
         oldLogp: pick(data.logp),
@@ -379,10 +445,8 @@ async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimize
         vfCoef: config.vf_coef,
         share: 1,
       });
-      // The shards' share-weighted means add up to the minibatch's.
-      const k = MINIBATCH_STATS.length;
-      const sums = MINIBATCH_STATS.map((_, j) => r.extras.stats!.reduce((acc, x, i) => (i % k === j ? acc + x : acc), 0));
-      const [pgLoss, clipfrac, approxkl, ratio, entropy, vfLoss, vfClipfrac] = sums as [number, number, number, number, number, number, number];
+      const [pgLoss, clipfrac, approxkl, ratio, entropy] = r.policy as [number, number, number, number, number];
+      const [vfLoss, vfClipfrac] = r.value as [number, number];
       try {
         // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
         if (ratio > config.ratio_threshold) skipped++;

@@ -245,6 +245,38 @@ export class Replicas {
   }
 
   /**
+   * Gradients of independent tasks over disjoint trained roles (e.g. PPO's policy and value
+   * losses, which share no parameters), one task per thread at the same time, the first on the
+   * main thread. Each task's `roles` are the ones it trains and the only ones it may read.
+   */
+  async gradsTogether(parts: Array<{ task: GradTask<unknown>; input: unknown; roles: string[] }>): Promise<StepGrads[]> {
+    if (parts.length > this.threads) throw new Error(`${parts.length} tasks for ${this.threads} threads`);
+    const remote = parts.slice(1).map((p, i) => this.worker(i, p.roles).grads(p.task, p.roles, p.input));
+    const first = parts[0]!;
+    const local = computeGrads(this.models, first.roles, first.task, first.input);
+    const byName = (roles: string[], grads: Record<string, tf.Tensor>): tf.NamedTensorMap => {
+      const vars = trainableVariables(this.models, roles);
+      return Object.fromEntries(Object.entries(grads).map(([key, g]) => [vars[key]!.name, g]));
+    };
+    let results: Array<Extract<FromReplica, { type: 'grads' }>>;
+    try {
+      results = await Promise.all(remote);
+    } catch (e) {
+      tf.dispose(Object.values(local.grads));
+      throw e;
+    }
+    return [
+      { loss: local.loss, grads: byName(first.roles, local.grads), extras: local.extras },
+      ...results.map((r, i) => {
+        const roles = parts[i + 1]!.roles;
+        const vars = trainableVariables(this.models, roles);
+        const grads = Object.fromEntries(Object.entries(r.grads).map(([key, g]) => [vars[key]!.name, tf.tensor(g, vars[key]!.shape, 'float32')]));
+        return { loss: r.loss, grads, extras: r.extras };
+      }),
+    ];
+  }
+
+  /**
    * Runs a forward-only task on each of `inputs` (at most one per thread, e.g. rows of a batch
    * split with shardRanges), the first on the main thread; results in input order.
    */
@@ -261,19 +293,23 @@ export class Replicas {
    * thresholds) copy nothing, and a worker never spends a core on weights it will not use.
    */
   syncWeights(): void {
-    this.stale = new Set(this.workers);
+    for (const w of this.workers) this.stale.set(w, new Set(this.roles));
   }
 
-  private stale = new Set<ReplicaWorker>();
+  /** Per worker, the trained roles whose weights changed since they were last sent to it. */
+  private readonly stale = new Map<ReplicaWorker, Set<string>>();
 
-  /** The worker `i`, with the trained models' current weights sent ahead of the task about to go to it. */
-  private worker(i: number): ReplicaWorker {
+  /**
+   * The worker `i`, with the current weights of the roles the coming task uses (`needs`, default
+   * every trained role) sent ahead of it if they changed.
+   */
+  private worker(i: number, needs: readonly string[] = this.roles): ReplicaWorker {
     const w = this.workers[i]!;
-    if (this.stale.delete(w)) {
-      for (const role of this.roles) {
-        const weights = weightsOf(this.models[role]!);
-        w.send({ type: 'weights', role, weights }, Object.values(weights).map((a) => a.buffer as ArrayBuffer));
-      }
+    const stale = this.stale.get(w);
+    for (const role of needs) {
+      if (!stale?.delete(role)) continue;
+      const weights = weightsOf(this.models[role]!);
+      w.send({ type: 'weights', role, weights }, Object.values(weights).map((a) => a.buffer as ArrayBuffer));
     }
     return w;
   }

@@ -179,7 +179,10 @@ describe('data-parallel training', () => {
     model.dispose();
   });
 
-  it('PPO: two iterations on 1 and 2 threads (rollouts, scoring and updates split) end with the same metrics and weights', async () => {
+  it.each([
+    ['rows of every minibatch split', { minShardTokens: 1, minPartRowParameters: 1, minPartTokenParameters: 1 }],
+    ['policy and value losses on two threads side by side', {}],
+  ])('PPO: two iterations on 1 and 2 threads (%s) end with the same metrics and weights', async (_name, thresholds) => {
     const rng = new Rng(14);
     const prompts = Array.from({ length: 8 }, () => {
       const ids = Array.from({ length: 3 + rng.int(3) }, () => 1 + rng.int(cfg.vocab_size - 1));
@@ -197,7 +200,7 @@ describe('data-parallel training', () => {
         reward: new RewardModel(GPT.create(cfg, 17), ScalarHead.create(cfg.n_embd, 18)),
       };
       try {
-        const out = await trainPpo(models, prompts, config, tok, {}, undefined, { threads, thresholds: { minShardTokens: 1, minPartRowParameters: 1, minPartTokenParameters: 1 } });
+        const out = await trainPpo(models, prompts, config, tok, {}, undefined, { threads, thresholds });
         results.push({ metrics: out.metrics, weights: policy.getWeights()['h.0.mlp.c_fc.weight']! });
       } finally {
         [models.policy, models.ref, models.value.backbone, models.value.head, models.reward].forEach((m) => m.dispose());
