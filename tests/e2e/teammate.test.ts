@@ -31,7 +31,8 @@ describe('An invited teammate in browser mode', () => {
       project.sft.insert({ kind: 'completion', prompt: `What does a ${a} say?`, completion: ` A ${a} says hello.` });
     }
     const base = createNewModel(project, { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 32, vocab_size: 512, name: 'tiny base' }).checkpoint;
-    const { checkpoint: sft } = await runJobInProcess<{ checkpoint: number }>('train-sft', { from: base, config: { max_steps: 2, batch_size: 2 }, name: 'tiny sft' }, project);
+    // Trained enough that its answers differ from the base model's: blind judging shows only differing pairs.
+    const { checkpoint: sft } = await runJobInProcess<{ checkpoint: number }>('train-sft', { from: base, config: { max_steps: 30, batch_size: 2, lr: 1e-2 }, name: 'tiny sft' }, project);
     // A finished comparison of the two checkpoints, for blind judging.
     const promptIds = ['What does a cat say?', 'What does a dog say?'].map((t) => project.prompts.upsert(t, { split: 'eval' }).id);
     const settings = { checkpoints: [base, sft], prompts: 'typed', prompt_ids: promptIds, temperature: 1, top_p: 1, max_tokens: 6, seed: 0, best_of_n: 1, reward_model: null };
