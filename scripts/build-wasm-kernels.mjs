@@ -29,9 +29,9 @@ const FLAGS = [
   '-Wl,--strip-all',
 ];
 
-// attend-one.c and adamw.c work in place on tfjs-wasm's heap, so they import that memory instead
-// of owning one.
-const EXTRA_FLAGS = { 'attend-one.c': ['-Wl,--import-memory'], 'adamw.c': ['-Wl,--import-memory'] };
+// These work in place on tfjs-wasm's heap, so they import that memory instead of owning one.
+const IN_PLACE = ['attend-one.c', 'adamw.c', 'layer-ops.c'];
+const EXTRA_FLAGS = Object.fromEntries(IN_PLACE.map((src) => [src, ['-Wl,--import-memory']]));
 
 const outDir = check ? mkdtempSync(join(tmpdir(), 'wasm-kernels-')) : dir;
 const stale = [];

@@ -5,6 +5,7 @@
 // wasm). Every gradient here is checked against autodiff of the plain formula in the tests.
 import * as tf from '@tensorflow/tfjs';
 import { attentionBackward, attentionForward, attentionInference, attentionKernelAvailable } from './attention-kernel.js';
+import { geluBackward, geluForward, layerNormBackward, layerNormForward, layerOpsAvailable, targetLogprobsBackward, targetLogprobsForward } from './layer-ops-kernel.js';
 import { wasmColumnSum } from './wasm-kernels.js';
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -140,8 +141,25 @@ export function embedding(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return f(table);
 }
 
-/** LayerNorm over the last axis of x [n,C] with one fused backward. */
+/** LayerNorm over the last axis of x [n,C]: on wasm one SIMD kernel each way (layer-ops-kernel.ts), elsewhere tf ops. */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  if (!layerOpsAvailable()) return tfOpsLayerNorm(x, gamma, beta, eps);
+  const f = customGrad<(xi: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D>((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xhat, rstd] = layerNormForward(xi as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, eps);
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, srstd, sg] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+        return layerNormBackward(dy as tf.Tensor2D, sxhat, srstd, sg);
+      },
+    };
+  });
+  return f(x, gamma, beta);
+}
+
+/** layerNorm from tf ops with one fused backward (native backends; the reference the kernels are tested against). */
+export function tfOpsLayerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
   const f = customGrad<(xi: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor2D>((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const mean = tf.mean(xi, -1, true);
     const xc = tf.sub(xi, mean);
@@ -167,10 +185,26 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 
 /**
  * GPT-2's `gelu_new`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as the
- * identical x·σ(2u) because wasm's sigmoid is ~8× faster than its tanh. Closed-form gradient:
- * σ(2u) + x·σ(2u)(1−σ(2u))·2u'.
+ * identical x·σ(2u). On wasm one SIMD kernel each way; the backward recomputes σ from x, so only
+ * x is kept for it.
  */
-export const gelu = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  return layerOpsAvailable() ? kernelGelu(x) : tfOpsGelu(x);
+}
+
+const kernelGelu = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: geluForward(x),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [geluBackward(saved[0]!, dy)],
+  };
+});
+
+/**
+ * gelu from tf ops (native backends; the kernels' reference), as x·σ(2u) because wasm's sigmoid is
+ * ~8× faster than its tanh. Closed-form gradient: σ(2u) + x·σ(2u)(1−σ(2u))·2u'.
+ */
+export const tfOpsGelu = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const x2 = tf.square(x);
   const s = tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, 2 * GELU_C * 0.044715), 2 * GELU_C)));
   save([x, x2, s]);
@@ -187,9 +221,28 @@ export const gelu = customGrad<(x: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, s
 
 /**
  * log softmax(logits)[target] per row, logits [n,V], targets int32 [n]. Backward:
- * dy·(onehot − softmax), avoiding the gather gradient and a [n,V] log-softmax tape.
+ * dy·(onehot − softmax), avoiding the gather gradient and a [n,V] log-softmax tape. On wasm one
+ * SIMD kernel each way: the backward writes its [n,V] result directly instead of materialising
+ * softmax, one-hot and their difference.
  */
 export function targetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  if (targets.dtype !== 'int32' || !layerOpsAvailable()) return tfOpsTargetLogprobs(logits, targets);
+  const f = customGrad<(l: tf.Tensor2D) => tf.Tensor1D>((l: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, lse] = targetLogprobsForward(l as tf.Tensor2D, targets);
+    save([l, lse, targets]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sl, slse, st] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+        return [targetLogprobsBackward(sl, st, slse, dy as tf.Tensor1D)];
+      },
+    };
+  });
+  return f(logits);
+}
+
+/** targetLogprobs from tf ops (native backends; the kernels' reference). */
+export function tfOpsTargetLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   const [n, vocab] = logits.shape;
   const f = customGrad<(l: tf.Tensor2D) => tf.Tensor1D>((l: tf.Tensor, save: tf.GradSaveFunc) => {
     const lse = tf.logSumExp(l, -1, true);
