@@ -317,7 +317,24 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const rows = opts.rows ?? BENCH_ROWS;
   const rng = new Rng(opts.seed ?? 0);
   const say = opts.onProgress ?? (() => {});
-  const engine: Array<{ name: BenchRowName; size: BenchSize; tps: Rate }> = [];
+  const python = opts.python === undefined ? (process.env.RLHF_PYTHON ?? '/usr/bin/python3') : opts.python;
+  let reference: BenchReport['reference'] = null;
+  // Each row's reference runs right after the engine's (never beside it: both would share the same
+  // two cores), so both meet the same machine: on a shared host the speed of both drifts over minutes.
+  const referenceOf = async (size: BenchSize, row: BenchRowName | null, gemm: Array<[number, number, number]>): Promise<ReferenceOutput | null> => {
+    if (python === false || (reference !== null && 'error' in reference)) return null;
+    try {
+      const ref = await runReference(python, [size], row ? [row] : [], opts.seed ?? 0, gemm);
+      reference = { torch: ref.torch, threads: ref.threads };
+      return ref;
+    } catch (e) {
+      reference = { error: (e as Error).message };
+      return null;
+    }
+  };
+  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 1000) / 1000 : null);
+  const out: BenchRow[] = [];
+  const gemm: GemmRow[] = [];
   for (const size of opts.sizes) {
     for (const name of rows) {
       say(`engine ${size.name} ${name}…`);
@@ -331,49 +348,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
               : name === 'generate_b16'
                 ? await generationRow(size, 16, rng)
                 : await ppoRow(size, rng);
-      engine.push({ name, size, tps });
-      say(`engine ${size.name} ${name}: ${tps.wall.toFixed(0)} tokens/s (${tps.cpu.toFixed(0)} per CPU-second)`);
-    }
-  }
-  const gemm: Array<Omit<GemmRow, 'reference_gflops' | 'ratio'>> = [];
-  for (const size of opts.sizes) {
-    for (const { op, shape } of gemmShapes(size)) {
-      say(`engine ${size.name} matMul ${shape.join('×')}…`);
-      gemm.push({ size: size.name, op, shape, gflops: round(await engineGemm(shape)) });
-    }
-  }
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
-
-  // The reference runs after the engine, never beside it: both would share the same two cores.
-  let reference: BenchReport['reference'] = null;
-  let refRows: ReferenceOutput['rows'] = [];
-  let refGemm: NonNullable<ReferenceOutput['gemm']> = [];
-  const python = opts.python === undefined ? (process.env.RLHF_PYTHON ?? '/usr/bin/python3') : opts.python;
-  if (python !== false) {
-    say('PyTorch reference…');
-    try {
-      const ref = await runReference(python, opts.sizes, rows, opts.seed ?? 0, gemm.map((g) => g.shape));
-      reference = { torch: ref.torch, threads: ref.threads };
-      refRows = ref.rows;
-      refGemm = ref.gemm ?? [];
-    } catch (e) {
-      reference = { error: (e as Error).message };
-    }
-  }
-  return {
-    backend: backend.name,
-    backend_reason: backend.reason,
-    reference,
-    peak_rss_mb: Math.round(peakRssMb),
-    threads: trainingThreads(),
-    gemm: gemm.map((g, i) => {
-      const r = refGemm[i]?.gflops ?? null;
-      return { ...g, reference_gflops: r === null ? null : round(r), ratio: r ? Math.round((g.gflops / r) * 1000) / 1000 : null };
-    }),
-    rows: engine.map(({ name, size, tps }) => {
-      const ref = refRows.find((r) => r.name === name && r.size === size.name) ?? null;
-      const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 1000) / 1000 : null);
-      return {
+      say(`engine ${size.name} ${name}: ${tps.wall.toFixed(0)} tokens/s (${tps.cpu.toFixed(0)} per CPU-second); PyTorch…`);
+      const ref = (await referenceOf(size, name, []))?.rows[0] ?? null;
+      out.push({
         name,
         size: size.name,
         config: { ...size.config, batch: size.batch, seq: size.seq },
@@ -383,8 +360,28 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         cpu_tokens_per_second: round(tps.cpu),
         reference_cpu_tokens_per_second: ref ? round(ref.cpu_tokens_per_second) : null,
         cpu_ratio: ratio(tps.cpu, ref?.cpu_tokens_per_second),
-      };
-    }),
+      });
+    }
+    const shapes = gemmShapes(size);
+    const engineGflops: number[] = [];
+    for (const { shape } of shapes) {
+      say(`engine ${size.name} matMul ${shape.join('×')}…`);
+      engineGflops.push(round(await engineGemm(shape)));
+    }
+    const refGemm = (await referenceOf(size, null, shapes.map((g) => g.shape)))?.gemm ?? [];
+    shapes.forEach(({ op, shape }, i) => {
+      const r = refGemm[i]?.gflops ?? null;
+      gemm.push({ size: size.name, op, shape, gflops: engineGflops[i]!, reference_gflops: r === null ? null : round(r), ratio: r ? ratio(engineGflops[i]!, r) : null });
+    });
+  }
+  return {
+    backend: backend.name,
+    backend_reason: backend.reason,
+    reference,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    threads: trainingThreads(),
+    gemm,
+    rows: out,
   };
 }
 
