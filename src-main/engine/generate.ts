@@ -3,6 +3,7 @@
 // sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the same tokens on
 // every run of a backend.
 import * as tf from '@tensorflow/tfjs';
+import { WasmDecoder, wasmDecoderApplies } from './decode-kernel.js';
 import { disposeCache, type GPT, type KVCache } from './model.js';
 import { Rng } from './rng.js';
 
@@ -22,6 +23,8 @@ export interface GenerateOptions {
   onToken?: (sequence: number, token: number) => void;
   /** Recompute the whole sequence every step instead of using the KV cache (tests only). */
   useCache?: boolean;
+  /** With the cache on wasm, the steps after the prefill as one compiled call each (default); false keeps tf ops. */
+  compiledDecode?: boolean;
   /**
    * Index of prompts[0] in the whole batch when this call generates part of it (generation split
    * over threads): every row samples from its own random stream, seeded by seed and row index.
@@ -125,6 +128,8 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
 
   const padded = leftPad(prompts, opts.padId);
   let cache: KVCache | null = null;
+  // On wasm, every step after the prefill is one call into a compiled decode step (decode-kernel.ts).
+  let decoder: WasmDecoder | null = null;
   // Full sequences (prompt + generated so far), only for the uncached path.
   const rows = prompts.map((p) => p.slice());
   try {
@@ -132,10 +137,22 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
     if (useCache) {
       const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');
       const mask = tf.tensor2d(padded.mask, [B, padded.length], 'float32');
-      const out = model.forwardCached(ids, null, mask);
+      const compiled = maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config);
+      const out = model.forwardCached(ids, null, mask, { lastHidden: compiled });
       tf.dispose([ids, mask]);
       cache = out.cache;
-      probs = nextTokenProbs(out.logits, sampling.temperature);
+      if (compiled) {
+        try {
+          decoder = WasmDecoder.create(model, cache, maxNew - 1);
+          probs = decoder.probsOf(out.logits, sampling.temperature);
+        } finally {
+          out.logits.dispose();
+        }
+        disposeCache(cache);
+        cache = null;
+      } else {
+        probs = nextTokenProbs(out.logits, sampling.temperature);
+      }
     } else {
       probs = nextTokenProbs(lastLogitsUncached(model, rows, opts.padId), sampling.temperature);
     }
@@ -155,7 +172,9 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
         if (opts.eosId !== undefined && id === opts.eosId) finished[b] = true;
       }
       if (finished.every(Boolean) || step === maxNew - 1) break;
-      if (useCache) {
+      if (decoder) {
+        probs = decoder.step(next, sampling.temperature);
+      } else if (useCache) {
         const ids = tf.tensor2d(next, [B, 1], 'int32');
         const out = model.forwardCached(ids, cache, undefined);
         ids.dispose();

@@ -1,0 +1,355 @@
+// The whole one-token generation step of GPT-2 (HF layout) for B rows in one call: embedding +
+// position, per layer LayerNorm → c_attn → one-query attention over the KV cache (appending the
+// new key and value) → c_proj + residual → LayerNorm → c_fc → gelu_new → c_proj + residual, final
+// LayerNorm, tied logits and the temperature-scaled softmax. Loaded by engine/decode-kernel.ts,
+// which lays out the weights (packed once per generate() call), the cache and the scratch in this
+// module's own memory and describes them in an int32 table (DESC_* below).
+//
+// Why hand-written: with tfjs the step is ~45 kernels per token of < 1 MFLOP each at the tiny
+// size, each paying 10–15 µs of dispatch; no library runs a whole transformer step from one
+// call on wasm. The products here are GEMVs (B = 1) or B ≤ 16-row GEMMs.
+#include <wasm_simd128.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define INLINE static inline __attribute__((always_inline))
+
+/** e^x per lane for x ≤ 0 (Cephes expf, as in attention.c); 0 below −87. */
+INLINE v128_t exp4(v128_t x) {
+  v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.0f));
+  x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f));
+  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, x), x), x), wasm_f32x4_splat(1.0f));
+  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(p, pow2n), tiny);
+}
+
+INLINE float hsum(v128_t v) {
+  v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(v, 0);
+}
+
+INLINE float hmax(v128_t v) {
+  v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  return wasm_f32x4_extract_lane(v, 0);
+}
+
+// ---- weight packing (once per generate() call) ----
+// A [K, N] matrix is stored as panels of 8 columns, P[n / 8][k][8], the last one zero-padded, so
+// the products below read every weight once, sequentially.
+
+/** Packs w [K, N] row-major (HF Conv1D [in, out]); N % 8 == 0 (n_embd is a multiple of 8). */
+EXPORT void pack_panels(const float *w, float *p, int K, int N) {
+  for (int n0 = 0; n0 < N; n0 += 8) {
+    float *dst = p + (n0 / 8) * K * 8;
+    for (int k = 0; k < K; k++) {
+      wasm_v128_store(dst + k * 8, wasm_v128_load(w + k * N + n0));
+      wasm_v128_store(dst + k * 8 + 4, wasm_v128_load(w + k * N + n0 + 4));
+    }
+  }
+}
+
+/**
+ * Packs the transpose of e [N, K] (the tied embedding wte [V, C], so logits = h · wteᵀ); K % 4
+ * == 0, N any (the last panel's missing rows are zeros). 4×4 blocks are transposed in registers.
+ */
+EXPORT void pack_panels_t(const float *e, float *p, int K, int N) {
+  for (int n0 = 0; n0 < N; n0 += 8) {
+    float *dst = p + (n0 / 8) * K * 8;
+    for (int half = 0; half < 8; half += 4) {
+      const float *rows[4];
+      for (int j = 0; j < 4; j++) rows[j] = n0 + half + j < N ? e + (n0 + half + j) * K : 0;
+      for (int k = 0; k < K; k += 4) {
+        v128_t r0 = rows[0] ? wasm_v128_load(rows[0] + k) : wasm_f32x4_splat(0);
+        v128_t r1 = rows[1] ? wasm_v128_load(rows[1] + k) : wasm_f32x4_splat(0);
+        v128_t r2 = rows[2] ? wasm_v128_load(rows[2] + k) : wasm_f32x4_splat(0);
+        v128_t r3 = rows[3] ? wasm_v128_load(rows[3] + k) : wasm_f32x4_splat(0);
+        v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        float *d = dst + k * 8 + half;
+        wasm_v128_store(d, wasm_i64x2_shuffle(t0, t1, 0, 2));
+        wasm_v128_store(d + 8, wasm_i64x2_shuffle(t0, t1, 1, 3));
+        wasm_v128_store(d + 16, wasm_i64x2_shuffle(t2, t3, 0, 2));
+        wasm_v128_store(d + 24, wasm_i64x2_shuffle(t2, t3, 1, 3));
+      }
+    }
+  }
+}
+
+// ---- products ----
+
+/**
+ * rb (≤ 4, a constant after inlining) rows × one 8-column panel: Y = X · panel (+ bias, + Y when
+ * acc). Accumulators stay in registers while k runs.
+ */
+INLINE void tile(int rb, const float *X, int K, const float *p, const float *bias, float *Y, int ldy, int acc) {
+  v128_t c0[4], c1[4];
+  for (int r = 0; r < rb; r++) c0[r] = c1[r] = wasm_f32x4_splat(0);
+  for (int k = 0; k < K; k++) {
+    v128_t w0 = wasm_v128_load(p + k * 8), w1 = wasm_v128_load(p + k * 8 + 4);
+    for (int r = 0; r < rb; r++) {
+      v128_t x = wasm_v128_load32_splat(X + r * K + k);
+      c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(x, w0));
+      c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(x, w1));
+    }
+  }
+  v128_t b0 = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0), b1 = bias ? wasm_v128_load(bias + 4) : wasm_f32x4_splat(0);
+  for (int r = 0; r < rb; r++) {
+    float *y = Y + r * ldy;
+    v128_t y0 = wasm_f32x4_add(c0[r], b0), y1 = wasm_f32x4_add(c1[r], b1);
+    if (acc) {
+      y0 = wasm_f32x4_add(y0, wasm_v128_load(y));
+      y1 = wasm_f32x4_add(y1, wasm_v128_load(y + 4));
+    }
+    wasm_v128_store(y, y0);
+    wasm_v128_store(y + 4, y1);
+  }
+}
+
+/** One row (a GEMV) × one panel: k unrolled by two with separate sums, so adds do not wait on each other. */
+INLINE void tile1(const float *x, int K, const float *p, const float *bias, float *y, int acc) {
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  int k = 0;
+  for (; k + 2 <= K; k += 2) {
+    v128_t x0 = wasm_v128_load32_splat(x + k), x1 = wasm_v128_load32_splat(x + k + 1);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(p + k * 8)));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(p + k * 8 + 4)));
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x1, wasm_v128_load(p + k * 8 + 8)));
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x1, wasm_v128_load(p + k * 8 + 12)));
+  }
+  for (; k < K; k++) {
+    v128_t x0 = wasm_v128_load32_splat(x + k);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(p + k * 8)));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(p + k * 8 + 4)));
+  }
+  v128_t y0 = wasm_f32x4_add(a0, a2), y1 = wasm_f32x4_add(a1, a3);
+  if (bias) {
+    y0 = wasm_f32x4_add(y0, wasm_v128_load(bias));
+    y1 = wasm_f32x4_add(y1, wasm_v128_load(bias + 4));
+  }
+  if (acc) {
+    y0 = wasm_f32x4_add(y0, wasm_v128_load(y));
+    y1 = wasm_f32x4_add(y1, wasm_v128_load(y + 4));
+  }
+  wasm_v128_store(y, y0);
+  wasm_v128_store(y + 4, y1);
+}
+
+/**
+ * Y[b, :N] = X[b, :K] · P + bias (+ Y[b] when acc) for b < B; N a multiple of 8 (padded panels),
+ * Y's rows ldy apart. Each panel is used by every row tile while it is in cache.
+ */
+static void gemm(const float *X, int B, int K, const float *P, int N, const float *bias, float *Y, int ldy, int acc) {
+  for (int n0 = 0; n0 < N; n0 += 8) {
+    const float *p = P + (n0 / 8) * K * 8, *bb = bias ? bias + n0 : 0;
+    if (B == 1) {
+      tile1(X, K, p, bb, Y + n0, acc);
+      continue;
+    }
+    int b = 0;
+    for (; b + 4 <= B; b += 4) tile(4, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc);
+    switch (B - b) {
+      case 3: tile(3, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
+      case 2: tile(2, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
+      case 1: tile(1, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
+      default: break;
+    }
+  }
+}
+
+// ---- element-wise pieces ----
+
+/** y = LayerNorm(x) · g + b over rows of C (C % 4 == 0), two-pass variance as fast-ops.ts. */
+static void layer_norm(const float *x, float *y, const float *g, const float *beta, int B, int C, float eps) {
+  for (int r = 0; r < B; r++) {
+    const float *xr = x + r * C;
+    float *yr = y + r * C;
+    v128_t s = wasm_f32x4_splat(0);
+    for (int c = 0; c < C; c += 4) s = wasm_f32x4_add(s, wasm_v128_load(xr + c));
+    v128_t mean = wasm_f32x4_splat(hsum(s) / (float)C);
+    v128_t q = wasm_f32x4_splat(0);
+    for (int c = 0; c < C; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), mean);
+      q = wasm_f32x4_add(q, wasm_f32x4_mul(d, d));
+    }
+    v128_t rstd = wasm_f32x4_splat(1.0f / __builtin_sqrtf(hsum(q) / (float)C + eps));
+    for (int c = 0; c < C; c += 4) {
+      v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), mean), rstd);
+      wasm_v128_store(yr + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(g + c)), wasm_v128_load(beta + c)));
+    }
+  }
+}
+
+/** gelu_new in place: x·σ(2u), u = √(2/π)(x + 0.044715x³), as fast-ops.ts; n % 4 == 0. */
+static void gelu_new(float *x, int n) {
+  const float c = 0.7978845608028654f;
+  for (int i = 0; i < n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t z = wasm_f32x4_mul(v, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(v, v), wasm_f32x4_splat(2 * c * 0.044715f)), wasm_f32x4_splat(2 * c)));
+    // σ(z) from e^−|z| (never overflows): 1/(1+e) for z ≥ 0, e/(1+e) below.
+    v128_t e = exp4(wasm_f32x4_neg(wasm_f32x4_abs(z)));
+    v128_t inv = wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
+    v128_t sig = wasm_v128_bitselect(inv, wasm_f32x4_mul(e, inv), wasm_f32x4_ge(z, wasm_f32x4_splat(0)));
+    wasm_v128_store(x + i, wasm_f32x4_mul(v, sig));
+  }
+}
+
+/**
+ * One query per (row, head) over its cache rows 0..total−1 (keys kc, values vc, rows hd apart),
+ * additive key mask m; out [H·hd] for the row. Same arithmetic as attend-one.c.
+ */
+static void attend(const float *q, const float *kc, const float *vc, const float *m, float *out, float *scores, int total, int hd) {
+  float scale = 1.0f / __builtin_sqrtf((float)hd);
+  int total4 = (total + 3) & ~3;
+  float top = -1e30f;
+  for (int j = 0; j < total; j++) {
+    v128_t acc = wasm_f32x4_splat(0);
+    for (int d = 0; d < hd; d += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(q + d), wasm_v128_load(kc + j * hd + d)));
+    float s = hsum(acc) * scale + m[j];
+    scores[j] = s;
+    top = s > top ? s : top;
+  }
+  for (int j = total; j < total4; j++) scores[j] = -1e30f;
+  v128_t t4 = wasm_f32x4_splat(top), sum = wasm_f32x4_splat(0);
+  for (int j = 0; j < total4; j += 4) {
+    v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(scores + j), t4));
+    wasm_v128_store(scores + j, e);
+    sum = wasm_f32x4_add(sum, e);
+  }
+  float inv = 1.0f / hsum(sum);
+  int d = 0;
+  for (; d + 16 <= hd; d += 16) {
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (int j = 0; j < total; j++) {
+      v128_t p = wasm_v128_load32_splat(scores + j);
+      const float *vj = vc + j * hd + d;
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(p, wasm_v128_load(vj)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(p, wasm_v128_load(vj + 4)));
+      a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(p, wasm_v128_load(vj + 8)));
+      a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(p, wasm_v128_load(vj + 12)));
+    }
+    v128_t s = wasm_f32x4_splat(inv);
+    wasm_v128_store(out + d, wasm_f32x4_mul(a0, s));
+    wasm_v128_store(out + d + 4, wasm_f32x4_mul(a1, s));
+    wasm_v128_store(out + d + 8, wasm_f32x4_mul(a2, s));
+    wasm_v128_store(out + d + 12, wasm_f32x4_mul(a3, s));
+  }
+  for (; d < hd; d += 4) {
+    v128_t a = wasm_f32x4_splat(0);
+    for (int j = 0; j < total; j++) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(scores + j), wasm_v128_load(vc + j * hd + d)));
+    wasm_v128_store(out + d, wasm_f32x4_mul(a, wasm_f32x4_splat(inv)));
+  }
+}
+
+/** softmax(row / temperature) in place over n values (temperature ≤ 0 means 1, as generate.ts). */
+static void softmax_row(float *z, int n, float temperature) {
+  if (temperature > 0 && temperature != 1.0f) {
+    v128_t t = wasm_f32x4_splat(temperature);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(z + i, wasm_f32x4_div(wasm_v128_load(z + i), t));
+    for (; i < n; i++) z[i] /= temperature;
+  }
+  v128_t mx = wasm_f32x4_splat(-3.0e38f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) mx = wasm_f32x4_max(mx, wasm_v128_load(z + i));
+  float top = hmax(mx);
+  for (; i < n; i++) top = z[i] > top ? z[i] : top;
+  v128_t t4 = wasm_f32x4_splat(top), sum = wasm_f32x4_splat(0);
+  for (i = 0; i + 4 <= n; i += 4) {
+    v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(z + i), t4));
+    wasm_v128_store(z + i, e);
+    sum = wasm_f32x4_add(sum, e);
+  }
+  float total = hsum(sum);
+  for (; i < n; i++) {
+    // The tail (n % 4 values) through the same vector exp, one lane used.
+    float e = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(z[i] - top)), 0);
+    z[i] = e;
+    total += e;
+  }
+  v128_t inv = wasm_f32x4_splat(1.0f / total);
+  for (i = 0; i + 4 <= n; i += 4) wasm_v128_store(z + i, wasm_f32x4_mul(wasm_v128_load(z + i), inv));
+  for (; i < n; i++) z[i] *= 1.0f / total;
+}
+
+// ---- the step ----
+
+// The int32 table written by decode-kernel.ts: sizes, then byte offsets in this memory.
+enum {
+  DESC_C, DESC_H, DESC_L, DESC_V, DESC_VP, DESC_MAXT,
+  DESC_WTE, DESC_WPE, DESC_LNF_G, DESC_LNF_B,
+  DESC_X, DESC_A, DESC_QKV, DESC_ATT, DESC_F, DESC_LOGITS, DESC_SCORES, DESC_MASK,
+  DESC_LAYERS,
+};
+// Per layer, from DESC_LAYERS + LAYER_FIELDS · l.
+enum {
+  L_LN1_G, L_LN1_B, L_ATTN_W, L_ATTN_B, L_PROJ_W, L_PROJ_B, L_LN2_G, L_LN2_B,
+  L_FC_W, L_FC_B, L_MPROJ_W, L_MPROJ_B, L_KEYS, L_VALUES,
+  LAYER_FIELDS,
+};
+
+#define F(i) ((float *)desc[i])
+
+/** Tied logits of the final hidden states in the `a` buffer, then softmax(logits / temperature) in place. */
+static void probs_of_final(const int *desc, int B, float temperature) {
+  int C = desc[DESC_C], V = desc[DESC_V], Vp = desc[DESC_VP];
+  float *logits = F(DESC_LOGITS);
+  gemm(F(DESC_A), B, C, F(DESC_WTE), Vp, 0, logits, Vp, 0);
+  for (int b = 0; b < B; b++) softmax_row(logits + b * Vp, V, temperature);
+}
+
+/** The prefill's next-token probabilities from its final hidden states [B, C] (after ln_f), written into the `a` buffer. */
+EXPORT void final_probs(const int *desc, int B, float temperature) { probs_of_final(desc, B, temperature); }
+
+/**
+ * One new token per row: ids, pos [B] (int32); len = tokens already in the cache, which gains
+ * the new one at index len (mask 0 there). The keys of layer l are [B, H, maxT, hd]. Leaves
+ * softmax(logits / temperature) in the logits buffer, rows Vp apart (first V values valid).
+ */
+EXPORT void decode_step(const int *desc, int B, const int *ids, const int *pos, int len, float eps, float temperature) {
+  int C = desc[DESC_C], H = desc[DESC_H], L = desc[DESC_L], maxT = desc[DESC_MAXT];
+  int hd = C / H, total = len + 1;
+  float *x = F(DESC_X), *a = F(DESC_A), *qkv = F(DESC_QKV), *att = F(DESC_ATT), *f = F(DESC_F);
+  float *scores = F(DESC_SCORES), *mask = F(DESC_MASK);
+  const float *wte = F(DESC_WTE), *wpe = F(DESC_WPE);
+  for (int b = 0; b < B; b++) {
+    // wte row ids[b] read out of its packed transpose (column ids[b] of panel ids[b] / 8).
+    const float *panel = wte + (ids[b] / 8) * C * 8 + ids[b] % 8;
+    const float *pe = wpe + pos[b] * C;
+    for (int c = 0; c < C; c++) x[b * C + c] = panel[c * 8] + pe[c];
+    mask[b * maxT + len] = 0.0f;
+  }
+  for (int l = 0; l < L; l++) {
+    const int *ly = desc + DESC_LAYERS + LAYER_FIELDS * l;
+    float *keys = (float *)ly[L_KEYS], *values = (float *)ly[L_VALUES];
+    layer_norm(x, a, (float *)ly[L_LN1_G], (float *)ly[L_LN1_B], B, C, eps);
+    gemm(a, B, C, (float *)ly[L_ATTN_W], 3 * C, (float *)ly[L_ATTN_B], qkv, 3 * C, 0);
+    for (int b = 0; b < B; b++) {
+      for (int h = 0; h < H; h++) {
+        float *kc = keys + ((b * H + h) * maxT) * hd, *vc = values + ((b * H + h) * maxT) * hd;
+        const float *row = qkv + b * 3 * C + h * hd;
+        for (int d = 0; d < hd; d += 4) {
+          wasm_v128_store(kc + len * hd + d, wasm_v128_load(row + C + d));
+          wasm_v128_store(vc + len * hd + d, wasm_v128_load(row + 2 * C + d));
+        }
+        attend(row, kc, vc, mask + b * maxT, att + b * C + h * hd, scores, total, hd);
+      }
+    }
+    gemm(att, B, C, (float *)ly[L_PROJ_W], C, (float *)ly[L_PROJ_B], x, C, 1);
+    layer_norm(x, a, (float *)ly[L_LN2_G], (float *)ly[L_LN2_B], B, C, eps);
+    gemm(a, B, C, (float *)ly[L_FC_W], 4 * C, (float *)ly[L_FC_B], f, 4 * C, 0);
+    gelu_new(f, B * 4 * C);
+    gemm(f, B, 4 * C, (float *)ly[L_MPROJ_W], C, (float *)ly[L_MPROJ_B], x, C, 1);
+  }
+  layer_norm(x, a, F(DESC_LNF_G), F(DESC_LNF_B), B, C, eps);
+  probs_of_final(desc, B, temperature);
+}
