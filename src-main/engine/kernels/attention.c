@@ -67,12 +67,18 @@ static void gemm(const float *A, int sai, int sak, const float *B, int ldb, floa
   }
 }
 
-/** e^x per lane (Cephes expf: x = n·ln2 + r, degree-6 polynomial in r; rel. error ~1e-7); 0 below −87. */
+/**
+ * e^x per lane (Cephes expf: x = n·ln2 + r, degree-6 polynomial in r; rel. error ~1e-7); 0 below
+ * −87. pmin/pmax are one x86 instruction each where min/max (NaN-propagating) are several, and
+ * n = round(x·log2 e) comes from adding 1.5·2²³, whose low bits then hold n, instead of floor and
+ * a float→int conversion (as in layer-ops.c, where this halved the cost per value).
+ */
 static v128_t exp4(v128_t x) {
   v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.0f));
-  x = wasm_f32x4_min(x, wasm_f32x4_splat(88.0f));
-  x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f));
-  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
+  v128_t magic = wasm_f32x4_splat(12582912.0f);
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -82,13 +88,14 @@ static v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, x), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, x), x), x), wasm_f32x4_splat(1.0f));
-  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  // t's bits are 0x4B400000 + n; shifted left by 23 the constant part drops out: 2^n's exponent.
+  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127)), 23);
   return wasm_v128_andnot(wasm_f32x4_mul(p, pow2n), tiny);
 }
 
 static float hmax(v128_t v) {
-  v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-  v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
   return wasm_f32x4_extract_lane(v, 0);
 }
 
@@ -135,7 +142,7 @@ static void head_probs(const float *qkv, const float *m, int b, int h, int T, in
       for (int j = 0; j < n; j++) p[j] += m[i * T + j];
     for (int j = n; j < n4; j++) p[j] = -1e30f;
     v128_t mx = wasm_f32x4_splat(-1e30f);
-    for (int j = 0; j < n4; j += 4) mx = wasm_f32x4_max(mx, wasm_v128_load(p + j));
+    for (int j = 0; j < n4; j += 4) mx = wasm_f32x4_pmax(mx, wasm_v128_load(p + j));
     v128_t top = wasm_f32x4_splat(hmax(mx)), sum = wasm_f32x4_splat(0);
     for (int j = 0; j < n4; j += 4) {
       v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(p + j), top));
