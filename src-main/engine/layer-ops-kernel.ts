@@ -29,6 +29,8 @@ interface LayerOpsExports {
   gelu_backward(x: number, dy: number, dx: number, n: number): void;
   target_logprobs_forward(l: number, t: number, out: number, lse: number, n: number, V: number): void;
   target_logprobs_backward(l: number, t: number, lse: number, dy: number, dl: number, n: number, V: number): void;
+  transpose_last2(src: number, dst: number, batches: number, R: number, C: number): void;
+  column_sum(x: number, out: number, n: number, c: number): void;
 }
 
 let bytes: Uint8Array<ArrayBuffer> | undefined;
@@ -102,6 +104,27 @@ const KERNELS: Record<string, (a: Args) => HeapTensor | HeapTensor[]> = {
     return dl;
   },
 };
+
+/**
+ * For wasm-kernels.ts' Transpose: `out` = `x` with the last two axes of its [batches, R, C] swapped
+ * (4-byte elements). False where the module cannot bind (the caller's JS loop runs).
+ */
+export function heapTransposeLast2(backend: unknown, x: HeapTensor, out: HeapTensor, batches: number, R: number, C: number): boolean {
+  const b = backend as WasmBackendLike;
+  const m = instanceFor(b);
+  if (!m) return false;
+  m.transpose_last2(b.getMemoryOffset(x.dataId), b.getMemoryOffset(out.dataId), batches, R, C);
+  return true;
+}
+
+/** For wasm-kernels.ts' column sums: `out` [c] = Σ over the rows of `x` [n, c]; false where the module cannot bind. */
+export function heapColumnSum(backend: unknown, x: HeapTensor, out: HeapTensor, n: number, c: number): boolean {
+  const b = backend as WasmBackendLike;
+  const m = instanceFor(b);
+  if (!m) return false;
+  m.column_sum(b.getMemoryOffset(x.dataId), b.getMemoryOffset(out.dataId), n, c);
+  return true;
+}
 
 /** True when the kernels can run: wasm backend whose heap this module can import. */
 export function layerOpsAvailable(): boolean {

@@ -9,11 +9,13 @@
 // - GatherV2 (axis 0, the embedding lookup): the stock kernel costs ~2 ms for 512 rows of 128;
 //   copying the rows from heap views costs a few µs.
 // - Column sums (bias and LayerNorm gradients) as a new kernel: the stock Sum over axis 0
-//   transposes its input first.
+//   transposes its input first. Runs as wasm SIMD (kernels/layer-ops.c) where that module binds.
 // - Transpose: the stock kernel walks the input with large strides; a cache-blocked 2-D transpose
-//   in JS is 4–6× faster for the [rows, cols] shapes of linear-layer gradients, and the head
-//   reshuffle [B,T,H,hd] → [B,H,T,hd] is a copy of contiguous runs.
+//   in JS is 4–6× faster for the [rows, cols] shapes of linear-layer gradients (wasm SIMD tiles in
+//   layer-ops.c faster still, where that module binds), and the head reshuffle [B,T,H,hd] →
+//   [B,H,T,hd] is a copy of contiguous runs.
 import * as tf from '@tensorflow/tfjs';
+import { heapColumnSum, heapTransposeLast2 } from './layer-ops-kernel.js';
 
 interface WasmTensorInfo {
   dataId: object;
@@ -118,6 +120,13 @@ function fastTranspose(args: KernelArgs): WasmTensorInfo | null {
   const keepsLast = rank >= 1 && perm[rank - 1] === rank - 1;
   if (!identity && !swapsLastTwo && !keepsLast) return null;
   const out = backend.makeOutput(outShape, x.dtype);
+  if (swapsLastTwo) {
+    // wasm SIMD 4×4 tiles (layer-ops.c) where that module binds to the heap: ~5× the JS loop.
+    const R = shape[rank - 2]!;
+    const C = shape[rank - 1]!;
+    const batches = shape.slice(0, rank - 2).reduce((a, b) => a * b, 1);
+    if (heapTransposeLast2(backend, x, out, batches, R, C)) return out;
+  }
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
   if (identity) {
@@ -187,6 +196,7 @@ function columnSumKernel(args: { inputs: { x: WasmTensorInfo }; backend: WasmBac
   const { x } = args.inputs;
   const c = x.shape[x.shape.length - 1]!;
   const out = args.backend.makeOutput([c], 'float32');
+  if (heapColumnSum(args.backend, x, out, x.shape.slice(0, -1).reduce((a, b) => a * b, 1), c)) return out;
   const src = args.backend.typedArrayFromHeap(x);
   const dst = args.backend.typedArrayFromHeap(out);
   const acc = new Float64Array(c);

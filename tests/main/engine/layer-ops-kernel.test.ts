@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend.js';
-import { gelu, layerNorm, targetLogprobs, tfOpsGelu, tfOpsLayerNorm, tfOpsTargetLogprobs } from '../../../src-main/engine/fast-ops.js';
+import { columnSum, gelu, layerNorm, targetLogprobs, tfOpsGelu, tfOpsLayerNorm, tfOpsTargetLogprobs } from '../../../src-main/engine/fast-ops.js';
 import { layerOpsAvailable } from '../../../src-main/engine/layer-ops-kernel.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
@@ -62,5 +62,32 @@ describe('layer-ops wasm kernels match the tf-op versions', () => {
 
   it('targetLogprobs rejects a target outside the vocabulary', () => {
     expect(() => targetLogprobs(rand([2, 4]) as tf.Tensor2D, tf.tensor1d([1, 4], 'int32'))).toThrow(/not in \[0, 3\]/);
+  });
+});
+
+describe('wasm SIMD transpose and column sums (wasm-kernels.ts on layer-ops.c)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  for (const shape of [[37, 21], [64, 40], [3, 5, 18], [2, 1, 33, 4]] as const) {
+    it(`swaps the last two axes of [${shape.join(', ')}], float32 and int32`, () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const R = shape[shape.length - 2]!;
+      const C = shape[shape.length - 1]!;
+      const perm = [...shape.keys()].map((i) => (i === shape.length - 2 ? i + 1 : i === shape.length - 1 ? i - 1 : i));
+      const data = Array.from({ length: n }, (_, i) => i);
+      const expected = new Array<number>(n);
+      for (let b = 0; b < n / (R * C); b++) for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) expected[b * R * C + j * R + i] = data[b * R * C + i * C + j]!;
+      for (const dtype of ['float32', 'int32'] as const) expect(Array.from(tf.transpose(tf.tensor(data, [...shape], dtype), perm).dataSync())).toEqual(expected);
+    });
+  }
+
+  it('sums columns of [300, 37]', () => {
+    const x = rand([300, 37]);
+    const X = x.dataSync();
+    const expected = Array.from({ length: 37 }, (_, j) => Array.from({ length: 300 }, (_, r) => X[r * 37 + j]!).reduce((a, b) => a + b, 0));
+    const got = columnSum(x as tf.Tensor2D).dataSync();
+    expected.forEach((e, j) => expect(Math.abs(got[j]! - e)).toBeLessThan(1e-4));
   });
 });
