@@ -1,8 +1,9 @@
-// The one-token generation step of a GPT as one call into kernels/decode.c (wasm SIMD), for
-// generate() on the tfjs wasm backend. The prompt's prefill stays on tfjs (GPT.forwardCached);
-// its KV cache and the model's weights are then copied into the module's own memory, the weight
-// matrices packed into 8-column panels, once per generate() call. Every later token is one call
-// instead of ~45 tfjs kernels (10–15 µs of dispatch each, more than the arithmetic at small sizes).
+// Generation on the tfjs wasm backend as calls into kernels/decode.c (wasm SIMD): the prompt
+// (prefill) and then every one-token step, each one call running embeddings, all layers, the tied
+// logits and the softmax, instead of ~45 tfjs kernels per token (10–15 µs of dispatch each, more
+// than the arithmetic at small sizes). The model's weights are copied into the module's own
+// memory, the matrices packed into 8-column panels, once per generate() call; the KV cache lives
+// there too.
 //
 // One instance per thread, reused by every generate() call on it: its memory (the weights, ~55 MB
 // at the bench's small size, a staging copy of the largest matrix, the cache) grows to the largest
@@ -12,15 +13,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import type { GPT, GPTConfig, KVCache } from './model.js';
+import type { GPT, GPTConfig } from './model.js';
 
 interface DecodeExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
   pack_panels(w: number, p: number, K: number, N: number): void;
   pack_panels_t(e: number, p: number, K: number, N: number): void;
-  final_probs(desc: number, B: number, temperature: number): void;
-  decode_step(desc: number, B: number, ids: number, pos: number, len: number, eps: number, temperature: number): void;
+  decode_tokens(desc: number, B: number, T: number, ids: number, pos: number, keymask: number, len: number, eps: number, probs: number, temperature: number): void;
 }
 
 interface WasmBackendLike {
@@ -30,6 +30,8 @@ interface WasmBackendLike {
 /** Field order of the int32 table read by decode.c (its DESC_* and per-layer L_* enums). */
 const DESC_FIELDS = 18;
 const LAYER_FIELDS = 14;
+/** Tokens (rows × positions) per call at most: bounds the activations' scratch (10·n_embd floats per token) for long prompts. */
+const MAX_TOKENS_PER_CALL = 256;
 const LAYER_WEIGHTS = ['ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight', 'attn.c_proj.bias', 'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias'];
 
 let instance: DecodeExports | null | undefined;
@@ -62,75 +64,58 @@ export function wasmDecoderApplies(config: GPTConfig): boolean {
 
 /** The decode steps of one generate() call for B rows (where wasmDecoderApplies). */
 export class WasmDecoder {
-  private readonly m: DecodeExports;
-  private readonly desc: number;
-  private readonly idsAt: number;
-  private readonly posAt: number;
-  private readonly logitsAt: number;
-  private readonly aAt: number;
-  private readonly positions: number[];
   private readonly id = ++latest;
-  private len: number;
+  /** Tokens in the cache per row (padding included). */
+  private len = 0;
+  /** Position id the next real token of each row gets (as GPT.forwardCached). */
+  private positions: number[];
 
   private constructor(
-    m: DecodeExports,
-    desc: number,
-    idsAt: number,
-    posAt: number,
-    logitsAt: number,
-    aAt: number,
+    private readonly m: DecodeExports,
+    /** Byte offsets: the table, the per-call token inputs, the `a` and logits buffers. */
+    private readonly at: { desc: number; ids: number; pos: number; keymask: number; logits: number },
+    private readonly config: GPTConfig,
     private readonly B: number,
-    private readonly V: number,
-    private readonly Vp: number,
     private readonly maxT: number,
-    private readonly nPositions: number,
-    private readonly eps: number,
-    cache: KVCache,
+    /** Positions per row in one call. */
+    private readonly chunk: number,
   ) {
-    this.m = m;
-    this.desc = desc;
-    this.idsAt = idsAt;
-    this.posAt = posAt;
-    this.logitsAt = logitsAt;
-    this.aAt = aAt;
-    this.positions = cache.nextPosition.slice();
-    this.len = cache.keyMaskAdd.shape[1];
+    this.positions = new Array<number>(B).fill(0);
   }
 
   /**
-   * A decoder continuing `cache` (from the prefill) for up to `steps` more tokens per row. The
-   * cache's tensors are read, not disposed.
+   * A decoder for B rows of up to maxT tokens each (prompt + generated) with the model's current
+   * weights packed in. Takes this thread's module over from any earlier decoder.
    */
-  static create(model: GPT, cache: KVCache, steps: number): WasmDecoder {
-    const { n_embd: C, n_head: H, n_layer: L, vocab_size: V, n_positions, layer_norm_epsilon: eps } = model.config;
-    if (!wasmDecoderApplies(model.config)) throw new Error('the compiled decoder does not apply to this model or backend');
+  static create(model: GPT, B: number, maxT: number): WasmDecoder {
+    const config = model.config;
+    const { n_embd: C, n_head: H, n_layer: L, vocab_size: V, n_positions } = config;
+    if (!wasmDecoderApplies(config)) throw new Error('the compiled decoder does not apply to this model or backend');
     const m = decodeModule()!;
     const hd = C / H;
-    const B = cache.keyMaskAdd.shape[0];
-    const past = cache.keyMaskAdd.shape[1];
-    const maxT = past + steps;
+    const chunk = Math.max(1, Math.min(maxT, Math.floor(MAX_TOKENS_PER_CALL / B)));
+    const R = B * chunk;
     const Vp = Math.ceil(V / 8) * 8;
     const w = model.namedVariables();
 
     // Regions in floats, 16-byte aligned, one after another above the module's static data.
-    let at = Math.ceil((m.__heap_base.value as number) / 16) * 16;
+    let next = Math.ceil((m.__heap_base.value as number) / 16) * 16;
     const region = (floats: number) => {
-      const o = at;
-      at += Math.ceil((floats * 4) / 16) * 16;
+      const o = next;
+      next += Math.ceil((floats * 4) / 16) * 16;
       return o;
     };
-    const desc = region(DESC_FIELDS + LAYER_FIELDS * L);
     const table = new Int32Array(DESC_FIELDS + LAYER_FIELDS * L);
+    const desc = region(table.length);
     const packedSize = (K: number, N: number) => K * Math.ceil(N / 8) * 8;
     table.set([C, H, L, V, Vp, maxT], 0);
-    const wteAt = region(packedSize(C, V));
-    table[6] = wteAt;
+    table[6] = region(packedSize(C, V));
     table[7] = region(n_positions * C);
     table[8] = region(C);
     table[9] = region(C);
-    const sizes = [B * C, B * C, B * 3 * C, B * C, B * 4 * C, B * Vp, maxT + 4, B * maxT];
+    // x, a, qkv, att, f, logits, scores, key mask.
+    const sizes = [R * C, R * C, R * 3 * C, R * C, R * 4 * C, B * Vp, maxT + 4, B * maxT];
     sizes.forEach((n, i) => (table[10 + i] = region(n)));
-    const logitsAt = table[15]!;
     const layerShapes: Array<[number, number] | number> = [C, C, [C, 3 * C], 3 * C, [C, C], C, C, C, [C, 4 * C], 4 * C, [4 * C, C], C];
     for (let l = 0; l < L; l++) {
       const base = DESC_FIELDS + LAYER_FIELDS * l;
@@ -138,20 +123,19 @@ export class WasmDecoder {
       table[base + 12] = region(B * H * maxT * hd);
       table[base + 13] = region(B * H * maxT * hd);
     }
-    const idsAt = region(B);
-    const posAt = region(B);
+    const inputs = { ids: region(R), pos: region(R), keymask: region(R) };
     // Staging for one unpacked matrix at a time (the largest is wte).
-    const stageAt = region(Math.max(V * C, 4 * C * C));
-    const missing = at - m.memory.buffer.byteLength;
+    const stage = region(Math.max(V * C, 4 * C * C));
+    const missing = next - m.memory.buffer.byteLength;
     if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
     const heap = new Float32Array(m.memory.buffer);
     new Int32Array(m.memory.buffer, desc, table.length).set(table);
 
     const packInto = (dst: number, src: tf.Tensor, K: number, N: number, transposed: boolean) => {
-      heap.set(valuesOf(src), stageAt / 4);
-      (transposed ? m.pack_panels_t : m.pack_panels)(stageAt, dst, K, N);
+      heap.set(valuesOf(src), stage / 4);
+      (transposed ? m.pack_panels_t : m.pack_panels)(stage, dst, K, N);
     };
-    packInto(wteAt, w['wte.weight']!, C, V, true);
+    packInto(table[6]!, w['wte.weight']!, C, V, true);
     heap.set(valuesOf(w['wpe.weight']!), table[7]! / 4);
     heap.set(valuesOf(w['ln_f.weight']!), table[8]! / 4);
     heap.set(valuesOf(w['ln_f.bias']!), table[9]! / 4);
@@ -163,27 +147,41 @@ export class WasmDecoder {
         if (typeof s === 'number') heap.set(valuesOf(v), table[base + i]! / 4);
         else packInto(table[base + i]!, v, s[0], s[1], false);
       });
-      // The prefill's keys and values [B·H, past, hd] into rows of maxT.
-      for (const [field, t] of [[12, cache.keys[l]!], [13, cache.values[l]!]] as const) {
-        const src = valuesOf(t);
-        const dst = table[base + field]! / 4;
-        for (let bh = 0; bh < B * H; bh++) heap.set(src.subarray(bh * past * hd, (bh + 1) * past * hd), dst + bh * maxT * hd);
-      }
     }
-    const maskSrc = valuesOf(cache.keyMaskAdd);
-    for (let b = 0; b < B; b++) heap.set(maskSrc.subarray(b * past, (b + 1) * past), table[17]! / 4 + b * maxT);
-    return new WasmDecoder(m, desc, idsAt, posAt, logitsAt, table[11]!, B, V, Vp, maxT, n_positions, eps, cache);
+    return new WasmDecoder(m, { desc, ...inputs, logits: table[15]! }, config, B, maxT, chunk);
   }
 
   /**
-   * Next-token probabilities softmax(hidden · wteᵀ / temperature), flat [B·V], of final hidden
-   * states [B, C] (after ln_f: the prefill's `forwardCached(…, { lastHidden: true })`).
+   * Runs the left-padded prompts ids, mask [B·T] (1 real, 0 padding; generate's leftPad) as
+   * GPT.forwardCached's prefill does, into an empty cache; returns the next-token probabilities
+   * softmax(logits / temperature), flat [B·V] (as nextTokenProbs).
    */
-  probsOf(hidden: tf.Tensor2D, temperature: number): Float32Array {
-    this.checkCurrent();
-    new Float32Array(this.m.memory.buffer, this.aAt, hidden.size).set(valuesOf(hidden));
-    this.m.final_probs(this.desc, this.B, temperature);
-    return this.readProbs();
+  prefill(ids: Int32Array, mask: Float32Array, temperature: number): Float32Array {
+    const T = ids.length / this.B;
+    if (this.len !== 0) throw new Error('prefill needs an empty cache');
+    const pos = new Int32Array(ids.length);
+    const keymask = new Float32Array(ids.length);
+    for (let b = 0; b < this.B; b++) {
+      for (let j = 0; j < T; j++) {
+        const real = mask[b * T + j]! > 0;
+        pos[b * T + j] = Math.max(0, Math.min(this.positions[b]! - (real ? 0 : 1), this.config.n_positions - 1));
+        keymask[b * T + j] = real ? 0 : -1e9;
+        if (real) this.positions[b]! += 1;
+      }
+    }
+    // Chunks of positions (all rows each), so long prompts need bounded scratch.
+    let probs: Float32Array | null = null;
+    for (let j0 = 0; j0 < T; j0 += this.chunk) {
+      const n = Math.min(this.chunk, T - j0);
+      const cols = <A extends Int32Array | Float32Array>(a: A): A => {
+        if (n === T) return a;
+        const out = new (a.constructor as new (n: number) => A)(this.B * n);
+        for (let b = 0; b < this.B; b++) out.set(a.subarray(b * T + j0, b * T + j0 + n), b * n);
+        return out;
+      };
+      probs = this.run(cols(ids), cols(pos), cols(keymask), n, j0 + n === T, temperature);
+    }
+    return probs!;
   }
 
   /**
@@ -191,30 +189,32 @@ export class WasmDecoder {
    * next-token probabilities softmax(logits / temperature), flat [B·V] (as nextTokenProbs).
    */
   step(next: Int32Array, temperature: number): Float32Array {
-    this.checkCurrent();
-    if (this.len >= this.maxT) throw new Error('decoder cache is full');
-    const ids = new Int32Array(this.m.memory.buffer, this.idsAt, this.B);
-    const pos = new Int32Array(this.m.memory.buffer, this.posAt, this.B);
-    ids.set(next);
+    const pos = new Int32Array(this.B);
     for (let b = 0; b < this.B; b++) {
-      if (this.positions[b]! >= this.nPositions) throw new Error(`sequence exceeds n_positions ${this.nPositions}`);
+      if (this.positions[b]! >= this.config.n_positions) throw new Error(`sequence exceeds n_positions ${this.config.n_positions}`);
       pos[b] = this.positions[b]!;
       this.positions[b]! += 1;
     }
-    this.m.decode_step(this.desc, this.B, this.idsAt, this.posAt, this.len, this.eps, temperature);
-    this.len += 1;
-    return this.readProbs();
+    return this.run(next, pos, new Float32Array(this.B), 1, true, temperature)!;
   }
 
-  private checkCurrent(): void {
+  /** One call for T positions of every row; the probabilities when `wantProbs`. */
+  private run(ids: Int32Array, pos: Int32Array, keymask: Float32Array, T: number, wantProbs: boolean, temperature: number): Float32Array | null {
     if (this.id !== latest) throw new Error("a newer decoder has taken over this thread's decode module");
-  }
-
-  private readProbs(): Float32Array {
-    const logits = new Float32Array(this.m.memory.buffer, this.logitsAt, this.B * this.Vp);
-    if (this.Vp === this.V) return logits.slice();
-    const out = new Float32Array(this.B * this.V);
-    for (let b = 0; b < this.B; b++) out.set(logits.subarray(b * this.Vp, b * this.Vp + this.V), b * this.V);
+    if (this.len + T > this.maxT) throw new Error('decoder cache is full');
+    const { buffer } = this.m.memory;
+    new Int32Array(buffer, this.at.ids, ids.length).set(ids);
+    new Int32Array(buffer, this.at.pos, pos.length).set(pos);
+    new Float32Array(buffer, this.at.keymask, keymask.length).set(keymask);
+    this.m.decode_tokens(this.at.desc, this.B, T, this.at.ids, this.at.pos, this.at.keymask, this.len, this.config.layer_norm_epsilon, wantProbs ? 1 : 0, temperature);
+    this.len += T;
+    if (!wantProbs) return null;
+    const V = this.config.vocab_size;
+    const Vp = Math.ceil(V / 8) * 8;
+    const logits = new Float32Array(this.m.memory.buffer, this.at.logits, this.B * Vp);
+    if (Vp === V) return logits.slice();
+    const out = new Float32Array(this.B * V);
+    for (let b = 0; b < this.B; b++) out.set(logits.subarray(b * Vp, b * Vp + V), b * V);
     return out;
   }
 }

@@ -23,7 +23,7 @@ export interface GenerateOptions {
   onToken?: (sequence: number, token: number) => void;
   /** Recompute the whole sequence every step instead of using the KV cache (tests only). */
   useCache?: boolean;
-  /** With the cache on wasm, the steps after the prefill as one compiled call each (default); false keeps tf ops. */
+  /** With the cache on wasm, prompt and steps by the compiled decoder (default); false keeps tf ops. */
   compiledDecode?: boolean;
   /**
    * Index of prompts[0] in the whole batch when this call generates part of it (generation split
@@ -128,31 +128,22 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
 
   const padded = leftPad(prompts, opts.padId);
   let cache: KVCache | null = null;
-  // On wasm, every step after the prefill is one call into a compiled decode step (decode-kernel.ts).
+  // On wasm, the prompt and then every step are calls into a compiled decoder (decode-kernel.ts).
   let decoder: WasmDecoder | null = null;
   // Full sequences (prompt + generated so far), only for the uncached path.
   const rows = prompts.map((p) => p.slice());
   try {
     let probs: Float32Array;
-    if (useCache) {
+    if (useCache && maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config)) {
+      decoder = WasmDecoder.create(model, B, padded.length + maxNew - 1);
+      probs = decoder.prefill(padded.ids, padded.mask, sampling.temperature);
+    } else if (useCache) {
       const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');
       const mask = tf.tensor2d(padded.mask, [B, padded.length], 'float32');
-      const compiled = maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config);
-      const out = model.forwardCached(ids, null, mask, { lastHidden: compiled });
+      const out = model.forwardCached(ids, null, mask);
       tf.dispose([ids, mask]);
       cache = out.cache;
-      if (compiled) {
-        try {
-          decoder = WasmDecoder.create(model, cache, maxNew - 1);
-          probs = decoder.probsOf(out.logits, sampling.temperature);
-        } finally {
-          out.logits.dispose();
-        }
-        disposeCache(cache);
-        cache = null;
-      } else {
-        probs = nextTokenProbs(out.logits, sampling.temperature);
-      }
+      probs = nextTokenProbs(out.logits, sampling.temperature);
     } else {
       probs = nextTokenProbs(lastLogitsUncached(model, rows, opts.padId), sampling.temperature);
     }

@@ -87,8 +87,8 @@ export interface KVCache {
   keyMaskAdd: tf.Tensor2D;
   /** Position id the next token of each row gets. */
   nextPosition: number[];
-  /** wteᵀ [C,V] for the output logits, computed once per cache (absent after a `lastHidden` prefill until a step needs it). */
-  wteT?: tf.Tensor2D;
+  /** wteᵀ [C,V] for the output logits, computed at prefill. */
+  wteT: tf.Tensor2D;
 }
 
 export class GPT {
@@ -247,10 +247,8 @@ export class GPT {
    * logits of the last new position [B,V]. With `cache` null it starts one (prefill).
    * `attentionMask` [B,t] marks padding among the new tokens (left-padded prompts). Uses plain
    * (non-custom-gradient) ops: no tape, no saved copies, fewer kernels per generated token.
-   * With `lastHidden` it returns the last position's final hidden state [B,C] (after ln_f) as
-   * `logits` instead, and computes no wteᵀ (the compiled decoder, decode-kernel.ts, has its own).
    */
-  forwardCached(ids: tf.Tensor2D, cache: KVCache | null, attentionMask?: tf.Tensor2D, opts: { lastHidden?: boolean } = {}): { logits: tf.Tensor2D; cache: KVCache } {
+  forwardCached(ids: tf.Tensor2D, cache: KVCache | null, attentionMask?: tf.Tensor2D): { logits: tf.Tensor2D; cache: KVCache } {
     const [B, t] = ids.shape;
     const { n_embd: C, n_layer, n_head: H, layer_norm_epsilon: eps } = this.config;
     const hd = C / H;
@@ -268,7 +266,7 @@ export class GPT {
     if (Math.max(...nextPosition) > this.config.n_positions) throw new Error(`sequence exceeds n_positions ${this.config.n_positions}`);
     const out = tf.tidy(() => {
       // The tied output matrix, transposed once per generation rather than once per token.
-      const wteT = opts.lastHidden ? null : (cache?.wteT ?? (tf.transpose(this.p('wte.weight')) as tf.Tensor2D));
+      const wteT = cache ? cache.wteT : (tf.transpose(this.p('wte.weight')) as tf.Tensor2D);
       const newKeyMask = maskData ? tf.mul(tf.sub(1, tf.tensor2d(maskData as Float32Array, [B, t], 'float32')), -1e9) : tf.zeros([B, t]);
       const keyMaskAdd = (cache ? tf.concat([cache.keyMaskAdd, newKeyMask], 1) : newKeyMask) as tf.Tensor2D;
       const past = cache ? cache.keys[0]!.shape[1] : 0;
@@ -320,13 +318,12 @@ export class GPT {
         x = tf.add(x, dense(fused && m.size <= FUSED_GELU_MAX_SIZE ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
       }
       const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
-      const hLast = ln(last, 'ln_f');
-      const logits = wteT ? tf.matMul(hLast, wteT) : hLast;
-      return { logits, keys, values, keyMaskAdd, ...(wteT && !cache?.wteT ? { wteT } : {}) };
+      const logits = tf.matMul(ln(last, 'ln_f'), wteT);
+      return { logits, keys, values, keyMaskAdd, ...(cache ? {} : { wteT }) };
     });
     // The previous step's keys/values are superseded (concat copied them); wteT carries over.
     if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
-    const wteT = cache?.wteT ?? (out.wteT as tf.Tensor2D | undefined);
+    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
     return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   }
 
@@ -366,7 +363,7 @@ function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: t
 }
 
 export function disposeCache(cache: KVCache): void {
-  tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd, ...(cache.wteT ? [cache.wteT] : [])]);
+  tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd, cache.wteT]);
 }
 
 /** LayerNorm over the last axis without a custom gradient (inference only). */

@@ -144,24 +144,32 @@ INLINE void tile1(const float *x, int K, const float *p, const float *bias, floa
   wasm_v128_store(y + 4, y1);
 }
 
+/** Rows per block of a product: a block's X (up to 64 × 4C floats) stays in cache across all panels. */
+#define ROW_BLOCK 64
+
 /**
  * Y[b, :N] = X[b, :K] · P + bias (+ Y[b] when acc) for b < B; N a multiple of 8 (padded panels),
- * Y's rows ldy apart. Each panel is used by every row tile while it is in cache.
+ * Y's rows ldy apart. Each panel is used by every row tile of a block while it is in cache.
  */
 static void gemm(const float *X, int B, int K, const float *P, int N, const float *bias, float *Y, int ldy, int acc) {
-  for (int n0 = 0; n0 < N; n0 += 8) {
-    const float *p = P + (n0 / 8) * K * 8, *bb = bias ? bias + n0 : 0;
-    if (B == 1) {
-      tile1(X, K, p, bb, Y + n0, acc);
-      continue;
-    }
-    int b = 0;
-    for (; b + 4 <= B; b += 4) tile(4, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc);
-    switch (B - b) {
-      case 3: tile(3, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
-      case 2: tile(2, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
-      case 1: tile(1, X + b * K, K, p, bb, Y + b * ldy + n0, ldy, acc); break;
-      default: break;
+  for (int r0 = 0; r0 < B; r0 += ROW_BLOCK) {
+    int rows = B - r0 < ROW_BLOCK ? B - r0 : ROW_BLOCK;
+    const float *Xb = X + r0 * K;
+    float *Yb = Y + r0 * ldy;
+    for (int n0 = 0; n0 < N; n0 += 8) {
+      const float *p = P + (n0 / 8) * K * 8, *bb = bias ? bias + n0 : 0;
+      if (rows == 1) {
+        tile1(Xb, K, p, bb, Yb + n0, acc);
+        continue;
+      }
+      int b = 0;
+      for (; b + 4 <= rows; b += 4) tile(4, Xb + b * K, K, p, bb, Yb + b * ldy + n0, ldy, acc);
+      switch (rows - b) {
+        case 3: tile(3, Xb + b * K, K, p, bb, Yb + b * ldy + n0, ldy, acc); break;
+        case 2: tile(2, Xb + b * K, K, p, bb, Yb + b * ldy + n0, ldy, acc); break;
+        case 1: tile(1, Xb + b * K, K, p, bb, Yb + b * ldy + n0, ldy, acc); break;
+        default: break;
+      }
     }
   }
 }
@@ -299,57 +307,56 @@ enum {
 
 #define F(i) ((float *)desc[i])
 
-/** Tied logits of the final hidden states in the `a` buffer, then softmax(logits / temperature) in place. */
-static void probs_of_final(const int *desc, int B, float temperature) {
-  int C = desc[DESC_C], V = desc[DESC_V], Vp = desc[DESC_VP];
-  float *logits = F(DESC_LOGITS);
-  gemm(F(DESC_A), B, C, F(DESC_WTE), Vp, 0, logits, Vp, 0);
-  for (int b = 0; b < B; b++) softmax_row(logits + b * Vp, V, temperature);
-}
-
-/** The prefill's next-token probabilities from its final hidden states [B, C] (after ln_f), written into the `a` buffer. */
-EXPORT void final_probs(const int *desc, int B, float temperature) { probs_of_final(desc, B, temperature); }
 
 /**
- * One new token per row: ids, pos [B] (int32); len = tokens already in the cache, which gains
- * the new one at index len (mask 0 there). The keys of layer l are [B, H, maxT, hd]. Leaves
- * softmax(logits / temperature) in the logits buffer, rows Vp apart (first V values valid).
+ * T new tokens per row (T = 1: a generation step; T > 1: the left-padded prompt, the prefill).
+ * ids, pos [B·T] (int32); keymask [B·T] additive (0 real, −1e9 padding) for the new keys, which
+ * go to cache indices len..len+T−1 (the keys of layer l are [B, H, maxT, hd]); query j sees cache
+ * indices ≤ len + j. With `probs`, leaves softmax(logits / temperature) of each row's last token in
+ * the logits buffer, rows Vp apart (first V values valid); a prompt's earlier chunks skip that.
  */
-EXPORT void decode_step(const int *desc, int B, const int *ids, const int *pos, int len, float eps, float temperature) {
-  int C = desc[DESC_C], H = desc[DESC_H], L = desc[DESC_L], maxT = desc[DESC_MAXT];
-  int hd = C / H, total = len + 1;
+EXPORT void decode_tokens(const int *desc, int B, int T, const int *ids, const int *pos, const float *keymask, int len, float eps, int probs, float temperature) {
+  int C = desc[DESC_C], H = desc[DESC_H], L = desc[DESC_L], V = desc[DESC_V], Vp = desc[DESC_VP], maxT = desc[DESC_MAXT];
+  int hd = C / H, R = B * T;
   float *x = F(DESC_X), *a = F(DESC_A), *qkv = F(DESC_QKV), *att = F(DESC_ATT), *f = F(DESC_F);
   float *scores = F(DESC_SCORES), *mask = F(DESC_MASK);
   const float *wte = F(DESC_WTE), *wpe = F(DESC_WPE);
-  for (int b = 0; b < B; b++) {
-    // wte row ids[b] read out of its packed transpose (column ids[b] of panel ids[b] / 8).
-    const float *panel = wte + (ids[b] / 8) * C * 8 + ids[b] % 8;
-    const float *pe = wpe + pos[b] * C;
-    for (int c = 0; c < C; c++) x[b * C + c] = panel[c * 8] + pe[c];
-    mask[b * maxT + len] = 0.0f;
+  for (int r = 0; r < R; r++) {
+    // wte row ids[r] read out of its packed transpose (column ids[r] % 8 of panel ids[r] / 8).
+    const float *panel = wte + (ids[r] / 8) * C * 8 + ids[r] % 8;
+    const float *pe = wpe + pos[r] * C;
+    for (int c = 0; c < C; c++) x[r * C + c] = panel[c * 8] + pe[c];
+    mask[(r / T) * maxT + len + r % T] = keymask[r];
   }
   for (int l = 0; l < L; l++) {
     const int *ly = desc + DESC_LAYERS + LAYER_FIELDS * l;
     float *keys = (float *)ly[L_KEYS], *values = (float *)ly[L_VALUES];
-    layer_norm(x, a, (float *)ly[L_LN1_G], (float *)ly[L_LN1_B], B, C, eps);
-    gemm(a, B, C, (float *)ly[L_ATTN_W], 3 * C, (float *)ly[L_ATTN_B], qkv, 3 * C, 0);
+    layer_norm(x, a, (float *)ly[L_LN1_G], (float *)ly[L_LN1_B], R, C, eps);
+    gemm(a, R, C, (float *)ly[L_ATTN_W], 3 * C, (float *)ly[L_ATTN_B], qkv, 3 * C, 0);
     for (int b = 0; b < B; b++) {
       for (int h = 0; h < H; h++) {
         float *kc = keys + ((b * H + h) * maxT) * hd, *vc = values + ((b * H + h) * maxT) * hd;
-        const float *row = qkv + b * 3 * C + h * hd;
-        for (int d = 0; d < hd; d += 4) {
-          wasm_v128_store(kc + len * hd + d, wasm_v128_load(row + C + d));
-          wasm_v128_store(vc + len * hd + d, wasm_v128_load(row + 2 * C + d));
+        for (int j = 0; j < T; j++) {
+          const float *row = qkv + (b * T + j) * 3 * C + h * hd;
+          for (int d = 0; d < hd; d += 4) {
+            wasm_v128_store(kc + (len + j) * hd + d, wasm_v128_load(row + C + d));
+            wasm_v128_store(vc + (len + j) * hd + d, wasm_v128_load(row + 2 * C + d));
+          }
         }
-        attend(row, kc, vc, mask + b * maxT, att + b * C + h * hd, scores, total, hd);
+        for (int j = 0; j < T; j++)
+          attend(qkv + (b * T + j) * 3 * C + h * hd, kc, vc, mask + b * maxT, att + (b * T + j) * C + h * hd, scores, len + j + 1, hd);
       }
     }
-    gemm(att, B, C, (float *)ly[L_PROJ_W], C, (float *)ly[L_PROJ_B], x, C, 1);
-    layer_norm(x, a, (float *)ly[L_LN2_G], (float *)ly[L_LN2_B], B, C, eps);
-    gemm(a, B, C, (float *)ly[L_FC_W], 4 * C, (float *)ly[L_FC_B], f, 4 * C, 0);
-    gelu_new(f, B * 4 * C);
-    gemm(f, B, 4 * C, (float *)ly[L_MPROJ_W], C, (float *)ly[L_MPROJ_B], x, C, 1);
+    gemm(att, R, C, (float *)ly[L_PROJ_W], C, (float *)ly[L_PROJ_B], x, C, 1);
+    layer_norm(x, a, (float *)ly[L_LN2_G], (float *)ly[L_LN2_B], R, C, eps);
+    gemm(a, R, C, (float *)ly[L_FC_W], 4 * C, (float *)ly[L_FC_B], f, 4 * C, 0);
+    gelu_new(f, R * 4 * C);
+    gemm(f, R, 4 * C, (float *)ly[L_MPROJ_W], C, (float *)ly[L_MPROJ_B], x, C, 1);
   }
-  layer_norm(x, a, F(DESC_LNF_G), F(DESC_LNF_B), B, C, eps);
-  probs_of_final(desc, B, temperature);
+  if (!probs) return;
+  // Only each row's last token is read out.
+  float *logits = F(DESC_LOGITS);
+  for (int b = 0; b < B; b++) layer_norm(x + (b * T + T - 1) * C, a + b * C, F(DESC_LNF_G), F(DESC_LNF_B), 1, C, eps);
+  gemm(a, B, C, wte, Vp, 0, logits, Vp, 0);
+  for (int b = 0; b < B; b++) softmax_row(logits + b * Vp, V, temperature);
 }

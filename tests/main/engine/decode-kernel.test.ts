@@ -23,8 +23,9 @@ function randomModel(cfg: GPTConfig, seed: number): GPT {
   return m;
 }
 
-function randomPrompts(rng: Rng, B: number, V: number): number[][] {
-  return Array.from({ length: B }, (_, b) => Array.from({ length: 1 + ((b * 3) % 7) }, () => Math.floor(rng.next() * V)));
+/** Prompts of 1..maxLen tokens (different lengths: left padding). */
+function randomPrompts(rng: Rng, B: number, V: number, maxLen = 7): number[][] {
+  return Array.from({ length: B }, (_, b) => Array.from({ length: 1 + ((b * 3) % maxLen) }, () => Math.floor(rng.next() * V)));
 }
 
 function expectClose(got: Float32Array, want: Float32Array): void {
@@ -39,28 +40,26 @@ describe('the one-token decode step as one wasm call (WasmDecoder)', () => {
     await initBackend('wasm');
   });
 
-  // B: 1 (the GEMV path), 3 and 6 (row-tile tails), 16; vocab 37 pads the last panel.
-  const cases: Array<[string, GPTConfig, number, number]> = [
-    ['B=1', base, 1, 1],
-    ['B=3, T=0.7', base, 3, 0.7],
-    ['B=6, hd 4, vocab 64', { ...base, vocab_size: 64, n_head: 8 }, 6, 1],
-    ['B=16, hd 16, 3 layers, T=1.3', { ...base, n_embd: 48, n_head: 3, n_layer: 3 }, 16, 1.3],
+  // B: 1 (the GEMV path), 3 and 6 (row-tile tails), 16 (with prompts of up to 30 tokens: the
+  // prefill runs in two chunks of 16 positions); vocab 37 pads the last panel.
+  const cases: Array<[string, GPTConfig, number, number, number]> = [
+    ['B=1', base, 1, 1, 7],
+    ['B=3, T=0.7', base, 3, 0.7, 7],
+    ['B=6, hd 4, vocab 64', { ...base, vocab_size: 64, n_head: 8 }, 6, 1, 7],
+    ['B=16, hd 16, 3 layers, T=1.3, chunked prompt', { ...base, n_embd: 48, n_head: 3, n_layer: 3 }, 16, 1.3, 30],
   ];
-  for (const [label, cfg, B, temperature] of cases) {
-    it(`gives the tf path's next-token probabilities step after step: ${label}`, () => {
+  for (const [label, cfg, B, temperature, promptLen] of cases) {
+    it(`gives the tf path's next-token probabilities for the prompt and step after step: ${label}`, () => {
       const model = randomModel(cfg, 3 + B);
       const rng = new Rng(B);
-      const padded = leftPad(randomPrompts(rng, B, cfg.vocab_size), 0);
+      const padded = leftPad(randomPrompts(rng, B, cfg.vocab_size, promptLen), 0);
       const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');
       const mask = tf.tensor2d(padded.mask, [B, padded.length], 'float32');
       const prefill = model.forwardCached(ids, null, mask);
-      const hidden = model.forwardCached(ids, null, mask, { lastHidden: true });
       tf.dispose([ids, mask]);
-      disposeCache(hidden.cache);
       const steps = 6;
-      const decoder = WasmDecoder.create(model, prefill.cache, steps);
-      expectClose(decoder.probsOf(hidden.logits, temperature), nextTokenProbs(prefill.logits, temperature));
-      hidden.logits.dispose();
+      const decoder = WasmDecoder.create(model, B, padded.length + steps);
+      expectClose(decoder.prefill(padded.ids, padded.mask, temperature), nextTokenProbs(prefill.logits, temperature));
       let cache: KVCache = prefill.cache;
       for (let s = 0; s < steps; s++) {
         const next = Int32Array.from({ length: B }, () => Math.floor(rng.next() * cfg.vocab_size));
@@ -99,15 +98,11 @@ describe('the one-token decode step as one wasm call (WasmDecoder)', () => {
 
   it('a new decoder takes the thread\'s module over from the previous one', () => {
     const model = randomModel(base, 2);
-    const ids = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
-    const out = model.forwardCached(ids, null);
-    const first = WasmDecoder.create(model, out.cache, 4);
-    const a = first.step(Int32Array.of(5), 1);
-    const second = WasmDecoder.create(model, out.cache, 4);
+    const first = WasmDecoder.create(model, 1, 4);
+    const a = first.prefill(Int32Array.of(1, 2, 3), Float32Array.of(1, 1, 1), 1);
+    const second = WasmDecoder.create(model, 1, 4);
     expect(() => first.step(Int32Array.of(5), 1)).toThrow(/newer decoder/);
-    expect(second.step(Int32Array.of(5), 1)).toEqual(a);
-    tf.dispose([ids, out.logits]);
-    disposeCache(out.cache);
+    expect(second.prefill(Int32Array.of(1, 2, 3), Float32Array.of(1, 1, 1), 1)).toEqual(a);
     model.dispose();
   });
 
