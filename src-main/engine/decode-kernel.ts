@@ -117,6 +117,7 @@ export class WasmDecoder {
     const sizes = [R * C, R * C, R * 3 * C, R * C, R * 4 * C, B * Vp, maxT + 4, B * maxT];
     sizes.forEach((n, i) => (table[10 + i] = region(n)));
     const layerShapes: Array<[number, number] | number> = [C, C, [C, 3 * C], 3 * C, [C, C], C, C, C, [C, 4 * C], 4 * C, [4 * C, C], C];
+    const layersStart = next;
     for (let l = 0; l < L; l++) {
       const base = DESC_FIELDS + LAYER_FIELDS * l;
       layerShapes.forEach((s, i) => (table[base + i] = region(typeof s === 'number' ? s : packedSize(s[0], s[1]))));
@@ -124,18 +125,17 @@ export class WasmDecoder {
       table[base + 13] = region(B * H * maxT * hd);
     }
     const inputs = { ids: region(R), pos: region(R), keymask: region(R) };
-    // Staging for one unpacked matrix at a time (the largest is wte).
-    const stage = region(Math.max(V * C, 4 * C * C));
+    // Staging for one unpacked layer matrix at a time. wte (V·C, GPT-2's 154 MB) is staged where
+    // the layers go, before they are written, when they have room (12·C·L ≥ V: every GPT-2 size).
+    const stage = region(4 * C * C);
+    const wteStage = next - layersStart >= V * C * 4 ? layersStart : region(V * C);
     const missing = next - m.memory.buffer.byteLength;
     if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
     const heap = new Float32Array(m.memory.buffer);
     new Int32Array(m.memory.buffer, desc, table.length).set(table);
 
-    const packInto = (dst: number, src: tf.Tensor, K: number, N: number, transposed: boolean) => {
-      heap.set(valuesOf(src), stage / 4);
-      (transposed ? m.pack_panels_t : m.pack_panels)(stage, dst, K, N);
-    };
-    packInto(table[6]!, w['wte.weight']!, C, V, true);
+    heap.set(valuesOf(w['wte.weight']!), wteStage / 4);
+    m.pack_panels_t(wteStage, table[6]!, C, V);
     heap.set(valuesOf(w['wpe.weight']!), table[7]! / 4);
     heap.set(valuesOf(w['ln_f.weight']!), table[8]! / 4);
     heap.set(valuesOf(w['ln_f.bias']!), table[9]! / 4);
@@ -145,7 +145,10 @@ export class WasmDecoder {
         const v = w[`h.${l}.${name}`]!;
         const s = layerShapes[i]!;
         if (typeof s === 'number') heap.set(valuesOf(v), table[base + i]! / 4);
-        else packInto(table[base + i]!, v, s[0], s[1], false);
+        else {
+          heap.set(valuesOf(v), stage / 4);
+          m.pack_panels(stage, table[base + i]!, s[0], s[1]);
+        }
       });
     }
     return new WasmDecoder(m, { desc, ...inputs, logits: table[15]! }, config, B, maxT, chunk);

@@ -46,6 +46,7 @@ describe('the one-token decode step as one wasm call (WasmDecoder)', () => {
     ['B=1', base, 1, 1, 7],
     ['B=3, T=0.7', base, 3, 0.7, 7],
     ['B=6, hd 4, vocab 64', { ...base, vocab_size: 64, n_head: 8 }, 6, 1, 7],
+    ['B=2, one layer, vocab 1000 (more than the layers hold: wte staged apart)', { ...base, vocab_size: 1000, n_layer: 1 }, 2, 1, 7],
     ['B=16, hd 16, 3 layers, T=1.3, chunked prompt', { ...base, n_embd: 48, n_head: 3, n_layer: 3 }, 16, 1.3, 30],
   ];
   for (const [label, cfg, B, temperature, promptLen] of cases) {
