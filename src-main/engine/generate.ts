@@ -1,7 +1,8 @@
 // Batched sampling from a GPT with a KV cache: the (left-padded) prompts are run once (prefill),
-// then each step feeds one token per sequence. The backend turns logits into probabilities; the
-// sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the same tokens on
-// every run of a backend.
+// then each step feeds one token per sequence. On wasm both run in a compiled decoder
+// (decode-kernel.ts), elsewhere as tf ops (GPT.forwardCached). Either turns logits into
+// probabilities; the sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the
+// same tokens on every run of a backend.
 import * as tf from '@tensorflow/tfjs';
 import { WasmDecoder, wasmDecoderApplies } from './decode-kernel.js';
 import { disposeCache, type GPT, type KVCache } from './model.js';
