@@ -1,13 +1,13 @@
-// The whole one-token generation step of GPT-2 (HF layout) for B rows in one call: embedding +
-// position, per layer LayerNorm → c_attn → one-query attention over the KV cache (appending the
-// new key and value) → c_proj + residual → LayerNorm → c_fc → gelu_new → c_proj + residual, final
-// LayerNorm, tied logits and the temperature-scaled softmax. Loaded by engine/decode-kernel.ts,
-// which lays out the weights (packed once per generate() call), the cache and the scratch in this
-// module's own memory and describes them in an int32 table (DESC_* below).
+// GPT-2 generation (HF layout) for B rows, one call per prompt chunk or per generated token:
+// embedding + position, per layer LayerNorm → c_attn → attention of the new positions over the KV
+// cache (appending their keys and values) → c_proj + residual → LayerNorm → c_fc → gelu_new →
+// c_proj + residual, final LayerNorm, tied logits and the temperature-scaled softmax. Loaded by
+// engine/decode-kernel.ts, which lays out the weights (packed once per generate() call), the cache
+// and the scratch in this module's own memory and describes them in an int32 table (DESC_* below).
 //
-// Why hand-written: with tfjs the step is ~45 kernels per token of < 1 MFLOP each at the tiny
+// Why hand-written: with tfjs a step is ~45 kernels per token of < 1 MFLOP each at the tiny
 // size, each paying 10–15 µs of dispatch; no library runs a whole transformer step from one
-// call on wasm. The products here are GEMVs (B = 1) or B ≤ 16-row GEMMs.
+// call on wasm. The products are GEMVs (one row) or small GEMMs (B rows, or B × a prompt chunk).
 #include <wasm_simd128.h>
 
 #define EXPORT __attribute__((visibility("default")))
