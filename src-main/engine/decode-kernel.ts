@@ -85,9 +85,10 @@ export class WasmDecoder {
 
   /**
    * A decoder for B rows of up to maxT tokens each (prompt + generated) with the model's current
-   * weights packed in. Takes this thread's module over from any earlier decoder.
+   * weights packed in. Takes this thread's module over from any earlier decoder. Null when weights
+   * and cache do not fit the module's memory (wasm32: 4 GB).
    */
-  static create(model: GPT, B: number, maxT: number): WasmDecoder {
+  static create(model: GPT, B: number, maxT: number): WasmDecoder | null {
     const config = model.config;
     const { n_embd: C, n_head: H, n_layer: L, vocab_size: V, n_positions } = config;
     if (!wasmDecoderApplies(config)) throw new Error('the compiled decoder does not apply to this model or backend');
@@ -130,7 +131,15 @@ export class WasmDecoder {
     const stage = region(4 * C * C);
     const wteStage = next - layersStart >= V * C * 4 ? layersStart : region(V * C);
     const missing = next - m.memory.buffer.byteLength;
-    if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
+    if (next > 2 ** 32) return null;
+    if (missing > 0) {
+      try {
+        m.memory.grow(Math.ceil(missing / 65536));
+      } catch (e) {
+        if (e instanceof RangeError) return null;
+        throw e;
+      }
+    }
     const heap = new Float32Array(m.memory.buffer);
     new Int32Array(m.memory.buffer, desc, table.length).set(table);
 

@@ -137,6 +137,8 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
     let probs: Float32Array;
     if (useCache && maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config)) {
       decoder = WasmDecoder.create(model, B, padded.length + maxNew - 1);
+    }
+    if (decoder) {
       probs = decoder.prefill(padded.ids, padded.mask, sampling.temperature);
     } else if (useCache) {
       const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');

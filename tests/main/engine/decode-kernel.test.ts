@@ -59,7 +59,7 @@ describe('the one-token decode step as one wasm call (WasmDecoder)', () => {
       const prefill = model.forwardCached(ids, null, mask);
       tf.dispose([ids, mask]);
       const steps = 6;
-      const decoder = WasmDecoder.create(model, B, padded.length + steps);
+      const decoder = WasmDecoder.create(model, B, padded.length + steps)!;
       expectClose(decoder.prefill(padded.ids, padded.mask, temperature), nextTokenProbs(prefill.logits, temperature));
       let cache: KVCache = prefill.cache;
       for (let s = 0; s < steps; s++) {
@@ -99,11 +99,18 @@ describe('the one-token decode step as one wasm call (WasmDecoder)', () => {
 
   it('a new decoder takes the thread\'s module over from the previous one', () => {
     const model = randomModel(base, 2);
-    const first = WasmDecoder.create(model, 1, 4);
+    const first = WasmDecoder.create(model, 1, 4)!;
     const a = first.prefill(Int32Array.of(1, 2, 3), Float32Array.of(1, 1, 1), 1);
-    const second = WasmDecoder.create(model, 1, 4);
+    const second = WasmDecoder.create(model, 1, 4)!;
     expect(() => first.step(Int32Array.of(5), 1)).toThrow(/newer decoder/);
     expect(second.prefill(Int32Array.of(1, 2, 3), Float32Array.of(1, 1, 1), 1)).toEqual(a);
+    model.dispose();
+  });
+
+  it('is null where weights and cache would not fit wasm32 memory (generate() then uses tf ops)', () => {
+    const model = randomModel(base, 5);
+    expect(WasmDecoder.create(model, 1, 10_000_000)).toBeNull();
+    expect(WasmDecoder.create(model, 1, 10)).not.toBeNull();
     model.dispose();
   });
 
