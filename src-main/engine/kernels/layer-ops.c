@@ -1,5 +1,6 @@
 // The per-element and per-row parts of a training step: LayerNorm, GPT-2's gelu_new and the
-// target log-probabilities of softmax cross-entropy, forward and backward. Built with
+// target log-probabilities of softmax cross-entropy, forward and backward; also the backward
+// pass's transposes and column sums (called from wasm-kernels.ts). Built with
 // --import-memory, like adamw.c: engine/layer-ops-kernel.ts passes the byte offsets of tensors on
 // tfjs-wasm's heap, so this module must not own any memory: no static data, no stack arrays.
 //
