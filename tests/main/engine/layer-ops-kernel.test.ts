@@ -70,7 +70,7 @@ describe('wasm SIMD transpose and column sums (wasm-kernels.ts on layer-ops.c)',
     await initBackend('wasm');
   });
 
-  for (const shape of [[37, 21], [64, 40], [3, 5, 18], [2, 1, 33, 4]] as const) {
+  for (const shape of [[37, 21], [64, 40], [3, 5, 18], [2, 1, 33, 4]] as number[][]) {
     it(`swaps the last two axes of [${shape.join(', ')}], float32 and int32`, () => {
       const n = shape.reduce((a, b) => a * b, 1);
       const R = shape[shape.length - 2]!;
