@@ -38,11 +38,12 @@ export function trainingThreads(): number {
 export const MIN_SHARD_TOKENS = 192;
 
 /**
- * Rows × parameters a thread's part of a generation batch needs before splitting pays off: a
- * decode step of few rows is bound by per-kernel overhead, not arithmetic. Measured at batch 16:
- * tiny model (0.4 M parameters) 0.86× on two threads, small (14 M) 1.69×.
+ * Rows × parameters a thread's part of a generation batch needs before splitting pays off.
+ * Measured on two threads with the compiled decoder (engine/kernels/decode.c): tiny model (0.4 M
+ * parameters) 1.41× at 4 rows, 1.80× at 8, 1.81× at 16; small (14 M) 1.19× at 4, 1.91× at 8,
+ * 1.63× at 16. (Through tf ops, before the decoder, tiny at 16 rows was 0.86×.)
  */
-export const MIN_PART_ROW_PARAMETERS = 32e6;
+export const MIN_PART_ROW_PARAMETERS = 0.5e6;
 
 /**
  * Tokens × parameters a thread's part of a forward pass (scoring a batch) needs before splitting

@@ -89,8 +89,9 @@ describe('data-parallel training', () => {
     expect(pool.partsFor(8 * 64)).toBe(2); // tiny SFT step: 1.39× on two threads
     expect(pool.partsFor(4 * 48)).toBe(1); // tiny PPO minibatch: slower on two threads
     expect(pool.partsFor(2 * 64)).toBe(1); // small PPO minibatch: slower on two threads
-    expect(pool.partsForRows(16, 14e6)).toBe(2); // small model, batch 16: 1.69×
-    expect(pool.partsForRows(16, 0.4e6)).toBe(1); // tiny model, batch 16: 0.86×
+    expect(pool.partsForRows(16, 14e6)).toBe(2); // small model, batch 16: 1.63×
+    expect(pool.partsForRows(4, 0.43e6)).toBe(2); // tiny model, batch 4: 1.41×
+    expect(pool.partsForRows(2, 0.43e6)).toBe(1); // one row of the tiny model per thread: not measured to pay
     expect(pool.partsForRows(1, 14e6)).toBe(1);
     expect(pool.partsForForward(16 * 48, 4 * 0.43e6)).toBe(1); // tiny PPO scoring: 0.96×
     expect(pool.partsForForward(8 * 64, 4 * 14e6)).toBe(2); // small PPO scoring
