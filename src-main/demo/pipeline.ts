@@ -23,14 +23,13 @@ export interface DemoSettings {
   labels: { prompts: number; k: number; samples: number; temperature: number; max_new_tokens: number; annotators_per_item: number };
   rm: Record<string, unknown>;
   ppo: Record<string, unknown>;
-  /** The KL (nats per response) the PPO run must stay under: the adaptive controller's target × 1.5. */
+  /** The KL (nats per response) the PPO run must stay under (the report checks it). */
   kl_bound: number;
   compare: { prompts: number; temperature: number; max_new_tokens: number };
 }
 
 export function demoSettings(quick: boolean, seed: number): DemoSettings {
   const scale = quick ? 1 : 2;
-  const klTarget = 6;
   return {
     sft: { seed, epochs: quick ? 2 : 3, batch_size: 16, lr: 5e-4, warmup_steps: 10, eval_every: 25, checkpoint_every: 100_000 },
     labels: { prompts: 400 * scale, k: 4, samples: 6, temperature: 1, max_new_tokens: 40, annotators_per_item: 2 },
@@ -44,15 +43,16 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
       lr: 1e-4,
       temperature: 0.7,
       max_new_tokens: 40,
-      kl_coef: 0.05,
-      adaptive_kl: true,
-      kl_target: klTarget,
-      // Ziegler's horizon of 10000 barely moves β in a 30-step run; 200 lets it rein in a run whose KL overshoots.
-      kl_horizon: 200,
+      // A fixed β. The adaptive controller (β from 0.05, target 6, horizon 200) lowered β while the
+      // early KL was small and then could not rein in a late rise within 30 steps: with per-row
+      // sampling streams seeds 2 and 3 ended at KL 22 and 16 (gold win 53%, 72%). Fixed β = 0.15:
+      // KL 2.3–3.8 and gold win 83.7–83.8% over seeds 1–3.
+      kl_coef: 0.15,
+      adaptive_kl: false,
       sample_every: 5,
       checkpoint_every: 100_000,
     },
-    kl_bound: klTarget * 1.5,
+    kl_bound: 9,
     compare: { prompts: 300, temperature: 0.7, max_new_tokens: 40 },
   };
 }
