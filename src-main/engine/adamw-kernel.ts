@@ -5,19 +5,11 @@
 // 90 ms with the same loops in JS); where that module cannot bind to the heap (tfjs's threaded
 // build shares it), the JS loops on views of the heap. Hand-written because tfjs has no fused
 // AdamW; other backends keep the tf-op version in optim.ts, which computes the same update.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { heapModule, type HeapTensor } from './wasm-heap.js';
 
 export const ADAMW_KERNEL = 'RlhfAdamWUpdate';
 export const SUM_SQUARES_KERNEL = 'RlhfSumOfSquares';
-
-interface HeapTensor {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-}
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -31,26 +23,8 @@ interface AdamWExports {
   sum_of_squares(x: number, n: number): number;
 }
 
-let bytes: Uint8Array<ArrayBuffer> | undefined;
-// One instance per tfjs heap (a re-initialised backend has a new memory); per thread, as each
-// worker thread loads its own copy of this file.
-let bound: { memory: WebAssembly.Memory; exports: AdamWExports | null } | undefined;
-
-/** The SIMD module bound to the backend's heap, or null where it cannot be (shared memory, no SIMD). */
-function simd(backend: WasmBackendLike): AdamWExports | null {
-  const memory = backend.wasm.asm?.memory;
-  if (!memory) return null;
-  if (bound?.memory === memory) return bound.exports;
-  bytes ??= readFileSync(fileURLToPath(new URL('./kernels/adamw.wasm', import.meta.url)).replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep));
-  let exports: AdamWExports | null = null;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as AdamWExports;
-  } catch {
-    // A shared (threaded) memory or a runtime without wasm SIMD: the JS loops below.
-  }
-  bound = { memory, exports };
-  return exports;
-}
+/** The SIMD module bound to the backend's heap, or null where it cannot be (shared memory, no SIMD): the JS loops below. */
+const simd = heapModule<AdamWExports>('adamw');
 
 export interface AdamWAttrs {
   /** lr / (1 − β1^t) */

@@ -3,16 +3,8 @@
 // (attention-kernel.ts) this module imports tfjs-wasm's own memory and reads the cache in place:
 // the cache is the whole input, and copying it every token would cost more than the arithmetic.
 // Where that memory cannot be imported (tfjs's threaded build shares it), the caller keeps tf ops.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-
-interface HeapTensor {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-}
+import { heapModule, type HeapTensor } from './wasm-heap.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -26,25 +18,8 @@ interface AttendOneExports {
 
 const KERNEL = 'RlhfAttendOneCached';
 
-let bytes: Uint8Array<ArrayBuffer> | undefined;
-// One instance per tfjs heap (a re-initialised backend has a new memory); per thread, as each
-// worker thread loads its own copy of this file.
-let bound: { memory: WebAssembly.Memory; exports: AttendOneExports | null } | undefined;
-
-function instanceFor(backend: WasmBackendLike): AttendOneExports | null {
-  const memory = backend.wasm.asm?.memory;
-  if (!memory) return null;
-  if (bound?.memory === memory) return bound.exports;
-  bytes ??= readFileSync(fileURLToPath(new URL('./kernels/attend-one.wasm', import.meta.url)).replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep));
-  let exports: AttendOneExports | null = null;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as AttendOneExports;
-  } catch {
-    // A shared (threaded) memory or a runtime without wasm SIMD: not usable here.
-  }
-  bound = { memory, exports };
-  return exports;
-}
+// A shared (threaded) memory or a runtime without wasm SIMD: not usable here.
+const instanceFor = heapModule<AttendOneExports>('attend-one');
 
 function attendOneKernel({ inputs, attrs, backend }: { inputs: Record<'q' | 'k' | 'v' | 'mask', HeapTensor>; attrs: { heads: number }; backend: WasmBackendLike }): HeapTensor {
   const { q, k, v, mask } = inputs;

@@ -4,16 +4,8 @@
 // and out (measured: 1.5 of 25 ms for forward + backward of a small-size layer), which keeps it
 // independent of how tfjs-wasm's heap is laid out or shared (its threaded build shares it).
 // Instantiated lazily once per thread: every worker thread has its own tfjs and its own module.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-
-interface HeapTensor {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-}
+import { kernelBytes, type HeapTensor } from './wasm-heap.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -31,18 +23,12 @@ interface AttentionExports {
 const FORWARD = 'RlhfCausalAttention';
 const BACKWARD = 'RlhfCausalAttentionGrad';
 
-/** The compiled module's path; inside a packaged app it is read from the unpacked copy. */
-export function attentionWasmPath(): string {
-  const file = fileURLToPath(new URL('./kernels/attention.wasm', import.meta.url));
-  return file.replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep);
-}
-
 let instance: AttentionExports | null | undefined;
 
 /** The module's exports, or null where the runtime lacks wasm SIMD. */
 function module(): AttentionExports | null {
   if (instance !== undefined) return instance;
-  const bytes = readFileSync(attentionWasmPath());
+  const bytes = kernelBytes('attention');
   instance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as AttentionExports) : null;
   return instance;
 }

@@ -9,11 +9,9 @@
 // at the bench's small size, a staging copy of the largest matrix, the cache) grows to the largest
 // model decoded and stays, because touching fresh pages cost more than packing (measured: ~50 ms
 // for 72 MB on first touch, ~6 ms after). A new decoder therefore invalidates the previous one.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { GPT, GPTConfig } from './model.js';
+import { kernelBytes } from './wasm-heap.js';
 
 interface DecodeExports {
   memory: WebAssembly.Memory;
@@ -41,8 +39,7 @@ let latest = 0;
 /** This thread's instance, or null where the runtime lacks wasm SIMD. */
 function decodeModule(): DecodeExports | null {
   if (instance !== undefined) return instance;
-  const file = fileURLToPath(new URL('./kernels/decode.wasm', import.meta.url)).replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep);
-  const bytes = readFileSync(file);
+  const bytes = kernelBytes('decode');
   instance = WebAssembly.validate(bytes) ? (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as DecodeExports) : null;
   return instance;
 }

@@ -4,12 +4,7 @@
 // Each becomes one kernel here, a plain JS loop over views of the wasm heap. Hand-written because
 // tfjs has no fused LayerNorm/GELU/attention kernels; other backends use the tf-op versions.
 import * as tf from '@tensorflow/tfjs';
-
-interface HeapTensor {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-}
+import type { HeapTensor } from './wasm-heap.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;

@@ -4,16 +4,8 @@
 // inputs are whole activations: copying them into a separate memory would cost as much as the
 // arithmetic). Outputs are always new tensors. Where that memory cannot be imported (tfjs's
 // threaded build shares it) fast-ops.ts keeps its tf-op versions.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-
-interface HeapTensor {
-  dataId: object;
-  shape: number[];
-  dtype: tf.DataType;
-}
+import { heapModule, type HeapTensor } from './wasm-heap.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -33,25 +25,8 @@ interface LayerOpsExports {
   column_sum(x: number, out: number, n: number, c: number): void;
 }
 
-let bytes: Uint8Array<ArrayBuffer> | undefined;
-// One instance per tfjs heap (a re-initialised backend has a new memory); per thread, as each
-// worker thread loads its own copy of this file.
-let bound: { memory: WebAssembly.Memory; exports: LayerOpsExports | null } | undefined;
-
-function instanceFor(backend: WasmBackendLike): LayerOpsExports | null {
-  const memory = backend.wasm.asm?.memory;
-  if (!memory) return null;
-  if (bound?.memory === memory) return bound.exports;
-  bytes ??= readFileSync(fileURLToPath(new URL('./kernels/layer-ops.wasm', import.meta.url)).replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep));
-  let exports: LayerOpsExports | null = null;
-  try {
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as LayerOpsExports;
-  } catch {
-    // A shared (threaded) memory or a runtime without wasm SIMD: the tf-op versions run.
-  }
-  bound = { memory, exports };
-  return exports;
-}
+// A shared (threaded) memory or a runtime without wasm SIMD: the tf-op versions run.
+const instanceFor = heapModule<LayerOpsExports>('layer-ops');
 
 interface Args {
   inputs: Record<string, HeapTensor>;
