@@ -14,7 +14,7 @@ import type { GPT, ScalarHead } from './model.js';
 import { AdamW, type AdamWState } from './optim.js';
 import { Replicas, type SplitThresholds } from './parallel/data-parallel.js';
 import { generateOnReplicas } from './parallel/generate-task.js';
-import { defineGradTask, shardRanges } from './parallel/grad-task.js';
+import { defineGradTask, shardRanges, type GradTask } from './parallel/grad-task.js';
 import { defineReplicaTask } from './parallel/replica-task.js';
 import { RewardModel } from './reward.js';
 import {
@@ -357,48 +357,35 @@ function valueLoss(m: PpoReplicaSet, s: MinibatchShard): { loss: tf.Scalar; stat
   });
 }
 
+/** A gradient task over minibatch shards (split by rows, weighted by their share of the tokens). */
+function minibatchTask(name: string, loss: GradTask<MinibatchShard>['loss']): GradTask<MinibatchShard> {
+  return defineGradTask<MinibatchShard>({ name, module: import.meta.url, split: splitMinibatch, tokens: minibatchTokens, loss });
+}
+
 /**
  * Step 5's loss as a data-parallel gradient task: clipped surrogate + vf_coef × clipped value
  * loss, masked means over response tokens — a shard weighs its means by its share of the tokens,
  * so the shards' sums are the minibatch's means. Policy and value share no parameters, so one
  * loss gives both gradients.
  */
-export const ppoGradTask = defineGradTask<MinibatchShard>({
-  name: 'ppo',
-  module: import.meta.url,
-  split: splitMinibatch,
-  tokens: minibatchTokens,
-  loss: (models, s) => {
-    const pg = policyLoss(models as PpoReplicaSet, s);
-    const vf = valueLoss(models as PpoReplicaSet, s);
-    return { loss: tf.mul(tf.add(pg.loss, tf.mul(s.vfCoef, vf.loss)), s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share), value: tf.mul(vf.stats, s.share) } };
-  },
+export const ppoGradTask = minibatchTask('ppo', (models, s) => {
+  const pg = policyLoss(models as PpoReplicaSet, s);
+  const vf = valueLoss(models as PpoReplicaSet, s);
+  return { loss: tf.mul(tf.add(pg.loss, tf.mul(s.vfCoef, vf.loss)), s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share), value: tf.mul(vf.stats, s.share) } };
 });
 
 /**
  * The two halves of ppoGradTask, for minibatches too small to split by rows: the policy loss on
  * one thread and the value loss on another, at the same time (they share no parameters).
  */
-export const ppoPolicyGradTask = defineGradTask<MinibatchShard>({
-  name: 'ppo-policy',
-  module: import.meta.url,
-  split: splitMinibatch,
-  tokens: minibatchTokens,
-  loss: (models, s) => {
-    const pg = policyLoss(models as PpoReplicaSet, s);
-    return { loss: tf.mul(pg.loss, s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share) } };
-  },
+export const ppoPolicyGradTask = minibatchTask('ppo-policy', (models, s) => {
+  const pg = policyLoss(models as PpoReplicaSet, s);
+  return { loss: tf.mul(pg.loss, s.share) as tf.Scalar, extras: { policy: tf.mul(pg.stats, s.share) } };
 });
 
-export const ppoValueGradTask = defineGradTask<MinibatchShard>({
-  name: 'ppo-value',
-  module: import.meta.url,
-  split: splitMinibatch,
-  tokens: minibatchTokens,
-  loss: (models, s) => {
-    const vf = valueLoss(models as PpoReplicaSet, s);
-    return { loss: tf.mul(tf.mul(s.vfCoef, vf.loss), s.share) as tf.Scalar, extras: { value: tf.mul(vf.stats, s.share) } };
-  },
+export const ppoValueGradTask = minibatchTask('ppo-value', (models, s) => {
+  const vf = valueLoss(models as PpoReplicaSet, s);
+  return { loss: tf.mul(tf.mul(s.vfCoef, vf.loss), s.share) as tf.Scalar, extras: { value: tf.mul(vf.stats, s.share) } };
 });
 
 /** Sums per-shard statistics (shard after shard, `names.length` each) into the minibatch's. */

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { computeGrads, trainableVariables, type GradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
+import { computeGrads, trainableVariables, type GradTask, type ModelSet, type ReplicaModel, type ShardGrads } from './grad-task.js';
 import type { FromReplica, ReplicaSpec, ToReplica } from './protocol.js';
 import type { ReplicaTask } from './replica-task.js';
 import { siblingModule, spawnModuleWorker } from './spawn-worker.js';
@@ -152,6 +152,16 @@ class ReplicaWorker {
   }
 }
 
+/** The workers' results; if one fails, the main thread's gradients are freed before the error goes on. */
+async function settleRemote<T>(remote: Array<Promise<T>>, local: ShardGrads): Promise<T[]> {
+  try {
+    return await Promise.all(remote);
+  } catch (e) {
+    tf.dispose(Object.values(local.grads));
+    throw e;
+  }
+}
+
 export interface StepGrads {
   /** Sum of the shards' losses = the full batch's loss. */
   loss: number;
@@ -214,13 +224,7 @@ export class Replicas {
     // Workers first: they compute while the main thread does shard 0.
     const remote = shards.slice(1).map((s, i) => this.worker(i).grads(task as GradTask<unknown>, this.roles, s));
     const local = computeGrads(this.models, this.roles, task, shards[0]!);
-    let results: Array<Extract<FromReplica, { type: 'grads' }>>;
-    try {
-      results = await Promise.all(remote);
-    } catch (e) {
-      tf.dispose(Object.values(local.grads));
-      throw e;
-    }
+    const results = await settleRemote(remote, local);
     const vars = trainableVariables(this.models, this.roles);
     const grads: tf.NamedTensorMap = {};
     for (const [key, g] of Object.entries(local.grads)) {
@@ -259,13 +263,7 @@ export class Replicas {
       const vars = trainableVariables(this.models, roles);
       return Object.fromEntries(Object.entries(grads).map(([key, g]) => [vars[key]!.name, g]));
     };
-    let results: Array<Extract<FromReplica, { type: 'grads' }>>;
-    try {
-      results = await Promise.all(remote);
-    } catch (e) {
-      tf.dispose(Object.values(local.grads));
-      throw e;
-    }
+    const results = await settleRemote(remote, local);
     return [
       { loss: local.loss, grads: byName(first.roles, local.grads), extras: local.extras },
       ...results.map((r, i) => {
