@@ -235,7 +235,7 @@ async function rollout(
   const scoringParameters = (withReward ? 4 : 3) * models.policy.parameterCount();
   const parts = await replicas.map(
     ppoScoreTask,
-    shardRanges(responses.length, replicas.partsForForward(promptIds.reduce((n, p, i) => n + p.length + responses[i]!.length, 0), scoringParameters)).map(([a, b]) => ({
+    shardRanges(responses.length, replicas.partsForForward(pairTokens(promptIds, responses), scoringParameters)).map(([a, b]) => ({
       promptIds: promptIds.slice(a, b),
       responses: responses.slice(a, b),
       padId: tok.padId,
@@ -324,7 +324,9 @@ function splitMinibatch(s: MinibatchShard, parts: number): MinibatchShard[] {
   }));
 }
 
-const minibatchTokens = (s: MinibatchShard) => s.promptIds.reduce((n, p, i) => n + p.length + s.responses[i]!.length, 0);
+/** Tokens of prompt + response pairs (what splitting decisions count). */
+const pairTokens = (promptIds: number[][], responses: number[][]) => promptIds.reduce((n, p, i) => n + p.length + responses[i]!.length, 0);
+const minibatchTokens = (s: MinibatchShard) => pairTokens(s.promptIds, s.responses);
 
 /** The minibatch as model inputs plus its per-token targets aligned to them; `run` gets them and they are disposed after. */
 function withMinibatch<T>(m: PpoReplicaSet, s: MinibatchShard, run: (mb: SequenceBatch, t: { oldLogp: tf.Tensor2D; oldValues: tf.Tensor2D; adv: tf.Tensor2D; ret: tf.Tensor2D }) => T): T {

@@ -90,8 +90,7 @@ class ReplicaWorker {
     worker.on('exit', (code) => this.fail(new Error(`replica worker exited with code ${code}`), null));
   }
 
-  static start(models: ModelSet): Promise<ReplicaWorker> {
-    const specs = Object.fromEntries(Object.entries(models).map(([role, m]) => [role, specOf(m)]));
+  static start(specs: Record<string, ReplicaSpec>): Promise<ReplicaWorker> {
     const worker = spawnModuleWorker(siblingModule(import.meta.url, 'replica-worker'), { specs, backend: tf.getBackend() });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromReplica) => {
@@ -182,7 +181,9 @@ export class Replicas {
 
   /** Replicates `models` into `threads − 1` workers; `roles` are the trained ones. */
   static async start(models: ModelSet, roles: string[], threads = trainingThreads(), thresholds: Partial<SplitThresholds> = {}): Promise<Replicas> {
-    const workers = threads > 1 ? await Promise.all(Array.from({ length: threads - 1 }, () => ReplicaWorker.start(models))) : [];
+    // The weights are read out once; each worker gets its own structured-clone copy.
+    const specs = threads > 1 ? Object.fromEntries(Object.entries(models).map(([role, m]) => [role, specOf(m)])) : {};
+    const workers = threads > 1 ? await Promise.all(Array.from({ length: threads - 1 }, () => ReplicaWorker.start(specs))) : [];
     return new Replicas(models, roles, workers, {
       minShardTokens: MIN_SHARD_TOKENS,
       minPartRowParameters: MIN_PART_ROW_PARAMETERS,
