@@ -7,6 +7,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { BUNDLED_DEMO } from '../paths.js';
 import { JobManager } from '../jobs/manager.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { checkWritableLocation, ProjectLocationError } from '../store/location.js';
 import { Project } from '../store/project.js';
 import type { AppServices } from './context.js';
 import type { Events, EventName, JobInfo, ProjectInfo } from './contract.js';
@@ -56,7 +57,15 @@ export class Services implements AppServices {
     const abs = resolve(path);
     if (!opts.create && !existsSync(abs)) throw new UserError(`No project file at ${abs}.`, 'not_found');
     if (opts.create && existsSync(abs)) throw new UserError(`${abs} already exists; open it instead.`, 'exists');
-    if (opts.create) mkdirSync(dirname(abs), { recursive: true });
+    if (opts.create) {
+      try {
+        checkWritableLocation(abs);
+      } catch (e) {
+        if (e instanceof ProjectLocationError) throw new UserError(e.message, 'bad_location');
+        throw e;
+      }
+      mkdirSync(dirname(abs), { recursive: true });
+    }
     let project: Project;
     try {
       project = Project.open(abs, { create: opts.create ?? false });

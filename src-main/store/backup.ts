@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { NewerProjectError, SCHEMA_VERSION, type DB } from './db.js';
+import { checkWritableLocation } from './location.js';
 
 export interface BackupProgress {
   totalPages: number;
@@ -18,6 +19,7 @@ const ALL_PAGES = 0x7fffffff;
 export async function backupProject(db: DB, dest: string, onProgress?: (p: BackupProgress) => void): Promise<{ pages: number }> {
   // Written beside the target and renamed, so an interrupted backup never leaves a half file.
   const tmp = `${dest}.partial`;
+  checkWritableLocation(dest);
   rmSync(tmp, { force: true });
   let pages = 0;
   let lastRemaining = Infinity;
@@ -72,6 +74,7 @@ export function verifyBackup(file: string): number {
  */
 export async function restoreProject(backup: string, target: string): Promise<{ pages: number }> {
   verifyBackup(backup);
+  checkWritableLocation(target);
   const src = new Database(backup, { readonly: true, fileMustExist: true });
   try {
     let pages = 0;

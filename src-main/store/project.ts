@@ -6,6 +6,7 @@ import { CheckpointsRepo } from './checkpoints.js';
 import { ComparisonSetsRepo } from './comparison-sets.js';
 import { openDatabase, type DB } from './db.js';
 import { InvitesRepo } from './invites.js';
+import { checkWritableLocation } from './location.js';
 import { LabelingRepo } from './labeling.js';
 import { PreferencesRepo } from './preferences.js';
 import { PromptsRepo } from './prompts.js';
@@ -53,6 +54,7 @@ export class Project {
   /** Opens (and migrates) a project file; a missing file is created only with `create: true`. */
   static open(path: string, opts: { create?: boolean } = {}): Project {
     if (!opts.create && !existsSync(path)) throw new ProjectNotFoundError(path);
+    if (opts.create && !existsSync(path)) checkWritableLocation(path);
     const db = openDatabase(path, { create: opts.create ?? false });
     try {
       return new Project(path, db);
