@@ -25,6 +25,8 @@ export interface ProjectInfo {
   name: string;
   isDemo: boolean;
   schemaVersion: number;
+  /** Why the project can only be viewed (read-only file or folder); null when it can be edited. */
+  readOnly: string | null;
 }
 export interface ProjectStats {
   prompts: number;

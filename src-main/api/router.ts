@@ -42,6 +42,10 @@ export async function dispatch<Ctx>(
     return { ok: true, value: await handler(parsed.data as never, ctx) };
   } catch (e) {
     if (e instanceof UserError) return fail({ code: e.code, message: e.message, details: e.details });
+    // A project opened read-only (its file or folder is) refuses every change with SQLite's code.
+    if ((e as { code?: unknown }).code === 'SQLITE_READONLY') {
+      return fail({ code: 'read_only', message: 'This project is open read-only (its file or folder cannot be written); copy it somewhere writable to edit it.' });
+    }
     const message = e instanceof Error ? e.message : String(e);
     return fail({ code: 'internal', message });
   }

@@ -103,6 +103,7 @@ export class Services implements AppServices {
       name: basename(p.path, extname(p.path)),
       isDemo: resolve(p.path) === this.#demoCopyPath(),
       schemaVersion: p.db.pragma('user_version', { simple: true }) as number,
+      readOnly: p.readOnly,
     };
   }
 

@@ -22,7 +22,8 @@ port.on('message', (m: ToWorker) => {
 let project: Project | null = null;
 try {
   const fn = await loadJobFn(input.moduleUrl, input.exportName);
-  project = Project.open(input.projectPath, { create: false });
+  // The host checked the file when it opened the project; a job does not pay for quick_check again.
+  project = Project.open(input.projectPath, { create: false, verify: false });
   const result = await fn(input.params, {
     project,
     signal: controller.signal,

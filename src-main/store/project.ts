@@ -1,10 +1,12 @@
 // A project: one SQLite file (*.rlhf) and one repository object per area of the data model.
 // Repositories prepare their statements once, when the project opens.
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { AnnotatorsRepo } from './annotators.js';
 import { CheckpointsRepo } from './checkpoints.js';
 import { ComparisonSetsRepo } from './comparison-sets.js';
-import { openDatabase, type DB } from './db.js';
+import { openDatabase, readableInPlace, readOnlyReason, type DB } from './db.js';
 import { InvitesRepo } from './invites.js';
 import { checkWritableLocation } from './location.js';
 import { LabelingRepo } from './labeling.js';
@@ -37,6 +39,8 @@ export class Project {
   private constructor(
     readonly path: string,
     readonly db: DB,
+    /** Why the project can only be viewed (a read-only file or folder), or null when it can be edited. */
+    readonly readOnly: string | null,
   ) {
     this.prompts = new PromptsRepo(db);
     this.responses = new ResponsesRepo(db);
@@ -51,20 +55,39 @@ export class Project {
     this.comparisonSets = new ComparisonSetsRepo(db);
   }
 
-  /** Opens (and migrates) a project file; a missing file is created only with `create: true`. */
-  static open(path: string, opts: { create?: boolean } = {}): Project {
+  /**
+   * Opens (and migrates) a project file; a missing file is created only with `create: true`.
+   * A file we may not write is opened read-only (viewable; `readOnly` says why).
+   */
+  static open(path: string, opts: { create?: boolean; verify?: boolean } = {}): Project {
     if (!opts.create && !existsSync(path)) throw new ProjectNotFoundError(path);
     if (opts.create && !existsSync(path)) checkWritableLocation(path);
-    const db = openDatabase(path, { create: opts.create ?? false });
+    let readOnly = readOnlyReason(path);
+    let snapshot: string | null = null;
+    if (readOnly !== null && !readableInPlace(path)) {
+      // Read a copy: SQLite cannot read a WAL-mode file in a folder where it cannot create the -shm.
+      snapshot = join(mkdtempSync(join(tmpdir(), 'rlhf-readonly-')), basename(path));
+      copyFileSync(path, snapshot);
+      readOnly += '; showing a copy taken when it was opened';
+    }
+    let db: DB | undefined;
     try {
-      return new Project(path, db);
+      db = openDatabase(snapshot ?? path, { create: opts.create ?? false, readonly: readOnly !== null, verify: opts.verify });
+      const project = new Project(path, db, readOnly);
+      project.#snapshot = snapshot;
+      return project;
     } catch (e) {
-      db.close();
+      db?.close();
+      if (snapshot) rmSync(dirname(snapshot), { recursive: true, force: true });
       throw e;
     }
   }
 
+  #snapshot: string | null = null;
+
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.#snapshot) rmSync(dirname(this.#snapshot), { recursive: true, force: true });
+    this.#snapshot = null;
   }
 }
