@@ -506,7 +506,8 @@ export const methods = {
       })
       .strict(),
   ),
-  'data.responses': method<{ id: number; text: string; source: string; checkpoint_id: number | null }[]>()(
+  /** `source` and `checkpoint_id` are null for an invited teammate: which model wrote a response stays hidden from labelers. */
+  'data.responses': method<{ id: number; text: string; source: string | null; checkpoint_id: number | null }[]>()(
     z.object({ promptId: id }).strict(),
   ),
 

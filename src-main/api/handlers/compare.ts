@@ -73,6 +73,38 @@ function info(s: ComparisonSet): CompareSetInfo {
   return { id: s.id, name: s.name, status: s.status, error: s.error, created_at: s.created_at, rows: s.rows, votes: s.votes, settings: s.config as unknown as CompareSettings };
 }
 
+/**
+ * The generations a caller may see with their models named. The host sees all; a teammate sees a
+ * prompt's generations only once they have voted on every blind pair of that prompt, so nothing
+ * maps the texts of a pair still open to them to its checkpoints ("hidden until you submit").
+ */
+function visibleRows(ctx: ApiContext, s: ComparisonSet) {
+  const p = project(ctx);
+  const rows = p.comparisonSets.rows(s.id);
+  if (ctx.annotatorId === null) return rows;
+  const settings = info(s).settings;
+  const voted = new Set(
+    p.comparisonSets
+      .votes(s.id)
+      .filter((v) => v.annotator_id === ctx.annotatorId)
+      .map((v) => `${v.prompt_id}:${Math.min(v.checkpoint_a, v.checkpoint_b)}:${Math.max(v.checkpoint_a, v.checkpoint_b)}`),
+  );
+  const byPrompt = new Map<number, Map<number, number | null>>();
+  for (const r of rows) byPrompt.set(r.prompt_id, (byPrompt.get(r.prompt_id) ?? new Map<number, number | null>()).set(r.checkpoint_id, r.response_id));
+  const revealed = new Set<number>();
+  for (const [promptId, cells] of byPrompt) {
+    const open = settings.checkpoints.some((x, i) =>
+      settings.checkpoints.slice(i + 1).some((y) => {
+        const rx = cells.get(x);
+        const ry = cells.get(y);
+        return rx != null && ry != null && rx !== ry && !voted.has(`${promptId}:${Math.min(x, y)}:${Math.max(x, y)}`);
+      }),
+    );
+    if (!open) revealed.add(promptId);
+  }
+  return rows.filter((r) => revealed.has(r.prompt_id));
+}
+
 function stats(ctx: ApiContext, s: ComparisonSet) {
   const p = project(ctx);
   return compareStats(s.id, info(s).settings, p.comparisonSets.rows(s.id), p.comparisonSets.votes(s.id));
@@ -175,12 +207,11 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     const p = project(ctx);
     const s = setOf(ctx, setId);
     const settings = info(s).settings;
-    const rows = p.comparisonSets.rows(setId);
     return {
       set: info(s),
       checkpoints: settings.checkpoints.map((id) => checkpointInfo(p, id)),
-      rows: promptRows(p, settings, rows),
-      stats: compareStats(setId, settings, rows, p.comparisonSets.votes(setId)),
+      rows: promptRows(p, settings, visibleRows(ctx, s)),
+      stats: compareStats(setId, settings, p.comparisonSets.rows(setId), p.comparisonSets.votes(setId)),
     };
   },
 
@@ -255,9 +286,11 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     const s = setOf(ctx, setId);
     const settings = info(s).settings;
     const base = `comparison-${setId}`;
-    if (format === 'trl') return { name: `${base}-votes-trl.jsonl`, ...votesTrl(p.comparisonSets.votes(setId)) };
+    // A teammate exports their own votes and the generations already revealed to them.
+    const votes = p.comparisonSets.votes(setId).filter((v) => ctx.annotatorId === null || v.annotator_id === ctx.annotatorId);
+    if (format === 'trl') return { name: `${base}-votes-trl.jsonl`, ...votesTrl(votes) };
     const checkpoints = settings.checkpoints.map((id) => checkpointInfo(p, id));
-    const rows = promptRows(p, settings, p.comparisonSets.rows(setId));
+    const rows = promptRows(p, settings, visibleRows(ctx, s));
     if (format === 'csv') return { name: `${base}.csv`, ...rowsCsv(rows, new Map(checkpoints.map((c) => [c.id, c.name]))) };
     const text = JSON.stringify({ comparison: info(s), checkpoints, rows, stats: stats(ctx, s) }, null, 2);
     return { name: `${base}.json`, text, count: rows.length };
