@@ -32,6 +32,10 @@ export async function dispatch<Ctx>(
   ctx: Ctx,
 ): Promise<Result<unknown>> {
   if (!isMethod(name)) return fail({ code: 'unknown_method', message: `Unknown API method "${name}".` });
+  const malformed = illFormedString(rawInput);
+  if (malformed !== null) {
+    return fail({ code: 'invalid_input', message: `${name}: ${malformed || 'input'}: contains an unpaired UTF-16 surrogate (not valid Unicode text)` });
+  }
   const parsed = methods[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     return fail({ code: 'invalid_input', message: `${name}: ${formatZodError(parsed.error)}` });
@@ -49,6 +53,33 @@ export async function dispatch<Ctx>(
     const message = e instanceof Error ? e.message : String(e);
     return fail({ code: 'internal', message });
   }
+}
+
+/**
+ * The path of the first string (value or key) in `input` holding an unpaired UTF-16 surrogate, or
+ * null. Such a string cannot be stored as UTF-8 (SQLite would keep U+FFFD instead), so it is
+ * refused as the file import refuses invalid UTF-8. Iterative: JSON may nest deeper than the stack.
+ */
+/** In a `u` regex a paired surrogate is one code point, so \p{Cs} matches only the unpaired ones. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+export function illFormedString(input: unknown): string | null {
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return path;
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([v, `${path}[${i}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return at;
+        stack.push([v, at]);
+      }
+    }
+  }
+  return null;
 }
 
 function fail(error: ApiError): Result<never> {

@@ -93,7 +93,7 @@ function inserter(project: Project, file: string, kind: ImportKind, defaultSplit
       return (rec) => {
         const r = toPreference(file, rec);
         const meta = r.promptMessages ? { messages: r.promptMessages } : undefined;
-        const promptId = prompts.upsert(r.prompt, { split: defaultSplit, source: 'import', meta }).id;
+        const promptId = prompts.upsert(r.prompt, { split: r.split ?? defaultSplit, source: 'import', meta }).id;
         const chosen = response(promptId, r.chosen);
         const rejected = response(promptId, r.rejected);
         return preferences.insertRanking({
@@ -107,7 +107,7 @@ function inserter(project: Project, file: string, kind: ImportKind, defaultSplit
     case 'rankings':
       return (rec) => {
         const r = toRanking(file, rec);
-        const promptId = prompts.upsert(r.prompt, { split: defaultSplit, source: 'import' }).id;
+        const promptId = prompts.upsert(r.prompt, { split: r.split ?? defaultSplit, source: 'import' }).id;
         const ids = r.responses.map((t) => response(promptId, t));
         const ranking = r.groups.map((g) => g.map((i) => ids[i]!));
         return preferences.insertRanking({
