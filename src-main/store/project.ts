@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AnnotatorsRepo } from './annotators.js';
+import { cleanInterruptedBackups } from './backup.js';
 import { CheckpointsRepo } from './checkpoints.js';
 import { ComparisonSetsRepo } from './comparison-sets.js';
 import { openDatabase, readableInPlace, readOnlyReason, type DB } from './db.js';
@@ -75,6 +76,7 @@ export class Project {
       db = openDatabase(snapshot ?? path, { create: opts.create ?? false, readonly: readOnly !== null, verify: opts.verify });
       const project = new Project(path, db, readOnly);
       project.#snapshot = snapshot;
+      if (readOnly === null) cleanInterruptedBackups(path);
       return project;
     } catch (e) {
       db?.close();
