@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AnnotatorsRepo } from './annotators.js';
 import { cleanInterruptedBackups } from './backup.js';
+import { BlindPairsRepo } from './blind-pairs.js';
 import { CheckpointsRepo } from './checkpoints.js';
 import { ComparisonSetsRepo } from './comparison-sets.js';
 import { openDatabase, readableInPlace, readOnlyReason, type DB } from './db.js';
@@ -36,6 +37,7 @@ export class Project {
   readonly checkpoints: CheckpointsRepo;
   readonly runs: RunsRepo;
   readonly comparisonSets: ComparisonSetsRepo;
+  readonly blindPairs: BlindPairsRepo;
 
   private constructor(
     readonly path: string,
@@ -54,6 +56,7 @@ export class Project {
     this.checkpoints = new CheckpointsRepo(db);
     this.runs = new RunsRepo(db);
     this.comparisonSets = new ComparisonSetsRepo(db);
+    this.blindPairs = new BlindPairsRepo(db);
   }
 
   /**

@@ -1,6 +1,6 @@
 // compare.*: the Compare view's API (issue 8). Generation runs as the `compare` job; a blind pair
-// is handed out under a random token that only this process can resolve to its checkpoints, so
-// nothing in the answer says which model wrote A or B until the vote is in.
+// is handed out under a random token that only the store resolves to its checkpoints (the
+// blind_pairs table), so nothing in the answer says which model wrote A or B until the vote is in.
 import { randomInt, randomUUID } from 'node:crypto';
 import type { CompareCheckpoint, CompareOptions, CompareSetInfo, CompareSettings, ParsedInput } from '../contract.js';
 import type { ApiContext } from '../context.js';
@@ -8,22 +8,10 @@ import { type Handlers, UserError } from '../router.js';
 import { Services } from '../services.js';
 import { latestRewardCheckpoint } from '../../compare/compare.js';
 import { checkpointInfo, compareStats, promptRows, rowsCsv, votesTrl } from '../../compare/set-report.js';
+import type { BlindPair } from '../../store/blind-pairs.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
 
-interface PendingPair {
-  projectPath: string;
-  setId: number;
-  annotatorId: number;
-  promptId: number;
-  responseA: number;
-  responseB: number;
-  checkpointA: number;
-  checkpointB: number;
-}
-/** Blind pairs handed out and not voted yet; the oldest are dropped beyond this many. */
-const MAX_PENDING = 2000;
-const pending = new Map<string, PendingPair>();
 /** The job writing each comparison this process started. */
 const jobOfSet = new Map<number, string>();
 
@@ -241,8 +229,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     if (!open.length) return null;
     const pick = open[randomInt(open.length)]!;
     const flip = randomInt(2) === 1;
-    const pair: PendingPair = {
-      projectPath: p.path,
+    const pair: BlindPair = {
       setId,
       annotatorId: who,
       promptId: pick.promptId,
@@ -252,8 +239,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
       checkpointB: flip ? pick.x : pick.y,
     };
     const token = randomUUID();
-    pending.set(token, pair);
-    if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value!);
+    p.blindPairs.open(token, pair);
     return {
       token,
       prompt: { id: pick.promptId, text: p.prompts.get(pick.promptId)?.text ?? '' },
@@ -267,12 +253,14 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
   'compare.vote': ({ token, outcome, annotatorId, seconds_spent }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
     const p = project(ctx);
-    const pair = pending.get(token);
-    if (!pair || pair.projectPath !== p.path) throw new UserError('This blind pair is no longer open (already voted, or the app restarted): take the next one.', 'expired');
+    const pair = p.blindPairs.get(token);
+    if (!pair) throw new UserError('This blind pair is no longer open (already voted, or replaced by newer ones): take the next one.', 'expired');
     if (pair.annotatorId !== who) throw new UserError('This blind pair was handed to another annotator.', 'forbidden');
     const s = setOf(ctx, pair.setId);
-    pending.delete(token);
-    p.comparisonSets.vote(pair.setId, { ...pair, outcome, annotatorId: who, secondsSpent: seconds_spent });
+    p.db.transaction(() => {
+      p.blindPairs.close(token);
+      p.comparisonSets.vote(pair.setId, { ...pair, outcome, annotatorId: who, secondsSpent: seconds_spent });
+    })();
     ctx.app.emit('data.changed', { kinds: ['comparisons'] });
     return {
       outcome,

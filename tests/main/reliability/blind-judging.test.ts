@@ -1,6 +1,8 @@
 // Blind judging keeps who wrote a response hidden from a teammate until they submit (issue 19):
 // data.responses names no source or checkpoint to a teammate, and compare.get / compare.export
-// do not map the texts of a blind pair still open to them to its checkpoints.
+// do not map the texts of a blind pair still open to them to its checkpoints. Open blind pairs
+// are limited per annotator and kept in the project, so a restart keeps them.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../../src-main/api/context.js';
@@ -12,6 +14,7 @@ import { createNewModel } from '../../../src-main/engine/new-model.js';
 import { tempDir } from '../store/temp-project.js';
 
 let services: Services;
+let projectFile: string;
 let teammate: number;
 let setId: number;
 let promptIds: number[];
@@ -27,7 +30,8 @@ async function call<M extends MethodName>(m: M, input: Input<M>, annotatorId: nu
 beforeAll(() => {
   const dir = tempDir();
   services = new Services({ dataDir: join(dir, 'home') });
-  const p = services.openProject(join(dir, 'p.rlhf'), { create: true });
+  projectFile = join(dir, 'p.rlhf');
+  const p = services.openProject(projectFile, { create: true });
   promptIds = ['Where is my parcel?', 'How do I return shoes?'].map((t) => p.prompts.upsert(t, { split: 'eval' }).id);
   const tiny = { n_layer: 1, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 512 };
   checkpoints = [createNewModel(p, { ...tiny, name: 'sft' }).checkpoint, createNewModel(p, { ...tiny, name: 'ppo' }).checkpoint];
@@ -64,5 +68,42 @@ describe('what a teammate sees while judging blind', () => {
     expect(leaks(await call('compare.get', { setId }, null))).toHaveLength(2); // the host sees everything
     await call('compare.vote', { token: pair.token, outcome: 'a' }, teammate);
     expect(leaks(await call('compare.get', { setId }, teammate))).toHaveLength(2);
+  });
+});
+
+describe('open blind pairs', () => {
+  it('one annotator asking for 2,100 pairs does not expire another annotator\'s open pair', async () => {
+    const bob = services.project().annotators.ensure('bob');
+    const carol = services.project().annotators.ensure('carol');
+    const bobs = (await call('compare.nextBlind', { setId }, bob))!;
+    for (let i = 0; i < 2100; i++) await call('compare.nextBlind', { setId }, carol);
+    const voted = await call('compare.vote', { token: bobs.token, outcome: 'b' }, bob);
+    expect(voted.revealed.a.id).not.toBe(voted.revealed.b.id);
+    // Carol's own oldest pairs are the ones dropped.
+    const open = services.project().db.prepare('SELECT count(*) AS n FROM blind_pairs WHERE annotator_id = ?').get(carol) as { n: number };
+    expect(open.n).toBeLessThan(2100);
+  });
+
+  it('a pair handed out before a restart can still be voted after it', async () => {
+    const dave = services.project().annotators.ensure('dave');
+    const pair = (await call('compare.nextBlind', { setId }, dave))!;
+    await services.close();
+    // The restarted app: a new process.
+    const script = `
+      import { Services } from './src-main/api/services.ts';
+      import { dispatch } from './src-main/api/router.ts';
+      import { handlers } from './src-main/api/handlers/index.ts';
+      const s = new Services({ dataDir: ${JSON.stringify(join(tempDir(), 'home'))} });
+      s.openProject(${JSON.stringify(projectFile)});
+      const ctx = { app: s, annotatorId: ${dave} };
+      const vote = () => dispatch(handlers, 'compare.vote', { token: ${JSON.stringify(pair.token)}, outcome: 'tie' }, ctx);
+      console.log(JSON.stringify([await vote(), await vote()]));
+      await s.close();`;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const [first, again] = JSON.parse(res.stdout.trim().split('\n').pop()!);
+    expect(first).toMatchObject({ ok: true, value: { outcome: 'tie' } });
+    expect(again).toMatchObject({ ok: false, error: { code: 'expired' } });
+    services = new Services({ dataDir: join(tempDir(), 'home') });
+    services.openProject(projectFile);
   });
 });
