@@ -131,6 +131,8 @@ export interface RunInfo {
   updated_at: number;
   /** The live job writing this run, if any. */
   job: JobInfo | null;
+  /** Who holds the run's training lease ("rlhf-lab train-sft (pid 12 on box)"), this process or another; null when nobody trains it. */
+  owner: string | null;
   last: Record<string, number>;
 }
 export interface LineageNode {

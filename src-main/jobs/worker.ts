@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Project } from '../store/project.js';
 import { loadJobFn } from './load.js';
+import { releaseRunLeases } from './run-lease.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
 import { JobCancelled } from './types.js';
 
@@ -37,8 +38,11 @@ try {
     },
     log: (message) => post({ type: 'log', message }),
   });
+  // Leases go back before the manager hears the job ended: a resume right after must find the run free.
+  releaseRunLeases(project);
   post({ type: 'done', result });
 } catch (e) {
+  if (project) releaseRunLeases(project);
   const cancelled = e instanceof JobCancelled || controller.signal.aborted;
   post({ type: 'failed', message: e instanceof Error ? e.message : String(e), cancelled });
 } finally {

@@ -15,6 +15,7 @@ import { LabelingRepo } from './labeling.js';
 import { PreferencesRepo } from './preferences.js';
 import { PromptsRepo } from './prompts.js';
 import { ResponsesRepo } from './responses.js';
+import { RunLeasesRepo } from './run-leases.js';
 import { RunsRepo } from './runs.js';
 import { SftRepo } from './sft.js';
 import { StatsRepo } from './stats.js';
@@ -38,6 +39,7 @@ export class Project {
   readonly runs: RunsRepo;
   readonly comparisonSets: ComparisonSetsRepo;
   readonly blindPairs: BlindPairsRepo;
+  readonly runLeases: RunLeasesRepo;
 
   private constructor(
     readonly path: string,
@@ -57,6 +59,7 @@ export class Project {
     this.runs = new RunsRepo(db);
     this.comparisonSets = new ComparisonSetsRepo(db);
     this.blindPairs = new BlindPairsRepo(db);
+    this.runLeases = new RunLeasesRepo(db);
   }
 
   /**
