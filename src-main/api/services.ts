@@ -72,6 +72,10 @@ export class Services implements AppServices {
     } catch (e) {
       throw new UserError(`Cannot open ${abs}: ${e instanceof Error ? e.message : String(e)}`, 'open_failed');
     }
+    // This connection serves requests on the event loop: it never waits for another connection's
+    // write lock synchronously (that would freeze every request); a busy call is retried
+    // asynchronously by the router instead (api/router.ts).
+    project.db.pragma('busy_timeout = 0');
     this.#project?.close();
     this.#project = project;
     this.settings.rememberProject(abs);

@@ -108,8 +108,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): DB {
     if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    // An import holds the write lock until it commits (all or nothing; a 200 MB file takes ~20 s):
-    // a judgment submitted meanwhile waits for it rather than failing.
+    // Writers (imports, training jobs) hold the write lock for short transactions: a connection
+    // waits for it rather than failing. The app's request-serving connection sets 0 instead and
+    // retries without blocking (api/services.ts, api/router.ts).
     db.pragma('busy_timeout = 60000');
     if (!readonly) beginWritesImmediately(db);
     if (!readonly) {
