@@ -2,6 +2,7 @@
 // transports behave identically. Handlers throw; the router turns that into a Result.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { waitingForWriteLock } from '../store/write-priority.js';
 import { methods, type ApiError, type MethodName, type Output, type ParsedInput, type Result } from './contract.js';
 
 /** Thrown by handlers for errors the user can act on; `code` is stable for tests and the UI. */
@@ -44,21 +45,28 @@ export async function dispatch<Ctx>(
   const handler = handlers[name] as Handler<MethodName, Ctx> | undefined;
   if (!handler) return fail({ code: 'not_available', message: `"${name}" is not available in this build.` });
   const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return { ok: true, value: await handler(parsed.data as never, ctx) };
-    } catch (e) {
-      // Another connection (an import's batch, a training step) holds the write lock. The app's
-      // own connection does not wait for it synchronously (busy_timeout 0, see Services), which
-      // would freeze the event loop: the call is retried a few milliseconds later instead. A
-      // handler's writes run in transactions that take the lock first (BEGIN IMMEDIATE, see
-      // store/db.ts), so a busy transaction has written nothing.
-      if (isBusy(e) && Date.now() - started < BUSY_RETRY_MS) {
-        await sleep(Math.min(1 + attempt, 10));
-        continue;
+  let waiting: (() => void) | null = null;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { ok: true, value: await handler(parsed.data as never, ctx) };
+      } catch (e) {
+        // Another connection (an import's batch, a training step) holds the write lock. The app's
+        // own connection does not wait for it synchronously (busy_timeout 0, see Services), which
+        // would freeze the event loop: the call is retried a few milliseconds later instead. A
+        // handler's writes run in transactions that take the lock first (BEGIN IMMEDIATE, see
+        // store/db.ts), so a busy transaction has written nothing.
+        if (isBusy(e) && Date.now() - started < BUSY_RETRY_MS) {
+          // Tells an import in this process to let us through before its next batch.
+          waiting ??= waitingForWriteLock();
+          await sleep(Math.min(1 + attempt, 5));
+          continue;
+        }
+        return failure(e);
       }
-      return failure(e);
     }
+  } finally {
+    waiting?.();
   }
 }
 

@@ -12,6 +12,7 @@ import { JobCancelled } from '../jobs/types.js';
 import { IMPORT_ANNOTATOR } from '../store/annotators.js';
 import { hashParts } from '../store/hash.js';
 import type { Project } from '../store/project.js';
+import { yieldToWaitingWriters } from '../store/write-priority.js';
 import { DataError } from './errors.js';
 import { readRecords, type RawRecord } from './readers.js';
 import { toPreference, toPrompt, toRanking, toSft, type Split } from './records.js';
@@ -88,6 +89,7 @@ export async function importData(project: Project, source: Source, kind: ImportK
       if (opts.signal?.aborted) throw new JobCancelled();
       if (rec.bytes && rec.bytes < total) progress(total + rec.bytes, `wrote ${written} of ${records} records`);
       await sleep(BATCH_GAP_MS);
+      await yieldToWaitingWriters();
       db.exec('BEGIN IMMEDIATE');
       batchStart = performance.now();
     }

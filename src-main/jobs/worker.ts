@@ -2,6 +2,7 @@
 // connections must not cross threads), runs the job, and reports back to the manager.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Project } from '../store/project.js';
+import { useWritePriorityBuffer } from '../store/write-priority.js';
 import { loadJobFn } from './load.js';
 import { releaseRunLeases } from './run-lease.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
@@ -10,6 +11,7 @@ import { JobCancelled } from './types.js';
 const port = parentPort;
 if (!port) throw new Error('jobs/worker.ts must run in a worker thread');
 const input = workerData as WorkerInput;
+useWritePriorityBuffer(input.writePriority);
 const post = (m: FromWorker) => port.postMessage(m);
 
 const PROGRESS_INTERVAL_MS = 50;
