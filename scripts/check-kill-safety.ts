@@ -15,13 +15,24 @@ const CLI = join(import.meta.dirname, '..', 'bin', 'rlhf-lab.js');
 const KILLS = Number(process.argv[2] ?? 10);
 const RECORDS = 60_000;
 
-/** Runs the CLI and SIGKILLs it after `ms`; resolves with how it ended. */
-function killAfter(args: string[], ms: number): Promise<string> {
+/**
+ * Runs the CLI and SIGKILLs it `ms` after `file` appears (after `ms` from the start when no file
+ * is given); resolves with how it ended.
+ */
+function killAfter(args: string[], ms: number, file?: string): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => (timer = setTimeout(() => child.kill('SIGKILL'), ms));
+    const poll = file
+      ? setInterval(() => {
+          if (timer === undefined && existsSync(file)) arm();
+        }, 2)
+      : undefined;
+    if (!file) arm();
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(poll);
       resolve(signal ?? `exit ${code}`);
     });
   });
@@ -34,7 +45,7 @@ try {
   spawnSync(process.execPath, [CLI, 'init', project], { stdio: 'ignore' });
   const p0 = Project.open(project);
   const who = p0.annotators.ensure('kept');
-  const { id: promptId } = p0.prompts.upsert('a judgment that must survive');
+  const { id: promptId } = p0.prompts.upsert('a judgment that must survive', { source: 'human' });
   const a = p0.responses.upsert({ promptId, text: 'yes', source: 'human' }).id;
   const b = p0.responses.upsert({ promptId, text: 'no', source: 'human' }).id;
   p0.preferences.insertRanking({ uid: 'kept-1', promptId, annotatorId: who, ranking: [[a], [b]], source: 'human' });
@@ -72,7 +83,8 @@ try {
 
   for (let k = 0; k < KILLS; k++) {
     const dest = join(dir, `backup-${k}.rlhf`);
-    const how = await killAfter(['backup', project, dest], 800 + Math.random() * 1500);
+    // Killed 0–40 ms after its partial copy appears: mid-copy.
+    const how = await killAfter(['backup', project, dest], Math.random() * 40, `${dest}.partial`);
     if (how === 'SIGKILL') out.backup.kills++;
     else out.backup.finished_before_kill++;
     check();

@@ -130,7 +130,8 @@ try {
     const serve = await startServe(project, lan);
     const r = await attack(serve.port, serve.token, serve.child);
     const fiveHundreds = r.byStatus['500'] ?? 0;
-    results[lan ? 'lan' : 'loopback'] = { ...r, logged_errors: (serve.stderr().match(/rlhf-lab serve:/g) ?? []).length };
+    const logged = serve.stderr().split('\n').filter((l) => l.startsWith('rlhf-lab serve:'));
+    results[lan ? 'lan' : 'loopback'] = { ...r, logged_errors: logged.length, first_logged: logged.slice(0, 3) };
     if (!r.alive || r.healthFailures > 0 || fiveHundreds > 0) ok = false;
     serve.child.kill('SIGTERM');
     await new Promise((res) => serve.child.once('exit', res));

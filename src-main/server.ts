@@ -70,6 +70,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
+      // The client went away mid-body: nobody to answer, nothing wrong here.
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        res.destroy();
+        return;
+      }
       logHandlerError(`${req.method} ${req.url}`, e);
       // The details went to the log; the caller learns only that it failed.
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'The server could not handle this request.' } });
