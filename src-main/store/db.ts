@@ -27,7 +27,7 @@ export class NotAProjectError extends Error {}
 export class DamagedProjectError extends Error {
   constructor(file: string, detail: string) {
     super(
-      `${file} is damaged (SQLite quick_check: ${detail}). Nothing was changed. Restore your last backup ` +
+      `${file} is damaged (SQLite quick_check: ${detail.replace(/\s+/g, ' ').trim()}). Nothing was changed. Restore your last backup ` +
         `("rlhf-lab restore <backup> ${file} --force"), or open a backup copy instead.`,
     );
   }

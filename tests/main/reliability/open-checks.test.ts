@@ -75,11 +75,12 @@ describe('opening files that are not (usable) projects', () => {
       for (let i = 0; i < 400; i++) p.prompts.upsert(`prompt number ${i} ${'x'.repeat(200)}`);
     })();
     p.db.pragma('journal_mode = DELETE');
+    const page = p.db.pragma('page_size', { simple: true }) as number;
+    const root = (p.db.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'prompts'").get() as { rootpage: number }).rootpage;
     p.close();
-    // Overwrite the middle of the file (a table or index page) with garbage.
+    // Overwrite the prompts table's root page (past its 8-byte header) with garbage.
     const bytes = readFileSync(file);
-    const page = 4096;
-    const target = Math.floor(bytes.length / page / 2) * page;
+    const target = (root - 1) * page;
     bytes.fill(0xa5, target + 8, target + page);
     writeFileSync(file, bytes);
     const { services, result } = openThroughApi(file);
