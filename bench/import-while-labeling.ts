@@ -2,6 +2,7 @@
 // running as a job, and L invited teammates submitting judgments over HTTP the whole time. Prints
 // the import's wall time and the judgments' latency (p50/p95/max) while it ran, plus the latency
 // of project.stats (full counts: a scan of every table, asked every 2 s). Run: npx tsx bench/import-while-labeling.ts [records=600000] [labelers=8] [kind=preferences]
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
@@ -14,6 +15,7 @@ import { startServer } from '../src-main/server.js';
 const RECORDS = Number(process.argv[2] ?? 600_000);
 const LABELERS = Number(process.argv[3] ?? 8);
 const KIND = (process.argv[4] ?? 'preferences') as 'preferences' | 'prompts';
+const VIA_CLI = process.argv[5] === 'cli';
 const dir = mkdtempSync(join(tmpdir(), 'rlhf-import-labeling-'));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -72,7 +74,17 @@ try {
   let running = () => performance.now() - t0 < 30_000;
   let writing = running;
   let jobId: string | null = null;
-  if (RECORDS > 0) {
+  let cli: Promise<string> | null = null;
+  if (RECORDS > 0 && VIA_CLI) {
+    // The import in another process (`rlhf-lab import`), as a user running the CLI beside `serve`.
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'rlhf-lab.js'), 'import', p.path, file, '--as', KIND], { stdio: 'ignore' });
+    let exited = false;
+    cli = new Promise((resolve) => child.once('exit', (code) => ((exited = true), resolve(`exit ${code}`))));
+    running = () => !exited;
+    // The CLI's write pass is visible as new prompts beyond the task's 400 (max(id): an index lookup, not a count).
+    const lastPrompt = p.db.prepare('SELECT max(id) AS id FROM prompts');
+    writing = () => !exited && (lastPrompt.get() as { id: number }).id > 400;
+  } else if (RECORDS > 0) {
     const started = await post<{ id: string }>('data.import', { file, as: KIND });
     if (!started.res.ok) throw new Error(started.res.error.message);
     const id = started.res.value.id;
@@ -106,7 +118,7 @@ try {
       }
     })(),
   ]);
-  const job = jobId ? await services.jobs.wait(jobId) : { status: 'no import' };
+  const job = cli ? { status: await cli } : jobId ? await services.jobs.wait(jobId) : { status: 'no import' };
   const seconds = (performance.now() - t0) / 1000;
   console.log(
     JSON.stringify(
@@ -115,6 +127,7 @@ try {
         load_average: +loadavg()[0]!.toFixed(1),
         cores: availableParallelism(),
         kind: KIND,
+        import_in: VIA_CLI ? 'another process (rlhf-lab import)' : 'a job of the serving process',
         import_status: job.status,
         import_wall_s: +seconds.toFixed(1),
         labelers: LABELERS,
