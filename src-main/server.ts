@@ -3,6 +3,7 @@
 // 127.0.0.1 only unless `lan` (then all interfaces, invite tokens required; see http/auth.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { networkInterfaces } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { allowedRemotely } from './api/access.js';
@@ -12,7 +13,7 @@ import { dispatch, isMethod, type Handlers } from './api/router.js';
 import { Services } from './api/services.js';
 import { defaultDataDir } from './api/settings.js';
 import { appVersion } from './app-version.js';
-import { identify, sameOrigin, tokenOf, TOKEN_COOKIE, type Caller } from './http/auth.js';
+import { identify, requestUrl, sameOrigin, tokenOf, TOKEN_COOKIE, type Caller } from './http/auth.js';
 import { BodyTooLarge, readBody } from './http/body.js';
 import { sendJson, setSecurityHeaders } from './http/headers.js';
 import { serveStatic } from './http/static.js';
@@ -22,6 +23,13 @@ const MB = 1024 * 1024;
 /** Uploads of whole files (imports up to 64 MB, annotation bundles up to 256 MB, as their schemas allow); every other call is small. */
 const BODY_LIMITS: Record<string, number> = { 'data.importText': 65 * MB, 'label.importBundle': 257 * MB };
 const DEFAULT_BODY_LIMIT = 1 * MB;
+/** Every call a teammate may make is small (judgments, drafts, guidelines): their bodies stop here. */
+const TEAMMATE_BODY_LIMIT = 1 * MB;
+
+/** An exception inside a request or upgrade handler is logged and answered; it never ends the process. */
+function logHandlerError(where: string, e: unknown): void {
+  console.error(`rlhf-lab serve: ${where}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+}
 
 export interface ServerOptions {
   projectPath?: string;
@@ -62,14 +70,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: String(e) } });
+      // The client went away mid-body: nobody to answer, nothing wrong here.
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        res.destroy();
+        return;
+      }
+      logHandlerError(`${req.method} ${req.url}`, e);
+      // The details went to the log; the caller learns only that it failed.
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'The server could not handle this request.' } });
       else res.destroy();
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      req.resume();
+      sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'The request path is not valid.' } });
+      return;
+    }
     const caller = identify(req, url, lan, annotatorFor);
     if (caller.kind === 'refused') {
       req.resume();
@@ -97,9 +117,22 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin API calls are refused.' } });
       return;
     }
+    const annotatorId = caller.kind === 'invited' ? caller.annotatorId : null;
+    // Decided from the URL before reading the body, so a teammate cannot make the host buffer
+    // a large upload for a call they may not make.
+    if (annotatorId !== null && isMethod(name) && !allowedRemotely(name)) {
+      req.resume();
+      sendJson(res, 200, { ok: false, error: { code: 'forbidden', message: `"${name}" is only available on the host machine.` } });
+      return;
+    }
+    if (!isMethod(name)) {
+      req.resume();
+      sendJson(res, 200, { ok: false, error: { code: 'unknown_method', message: `Unknown API method "${name}".` } });
+      return;
+    }
     let body: string;
     try {
-      body = await readBody(req, BODY_LIMITS[name] ?? DEFAULT_BODY_LIMIT);
+      body = await readBody(req, annotatorId !== null ? TEAMMATE_BODY_LIMIT : (BODY_LIMITS[name] ?? DEFAULT_BODY_LIMIT));
     } catch (e) {
       if (!(e instanceof BodyTooLarge)) throw e;
       req.resume();
@@ -113,32 +146,37 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       sendJson(res, 400, { ok: false, error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
       return;
     }
-    const annotatorId = caller.kind === 'invited' ? caller.annotatorId : null;
-    if (annotatorId !== null && isMethod(name) && !allowedRemotely(name)) {
-      sendJson(res, 200, { ok: false, error: { code: 'forbidden', message: `"${name}" is only available on the host machine.` } });
-      return;
-    }
     sendJson(res, 200, await dispatch(handlers, name, input, { app: services, annotatorId }));
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   /** Open event sockets, with the invite token of invited ones (null for the local user). */
   const clients = new Map<WebSocket, string | null>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const caller = identify(req, url, lan, annotatorFor);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the upgrade socket over without its error listener: a client that resets it
+    // would otherwise raise an uncaught 'error'.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      else socket.destroy();
     };
-    if (url.pathname !== '/events') return refuse(404, 'Not Found');
-    if (caller.kind === 'refused') return refuse(401, 'Unauthorized');
-    // Unlike fetch, a WebSocket is not bound by the same-origin policy: check Origin ourselves.
-    if (!req.headers.origin || !sameOrigin(req)) return refuse(403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.set(ws, caller.kind === 'invited' ? tokenOf(req, url) : null);
-      ws.on('close', () => clients.delete(ws));
-      ws.on('error', () => clients.delete(ws));
-    });
+    try {
+      const url = requestUrl(req);
+      if (!url) return refuse(400, 'Bad Request');
+      if (url.pathname !== '/events') return refuse(404, 'Not Found');
+      const caller = identify(req, url, lan, annotatorFor);
+      if (caller.kind === 'refused') return refuse(401, 'Unauthorized');
+      // Unlike fetch, a WebSocket is not bound by the same-origin policy: check Origin ourselves.
+      if (!req.headers.origin || !sameOrigin(req)) return refuse(403, 'Forbidden');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        clients.set(ws, caller.kind === 'invited' ? tokenOf(req, url) : null);
+        ws.on('close', () => clients.delete(ws));
+        ws.on('error', () => clients.delete(ws));
+      });
+    } catch (e) {
+      logHandlerError(`upgrade ${req.url}`, e);
+      refuse(500, 'Internal Server Error');
+    }
   });
   const unsubscribe = services.subscribe((event, payload) => {
     const msg = JSON.stringify({ event, payload });

@@ -8,7 +8,8 @@ import { methods, type MethodName } from './contract.js';
 const HOST_PATH_FIELDS = ['path', 'file', 'folder', 'dir', 'out'];
 // models.*: creating, deleting and sampling checkpoints is the host's work, not a labeler's.
 const LOCAL_NAMESPACES = ['invites', 'train', 'models', 'backup'];
-const LOCAL_METHODS = new Set<string>(['project.create', 'project.open', 'project.openDemo', 'data.importText', 'jobs.cancel']);
+// label.importBundle merges judgments under any annotator's name (and takes uploads up to 256 MB).
+const LOCAL_METHODS = new Set<string>(['project.create', 'project.open', 'project.openDemo', 'data.importText', 'jobs.cancel', 'label.importBundle']);
 
 export function allowedRemotely(name: MethodName): boolean {
   if (LOCAL_METHODS.has(name) || LOCAL_NAMESPACES.includes(name.split('.')[0]!)) return false;

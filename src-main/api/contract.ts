@@ -25,6 +25,8 @@ export interface ProjectInfo {
   name: string;
   isDemo: boolean;
   schemaVersion: number;
+  /** Why the project can only be viewed (read-only file or folder); null when it can be edited. */
+  readOnly: string | null;
 }
 export interface ProjectStats {
   prompts: number;
@@ -129,6 +131,8 @@ export interface RunInfo {
   updated_at: number;
   /** The live job writing this run, if any. */
   job: JobInfo | null;
+  /** Who holds the run's training lease ("rlhf-lab train-sft (pid 12 on box)"), this process or another; null when nobody trains it. */
+  owner: string | null;
   last: Record<string, number>;
 }
 export interface LineageNode {
@@ -504,7 +508,8 @@ export const methods = {
       })
       .strict(),
   ),
-  'data.responses': method<{ id: number; text: string; source: string; checkpoint_id: number | null }[]>()(
+  /** `source` and `checkpoint_id` are null for an invited teammate: which model wrote a response stays hidden from labelers. */
+  'data.responses': method<{ id: number; text: string; source: string | null; checkpoint_id: number | null }[]>()(
     z.object({ promptId: id }).strict(),
   ),
 

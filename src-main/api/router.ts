@@ -1,6 +1,8 @@
 // Validates and dispatches one API call; shared by the IPC and HTTP bindings so both
 // transports behave identically. Handlers throw; the router turns that into a Result.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { waitingForWriteLock } from '../store/write-priority.js';
 import { methods, type ApiError, type MethodName, type Output, type ParsedInput, type Result } from './contract.js';
 
 /** Thrown by handlers for errors the user can act on; `code` is stable for tests and the UI. */
@@ -32,19 +34,85 @@ export async function dispatch<Ctx>(
   ctx: Ctx,
 ): Promise<Result<unknown>> {
   if (!isMethod(name)) return fail({ code: 'unknown_method', message: `Unknown API method "${name}".` });
+  const malformed = illFormedString(rawInput);
+  if (malformed !== null) {
+    return fail({ code: 'invalid_input', message: `${name}: ${malformed || 'input'}: contains an unpaired UTF-16 surrogate (not valid Unicode text)` });
+  }
   const parsed = methods[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     return fail({ code: 'invalid_input', message: `${name}: ${formatZodError(parsed.error)}` });
   }
   const handler = handlers[name] as Handler<MethodName, Ctx> | undefined;
   if (!handler) return fail({ code: 'not_available', message: `"${name}" is not available in this build.` });
+  const started = Date.now();
+  let waiting: (() => void) | null = null;
   try {
-    return { ok: true, value: await handler(parsed.data as never, ctx) };
-  } catch (e) {
-    if (e instanceof UserError) return fail({ code: e.code, message: e.message, details: e.details });
-    const message = e instanceof Error ? e.message : String(e);
-    return fail({ code: 'internal', message });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { ok: true, value: await handler(parsed.data as never, ctx) };
+      } catch (e) {
+        // Another connection (an import's batch, a training step) holds the write lock. The app's
+        // own connection does not wait for it synchronously (busy_timeout 0, see Services), which
+        // would freeze the event loop: the call is retried a few milliseconds later instead. A
+        // handler's writes run in transactions that take the lock first (BEGIN IMMEDIATE, see
+        // store/db.ts), so a busy transaction has written nothing.
+        if (isBusy(e) && Date.now() - started < BUSY_RETRY_MS) {
+          // Tells an import in this process to let us through before its next batch.
+          waiting ??= waitingForWriteLock();
+          await sleep(Math.min(1 + attempt, 5));
+          continue;
+        }
+        return failure(e);
+      }
+    }
+  } finally {
+    waiting?.();
   }
+}
+
+/** How long a call keeps retrying while the project's write lock is taken. */
+const BUSY_RETRY_MS = 15_000;
+
+function isBusy(e: unknown): boolean {
+  return String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
+}
+
+function failure(e: unknown): Result<never> {
+  if (isBusy(e)) return fail({ code: 'busy', message: 'The project stayed busy (another process is writing to it); try again.' });
+  if (e instanceof UserError) return fail({ code: e.code, message: e.message, details: e.details });
+  // A project opened read-only (its file or folder is) refuses every change with SQLite's code.
+  if (String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_READONLY')) {
+    return fail({ code: 'read_only', message: 'This project is open read-only (its file or folder cannot be written); copy it somewhere writable to edit it.' });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return fail({ code: 'internal', message });
+}
+
+/** In a `u` regex a paired surrogate is one code point, so \p{Cs} matches only the unpaired ones. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path of the first string (value or key) in `input` holding an unpaired UTF-16 surrogate, or
+ * null. Such a string cannot be stored as UTF-8 (SQLite would keep U+FFFD instead), so it is
+ * refused as the file import refuses invalid UTF-8. Iterative: JSON may nest deeper than the stack.
+ */
+export function illFormedString(input: unknown): string | null {
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return path;
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([v, `${path}[${i}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return at;
+        stack.push([v, at]);
+      }
+    }
+  }
+  return null;
 }
 
 function fail(error: ApiError): Result<never> {

@@ -7,6 +7,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { BUNDLED_DEMO } from '../paths.js';
 import { JobManager } from '../jobs/manager.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { checkWritableLocation, ProjectLocationError } from '../store/location.js';
 import { Project } from '../store/project.js';
 import type { AppServices } from './context.js';
 import type { Events, EventName, JobInfo, ProjectInfo } from './contract.js';
@@ -56,13 +57,25 @@ export class Services implements AppServices {
     const abs = resolve(path);
     if (!opts.create && !existsSync(abs)) throw new UserError(`No project file at ${abs}.`, 'not_found');
     if (opts.create && existsSync(abs)) throw new UserError(`${abs} already exists; open it instead.`, 'exists');
-    if (opts.create) mkdirSync(dirname(abs), { recursive: true });
+    if (opts.create) {
+      try {
+        checkWritableLocation(abs);
+      } catch (e) {
+        if (e instanceof ProjectLocationError) throw new UserError(e.message, 'bad_location');
+        throw e;
+      }
+      mkdirSync(dirname(abs), { recursive: true });
+    }
     let project: Project;
     try {
       project = Project.open(abs, { create: opts.create ?? false });
     } catch (e) {
       throw new UserError(`Cannot open ${abs}: ${e instanceof Error ? e.message : String(e)}`, 'open_failed');
     }
+    // This connection serves requests on the event loop: it never waits for another connection's
+    // write lock synchronously (that would freeze every request); a busy call is retried
+    // asynchronously by the router instead (api/router.ts).
+    project.db.pragma('busy_timeout = 0');
     this.#project?.close();
     this.#project = project;
     this.settings.rememberProject(abs);
@@ -94,6 +107,7 @@ export class Services implements AppServices {
       name: basename(p.path, extname(p.path)),
       isDemo: resolve(p.path) === this.#demoCopyPath(),
       schemaVersion: p.db.pragma('user_version', { simple: true }) as number,
+      readOnly: p.readOnly,
     };
   }
 

@@ -3,7 +3,8 @@
 // `stats` does not pay for tfjs.
 import { SqliteError } from 'better-sqlite3';
 import { JobCancelled } from '../jobs/types.js';
-import { NewerProjectError } from '../store/db.js';
+import { DamagedProjectError, NewerProjectError, NotAProjectError } from '../store/db.js';
+import { ProjectLocationError } from '../store/location.js';
 import { ProjectNotFoundError } from '../store/project.js';
 import { InputError, type Command } from './command.js';
 import { createIO } from './io.js';
@@ -82,7 +83,8 @@ export async function main(argv: string[], io = createIO(argv.includes('--json')
 
 /** The message for errors that mean the user's input is at fault, else null. */
 function badInputMessage(e: unknown): string | null {
-  if (e instanceof InputError || e instanceof NewerProjectError || e instanceof ProjectNotFoundError) return e.message;
+  if (e instanceof InputError || e instanceof NewerProjectError || e instanceof ProjectNotFoundError || e instanceof ProjectLocationError) return e.message;
+  if (e instanceof NotAProjectError || e instanceof DamagedProjectError) return e.message;
   if (e instanceof SqliteError && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CANTOPEN')) {
     return `not a project file (${e.message})`;
   }

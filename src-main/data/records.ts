@@ -35,9 +35,11 @@ export interface PreferenceImport {
   promptMessages?: Message[];
   chosen: string;
   rejected: string;
+  split?: Split;
 }
 export interface RankingImport {
   prompt: string;
+  split?: Split;
   responses: string[];
   /** Indices into `responses`, best group first; one group holds tied responses. */
   groups: number[][];
@@ -133,8 +135,10 @@ function sameMessage(a: Message, b: Message): boolean {
 export function toPreference(file: string, rec: RawRecord): PreferenceImport {
   const obj = objectOf(file, rec);
   let out: PreferenceImport;
+  let split: Split | undefined;
   if ('prompt' in obj) {
     const r = check(explicitPreferenceRecord, file, rec, obj);
+    split = r.split;
     const chosen = responseText(file, rec, 'chosen', r.chosen);
     const rejected = responseText(file, rec, 'rejected', r.rejected);
     if (typeof r.prompt === 'string') {
@@ -143,10 +147,11 @@ export function toPreference(file: string, rec: RawRecord): PreferenceImport {
     } else out = { prompt: promptText(r.prompt), promptMessages: r.prompt, chosen, rejected };
   } else {
     const r = check(implicitPreferenceRecord, file, rec, obj);
+    split = r.split;
     out = implicit(file, rec, r.chosen, r.rejected);
   }
   if (out.chosen === out.rejected) fail(file, rec, '"rejected" is the same response as "chosen"');
-  return out;
+  return { ...out, split };
 }
 
 function implicit(file: string, rec: RawRecord, chosen: TextOrMessages, rejected: TextOrMessages): PreferenceImport {
@@ -184,5 +189,5 @@ export function toRanking(file: string, rec: RawRecord): RankingImport {
   const r = check(rankingRecord, file, rec, obj);
   const ranks = [...new Set(r.ranking)].sort((a, b) => a - b);
   const groups = ranks.map((rank) => r.ranking.flatMap((x, i) => (x === rank ? [i] : [])));
-  return { prompt: r.prompt, responses: r.responses, groups, annotator: r.annotator, flags: r.flags, comment: r.comment, seconds: r.seconds };
+  return { prompt: r.prompt, responses: r.responses, groups, annotator: r.annotator, flags: r.flags, comment: r.comment, seconds: r.seconds, split: r.split };
 }

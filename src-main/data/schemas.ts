@@ -29,8 +29,9 @@ export const sftCompletionRecord = z.object({ prompt: text, completion: text, sp
 export const sftMessagesRecord = z.object({ messages, split: split.optional() });
 export const sftTextRecord = z.object({ text: nonEmpty, split: split.optional() });
 
-export const explicitPreferenceRecord = z.object({ prompt: textOrMessages, chosen: textOrMessages, rejected: textOrMessages });
-export const implicitPreferenceRecord = z.object({ chosen: textOrMessages, rejected: textOrMessages });
+// `split` puts the pair's prompt in train or eval, as for prompt imports: held-out pairs stay out of reward-model training.
+export const explicitPreferenceRecord = z.object({ prompt: textOrMessages, chosen: textOrMessages, rejected: textOrMessages, split: split.optional() });
+export const implicitPreferenceRecord = z.object({ chosen: textOrMessages, rejected: textOrMessages, split: split.optional() });
 
 export const MAX_RANKED = 64;
 export const rankingRecord = z
@@ -47,6 +48,7 @@ export const rankingRecord = z
     flags: z.array(text, { error: 'must be a list of strings' }).optional(),
     comment: text.optional(),
     seconds: z.number({ error: 'must be a number' }).min(0, { error: 'must be ≥ 0' }).optional(),
+    split: split.optional(),
   })
   .superRefine((r, ctx) => {
     if (r.ranking.length !== r.responses.length) {

@@ -30,9 +30,33 @@ export function tokenOf(req: IncomingMessage, url: URL): string | null {
   if (q) return q;
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
+    if (k === TOKEN_COOKIE) return decodeCookie(v.join('='));
   }
   return null;
+}
+
+/** A cookie value as the browser stored it; a malformed percent-encoding is no token (so a 401), never an exception. */
+function decodeCookie(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The request target as a URL, or null when it is not an origin-form path (`/…`). Parsed against
+ * a fixed origin rather than as a relative reference: `new URL('//', base)` reads `//` as a
+ * host-less authority and throws.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return null;
+  try {
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return null;
+  }
 }
 
 export function identify(

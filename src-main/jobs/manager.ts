@@ -6,6 +6,7 @@ import { siblingModule, spawnModuleWorker } from '../engine/parallel/spawn-worke
 import type { Events, EventName, JobInfo } from '../api/contract.js';
 import { UserError } from '../api/router.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
+import { writePriorityBuffer } from '../store/write-priority.js';
 import { jobModuleUrl, jobRegistry, type JobRegistry } from './registry.js';
 
 type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -48,7 +49,7 @@ export class JobManager {
     const entry = Object.prototype.hasOwnProperty.call(this.#registry, kind) ? this.#registry[kind] : undefined;
     if (!entry) throw new UserError(`Unknown job kind "${kind}".`, 'unknown_job');
     const info: JobInfo = { id: `job-${this.#nextId++}`, kind, label, status: 'running', progress: null };
-    const worker = spawnWorker({ moduleUrl: jobModuleUrl(entry), exportName: entry.export, projectPath, params });
+    const worker = spawnWorker({ moduleUrl: jobModuleUrl(entry), exportName: entry.export, projectPath, params, writePriority: writePriorityBuffer() });
     const finished = new Promise<JobInfo>((resolve) => {
       const finish = (patch: Partial<JobInfo>) => {
         if (info.status !== 'running') return;

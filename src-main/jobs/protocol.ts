@@ -6,6 +6,8 @@ export interface WorkerInput {
   exportName: string;
   projectPath: string;
   params: unknown;
+  /** The process's count of requests waiting for the write lock (store/write-priority.ts). */
+  writePriority: SharedArrayBuffer;
 }
 
 export type ToWorker = { type: 'cancel' };

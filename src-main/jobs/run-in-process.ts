@@ -3,6 +3,7 @@
 import type { JobProgress } from '../api/contract.js';
 import type { Project } from '../store/project.js';
 import { loadJobFn } from './load.js';
+import { releaseRunLeases } from './run-lease.js';
 import { jobModuleUrl, jobRegistry, type JobRegistry } from './registry.js';
 
 export async function runJobInProcess<R = unknown>(
@@ -16,10 +17,14 @@ export async function runJobInProcess<R = unknown>(
   const entry = Object.prototype.hasOwnProperty.call(registry, kind) ? registry[kind] : undefined;
   if (!entry) throw new Error(`Unknown job kind "${kind}".`);
   const fn = await loadJobFn(jobModuleUrl(entry), entry.export);
-  return (await fn(params, {
-    project,
-    signal: opts.signal ?? new AbortController().signal,
-    progress: onProgress,
-    log: opts.log ?? (() => {}),
-  })) as R;
+  try {
+    return (await fn(params, {
+      project,
+      signal: opts.signal ?? new AbortController().signal,
+      progress: onProgress,
+      log: opts.log ?? (() => {}),
+    })) as R;
+  } finally {
+    releaseRunLeases(project);
+  }
 }

@@ -2,13 +2,16 @@
 // connections must not cross threads), runs the job, and reports back to the manager.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Project } from '../store/project.js';
+import { useWritePriorityBuffer } from '../store/write-priority.js';
 import { loadJobFn } from './load.js';
+import { releaseRunLeases } from './run-lease.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
 import { JobCancelled } from './types.js';
 
 const port = parentPort;
 if (!port) throw new Error('jobs/worker.ts must run in a worker thread');
 const input = workerData as WorkerInput;
+useWritePriorityBuffer(input.writePriority);
 const post = (m: FromWorker) => port.postMessage(m);
 
 const PROGRESS_INTERVAL_MS = 50;
@@ -22,7 +25,8 @@ port.on('message', (m: ToWorker) => {
 let project: Project | null = null;
 try {
   const fn = await loadJobFn(input.moduleUrl, input.exportName);
-  project = Project.open(input.projectPath, { create: false });
+  // The host checked the file when it opened the project; a job does not pay for quick_check again.
+  project = Project.open(input.projectPath, { create: false, verify: false });
   const result = await fn(input.params, {
     project,
     signal: controller.signal,
@@ -36,8 +40,11 @@ try {
     },
     log: (message) => post({ type: 'log', message }),
   });
+  // Leases go back before the manager hears the job ended: a resume right after must find the run free.
+  releaseRunLeases(project);
   post({ type: 'done', result });
 } catch (e) {
+  if (project) releaseRunLeases(project);
   const cancelled = e instanceof JobCancelled || controller.signal.aborted;
   post({ type: 'failed', message: e instanceof Error ? e.message : String(e), cancelled });
 } finally {

@@ -1,8 +1,10 @@
 // Online backup and restore of a project file with SQLite's backup API (through better-sqlite3):
 // the copy is consistent even while the app, a training run or annotators keep writing.
 import Database from 'better-sqlite3';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NewerProjectError, SCHEMA_VERSION, type DB } from './db.js';
+import { checkWritableLocation } from './location.js';
 
 export interface BackupProgress {
   totalPages: number;
@@ -14,10 +16,67 @@ const STEP_PAGES = 1024;
 /** More pages than any file has: the step copies everything (a restart included) in one go. */
 const ALL_PAGES = 0x7fffffff;
 
+/**
+ * A backup in progress leaves a marker beside the project (`<project>-backup-<pid>`, like SQLite's
+ * `-wal`) naming its `.partial` file. A process killed mid-backup cannot delete its partial copy
+ * (up to the project's size); the next open of the project does (cleanInterruptedBackups).
+ */
+function markerPath(projectFile: string, pid: number): string {
+  return `${projectFile}-backup-${pid}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the partial copies of backups whose process has died; returns the files removed. */
+export function cleanInterruptedBackups(projectFile: string): string[] {
+  const dir = dirname(projectFile);
+  const prefix = `${basename(projectFile)}-backup-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid === process.pid || alive(pid)) continue;
+    const marker = join(dir, name);
+    try {
+      const partial = readFileSync(marker, 'utf8').trim();
+      // Only ever a file this module named: `<dest>.partial`.
+      if (partial.endsWith('.partial')) {
+        rmSync(partial, { force: true });
+        rmSync(`${partial}-journal`, { force: true }); // SQLite's rollback journal of the copy
+        removed.push(partial);
+      }
+      rmSync(marker, { force: true });
+    } catch {
+      // Another process cleaned it up first, or the folder is read-only: nothing to do.
+    }
+  }
+  return removed;
+}
+
 /** Copies the open project to `dest` (replaced if present) while it stays in use. */
 export async function backupProject(db: DB, dest: string, onProgress?: (p: BackupProgress) => void): Promise<{ pages: number }> {
   // Written beside the target and renamed, so an interrupted backup never leaves a half file.
-  const tmp = `${dest}.partial`;
+  const tmp = `${resolve(dest)}.partial`;
+  checkWritableLocation(dest);
+  let marker: string | null = markerPath(db.name, process.pid);
+  try {
+    writeFileSync(marker, tmp);
+  } catch {
+    marker = null; // a read-only project's folder: the backup itself still works
+  }
   rmSync(tmp, { force: true });
   let pages = 0;
   let lastRemaining = Infinity;
@@ -39,6 +98,7 @@ export async function backupProject(db: DB, dest: string, onProgress?: (p: Backu
     renameSync(tmp, dest);
   } finally {
     rmSync(tmp, { force: true });
+    if (marker) rmSync(marker, { force: true });
   }
   return { pages };
 }
@@ -72,6 +132,7 @@ export function verifyBackup(file: string): number {
  */
 export async function restoreProject(backup: string, target: string): Promise<{ pages: number }> {
   verifyBackup(backup);
+  checkWritableLocation(target);
   const src = new Database(backup, { readonly: true, fileMustExist: true });
   try {
     let pages = 0;

@@ -13,7 +13,7 @@ let sft: number;
 
 function runs(): RunInfo[] {
   const project = e2e.server.services.project();
-  return project.runs.listRuns().map((r) => ({ ...r, job: null, last: {}, parent_name: null }));
+  return project.runs.listRuns().map((r) => ({ ...r, job: null, owner: null, last: {}, parent_name: null }));
 }
 
 describe('Train view', () => {

@@ -66,6 +66,9 @@ export const appHandlers: Partial<Handlers<ApiContext>> = {
   },
   'invites.revoke': ({ id }, ctx) => {
     requireLocal(ctx);
-    return { revoked: invites(ctx).revoke(id) };
+    const revoked = invites(ctx).revoke(id);
+    // Browser mode closes the revoked teammate's event socket on the next broadcast: send one now.
+    if (revoked) ctx.app.emit('data.changed', { kinds: ['invites'] });
+    return { revoked };
   },
 };

@@ -1,6 +1,6 @@
 // compare.*: the Compare view's API (issue 8). Generation runs as the `compare` job; a blind pair
-// is handed out under a random token that only this process can resolve to its checkpoints, so
-// nothing in the answer says which model wrote A or B until the vote is in.
+// is handed out under a random token that only the store resolves to its checkpoints (the
+// blind_pairs table), so nothing in the answer says which model wrote A or B until the vote is in.
 import { randomInt, randomUUID } from 'node:crypto';
 import type { CompareCheckpoint, CompareOptions, CompareSetInfo, CompareSettings, ParsedInput } from '../contract.js';
 import type { ApiContext } from '../context.js';
@@ -8,22 +8,10 @@ import { type Handlers, UserError } from '../router.js';
 import { Services } from '../services.js';
 import { latestRewardCheckpoint } from '../../compare/compare.js';
 import { checkpointInfo, compareStats, promptRows, rowsCsv, votesTrl } from '../../compare/set-report.js';
+import type { BlindPair } from '../../store/blind-pairs.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
 
-interface PendingPair {
-  projectPath: string;
-  setId: number;
-  annotatorId: number;
-  promptId: number;
-  responseA: number;
-  responseB: number;
-  checkpointA: number;
-  checkpointB: number;
-}
-/** Blind pairs handed out and not voted yet; the oldest are dropped beyond this many. */
-const MAX_PENDING = 2000;
-const pending = new Map<string, PendingPair>();
 /** The job writing each comparison this process started. */
 const jobOfSet = new Map<number, string>();
 
@@ -71,6 +59,38 @@ function settled(ctx: ApiContext, s: ComparisonSet): ComparisonSet {
 
 function info(s: ComparisonSet): CompareSetInfo {
   return { id: s.id, name: s.name, status: s.status, error: s.error, created_at: s.created_at, rows: s.rows, votes: s.votes, settings: s.config as unknown as CompareSettings };
+}
+
+/**
+ * The generations a caller may see with their models named. The host sees all; a teammate sees a
+ * prompt's generations only once they have voted on every blind pair of that prompt, so nothing
+ * maps the texts of a pair still open to them to its checkpoints ("hidden until you submit").
+ */
+function visibleRows(ctx: ApiContext, s: ComparisonSet) {
+  const p = project(ctx);
+  const rows = p.comparisonSets.rows(s.id);
+  if (ctx.annotatorId === null) return rows;
+  const settings = info(s).settings;
+  const voted = new Set(
+    p.comparisonSets
+      .votes(s.id)
+      .filter((v) => v.annotator_id === ctx.annotatorId)
+      .map((v) => `${v.prompt_id}:${Math.min(v.checkpoint_a, v.checkpoint_b)}:${Math.max(v.checkpoint_a, v.checkpoint_b)}`),
+  );
+  const byPrompt = new Map<number, Map<number, number | null>>();
+  for (const r of rows) byPrompt.set(r.prompt_id, (byPrompt.get(r.prompt_id) ?? new Map<number, number | null>()).set(r.checkpoint_id, r.response_id));
+  const revealed = new Set<number>();
+  for (const [promptId, cells] of byPrompt) {
+    const open = settings.checkpoints.some((x, i) =>
+      settings.checkpoints.slice(i + 1).some((y) => {
+        const rx = cells.get(x);
+        const ry = cells.get(y);
+        return rx != null && ry != null && rx !== ry && !voted.has(`${promptId}:${Math.min(x, y)}:${Math.max(x, y)}`);
+      }),
+    );
+    if (!open) revealed.add(promptId);
+  }
+  return rows.filter((r) => revealed.has(r.prompt_id));
 }
 
 function stats(ctx: ApiContext, s: ComparisonSet) {
@@ -175,12 +195,11 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     const p = project(ctx);
     const s = setOf(ctx, setId);
     const settings = info(s).settings;
-    const rows = p.comparisonSets.rows(setId);
     return {
       set: info(s),
       checkpoints: settings.checkpoints.map((id) => checkpointInfo(p, id)),
-      rows: promptRows(p, settings, rows),
-      stats: compareStats(setId, settings, rows, p.comparisonSets.votes(setId)),
+      rows: promptRows(p, settings, visibleRows(ctx, s)),
+      stats: compareStats(setId, settings, p.comparisonSets.rows(setId), p.comparisonSets.votes(setId)),
     };
   },
 
@@ -210,8 +229,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     if (!open.length) return null;
     const pick = open[randomInt(open.length)]!;
     const flip = randomInt(2) === 1;
-    const pair: PendingPair = {
-      projectPath: p.path,
+    const pair: BlindPair = {
       setId,
       annotatorId: who,
       promptId: pick.promptId,
@@ -221,8 +239,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
       checkpointB: flip ? pick.x : pick.y,
     };
     const token = randomUUID();
-    pending.set(token, pair);
-    if (pending.size > MAX_PENDING) pending.delete(pending.keys().next().value!);
+    p.blindPairs.open(token, pair);
     return {
       token,
       prompt: { id: pick.promptId, text: p.prompts.get(pick.promptId)?.text ?? '' },
@@ -236,12 +253,14 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
   'compare.vote': ({ token, outcome, annotatorId, seconds_spent }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
     const p = project(ctx);
-    const pair = pending.get(token);
-    if (!pair || pair.projectPath !== p.path) throw new UserError('This blind pair is no longer open (already voted, or the app restarted): take the next one.', 'expired');
+    const pair = p.blindPairs.get(token);
+    if (!pair) throw new UserError('This blind pair is no longer open (already voted, or replaced by newer ones): take the next one.', 'expired');
     if (pair.annotatorId !== who) throw new UserError('This blind pair was handed to another annotator.', 'forbidden');
     const s = setOf(ctx, pair.setId);
-    pending.delete(token);
-    p.comparisonSets.vote(pair.setId, { ...pair, outcome, annotatorId: who, secondsSpent: seconds_spent });
+    p.db.transaction(() => {
+      p.blindPairs.close(token);
+      p.comparisonSets.vote(pair.setId, { ...pair, outcome, annotatorId: who, secondsSpent: seconds_spent });
+    })();
     ctx.app.emit('data.changed', { kinds: ['comparisons'] });
     return {
       outcome,
@@ -255,9 +274,11 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
     const s = setOf(ctx, setId);
     const settings = info(s).settings;
     const base = `comparison-${setId}`;
-    if (format === 'trl') return { name: `${base}-votes-trl.jsonl`, ...votesTrl(p.comparisonSets.votes(setId)) };
+    // A teammate exports their own votes and the generations already revealed to them.
+    const votes = p.comparisonSets.votes(setId).filter((v) => ctx.annotatorId === null || v.annotator_id === ctx.annotatorId);
+    if (format === 'trl') return { name: `${base}-votes-trl.jsonl`, ...votesTrl(votes) };
     const checkpoints = settings.checkpoints.map((id) => checkpointInfo(p, id));
-    const rows = promptRows(p, settings, p.comparisonSets.rows(setId));
+    const rows = promptRows(p, settings, visibleRows(ctx, s));
     if (format === 'csv') return { name: `${base}.csv`, ...rowsCsv(rows, new Map(checkpoints.map((c) => [c.id, c.name]))) };
     const text = JSON.stringify({ comparison: info(s), checkpoints, rows, stats: stats(ctx, s) }, null, 2);
     return { name: `${base}.json`, text, count: rows.length };

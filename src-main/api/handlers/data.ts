@@ -44,9 +44,14 @@ export const dataHandlers: Partial<Handlers<ApiContext>> = {
   'data.prompts': (q, ctx) => ctx.app.project().prompts.page(q),
   'data.pairs': (q, ctx) => ctx.app.project().preferences.pairsPage(q),
   'data.sft': (q, ctx) => ctx.app.project().sft.page(q),
+  // A teammate labels blind: which model (or import) wrote a response would bias the judgment.
   'data.responses': ({ promptId }, ctx) =>
     ctx.app
       .project()
       .responses.forPrompt(promptId)
-      .map((r) => ({ id: r.id, text: r.text, source: r.source, checkpoint_id: r.checkpoint_id })),
+      .map((r) =>
+        ctx.annotatorId === null
+          ? { id: r.id, text: r.text, source: r.source, checkpoint_id: r.checkpoint_id }
+          : { id: r.id, text: r.text, source: null, checkpoint_id: null },
+      ),
 };

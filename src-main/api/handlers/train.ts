@@ -36,6 +36,15 @@ function fieldErrors(stage: RunStage, config: Record<string, unknown>) {
 
 const sinceSchema = z.record(z.string(), z.number().int());
 
+/** Resume jobs this process started, by run: a second train.resume sent before the first job took the lease is refused here. */
+const resumeJobs = new Map<number, string>();
+
+function resumeJobOf(ctx: ApiContext, runId: number): JobInfo | null {
+  const id = resumeJobs.get(runId);
+  const job = id === undefined ? undefined : services(ctx).jobs.list().find((j) => j.id === id);
+  return job?.status === 'running' ? job : null;
+}
+
 export const trainHandlers: Partial<Handlers<ApiContext>> = {
   'train.stages': () => stages.map(stageInfo),
   'train.validate': ({ stage, config }) => fieldErrors(stage, config),
@@ -70,6 +79,8 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
     }
     const run = ctx.app.project().runs.get(runId);
     if (!run) throw new UserError(`No run with id ${runId}.`, 'not_found');
+    const lease = ctx.app.project().runLeases.holder(runId);
+    if (lease) throw new UserError(`Run ${runId} is being trained by ${lease.owner}: stop it there.`, 'conflict');
     // A run left 'running' by a closed app has no job: mark it stopped so it can be resumed.
     if (run.status === 'running' || run.status === 'pending') {
       ctx.app.project().runs.setStatus(runId, 'stopped');
@@ -81,9 +92,13 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
     requireLocal(ctx);
     const run = ctx.app.project().runs.get(runId);
     if (!run) throw new UserError(`No run with id ${runId}.`, 'not_found');
-    if (jobOfRun(ctx, runId)) throw new UserError(`Run ${runId} is already running.`, 'conflict');
+    if (jobOfRun(ctx, runId) || resumeJobOf(ctx, runId)) throw new UserError(`Run ${runId} is already running.`, 'conflict');
+    const lease = ctx.app.project().runLeases.holder(runId);
+    if (lease) throw new UserError(`Run ${runId} is being trained by ${lease.owner}.`, 'conflict');
     if (run.status === 'completed') throw new UserError(`Run ${runId} has completed; start a new run from its checkpoint instead.`, 'conflict');
-    return ctx.app.startJob(jobKind(run.stage as RunStage), { resume: runId }, `${stageInfo(run.stage as RunStage).label}: resume ${run.name}`);
+    const job = ctx.app.startJob(jobKind(run.stage as RunStage), { resume: runId }, `${stageInfo(run.stage as RunStage).label}: resume ${run.name}`);
+    resumeJobs.set(runId, job.id);
+    return job;
   },
   'runs.list': (_input, ctx) => {
     const project = ctx.app.project();
@@ -91,8 +106,9 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
     const starting = services(ctx).jobs.running().some((j) => j.kind.startsWith('train-') && j.progress?.runId === undefined);
     return project.runs.listRuns().map((r): RunInfo => {
       const job = jobOfRun(ctx, r.id);
-      // 'running' without a live job means the app that ran it was closed or crashed.
-      const orphan = (r.status === 'running' || r.status === 'pending') && !job && !starting;
+      const owner = project.runLeases.holder(r.id)?.owner ?? null;
+      // 'running' without a live job or lease means the process that ran it was closed or crashed.
+      const orphan = (r.status === 'running' || r.status === 'pending') && !job && !owner && !starting;
       const status = orphan ? 'stopped' : r.status;
       return {
         id: r.id,
@@ -109,6 +125,7 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
         created_at: r.created_at,
         updated_at: r.updated_at,
         job,
+        owner,
         last: project.runs.lastMetrics(r.id),
       };
     });

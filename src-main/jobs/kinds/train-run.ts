@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import type { Project } from '../../store/project.js';
 import type { NewRun, RunStage } from '../../store/runs.js';
+import { holdRunLease } from '../run-lease.js';
 import { JobCancelled, type JobContext } from '../types.js';
 
 export const trainParamsShape = {
@@ -54,7 +55,9 @@ export function startOrResume<C>(
   if (params.resume === undefined) return { config: schema.parse(params.config), parentId: params.from!, runId: undefined, last: null };
   const run = project.runs.get(params.resume);
   if (!run || run.stage !== stage) throw new Error(`run ${params.resume} is not ${stageNames[stage]} run`);
-  if (run.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
+  // Before anything is read or truncated: another trainer may be writing this run right now.
+  holdRunLease(project, run.id);
+  if (project.runs.get(run.id)!.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);
   if (run.parent_checkpoint_id === null) throw new Error(`run ${run.id} lost its starting checkpoint; it cannot be resumed`);
   const config = schema.parse(run.config);
   const last = project.checkpoints.lastOfRun(run.id);
@@ -65,6 +68,7 @@ export function startOrResume<C>(
 /** The run row, ready to train: created for a new run, then marked running with its backend and its first step. */
 export function openRun(project: Project, runId: number | undefined, run: NewRun & { backend: string }, startStep: number, total: number): number {
   const id = runId ?? project.runs.createRun(run);
+  holdRunLease(project, id);
   project.runs.setBackend(id, run.backend);
   project.runs.setProgress(id, startStep, total);
   project.runs.setStatus(id, 'running');
