@@ -61,7 +61,7 @@ interface Slot {
 
 function decays(key: string, shape: number[], decayEmbeddings: boolean): boolean {
   if (shape.length < 2) return false; // biases, LayerNorm gains/shifts
-  if (/(^|\.)(wte|wpe)\.weight$/.test(key)) return decayEmbeddings;
+  if (/(^|\.)(wte|wpe|embed_tokens)\.weight$/.test(key)) return decayEmbeddings;
   return true;
 }
 
