@@ -35,6 +35,11 @@ export function familyOf(c: ModelConfig): ModelFamily<ModelConfig> {
   return (isLlamaConfig(c) ? llamaFamily : gpt2Family) as ModelFamily<ModelConfig>;
 }
 
+/** Which kernels and ops run a model of this config on the current backend, and why. */
+export function enginePathOf(c: ModelConfig): EnginePath {
+  return familyOf(c).enginePath(c);
+}
+
 /** Parameter names and shapes of any family, in a fixed order. */
 export function modelParameterShapes(c: ModelConfig): Array<[string, number[]]> {
   return familyOf(c).parameterShapes(c);
@@ -150,8 +155,8 @@ export class GPT {
     return this.family.hidden(this.ctx, this.config, ids, opts);
   }
 
-  /** The [V,C] output matrix (GPT-2: wte, tied). */
-  private outputMatrix(): tf.Tensor2D {
+  /** The [V,C] output matrix whose rows score the tokens (GPT-2: wte, tied; Llama: lm_head or the tied embedding). */
+  outputMatrix(): tf.Tensor2D {
     return this.p(this.family.outputWeight(this.config)) as tf.Tensor2D;
   }
 

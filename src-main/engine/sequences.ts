@@ -99,7 +99,7 @@ export function tokenLogprobsAt(
       const C = hidden.shape[2];
       const h = tf.reshape(tf.slice(hidden, [0, T - 1 - L, 0], [B, L, C]), [B * L, C]) as tf.Tensor2D;
       const targets = tf.reshape(tf.slice(batch.ids, [0, T - L], [B, L]), [-1]) as tf.Tensor1D;
-      const wte = model.namedVariables()['wte.weight'] as tf.Tensor2D;
+      const wte = model.outputMatrix();
       const out = tiedTargetLogprobs(h, wte, targets, temperature, opts.entropy ?? false);
       rawEntropy = out.entropy;
       return { logp: widen(out.logp), ...(out.entropy ? { entropy: widen(out.entropy) } : {}) };
