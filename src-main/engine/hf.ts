@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { modelConfigOf, weightsFromBytes } from './checkpoint-io.js';
+import { downloadHubModel, HF_PREFIX, parseHubId, type HubDownloadOptions } from './hf-hub.js';
 import { GPT, gptConfigSchema, isLlamaConfig, modelParameterShapes, parameterShapes, type GPTConfig, type ModelConfig } from './model.js';
 import { llamaConfigFromHf, llamaConfigToHf, llamaWeightsFromHf, llamaWeightsToHf } from './models/llama-hf.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
@@ -216,8 +217,8 @@ function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: n
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
 }
 
-/** Imports a folder as a new 'base' checkpoint; returns its id. */
-export function importHfModel(project: Project, dir: string, name?: string): number {
+/** Imports a folder as a new 'base' checkpoint; returns its id. `source` is recorded as where it came from. */
+export function importHfModel(project: Project, dir: string, name?: string, source?: string): number {
   const { config, weights, tokenizer } = readHfFolder(dir);
   // Through GPT.fromWeights so a folder the model cannot load never becomes a checkpoint.
   const model = GPT.fromWeights(config, weights);
@@ -231,7 +232,7 @@ export function importHfModel(project: Project, dir: string, name?: string): num
         Object.fromEntries(modelParameterShapes(config).map(([n, shape]) => [n, { shape, data: weights[n]! }])),
         { format: 'pt' },
       ),
-      extra: { imported_from: resolve(dir) },
+      extra: { imported_from: source ?? resolve(dir) },
     });
   } finally {
     model.dispose();
@@ -242,4 +243,24 @@ export function importHfModel(project: Project, dir: string, name?: string): num
 export function exportHfModel(project: Project, checkpointId: number, dir: string): void {
   const c = project.checkpoints.load(checkpointId);
   writeHfFolder(dir, modelConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
+}
+
+export interface ImportOptions extends HubDownloadOptions {
+  name?: string;
+}
+
+/**
+ * Imports a local folder or `hf:OWNER/NAME[@revision]` (downloaded into, or found in, the Hugging
+ * Face cache: hf-hub.ts) as a new 'base' checkpoint.
+ */
+export async function importModelSource(
+  project: Project,
+  source: string,
+  opts: ImportOptions = {},
+): Promise<{ checkpoint: number; folder: string; commit?: string; downloaded?: number; fromCache?: boolean }> {
+  if (!source.startsWith(HF_PREFIX)) return { checkpoint: importHfModel(project, source, opts.name), folder: resolve(source) };
+  const { repo } = parseHubId(source);
+  const snap = await downloadHubModel(source, opts);
+  const checkpoint = importHfModel(project, snap.folder, opts.name ?? repo, `hf:${repo}@${snap.commit}`);
+  return { checkpoint, folder: snap.folder, commit: snap.commit, downloaded: snap.downloaded, fromCache: snap.fromCache };
 }

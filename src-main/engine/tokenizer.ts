@@ -16,7 +16,7 @@ export const SPECIAL_TOKENS = {
 export type ChatRole = 'system' | 'user' | 'assistant';
 
 /** Tokens other tokenizer families use for end-of-sequence and padding, in order of preference. */
-const EOS_CANDIDATES = [SPECIAL_TOKENS.eos, '</s>', '<|im_end|>', '<eos>'];
+const EOS_CANDIDATES = [SPECIAL_TOKENS.eos, '</s>', '<|im_end|>', '<eos>', '<|end_of_text|>'];
 const PAD_CANDIDATES = [SPECIAL_TOKENS.pad, '<pad>', '[PAD]'];
 
 /** GPT-2's pre-tokenizer regex, the same one the library's ByteLevel pre-tokenizer applies. */
@@ -53,7 +53,7 @@ export class TextTokenizer {
     this.vocabSize = max + 1;
     const find = (names: readonly string[]) => names.map((n) => tk.token_to_id(n)).find((i) => i !== undefined);
     const eos = find(EOS_CANDIDATES);
-    if (eos === undefined) throw new Error('tokenizer has no end-of-sequence token (<|endoftext|>, </s>, <|im_end|> or <eos>)');
+    if (eos === undefined) throw new Error(`tokenizer has no end-of-sequence token (${EOS_CANDIDATES.join(', ')})`);
     this.eosId = eos;
     this.padId = find(PAD_CANDIDATES) ?? eos;
     const sys = tk.token_to_id(SPECIAL_TOKENS.system);

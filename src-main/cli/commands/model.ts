@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importHfModel } from '../../engine/hf.js';
+import { exportHfModel, importModelSource } from '../../engine/hf.js';
 import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/model.js';
 import { createNewModel, newModelSchema } from '../../engine/new-model.js';
 import { InputError, type Command, type CommandIO } from '../command.js';
@@ -11,7 +11,7 @@ import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engin
 const USAGE =
   'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +
   '           [--family gpt2|llama] [--kv-heads N] [--mlp N] [--untied] [--qkv-bias] [--rope-theta X]\n' +
-  '       model import <project> <hf-folder> [--name NAME]\n' +
+  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME]\n' +
   '       model export <project> <checkpoint> <folder>\n' +
   '       model list <project>';
 
@@ -83,15 +83,22 @@ async function modelNew(argv: string[], io: CommandIO): Promise<number> {
 
 async function modelImport(argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseFlags('model import', USAGE, argv, { name: { type: 'string' } });
-  if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder>\nusage: rlhf-lab ${USAGE}`);
+  if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder | hf:OWNER/NAME>\nusage: rlhf-lab ${USAGE}`);
   const folder = positionals[1]!;
-  if (!existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
+  const fromHub = folder.startsWith('hf:');
+  if (!fromHub && !existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
   const project = openProject(positionals[0]!);
   try {
     await initBackend();
     let id: number;
+    let hubNote = '';
     try {
-      id = importHfModel(project, folder, values.name);
+      const r = await importModelSource(project, folder, {
+        ...(values.name ? { name: values.name } : {}),
+        onProgress: (p) => io.progress(p.done, p.total, 'bytes', p.file),
+      });
+      id = r.checkpoint;
+      if (fromHub) hubNote = ` (${r.fromCache ? 'found in the Hugging Face cache, nothing downloaded' : `${(r.downloaded! / 1e6).toFixed(1)} MB downloaded`}: ${r.folder})`;
     } catch (e) {
       throw new InputError(`model import: ${(e as Error).message}`);
     }
@@ -101,7 +108,7 @@ async function modelImport(argv: string[], io: CommandIO): Promise<number> {
     const path = enginePathOf(config);
     io.out(
       { checkpoint: id, family, model_config: c.model_config, engine_path: path },
-      `checkpoint ${id}: imported ${resolve(folder)} (${family}, ${config.n_layer} layers, d ${config.n_embd}, context ${config.n_positions})\n` +
+      `checkpoint ${id}: imported ${fromHub ? folder + hubNote : resolve(folder)} (${family}, ${config.n_layer} layers, d ${config.n_embd}, context ${config.n_positions})\n` +
         `training: ${path.training}\ngeneration: ${path.generation}`,
     );
     return 0;
