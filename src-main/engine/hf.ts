@@ -203,7 +203,7 @@ function writeGpt2Folder(dir: string, config: GPTConfig, weights: Record<string,
 }
 
 function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: number, tokenizerClass: string): void {
-  writeFileSync(join(dir, 'tokenizer.json'), tokenizer.toJSON());
+  writeFileSync(join(dir, 'tokenizer.json'), tokenizer.hfTokenizerJSON());
   const tokenName = (id: number) => tokenizer.tokenString(id) ?? null;
   const tokenizerConfig = {
     tokenizer_class: tokenizerClass,
@@ -213,6 +213,8 @@ function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: n
     pad_token: tokenName(tokenizer.padId),
     add_prefix_space: false,
     clean_up_tokenization_spaces: false,
+    ...(tokenizer.meta.bos_token ? { bos_token: tokenizer.meta.bos_token } : {}),
+    ...(tokenizer.meta.chat_template ? { chat_template: tokenizer.meta.chat_template } : {}),
   };
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
 }

@@ -1,7 +1,8 @@
 // Every stage with a Llama-family model, end to end through the CLI on a tiny project: `model new
 // --family llama` (GQA, untied) → SFT (the loss falls) → reward model → PPO → DPO → generate →
-// logprobs, and an imported Qwen2 folder giving the PyTorch reference's log-probs by `logprobs --ids`.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// logprobs, an imported Qwen2 folder giving the PyTorch reference's log-probs by `logprobs --ids`,
+// and a model with a chat template trained on `messages` data and sampled as a chat.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,5 +106,33 @@ describe('a Llama-family model through every stage', () => {
     const ref = JSON.parse(readFileSync(join(fixtures, 'qwen2-tiny', 'reference-logprobs.json'), 'utf8')) as { sequences: number[][]; logprobs: number[][] };
     const r = await run<{ logprobs: number[] }>(logprobsCommand, [file, '--checkpoint', String(imp.checkpoint), '--ids', ref.sequences[2]!.join(',')]);
     r.logprobs.forEach((x, i) => expect(Math.abs(x - ref.logprobs[2]![i]!)).toBeLessThan(1e-4));
+  });
+
+  it('a model with a chat template: SFT on messages data learns the assistant turns, generate --chat answers', async () => {
+    // The base exported with a Zephyr-style template over the trained tokenizer's role tokens.
+    const folder = join(dir, 'instruct');
+    await run(modelCommand, ['export', file, String(base), folder]);
+    const template =
+      "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + eos_token }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
+    const cfg = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify({ ...cfg, chat_template: template }));
+    const instruct = (await run<{ checkpoint: number }>(modelCommand, ['import', file, folder, '--name', 'instruct'])).checkpoint;
+    const p = Project.open(file);
+    for (const a of ['cat', 'dog', 'cow', 'owl', 'fox', 'bee']) {
+      p.sft.insert({ kind: 'messages', messages: [{ role: 'user', content: `Name the ${a}.` }, { role: 'assistant', content: `It is a ${a}.` }] });
+    }
+    p.close();
+    const r = await run<TrainOutput>(trainCommand, ['sft', file, '--from', String(instruct), '--set', 'max_steps=30', '--set', 'batch_size=6', '--set', 'lr=0.01', '--set', 'warmup_steps=2', '--set', 'eval_every=30']);
+    const q = Project.open(file);
+    const loss = q.runs.metricsFor(r.run, ['loss']).loss!.map((m) => m.value);
+    q.close();
+    expect(loss.at(-1)!).toBeLessThan(0.6 * loss[0]!);
+    // The template travels with the trained checkpoint: its export carries it.
+    const out = join(dir, 'instruct-sft');
+    await run(modelCommand, ['export', file, String(r.checkpoint), out]);
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).chat_template).toBe(template);
+    const g = await run<{ texts: string[]; chat: boolean }>(generateCommand, [file, '--checkpoint', String(r.checkpoint), '--prompt', 'Name the cat.', '--chat', '--seed', '1', '--max-tokens', '8', '--temperature', '0']);
+    expect(g.chat).toBe(true);
+    expect(g.texts[0]).toMatch(/^It is a/);
   });
 });
