@@ -67,10 +67,11 @@ export interface ShardGrads {
  * run as several passes whose gradients are summed (gradient accumulation; the task's split keeps
  * the loss scale, so the sum is the shard's gradient). tfjs-wasm holds weights, gradients and
  * every activation in one heap that wasm32 caps at 4 GB: one pass of 256 tokens through a
- * GPT-2-124M grew it to 3.1 GB (optimizer moments outside it, optim.ts), so batch 8 × 256 runs
- * as 8 such passes. Below this (every bench, demo and test size up to 124M × 256) one pass.
+ * GPT-2-124M grew it to 3.1 GB (optimizer moments outside it, optim.ts); at this budget a
+ * 124M model takes at most 138 tokens per pass (batch 8 × 256 runs as 8 passes of one row, a
+ * row being the smallest split). Every bench, demo and test size takes one pass, as before.
  */
-export const MAX_PASS_TOKEN_PARAMETERS = 2 ** 35;
+export const MAX_PASS_TOKEN_PARAMETERS = 2 ** 34;
 
 /** Loss and gradients of one shard on one replica: one pass, or (very large work on wasm) several accumulated. */
 export function computeGrads<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I, maxPassTokenParameters = MAX_PASS_TOKEN_PARAMETERS): ShardGrads {
