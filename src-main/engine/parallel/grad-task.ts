@@ -78,18 +78,17 @@ export function computeGrads<I>(models: ModelSet, roles: readonly string[], task
   const parameters = Object.values(trainableVariables(models, roles)).reduce((n, v) => n + v.size, 0);
   const passes = tf.getBackend() === 'wasm' ? Math.ceil((task.tokens(input) * parameters) / maxPassTokenParameters) : 1;
   if (passes <= 1) return computeGradsOnce(models, roles, task, input);
-  const parts = task.split(input, passes);
-  let total: ShardGrads | null = null;
-  for (const part of parts) {
+  // The running sum lives in JS memory, not on the heap the next pass's activations need.
+  const sums: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const total: ShardGrads = { loss: 0, grads: {}, extras: {} };
+  for (const part of task.split(input, passes)) {
     const r = computeGradsOnce(models, roles, task, part);
-    if (!total) {
-      total = r;
-      continue;
-    }
     for (const [key, g] of Object.entries(r.grads)) {
-      const sum = tf.add(total.grads[key]!, g);
-      tf.dispose([total.grads[key]!, g]);
-      total.grads[key] = sum;
+      const data = g.dataSync() as Float32Array;
+      const sum = sums[key];
+      if (!sum) sums[key] = { shape: g.shape, data: Float32Array.from(data) };
+      else for (let i = 0; i < data.length; i++) sum.data[i]! += data[i]!;
+      g.dispose();
     }
     total.loss += r.loss;
     for (const [key, x] of Object.entries(r.extras)) {
@@ -100,7 +99,8 @@ export function computeGrads<I>(models: ModelSet, roles: readonly string[], task
       total.extras[key] = joined;
     }
   }
-  return total!;
+  for (const [key, { shape, data }] of Object.entries(sums)) total.grads[key] = tf.tensor(data, shape, 'float32');
+  return total;
 }
 
 function computeGradsOnce<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {
