@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for `rlhf-lab bench`: the same GPT-2 and the same work as the engine rows.
+"""PyTorch reference for `rlhf-lab bench`: the same GPT-2 (or Llama) and the same work as the engine rows.
 
 Reads a JSON job from stdin: {"sizes": [{"name", "config": {vocab_size, n_positions, n_embd,
 n_layer, n_head}, "batch", "seq", "gen_prompt", "gen_new", "ppo": {...}}], "rows": [...],
@@ -10,6 +10,8 @@ Every row mirrors src-main/engine/bench.ts: model structure (HF GPT-2: Conv1D we
 pre-LN, gelu_new, tied embeddings, additive attention mask), AdamW with grad clipping 1.0,
 sampling in the loop from the probabilities, and the PPO iteration of engine/ppo.ts
 (rollout, policy/ref/value/reward forwards, 4 epochs x minibatches of policy+value updates).
+A size whose config has "family": "llama" uses `Llama` below (engine/models/llama.ts: RMSNorm,
+rotary embeddings, grouped-query attention, SwiGLU, tied embeddings) for the same rows.
 """
 import json
 import math
@@ -97,6 +99,85 @@ class GPT(torch.nn.Module):
         return logp
 
 
+class LlamaBlock(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        c, self.H, self.KV, self.hd = cfg["n_embd"], cfg["n_head"], cfg["n_kv_head"], cfg["head_dim"]
+        i = cfg["intermediate_size"]
+        w = lambda a, b: torch.nn.Parameter(torch.randn(a, b) * 0.02)
+        self.ln_1, self.ln_2 = torch.nn.Parameter(torch.ones(c)), torch.nn.Parameter(torch.ones(c))
+        self.q, self.k, self.v = w(c, self.H * self.hd), w(c, self.KV * self.hd), w(c, self.KV * self.hd)
+        self.o = w(self.H * self.hd, c)
+        self.gate, self.up, self.down = w(c, i), w(c, i), w(i, c)
+
+    @staticmethod
+    def rms(x, g):
+        return g * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))
+
+    @staticmethod
+    def rope(x, cos, sin):
+        half = x.shape[-1] // 2
+        return x * cos + torch.cat((-x[..., half:], x[..., :half]), -1) * sin
+
+    def forward(self, x, mask_add, cos, sin, past=None):
+        B, T, C = x.shape
+        H, KV, hd = self.H, self.KV, self.hd
+        a = self.rms(x, self.ln_1).view(B * T, C)
+        q = (a @ self.q).view(B, T, H, hd).transpose(1, 2)
+        k = (a @ self.k).view(B, T, KV, hd).transpose(1, 2)
+        v = (a @ self.v).view(B, T, KV, hd).transpose(1, 2)
+        q, k = self.rope(q, cos, sin), self.rope(k, cos, sin)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        kr, vr = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
+        att = (q @ kr.transpose(-2, -1)) * (1.0 / math.sqrt(hd)) + mask_add
+        y = (F.softmax(att, dim=-1) @ vr).transpose(1, 2).reshape(B * T, H * hd)
+        x = x + (y @ self.o).view(B, T, C)
+        m = self.rms(x, self.ln_2).view(B * T, C)
+        x = x + ((F.silu(m @ self.gate) * (m @ self.up)) @ self.down).view(B, T, C)
+        return x, (k, v)
+
+
+class Llama(torch.nn.Module):
+    """The engine's Llama family (tied embeddings, rope_theta 10000), same interface as GPT."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.wte = torch.nn.Parameter(torch.randn(cfg["vocab_size"], cfg["n_embd"]) * 0.02)
+        self.h = torch.nn.ModuleList([LlamaBlock(cfg) for _ in range(cfg["n_layer"])])
+        self.ln_f = torch.nn.Parameter(torch.ones(cfg["n_embd"]))
+        hd = cfg["head_dim"]
+        self.inv_freq = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2).float() / hd))
+
+    def hidden(self, ids, attn_mask, past=None, positions=None):
+        B, T = ids.shape
+        if positions is None:
+            positions = (attn_mask.long().cumsum(-1) - 1).clamp(min=0)
+        freqs = positions.float().unsqueeze(-1) * self.inv_freq
+        emb = torch.cat((freqs, freqs), -1)
+        cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)  # [B, 1, T, hd]
+        x = self.wte[ids]
+        total = T if past is None else past[0][0].shape[2] + T
+        visible = torch.ones(total, total).tril()[total - T:].view(1, 1, T, total)
+        if past is None:
+            visible = visible * attn_mask.view(B, 1, 1, total)
+        mask_add = (1.0 - visible) * -1e9
+        presents = []
+        for i, block in enumerate(self.h):
+            x, kv = block(x, mask_add, cos, sin, None if past is None else past[i])
+            presents.append(kv)
+        return LlamaBlock.rms(x, self.ln_f), presents
+
+    logits = GPT.logits
+    token_logprobs = GPT.token_logprobs
+
+
+def Model(cfg):
+    return Llama(cfg) if cfg.get("family") == "llama" else GPT(cfg)
+
+
 class ScalarHead(torch.nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -161,7 +242,7 @@ def generate(model, prompts, new_tokens, gen, temperature=1.0):
 
 def sft_row(size, gen):
     cfg, B, T = size["config"], size["batch"], size["seq"]
-    model = GPT(cfg)
+    model = Model(cfg)
     params = list(model.parameters())
     opt = adamw(params, 3e-4)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
@@ -171,7 +252,7 @@ def sft_row(size, gen):
 
 def reward_row(size, gen):
     cfg, B, T = size["config"], size["batch"], size["seq"]
-    model = GPT(cfg)
+    model = Model(cfg)
     head = ScalarHead(cfg["n_embd"])
     params = list(model.parameters()) + list(head.parameters())
     opt = adamw(params, 1e-5)
@@ -189,7 +270,7 @@ def reward_row(size, gen):
 
 def generation_row(size, batch, gen):
     cfg = size["config"]
-    model = GPT(cfg)
+    model = Model(cfg)
     prompts = torch.randint(0, cfg["vocab_size"], (batch, size["gen_prompt"]), generator=gen)
     n = size["gen_new"]
     return rate(batch * n, timed(lambda: generate(model, prompts, n, gen), 2, size["gen_reps"]))
@@ -199,7 +280,7 @@ def ppo_row(size, gen):
     """One PPO iteration as engine/ppo.ts does it; tokens/s = response tokens per iteration second."""
     cfg, p = size["config"], size["ppo"]
     B, P, N = p["batch_size"], p["prompt_len"], p["max_new_tokens"]
-    policy, ref, value, reward = GPT(cfg), GPT(cfg), GPT(cfg), GPT(cfg)
+    policy, ref, value, reward = Model(cfg), Model(cfg), Model(cfg), Model(cfg)
     vhead, rhead = ScalarHead(cfg["n_embd"]), ScalarHead(cfg["n_embd"])
     params = list(policy.parameters()) + list(value.parameters()) + list(vhead.parameters())
     opt = adamw(params, 1e-5)

@@ -649,7 +649,7 @@ export const methods = {
       })
       .strict(),
   ),
-  /** A GPT-2-family model from a local Hugging Face folder (config.json, model.safetensors, tokenizer). */
+  /** A model from a local Hugging Face folder (gpt2, llama, qwen2, mistral: config.json, weights, tokenizer). */
   'models.import': method<JobInfo>()(
     z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
   ),

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
-import { GPT, ScalarHead, type GPTConfig } from './model.js';
+import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from './model.js';
 import { AdamW } from './optim.js';
 import { Replicas, trainingThreads } from './parallel/data-parallel.js';
 import { generateOnReplicas } from './parallel/generate-task.js';
@@ -24,7 +24,20 @@ export type BenchRowName = (typeof BENCH_ROWS)[number];
 export const benchSizeSchema = z
   .object({
     name: z.string(),
-    config: z.object({ vocab_size: z.number().int().min(2), n_positions: z.number().int().min(8), n_embd: z.number().int().min(1), n_layer: z.number().int().min(1), n_head: z.number().int().min(1) }).strict(),
+    config: z
+      .object({
+        vocab_size: z.number().int().min(2),
+        n_positions: z.number().int().min(8),
+        n_embd: z.number().int().min(1),
+        n_layer: z.number().int().min(1),
+        n_head: z.number().int().min(1),
+        /** A Llama-family model (models/llama.ts: tied embeddings, rope_theta 10000) instead of GPT-2. */
+        family: z.literal('llama').optional(),
+        n_kv_head: z.number().int().min(1).optional(),
+        head_dim: z.number().int().min(2).optional(),
+        intermediate_size: z.number().int().min(1).optional(),
+      })
+      .strict(),
     /** Sequences per SFT / reward step, each `seq` tokens long. */
     batch: z.number().int().min(2),
     seq: z.number().int().min(2),
@@ -46,11 +59,12 @@ export const benchSizeSchema = z
   .refine((s) => s.config.n_embd % s.config.n_head === 0, 'n_embd must be divisible by n_head')
   .refine((s) => s.seq <= s.config.n_positions && s.gen_prompt + s.gen_new <= s.config.n_positions, 'sequences must fit n_positions')
   .refine((s) => s.ppo.prompt_len + s.ppo.max_new_tokens < s.config.n_positions, 'PPO prompt + response must fit n_positions')
-  .refine((s) => s.batch % 2 === 0, 'batch must be even (the reward step scores pairs)');
+  .refine((s) => s.batch % 2 === 0, 'batch must be even (the reward step scores pairs)')
+  .refine((s) => s.config.family !== 'llama' || (s.config.n_kv_head !== undefined && s.config.intermediate_size !== undefined && s.config.n_head % s.config.n_kv_head === 0), 'a llama size needs n_kv_head (dividing n_head) and intermediate_size');
 export type BenchSize = z.infer<typeof benchSizeSchema>;
 
-/** The two sizes of issue 9: tiny (PERFORMANCE.md's config) and small. */
-export const BENCH_SIZES: Record<'tiny' | 'small', BenchSize> = {
+/** The two sizes of issue 9: tiny (PERFORMANCE.md's config) and small; and a SmolLM2-135M-shaped Llama. */
+export const BENCH_SIZES: Record<'tiny' | 'small' | 'smollm2', BenchSize> = {
   tiny: {
     name: 'tiny',
     config: { vocab_size: 256, n_positions: 64, n_embd: 128, n_layer: 2, n_head: 4 },
@@ -75,7 +89,31 @@ export const BENCH_SIZES: Record<'tiny' | 'small', BenchSize> = {
     gen_reps: 1,
     ppo_reps: 1,
   },
+  // SmolLM2-135M's shape (HuggingFaceTB/SmolLM2-135M config.json): random weights, 256-token rows.
+  smollm2: {
+    name: 'smollm2',
+    config: { family: 'llama', vocab_size: 49152, n_positions: 256, n_embd: 576, n_layer: 30, n_head: 9, n_kv_head: 3, head_dim: 64, intermediate_size: 1536 },
+    batch: 2,
+    seq: 256,
+    gen_prompt: 32,
+    gen_new: 64,
+    ppo: { batch_size: 8, num_mini_batches: 4, num_ppo_epochs: 4, prompt_len: 32, max_new_tokens: 32, temperature: 0.7 },
+    reps: 1,
+    gen_reps: 1,
+    ppo_reps: 1,
+  },
 };
+
+/** A size's Llama-family twin: the same widths and work, n_kv_head = n_head / 2 where even, SwiGLU width 8/3·n_embd. */
+export function llamaVariant(size: BenchSize): BenchSize {
+  if (size.config.family === 'llama') return size;
+  const { n_head: H, n_embd: C } = size.config;
+  return {
+    ...size,
+    name: `${size.name}-llama`,
+    config: { ...size.config, family: 'llama', n_kv_head: H % 2 === 0 ? H / 2 : H, head_dim: C / H, intermediate_size: Math.ceil((8 * C) / 3 / 8) * 8 },
+  };
+}
 
 export interface BenchRow {
   name: BenchRowName;
@@ -126,8 +164,10 @@ export interface BenchOptions {
   onProgress?: (message: string) => void;
 }
 
-function gptConfig(size: BenchSize): GPTConfig {
-  return { ...size.config, layer_norm_epsilon: 1e-5, dropout: 0 };
+function gptConfig(size: BenchSize): ModelConfig {
+  const { family, n_kv_head, head_dim, intermediate_size, ...common } = size.config;
+  if (family !== 'llama') return { ...common, layer_norm_epsilon: 1e-5, dropout: 0 };
+  return parseModelConfig({ ...common, family, n_kv_head, head_dim: head_dim ?? common.n_embd / common.n_head, intermediate_size, rms_norm_eps: 1e-5, tie_word_embeddings: true, dropout: 0 });
 }
 
 function randomIds(rng: Rng, rows: number, cols: number, vocab: number): number[][] {
@@ -272,6 +312,16 @@ interface ReferenceOutput {
 function gemmShapes(size: BenchSize): Array<{ op: string; shape: [number, number, number] }> {
   const n = size.batch * size.seq;
   const C = size.config.n_embd;
+  const { family, n_head: H, n_kv_head: KV, intermediate_size: I } = size.config;
+  if (family === 'llama') {
+    const hd = size.config.head_dim ?? C / H;
+    return [
+      { op: 'attention in (q, k, v)', shape: [n, C, (H + 2 * KV!) * hd] },
+      { op: 'MLP gate+up (each)', shape: [n, C, I!] },
+      { op: 'MLP down', shape: [n, I!, C] },
+      { op: 'output logits', shape: [n, C, size.config.vocab_size] },
+    ];
+  }
   return [
     { op: 'attention in (c_attn)', shape: [n, C, 3 * C] },
     { op: 'MLP up (c_fc)', shape: [n, C, 4 * C] },

@@ -1,6 +1,6 @@
 // Models ↔ checkpoints in the project store: weights and optimizer state as safetensors bytes, the
-// GPT config as JSON, the tokenizer as tokenizer.json text. Every stage saves and loads through here.
-import { gptConfigSchema, GPT, type GPTConfig } from './model.js';
+// model config (GPT-2 or Llama family) as JSON, the tokenizer as tokenizer.json text. Every stage saves and loads through here.
+import { GPT, parseModelConfig, type ModelConfig } from './model.js';
 import type { AdamWState } from './optim.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -43,12 +43,12 @@ export function modelShapes(model: GPT): Record<string, number[]> {
 }
 
 /**
- * The GPT part of a stored model config. Reward/value checkpoints may store a `head` key next to
- * the GPT fields; anything else unknown is rejected by the strict schema.
+ * The language-model part of a stored model config. Reward/value checkpoints may store a `head`
+ * key next to the model's fields; anything else unknown is rejected by the strict schemas.
  */
-export function gptConfigOf(modelConfig: unknown): GPTConfig {
-  const { head: _head, ...gpt } = (modelConfig ?? {}) as Record<string, unknown>;
-  return gptConfigSchema.parse(gpt);
+export function modelConfigOf(modelConfig: unknown): ModelConfig {
+  const { head: _head, ...lm } = (modelConfig ?? {}) as Record<string, unknown>;
+  return parseModelConfig(lm);
 }
 
 export interface SaveModelOptions {
@@ -84,7 +84,7 @@ export function saveModel(project: Project, o: SaveModelOptions): number {
 export interface LoadedModel {
   model: GPT;
   tokenizer: TextTokenizer;
-  config: GPTConfig;
+  config: ModelConfig;
   info: CheckpointInfo;
   /** Every stored tensor by name (the GPT's and any head's). */
   weights: Record<string, Float32Array>;
@@ -94,7 +94,7 @@ export interface LoadedModel {
 /** Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model. */
 export function loadModel(project: Project, checkpointId: number, seed = 0): LoadedModel {
   const c = project.checkpoints.load(checkpointId);
-  const config = gptConfigOf(c.model_config);
+  const config = modelConfigOf(c.model_config);
   const weights = weightsFromBytes(c.weights);
   const tokenizer = TextTokenizer.fromJSON(c.tokenizer);
   const model = GPT.fromWeights(config, weights, seed);

@@ -10,7 +10,7 @@
 // model decoded and stays, because touching fresh pages cost more than packing (measured: ~50 ms
 // for 72 MB on first touch, ~6 ms after). A new decoder therefore invalidates the previous one.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT, GPTConfig } from './model.js';
+import { isLlamaConfig, type GPT, type GPTConfig, type ModelConfig } from './model.js';
 import { kernelBytes } from './wasm-heap.js';
 
 interface DecodeExports {
@@ -51,10 +51,11 @@ function valuesOf(t: tf.Tensor): Float32Array {
 }
 
 /**
- * True where the compiled decoder runs: the wasm backend, wasm SIMD, n_embd a multiple of 8 and
- * the head size of 4.
+ * True where the compiled decoder runs: a GPT-2 (kernels/decode.c implements its layer only), the
+ * wasm backend, wasm SIMD, n_embd a multiple of 8 and the head size of 4.
  */
-export function wasmDecoderApplies(config: GPTConfig): boolean {
+export function wasmDecoderApplies(config: ModelConfig): config is GPTConfig {
+  if (isLlamaConfig(config)) return false;
   const { n_embd: C, n_head: H } = config;
   return tf.getBackend() === 'wasm' && C % 8 === 0 && (C / H) % 4 === 0 && decodeModule() !== null;
 }
@@ -87,8 +88,8 @@ export class WasmDecoder {
    */
   static create(model: GPT, B: number, maxT: number): WasmDecoder | null {
     const config = model.config;
-    const { n_embd: C, n_head: H, n_layer: L, vocab_size: V, n_positions } = config;
     if (!wasmDecoderApplies(config)) throw new Error('the compiled decoder does not apply to this model or backend');
+    const { n_embd: C, n_head: H, n_layer: L, vocab_size: V, n_positions } = config;
     const m = decodeModule()!;
     const hd = C / H;
     const chunk = Math.max(1, Math.min(maxT, Math.floor(MAX_TOKENS_PER_CALL / B)));

@@ -1,11 +1,14 @@
-// GPT-2-family models in a local Hugging Face folder (config.json, model.safetensors, tokenizer)
-// in and out. Export writes the layout `GPT2LMHeadModel.from_pretrained` reads, so a model trained
-// here continues in PyTorch/transformers.
+// Models in a local Hugging Face folder (config.json, model.safetensors or shards with their
+// index, tokenizer) in and out: GPT-2, and the Llama family (llama, qwen2, mistral) through
+// models/llama-hf.ts. Export writes the layout `*ForCausalLM.from_pretrained` reads, so a model
+// trained here continues in PyTorch/transformers.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { gptConfigOf, weightsFromBytes } from './checkpoint-io.js';
-import { GPT, gptConfigSchema, parameterShapes, type GPTConfig } from './model.js';
+import { modelConfigOf, weightsFromBytes } from './checkpoint-io.js';
+import { downloadHubModel, HF_PREFIX, parseHubId, type HubDownloadOptions } from './hf-hub.js';
+import { GPT, gptConfigSchema, isLlamaConfig, modelParameterShapes, parameterShapes, type GPTConfig, type ModelConfig } from './model.js';
+import { llamaConfigFromHf, llamaConfigToHf, llamaWeightsFromHf, llamaWeightsToHf } from './models/llama-hf.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from './tokenizer.js';
 import type { Project } from '../store/project.js';
@@ -30,24 +33,82 @@ const hfGpt2ConfigSchema = z
   })
   .loose();
 
+/** The model_types `model import` reads. */
+export const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'qwen2', 'mistral'] as const;
+
 export interface HfModel {
-  config: GPTConfig;
+  config: ModelConfig;
   weights: Record<string, Float32Array>;
   tokenizer: TextTokenizer;
 }
 
-/** Reads and checks a GPT-2-family folder; every mismatch with our architecture is a clear error. */
+/**
+ * Every tensor of a folder's weights: model.safetensors, or the shards listed by
+ * model.safetensors.index.json (weight_map), converted to float32 from F32/F16/BF16.
+ */
+export function readWeightFiles(dir: string): { tensors: Record<string, Tensor>; where: string } {
+  const single = join(dir, 'model.safetensors');
+  if (existsSync(single)) return { tensors: readSafetensors(new Uint8Array(readFileSync(single))).tensors, where: single };
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(indexPath)) {
+    let index: { weight_map?: Record<string, string> };
+    try {
+      index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    } catch (e) {
+      throw new Error(`${indexPath}: not JSON (${(e as Error).message})`);
+    }
+    if (!index.weight_map || typeof index.weight_map !== 'object') throw new Error(`${indexPath}: no weight_map`);
+    const tensors: Record<string, Tensor> = {};
+    for (const shard of [...new Set(Object.values(index.weight_map))]) {
+      const shardPath = join(dir, shard);
+      if (basename(shard) !== shard || !existsSync(shardPath)) throw new Error(`${indexPath}: shard ${shard} is missing from ${dir}`);
+      let part: Record<string, Tensor>;
+      try {
+        part = readSafetensors(new Uint8Array(readFileSync(shardPath))).tensors;
+      } catch (e) {
+        throw new Error(`${shardPath}: ${(e as Error).message}`);
+      }
+      Object.assign(tensors, part);
+    }
+    for (const [name, shard] of Object.entries(index.weight_map)) if (!tensors[name]) throw new Error(`${join(dir, shard)}: missing tensor ${name} (listed in the index)`);
+    return { tensors, where: indexPath };
+  }
+  const bin = existsSync(join(dir, 'pytorch_model.bin')) ? ' (pytorch_model.bin is not read: save it with safe_serialization=True)' : '';
+  throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json${bin}`);
+}
+
+/** The model_type of a config.json (older GPT-2 configs name only the architecture). */
+function modelTypeOf(raw: Record<string, unknown>): string | undefined {
+  if (typeof raw.model_type === 'string') return raw.model_type;
+  const arch = Array.isArray(raw.architectures) ? String(raw.architectures[0] ?? '') : '';
+  return arch.startsWith('GPT2') ? 'gpt2' : undefined;
+}
+
+/** Reads and checks a model folder; every mismatch with our architectures is a clear error. */
 export function readHfFolder(dir: string): HfModel {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new Error(`${dir}: no config.json (not a Hugging Face model folder)`);
-  const parsed = hfGpt2ConfigSchema.safeParse(JSON.parse(readFileSync(cfgPath, 'utf8')));
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${cfgPath}: not JSON (${(e as Error).message})`);
+  }
+  const modelType = modelTypeOf(raw);
+  if (modelType === undefined || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
+    throw new Error(`${cfgPath}: model_type ${modelType === undefined ? '(none)' : `"${modelType}"`} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  }
+  if (modelType !== 'gpt2') {
+    const config = llamaConfigFromHf(raw, cfgPath);
+    const { tensors, where } = readWeightFiles(dir);
+    return { config, weights: llamaWeightsFromHf(tensors, config, where), tokenizer: checkedTokenizer(dir, config) };
+  }
+  const parsed = hfGpt2ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw new Error(`${cfgPath}: field ${i.path.join('.')}: ${i.message}`);
   }
   const hf = parsed.data;
-  const isGpt2 = hf.model_type === 'gpt2' || (hf.architectures ?? []).some((a) => a.startsWith('GPT2'));
-  if (!isGpt2) throw new Error(`${cfgPath}: model_type "${hf.model_type}" is not GPT-2 (only GPT-2-family models can be imported)`);
   const unsupported: string[] = [];
   if (hf.activation_function !== 'gelu_new') unsupported.push(`activation_function "${hf.activation_function}" (gelu_new is)`);
   if (hf.n_inner != null && hf.n_inner !== 4 * hf.n_embd) unsupported.push(`n_inner ${hf.n_inner} (4·n_embd is)`);
@@ -66,12 +127,7 @@ export function readHfFolder(dir: string): HfModel {
     dropout: 0,
   });
 
-  const stPath = join(dir, 'model.safetensors');
-  if (!existsSync(stPath)) {
-    const bin = existsSync(join(dir, 'pytorch_model.bin')) ? ' (pytorch_model.bin is not read: save it with safe_serialization=True)' : '';
-    throw new Error(`${dir}: no model.safetensors${bin}`);
-  }
-  const { tensors } = readSafetensors(new Uint8Array(readFileSync(stPath)));
+  const { tensors, where: stPath } = readWeightFiles(dir);
   const weights: Record<string, Float32Array> = {};
   for (const [rawName, t] of Object.entries(tensors)) {
     const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
@@ -85,15 +141,33 @@ export function readHfFolder(dir: string): HfModel {
     if (t.shape.join(',') !== shape.join(',')) throw new Error(`${stPath}: ${name} has shape [${t.shape}], config.json implies [${shape}]`);
   }
 
+  return { config, weights, tokenizer: checkedTokenizer(dir, config) };
+}
+
+function checkedTokenizer(dir: string, config: ModelConfig): TextTokenizer {
   const tokenizer = TextTokenizer.fromFolder(dir);
   if (tokenizer.vocabSize > config.vocab_size) {
     throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocab_size ${config.vocab_size}`);
   }
-  return { config, weights, tokenizer };
+  return tokenizer;
 }
 
-/** Writes model.safetensors + config.json (GPT-2 layout) + tokenizer.json (+ tokenizer_config.json). */
-export function writeHfFolder(dir: string, config: GPTConfig, weights: Record<string, Float32Array>, tokenizer: TextTokenizer): void {
+/** Writes model.safetensors + config.json (the family's layout) + tokenizer.json (+ tokenizer_config.json). */
+export function writeHfFolder(dir: string, config: ModelConfig, weights: Record<string, Float32Array>, tokenizer: TextTokenizer): void {
+  if (isLlamaConfig(config)) {
+    // Everything is built before anything is written, so a bad config leaves no half folder.
+    const hfConfig = llamaConfigToHf(config, { bos: tokenizer.eosId, eos: tokenizer.eosId });
+    const bytes = writeSafetensors(llamaWeightsToHf(weights, config), { format: 'pt' });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.safetensors'), bytes);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
+    writeTokenizerFiles(dir, tokenizer, config.n_positions, 'PreTrainedTokenizerFast');
+    return;
+  }
+  writeGpt2Folder(dir, config, weights, tokenizer);
+}
+
+function writeGpt2Folder(dir: string, config: GPTConfig, weights: Record<string, Float32Array>, tokenizer: TextTokenizer): void {
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, Tensor> = {};
   for (const [name, shape] of parameterShapes(config)) {
@@ -125,22 +199,28 @@ export function writeHfFolder(dir: string, config: GPTConfig, weights: Record<st
     torch_dtype: 'float32',
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
-  writeFileSync(join(dir, 'tokenizer.json'), tokenizer.toJSON());
+  writeTokenizerFiles(dir, tokenizer, config.n_positions, 'GPT2TokenizerFast');
+}
+
+function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: number, tokenizerClass: string): void {
+  writeFileSync(join(dir, 'tokenizer.json'), tokenizer.hfTokenizerJSON());
   const tokenName = (id: number) => tokenizer.tokenString(id) ?? null;
   const tokenizerConfig = {
-    tokenizer_class: 'GPT2TokenizerFast',
-    model_max_length: config.n_positions,
+    tokenizer_class: tokenizerClass,
+    model_max_length: maxLength,
     bos_token: tokenName(tokenizer.eosId),
     eos_token: tokenName(tokenizer.eosId),
     pad_token: tokenName(tokenizer.padId),
     add_prefix_space: false,
     clean_up_tokenization_spaces: false,
+    ...(tokenizer.meta.bos_token ? { bos_token: tokenizer.meta.bos_token } : {}),
+    ...(tokenizer.meta.chat_template ? { chat_template: tokenizer.meta.chat_template } : {}),
   };
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
 }
 
-/** Imports a folder as a new 'base' checkpoint; returns its id. */
-export function importHfModel(project: Project, dir: string, name?: string): number {
+/** Imports a folder as a new 'base' checkpoint; returns its id. `source` is recorded as where it came from. */
+export function importHfModel(project: Project, dir: string, name?: string, source?: string): number {
   const { config, weights, tokenizer } = readHfFolder(dir);
   // Through GPT.fromWeights so a folder the model cannot load never becomes a checkpoint.
   const model = GPT.fromWeights(config, weights);
@@ -151,18 +231,38 @@ export function importHfModel(project: Project, dir: string, name?: string): num
       modelConfig: config,
       tokenizer: tokenizer.toJSON(),
       weights: writeSafetensors(
-        Object.fromEntries(parameterShapes(config).map(([n, shape]) => [n, { shape, data: weights[n]! }])),
+        Object.fromEntries(modelParameterShapes(config).map(([n, shape]) => [n, { shape, data: weights[n]! }])),
         { format: 'pt' },
       ),
-      extra: { imported_from: resolve(dir) },
+      extra: { imported_from: source ?? resolve(dir) },
     });
   } finally {
     model.dispose();
   }
 }
 
-/** Exports a checkpoint's GPT as a Hugging Face folder (sha256 verified on the way out). */
+/** Exports a checkpoint's model as a Hugging Face folder (sha256 verified on the way out). */
 export function exportHfModel(project: Project, checkpointId: number, dir: string): void {
   const c = project.checkpoints.load(checkpointId);
-  writeHfFolder(dir, gptConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
+  writeHfFolder(dir, modelConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
+}
+
+export interface ImportOptions extends HubDownloadOptions {
+  name?: string;
+}
+
+/**
+ * Imports a local folder or `hf:OWNER/NAME[@revision]` (downloaded into, or found in, the Hugging
+ * Face cache: hf-hub.ts) as a new 'base' checkpoint.
+ */
+export async function importModelSource(
+  project: Project,
+  source: string,
+  opts: ImportOptions = {},
+): Promise<{ checkpoint: number; folder: string; commit?: string; downloaded?: number; fromCache?: boolean }> {
+  if (!source.startsWith(HF_PREFIX)) return { checkpoint: importHfModel(project, source, opts.name), folder: resolve(source) };
+  const { repo } = parseHubId(source);
+  const snap = await downloadHubModel(source, opts);
+  const checkpoint = importHfModel(project, snap.folder, opts.name ?? repo, `hf:${repo}@${snap.commit}`);
+  return { checkpoint, folder: snap.folder, commit: snap.commit, downloaded: snap.downloaded, fromCache: snap.fromCache };
 }

@@ -54,14 +54,24 @@ export function learningRateAt(cfg: AdamWConfig, step: number): number {
 interface Slot {
   key: string;
   variable: tf.Variable;
-  m: tf.Variable;
-  v: tf.Variable;
+  /** The moments as tensors, or (large models on wasm) as plain arrays outside the wasm heap. */
+  m: tf.Variable | Float32Array;
+  v: tf.Variable | Float32Array;
   decay: boolean;
 }
 
+/**
+ * From this many parameters on, on the wasm backend, the moments live in JS memory rather than
+ * tfjs-wasm's heap, which wasm32 caps at 4 GB for weights, moments, gradients and activations
+ * together: a GPT-2-124M SFT step at batch 2 × 128 grew the heap to 4.27 GB with the moments
+ * (1 GB) in it, and the next step aborted in a matMul's allocation. The update then runs as a JS
+ * loop (about a second per step at 124M parameters, against tens of seconds for the step itself).
+ */
+export const HOST_MOMENTS_MIN_PARAMETERS = 50_000_000;
+
 function decays(key: string, shape: number[], decayEmbeddings: boolean): boolean {
   if (shape.length < 2) return false; // biases, LayerNorm gains/shifts
-  if (/(^|\.)(wte|wpe)\.weight$/.test(key)) return decayEmbeddings;
+  if (/(^|\.)(wte|wpe|embed_tokens)\.weight$/.test(key)) return decayEmbeddings;
   return true;
 }
 
@@ -75,15 +85,18 @@ export class AdamW {
    * `params`: variables by a stable key (e.g. GPT.namedVariables(), or `{...policy, ...value}` with
    * prefixed keys); a plain array is keyed by index. Keys name the state in getState().
    */
-  constructor(params: Record<string, tf.Variable> | tf.Variable[], config: AdamWConfigInput = {}) {
+  constructor(params: Record<string, tf.Variable> | tf.Variable[], config: AdamWConfigInput = {}, placement: { hostMoments?: boolean } = {}) {
     this.config = adamWConfigSchema.parse(config);
     const entries: Array<[string, tf.Variable]> = Array.isArray(params) ? params.map((v, i) => [String(i), v]) : Object.entries(params);
+    const total = entries.reduce((n, [, v]) => n + v.size, 0);
+    const onHost = placement.hostMoments ?? (tf.getBackend() === 'wasm' && total >= HOST_MOMENTS_MIN_PARAMETERS);
+    const zeros = (variable: tf.Variable) => (onHost ? new Float32Array(variable.size) : tf.variable(tf.zerosLike(variable), false));
     this.slots = entries.map(([key, variable]) => {
       const slot: Slot = {
         key,
         variable,
-        m: tf.variable(tf.zerosLike(variable), false),
-        v: tf.variable(tf.zerosLike(variable), false),
+        m: zeros(variable),
+        v: zeros(variable),
         decay: decays(key, variable.shape, this.config.decayEmbeddings),
       };
       this.byVarName.set(variable.name, slot);
@@ -127,8 +140,14 @@ export class AdamW {
     tf.tidy(() => {
       for (const s of present) {
         const decayFactor = s.decay && cfg.weightDecay > 0 ? 1 - lr * cfg.weightDecay : 1;
+        if (s.m instanceof Float32Array) {
+          hostAdamWStep(s.variable, grads[s.variable.name]!, s.m, s.v as Float32Array, { lr, bc1, bc2, decayFactor, clipScale, cfg });
+          continue;
+        }
+        const sm = s.m;
+        const sv = s.v as tf.Variable;
         if (fused) {
-          const [p, m, v] = fusedAdamWStep(s.variable, grads[s.variable.name]!, s.m, s.v, {
+          const [p, m, v] = fusedAdamWStep(s.variable, grads[s.variable.name]!, sm, sv, {
             stepSize: lr / bc1,
             beta1: cfg.beta1,
             beta2: cfg.beta2,
@@ -138,15 +157,15 @@ export class AdamW {
             gradScale: clipScale,
           });
           s.variable.assign(p);
-          s.m.assign(m);
-          s.v.assign(v);
+          sm.assign(m);
+          sv.assign(v);
           continue;
         }
         const g = clipScale === 1 ? grads[s.variable.name]! : tf.mul(grads[s.variable.name]!, clipScale);
-        const m = tf.add(tf.mul(s.m, cfg.beta1), tf.mul(g, 1 - cfg.beta1));
-        const v = tf.add(tf.mul(s.v, cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2));
-        s.m.assign(m);
-        s.v.assign(v);
+        const m = tf.add(tf.mul(sm, cfg.beta1), tf.mul(g, 1 - cfg.beta1));
+        const v = tf.add(tf.mul(sv, cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2));
+        sm.assign(m);
+        sv.assign(v);
         const update = tf.div(tf.mul(m, lr / bc1), tf.add(tf.sqrt(tf.div(v, bc2)), cfg.eps));
         s.variable.assign(tf.sub(decayFactor === 1 ? s.variable : tf.mul(s.variable, decayFactor), update));
       }
@@ -170,8 +189,8 @@ export class AdamW {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
     for (const s of this.slots) {
-      m[s.key] = s.m.dataSync() as Float32Array;
-      v[s.key] = s.v.dataSync() as Float32Array;
+      m[s.key] = s.m instanceof Float32Array ? s.m.slice() : (s.m.dataSync() as Float32Array);
+      v[s.key] = s.v instanceof Float32Array ? s.v.slice() : (s.v.dataSync() as Float32Array);
     }
     return { step: this.t, m, v };
   }
@@ -180,10 +199,16 @@ export class AdamW {
     for (const s of this.slots) {
       const m = state.m[s.key];
       const v = state.v[s.key];
-      if (!m || !v || m.length !== s.m.size || v.length !== s.v.size) throw new Error(`optimizer state for "${s.key}" missing or of wrong size`);
+      if (!m || !v || m.length !== s.variable.size || v.length !== s.variable.size) throw new Error(`optimizer state for "${s.key}" missing or of wrong size`);
+      const [sm, sv] = [s.m, s.v];
+      if (sm instanceof Float32Array && sv instanceof Float32Array) {
+        sm.set(m);
+        sv.set(v);
+        continue;
+      }
       tf.tidy(() => {
-        s.m.assign(tf.tensor(m, s.m.shape, 'float32'));
-        s.v.assign(tf.tensor(v, s.v.shape, 'float32'));
+        (sm as tf.Variable).assign(tf.tensor(m, s.variable.shape, 'float32'));
+        (sv as tf.Variable).assign(tf.tensor(v, s.variable.shape, 'float32'));
       });
     }
     this.t = state.step;
@@ -191,8 +216,36 @@ export class AdamW {
 
   dispose(): void {
     for (const s of this.slots) {
-      s.m.dispose();
-      s.v.dispose();
+      if (!(s.m instanceof Float32Array)) s.m.dispose();
+      if (!(s.v instanceof Float32Array)) s.v.dispose();
     }
   }
+}
+
+/**
+ * One AdamW step with the moments in JS memory (large models on wasm): the same update as the
+ * fused kernel (adamw-kernel.ts) in float64, the new weights written back as one tensor.
+ */
+function hostAdamWStep(
+  variable: tf.Variable,
+  grad: tf.Tensor,
+  m: Float32Array,
+  v: Float32Array,
+  o: { lr: number; bc1: number; bc2: number; decayFactor: number; clipScale: number; cfg: AdamWConfig },
+): void {
+  const p = variable.dataSync() as Float32Array;
+  const g = grad.dataSync() as Float32Array;
+  const { beta1, beta2, eps } = o.cfg;
+  const stepSize = o.lr / o.bc1;
+  const invBias2 = 1 / o.bc2;
+  const next = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]! * o.clipScale;
+    const mi = beta1 * m[i]! + (1 - beta1) * gi;
+    const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    next[i] = p[i]! * o.decayFactor - (stepSize * mi) / (Math.sqrt(vi * invBias2) + eps);
+  }
+  variable.assign(tf.tensor(next, variable.shape, 'float32'));
 }

@@ -45,7 +45,7 @@ export function sampleText(
   const { model, tokenizer } = loadModel(project, checkpointId);
   try {
     let ids = settings.chat
-      ? [...tokenizer.roleHeader('user'), ...tokenizer.encode(prompt), ...tokenizer.roleHeader('assistant')]
+      ? tokenizer.chatPromptIds(prompt)
       : prompt.length > 0
         ? tokenizer.encode(prompt)
         : [tokenizer.eosId];

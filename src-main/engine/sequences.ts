@@ -7,15 +7,27 @@ import type { GPT } from './model.js';
 
 /**
  * Prompt and response tokens exactly as SFT's prompt/completion examples are laid out
- * (engine/sft.ts): the prompt's tokens, then the response's tokens and EOS. The reward model,
- * PPO, DPO and best-of-N all encode through this, so they see what SFT trained on.
+ * (engine/sft.ts): the prompt's tokens, then the response's tokens and EOS; with an Instruct
+ * model's chat template, the prompt as a user turn with the generation prompt and the response
+ * as the assistant's turn with its end-of-turn tokens. The reward model, PPO, DPO and best-of-N
+ * all encode through this, so they see what SFT trained on.
  */
-export function textEncoder(tok: { encode(text: string): number[]; eosId: number; padId: number }): {
+export function textEncoder(tok: {
+  encode(text: string): number[];
+  eosId: number;
+  padId: number;
+  chat?: unknown;
+  chatPromptIds?(text: string): number[];
+  chatResponseIds?(text: string): number[];
+}): {
   prompt(text: string): number[];
   response(text: string): number[];
   eosId: number;
   padId: number;
 } {
+  if (tok.chat && tok.chatPromptIds && tok.chatResponseIds) {
+    return { prompt: (text) => tok.chatPromptIds!(text), response: (text) => tok.chatResponseIds!(text), eosId: tok.eosId, padId: tok.padId };
+  }
   return {
     prompt: (text) => tok.encode(text),
     response: (text) => [...tok.encode(text), tok.eosId],
@@ -99,7 +111,7 @@ export function tokenLogprobsAt(
       const C = hidden.shape[2];
       const h = tf.reshape(tf.slice(hidden, [0, T - 1 - L, 0], [B, L, C]), [B * L, C]) as tf.Tensor2D;
       const targets = tf.reshape(tf.slice(batch.ids, [0, T - L], [B, L]), [-1]) as tf.Tensor1D;
-      const wte = model.namedVariables()['wte.weight'] as tf.Tensor2D;
+      const wte = model.outputMatrix();
       const out = tiedTargetLogprobs(h, wte, targets, temperature, opts.entropy ?? false);
       rawEntropy = out.entropy;
       return { logp: widen(out.logp), ...(out.entropy ? { entropy: widen(out.entropy) } : {}) };

@@ -71,7 +71,11 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
       targets.push(train);
     }
   };
-  if (rec.kind === 'completion') {
+  if (tok.chat && rec.kind !== 'text') {
+    // An Instruct model's chat template: a completion is a user turn and the assistant's answer.
+    const messages = rec.kind === 'messages' ? rec.messages : [{ role: 'user', content: rec.prompt }, { role: 'assistant', content: rec.completion }];
+    ({ ids, targets } = tok.conversation(messages));
+  } else if (rec.kind === 'completion') {
     const prompt = tok.encode(rec.prompt);
     const completion = [...tok.encode(rec.completion), tok.eosId];
     // Too long: keep the whole completion and the end of the prompt (its most relevant part).

@@ -2,6 +2,7 @@
 // standard `tokenizer.json` loaded by @huggingface/tokenizers, so both share one code path and a
 // trained tokenizer opens unchanged in Python's `tokenizers`/`transformers`.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { ChatTemplate, type ChatMessage } from './chat-template.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,11 +17,32 @@ export const SPECIAL_TOKENS = {
 export type ChatRole = 'system' | 'user' | 'assistant';
 
 /** Tokens other tokenizer families use for end-of-sequence and padding, in order of preference. */
-const EOS_CANDIDATES = [SPECIAL_TOKENS.eos, '</s>', '<|im_end|>', '<eos>'];
+const EOS_CANDIDATES = [SPECIAL_TOKENS.eos, '</s>', '<|im_end|>', '<eos>', '<|end_of_text|>'];
 const PAD_CANDIDATES = [SPECIAL_TOKENS.pad, '<pad>', '[PAD]'];
 
 /** GPT-2's pre-tokenizer regex, the same one the library's ByteLevel pre-tokenizer applies. */
 const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+
+/**
+ * What a model folder's tokenizer_config.json (or chat_template.jinja) adds to tokenizer.json: the
+ * chat template and the special tokens by role. Kept inside the stored tokenizer JSON under
+ * META_KEY, so every checkpoint derived from an Instruct model carries its template; removed from
+ * the tokenizer.json an export writes (it goes back into tokenizer_config.json).
+ */
+export interface TokenizerMeta {
+  chat_template?: string;
+  bos_token?: string;
+  eos_token?: string;
+  pad_token?: string;
+}
+const META_KEY = 'rlhf_lab_tokenizer_config';
+
+/** A special token in tokenizer_config.json: a string, or an AddedToken object with `content`. */
+function tokenContent(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return undefined;
+}
 
 export const MIN_TRAINED_VOCAB = 512;
 export const MAX_TRAINED_VOCAB = 8192;
@@ -42,20 +64,27 @@ export class TextTokenizer {
   readonly vocabSize: number;
   /** Ids of the chat role tokens, or null when the tokenizer has none (e.g. an imported GPT-2). */
   readonly roleIds: Record<ChatRole, number> | null;
+  /** The model's chat template (Instruct models), or null: chat turns then use roleHeader. */
+  readonly chat: ChatTemplate | null;
 
   private constructor(
     private readonly json: string,
     private readonly tk: Tokenizer,
+    readonly meta: TokenizerMeta = {},
   ) {
     const vocab = tk.get_vocab(true);
     let max = -1;
     for (const id of vocab.values()) if (id > max) max = id;
     this.vocabSize = max + 1;
     const find = (names: readonly string[]) => names.map((n) => tk.token_to_id(n)).find((i) => i !== undefined);
-    const eos = find(EOS_CANDIDATES);
-    if (eos === undefined) throw new Error('tokenizer has no end-of-sequence token (<|endoftext|>, </s>, <|im_end|> or <eos>)');
+    const named = (t: string | undefined) => (t === undefined ? undefined : tk.token_to_id(t));
+    const eos = named(meta.eos_token) ?? find(EOS_CANDIDATES);
+    if (eos === undefined) throw new Error(`tokenizer has no end-of-sequence token (${EOS_CANDIDATES.join(', ')})`);
     this.eosId = eos;
-    this.padId = find(PAD_CANDIDATES) ?? eos;
+    this.padId = named(meta.pad_token) ?? find(PAD_CANDIDATES) ?? eos;
+    const specialTokens: Record<string, string> = {};
+    for (const k of ['bos_token', 'eos_token', 'pad_token'] as const) if (meta[k] !== undefined) specialTokens[k] = meta[k];
+    this.chat = meta.chat_template ? new ChatTemplate({ template: meta.chat_template, specialTokens }) : null;
     const sys = tk.token_to_id(SPECIAL_TOKENS.system);
     const user = tk.token_to_id(SPECIAL_TOKENS.user);
     const asst = tk.token_to_id(SPECIAL_TOKENS.assistant);
@@ -71,8 +100,52 @@ export class TextTokenizer {
     } catch (e) {
       throw new Error(`tokenizer.json is not valid JSON: ${(e as Error).message}`);
     }
+    const { [META_KEY]: meta, ...tokenizerJson } = parsed as Record<string, unknown>;
     // Decoding must give back exactly the text that was encoded, so no clean-up of spaces.
-    return new TextTokenizer(json, new Tokenizer(parsed as object, { clean_up_tokenization_spaces: false }));
+    return new TextTokenizer(json, new Tokenizer(tokenizerJson, { clean_up_tokenization_spaces: false }), (meta ?? {}) as TokenizerMeta);
+  }
+
+  /**
+   * Adds a folder's tokenizer_config.json / chat_template.jinja (template, eos, bos and pad
+   * tokens) to a tokenizer. Without a template, and with the special tokens it already picks, the
+   * tokenizer is returned unchanged (so its stored JSON, and a checkpoint's hash, do not change).
+   */
+  private withFolderConfig(dir: string): TextTokenizer {
+    const cfgPath = join(dir, 'tokenizer_config.json');
+    let cfg: Record<string, unknown> = {};
+    if (existsSync(cfgPath)) {
+      try {
+        cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new Error(`${cfgPath}: not JSON (${(e as Error).message})`);
+      }
+    }
+    let template: string | undefined;
+    const jinja = join(dir, 'chat_template.jinja');
+    if (existsSync(jinja)) template = readFileSync(jinja, 'utf8');
+    else if (typeof cfg.chat_template === 'string') template = cfg.chat_template;
+    else if (Array.isArray(cfg.chat_template)) {
+      // Named templates: the default one.
+      const list = cfg.chat_template as Array<{ name?: string; template?: string }>;
+      template = (list.find((t) => t.name === 'default') ?? list[0])?.template;
+    }
+    const meta: TokenizerMeta = {};
+    if (template) meta.chat_template = template;
+    for (const k of ['bos_token', 'eos_token', 'pad_token'] as const) {
+      const t = tokenContent(cfg[k]);
+      if (t !== undefined && this.tk.token_to_id(t) !== undefined) meta[k] = t;
+    }
+    const changesIds = (meta.eos_token !== undefined && this.tk.token_to_id(meta.eos_token) !== this.eosId) || (meta.pad_token !== undefined && this.tk.token_to_id(meta.pad_token) !== this.padId);
+    if (!template && !changesIds) return this;
+    const parsed = JSON.parse(this.json) as Record<string, unknown>;
+    return TextTokenizer.fromJSON(JSON.stringify({ ...parsed, [META_KEY]: meta }));
+  }
+
+  /** tokenizer.json as Hugging Face reads it (without the folder config kept alongside). */
+  hfTokenizerJSON(): string {
+    if (Object.keys(this.meta).length === 0) return this.json;
+    const { [META_KEY]: _meta, ...rest } = JSON.parse(this.json) as Record<string, unknown>;
+    return JSON.stringify(rest);
   }
 
   /** GPT-2's original files (`vocab.json` + `merges.txt`) turned into the equivalent tokenizer.json. */
@@ -93,11 +166,13 @@ export class TextTokenizer {
   /** A tokenizer from a Hugging Face model folder: `tokenizer.json`, else `vocab.json` + `merges.txt`. */
   static fromFolder(dir: string): TextTokenizer {
     const tj = join(dir, 'tokenizer.json');
-    if (existsSync(tj)) return TextTokenizer.fromJSON(readFileSync(tj, 'utf8'));
     const vj = join(dir, 'vocab.json');
     const mt = join(dir, 'merges.txt');
-    if (existsSync(vj) && existsSync(mt)) return TextTokenizer.fromVocabMerges(readFileSync(vj, 'utf8'), readFileSync(mt, 'utf8'));
-    throw new Error(`${dir} has no tokenizer.json and no vocab.json + merges.txt`);
+    let base: TextTokenizer;
+    if (existsSync(tj)) base = TextTokenizer.fromJSON(readFileSync(tj, 'utf8'));
+    else if (existsSync(vj) && existsSync(mt)) base = TextTokenizer.fromVocabMerges(readFileSync(vj, 'utf8'), readFileSync(mt, 'utf8'));
+    else throw new Error(`${dir} has no tokenizer.json and no vocab.json + merges.txt`);
+    return base.withFolderConfig(dir);
   }
 
   /**
@@ -135,6 +210,39 @@ export class TextTokenizer {
   roleHeader(role: ChatRole): number[] {
     if (this.roleIds) return [this.roleIds[role]];
     return this.encode(`${role === 'user' ? 'User' : role === 'assistant' ? 'Assistant' : 'System'}: `);
+  }
+
+  /**
+   * The ids a model answers a one-turn chat prompt after: the chat template with the generation
+   * prompt, or role headers (user … assistant) for models without one.
+   */
+  chatPromptIds(prompt: string): number[] {
+    if (this.chat) return this.encode(this.chat.render([{ role: 'user', content: prompt }], true));
+    return [...this.roleHeader('user'), ...this.encode(prompt), ...this.roleHeader('assistant')];
+  }
+
+  /** An assistant reply as the chat template ends it (its end-of-turn tokens); without a template, the text and EOS. */
+  chatResponseIds(text: string): number[] {
+    if (!this.chat) return [...this.encode(text), this.eosId];
+    const turn = this.conversation([{ role: 'user', content: '?' }, { role: 'assistant', content: text }]);
+    const ids = turn.ids.filter((_, i) => turn.targets[i]);
+    // Up to the end-of-turn token generation stops at (templates may add a newline after it).
+    const end = ids.indexOf(this.eosId);
+    return end < 0 ? ids : ids.slice(0, end + 1);
+  }
+
+  /** A conversation through the chat template: ids, and targets on the assistant turns only (needs a template). */
+  conversation(messages: ChatMessage[]): { ids: number[]; targets: boolean[] } {
+    if (!this.chat) throw new Error('this tokenizer has no chat template');
+    const ids: number[] = [];
+    const targets: boolean[] = [];
+    for (const seg of this.chat.segments(messages)) {
+      for (const id of this.encode(seg.text)) {
+        ids.push(id);
+        targets.push(seg.target);
+      }
+    }
+    return { ids, targets };
   }
 
   tokenString(id: number): string | undefined {

@@ -35,6 +35,11 @@ describe('Models view', () => {
     await expect.poll(() => page.getByTestId('models-backend').textContent()).toMatch(/Backend: (wasm|cpu|tensorflow)/);
     // Import a Hugging Face GPT-2 folder from the dialog (it runs as a job in the engine worker).
     await page.keyboard.press('i');
+    // The dialog names every importable source: local folders of four families and Hub ids.
+    await expect.poll(() => page.getByText('hf:HuggingFaceTB/SmolLM2-135M-Instruct', { exact: false }).count()).toBe(1);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await e2e.screenshot('models-import-dialog');
+    await page.setViewportSize({ width: 1360, height: 880 });
     await page.getByTestId('folder-input').fill(fixture);
     await page.getByRole('button', { name: 'Import', exact: true }).last().click();
     await expect.poll(() => page.getByTestId('checkpoint-row').count(), { timeout: 20_000 }).toBe(3);

@@ -55,6 +55,8 @@ export const modelsHandlers: Partial<Handlers<ApiContext>> = {
 
   'models.import': ({ folder, name }, ctx) => {
     requireLocal(ctx);
+    // A Hub id (hf:OWNER/NAME[@revision]) is downloaded into the Hugging Face cache by the job.
+    if (folder.startsWith('hf:')) return ctx.app.startJob('import-model', { folder, ...(name ? { name } : {}) }, `Import ${folder}`);
     const abs = resolve(folder);
     if (!existsSync(join(abs, 'config.json'))) throw new UserError(`No Hugging Face model folder at ${abs} (config.json is missing).`, 'not_found');
     return ctx.app.startJob('import-model', { folder: abs, ...(name ? { name } : {}) }, `Import ${abs}`);

@@ -1,12 +1,12 @@
-// `rlhf-lab bench [--sizes tiny,small] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
+// `rlhf-lab bench [--sizes tiny,small,smollm2] [--family llama] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
 // [--rows sft_step,…] [--backend wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
-import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, runBench, type BenchRowName, type BenchSize } from '../../engine/bench.js';
+import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, llamaVariant, runBench, type BenchRowName, type BenchSize } from '../../engine/bench.js';
 import { InputError, type Command } from '../command.js';
 
 const USAGE =
-  'bench [--sizes tiny,small] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
+  'bench [--sizes tiny,small,smollm2] [--family gpt2|llama] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
   '[--rows ' + BENCH_ROWS.join(',') + '] [--backend wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
 
 function fail(message: string): never {
@@ -71,6 +71,7 @@ export const benchCommand: Command = {
           ctx: { type: 'string' },
           vocab: { type: 'string' },
           batch: { type: 'string' },
+          family: { type: 'string' },
           rows: { type: 'string' },
           backend: { type: 'string' },
           seed: { type: 'string' },
@@ -82,15 +83,21 @@ export const benchCommand: Command = {
       fail((e as Error).message);
     }
     const { values } = parsed;
-    const sizes: BenchSize[] = [];
+    const family = values.family ?? 'gpt2';
+    if (family !== 'gpt2' && family !== 'llama') fail(`--family must be gpt2 or llama, got "${family}"`);
+    let sizes: BenchSize[] = [];
     const custom = customSize(values);
     if (custom) sizes.push(custom);
     if (values.sizes !== undefined || !custom) {
-      for (const name of (values.sizes ?? 'tiny,small').split(',').filter(Boolean)) {
-        if (name !== 'tiny' && name !== 'small') fail(`--sizes: unknown size "${name}" (tiny, small)`);
+      // --family llama alone: the SmolLM2-135M-shaped model.
+      const names = values.sizes ?? (family === 'llama' ? 'smollm2' : 'tiny,small');
+      for (const name of names.split(',').filter(Boolean)) {
+        if (name !== 'tiny' && name !== 'small' && name !== 'smollm2') fail(`--sizes: unknown size "${name}" (tiny, small, smollm2)`);
         sizes.push(BENCH_SIZES[name]);
       }
     }
+    // --family llama turns GPT-2 sizes into their Llama twins (same widths, GQA, SwiGLU).
+    if (family === 'llama') sizes = sizes.map(llamaVariant);
     let rows: BenchRowName[] | undefined;
     if (values.rows !== undefined) {
       rows = values.rows.split(',').filter(Boolean) as BenchRowName[];

@@ -2,14 +2,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importHfModel } from '../../engine/hf.js';
+import { exportHfModel, importModelSource } from '../../engine/hf.js';
+import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/model.js';
 import { createNewModel, newModelSchema } from '../../engine/new-model.js';
 import { InputError, type Command, type CommandIO } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 
 const USAGE =
   'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +
-  '       model import <project> <hf-folder> [--name NAME]\n' +
+  '           [--family gpt2|llama] [--kv-heads N] [--mlp N] [--untied] [--qkv-bias] [--rope-theta X]\n' +
+  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME]\n' +
   '       model export <project> <checkpoint> <folder>\n' +
   '       model list <project>';
 
@@ -22,6 +24,12 @@ async function modelNew(argv: string[], io: CommandIO): Promise<number> {
     vocab: { type: 'string' },
     seed: { type: 'string' },
     name: { type: 'string' },
+    family: { type: 'string' },
+    'kv-heads': { type: 'string' },
+    mlp: { type: 'string' },
+    untied: { type: 'boolean' },
+    'qkv-bias': { type: 'boolean' },
+    'rope-theta': { type: 'string' },
   });
   if (positionals.length !== 1) throw new InputError(`model new: expected one project file\nusage: rlhf-lab ${USAGE}`);
   const raw = {
@@ -32,20 +40,40 @@ async function modelNew(argv: string[], io: CommandIO): Promise<number> {
     vocab_size: optionalNumber(values.vocab, '--vocab'),
     seed: optionalNumber(values.seed, '--seed'),
     name: values.name,
+    family: values.family,
+    n_kv_head: optionalNumber(values['kv-heads'] as string | undefined, '--kv-heads'),
+    intermediate_size: optionalNumber(values.mlp as string | undefined, '--mlp'),
+    tie_word_embeddings: values.untied ? false : undefined,
+    qkv_bias: values['qkv-bias'] ? true : undefined,
+    rope_theta: optionalNumber(values['rope-theta'] as string | undefined, '--rope-theta'),
   };
-  const flag: Record<string, string> = { n_layer: '--layers', n_head: '--heads', n_embd: '--embd', n_positions: '--ctx', vocab_size: '--vocab' };
+  const llamaOnly = (['kv-heads', 'mlp', 'untied', 'qkv-bias', 'rope-theta'] as const).filter((f) => values[f] !== undefined);
+  if (values.family !== 'llama' && llamaOnly.length > 0) throw new InputError(`model new: --${llamaOnly[0]} needs --family llama`);
+  const flag: Record<string, string> = {
+    n_layer: '--layers',
+    n_head: '--heads',
+    n_embd: '--embd',
+    n_positions: '--ctx',
+    vocab_size: '--vocab',
+    n_kv_head: '--kv-heads',
+    intermediate_size: '--mlp',
+    rope_theta: '--rope-theta',
+  };
   const parsed = newModelSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
     throw new InputError(`model new: ${parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? `--${String(i.path[0])}`}: ${i.message}`).join('; ')}`);
   }
   if (parsed.data.n_embd % parsed.data.n_head !== 0) throw new InputError('model new: --embd must be divisible by --heads');
+  if (parsed.data.n_head % (parsed.data.n_kv_head ?? parsed.data.n_head) !== 0) throw new InputError('model new: --heads must be a multiple of --kv-heads');
   const project = openProject(positionals[0]!);
   try {
     const backend = await initBackend();
     const r = createNewModel(project, parsed.data);
+    const path = enginePathOf(r.config);
     io.out(
-      { checkpoint: r.checkpoint, vocab_size: r.vocabSize, parameters: r.parameters, backend: backend.name },
-      `checkpoint ${r.checkpoint}: new model, ${r.parameters.toLocaleString('en')} parameters, vocabulary of ${r.vocabSize} tokens`,
+      { checkpoint: r.checkpoint, family: parsed.data.family, vocab_size: r.vocabSize, parameters: r.parameters, backend: backend.name, engine_path: path },
+      `checkpoint ${r.checkpoint}: new ${parsed.data.family} model, ${r.parameters.toLocaleString('en')} parameters, vocabulary of ${r.vocabSize} tokens\n` +
+        `training: ${path.training}\ngeneration: ${path.generation}`,
     );
     return 0;
   } finally {
@@ -55,20 +83,34 @@ async function modelNew(argv: string[], io: CommandIO): Promise<number> {
 
 async function modelImport(argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseFlags('model import', USAGE, argv, { name: { type: 'string' } });
-  if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder>\nusage: rlhf-lab ${USAGE}`);
+  if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder | hf:OWNER/NAME>\nusage: rlhf-lab ${USAGE}`);
   const folder = positionals[1]!;
-  if (!existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
+  const fromHub = folder.startsWith('hf:');
+  if (!fromHub && !existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
   const project = openProject(positionals[0]!);
   try {
     await initBackend();
     let id: number;
+    let hubNote = '';
     try {
-      id = importHfModel(project, folder, values.name);
+      const r = await importModelSource(project, folder, {
+        ...(values.name ? { name: values.name } : {}),
+        onProgress: (p) => io.progress(p.done, p.total, 'bytes', p.file),
+      });
+      id = r.checkpoint;
+      if (fromHub) hubNote = ` (${r.fromCache ? 'found in the Hugging Face cache, nothing downloaded' : `${(r.downloaded! / 1e6).toFixed(1)} MB downloaded`}: ${r.folder})`;
     } catch (e) {
       throw new InputError(`model import: ${(e as Error).message}`);
     }
     const c = project.checkpoints.get(id)!;
-    io.out({ checkpoint: id, model_config: c.model_config }, `checkpoint ${id}: imported ${resolve(folder)}`);
+    const config = parseModelConfig(c.model_config);
+    const family = isLlamaConfig(config) ? config.model_type : 'gpt2';
+    const path = enginePathOf(config);
+    io.out(
+      { checkpoint: id, family, model_config: c.model_config, engine_path: path },
+      `checkpoint ${id}: imported ${fromHub ? folder + hubNote : resolve(folder)} (${family}, ${config.n_layer} layers, d ${config.n_embd}, context ${config.n_positions})\n` +
+        `training: ${path.training}\ngeneration: ${path.generation}`,
+    );
     return 0;
   } finally {
     project.close();
@@ -130,7 +172,7 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CommandIO) => Promise<num
 export const modelCommand: Command = {
   name: 'model',
   usage: USAGE,
-  summary: 'create a new model, import/export a Hugging Face GPT-2 folder, list checkpoints',
+  summary: 'create a new model, import/export a Hugging Face folder (gpt2, llama, qwen2, mistral), list checkpoints',
   async run(argv, io) {
     const sub = SUBCOMMANDS[argv[0] ?? ''];
     if (!sub) throw new InputError(`model: expected new, import, export or list\nusage: rlhf-lab ${USAGE}`);

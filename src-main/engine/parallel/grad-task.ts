@@ -62,8 +62,48 @@ export interface ShardGrads {
   extras: Record<string, Float32Array>;
 }
 
-/** Loss and gradients of one shard on one replica. */
-export function computeGrads<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {
+/**
+ * Tokens × trained parameters one backward pass may take on the wasm backend before a shard is
+ * run as several passes whose gradients are summed (gradient accumulation; the task's split keeps
+ * the loss scale, so the sum is the shard's gradient). tfjs-wasm holds weights, gradients and
+ * every activation in one heap that wasm32 caps at 4 GB: one pass of 256 tokens through a
+ * GPT-2-124M grew it to 3.1 GB (optimizer moments outside it, optim.ts); at this budget a
+ * 124M model takes at most 138 tokens per pass (batch 8 × 256 runs as 8 passes of one row, a
+ * row being the smallest split). Every bench, demo and test size takes one pass, as before.
+ */
+export const MAX_PASS_TOKEN_PARAMETERS = 2 ** 34;
+
+/** Loss and gradients of one shard on one replica: one pass, or (very large work on wasm) several accumulated. */
+export function computeGrads<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I, maxPassTokenParameters = MAX_PASS_TOKEN_PARAMETERS): ShardGrads {
+  const parameters = Object.values(trainableVariables(models, roles)).reduce((n, v) => n + v.size, 0);
+  const passes = tf.getBackend() === 'wasm' ? Math.ceil((task.tokens(input) * parameters) / maxPassTokenParameters) : 1;
+  if (passes <= 1) return computeGradsOnce(models, roles, task, input);
+  // The running sum lives in JS memory, not on the heap the next pass's activations need.
+  const sums: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const total: ShardGrads = { loss: 0, grads: {}, extras: {} };
+  for (const part of task.split(input, passes)) {
+    const r = computeGradsOnce(models, roles, task, part);
+    for (const [key, g] of Object.entries(r.grads)) {
+      const data = g.dataSync() as Float32Array;
+      const sum = sums[key];
+      if (!sum) sums[key] = { shape: g.shape, data: Float32Array.from(data) };
+      else for (let i = 0; i < data.length; i++) sum.data[i]! += data[i]!;
+      g.dispose();
+    }
+    total.loss += r.loss;
+    for (const [key, x] of Object.entries(r.extras)) {
+      const prev = total.extras[key] ?? new Float32Array(0);
+      const joined = new Float32Array(prev.length + x.length);
+      joined.set(prev);
+      joined.set(x, prev.length);
+      total.extras[key] = joined;
+    }
+  }
+  for (const [key, { shape, data }] of Object.entries(sums)) total.grads[key] = tf.tensor(data, shape, 'float32');
+  return total;
+}
+
+function computeGradsOnce<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {
   const vars = trainableVariables(models, roles);
   const keyOf = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
   let kept: Record<string, tf.Tensor> = {};

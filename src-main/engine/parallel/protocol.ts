@@ -1,10 +1,10 @@
 // Messages between the trainer (main side) and its replica workers.
-import type { GPTConfig } from '../model.js';
+import type { ModelConfig } from '../model.js';
 
 /** What a worker needs to build one replica of a model. */
 export interface ReplicaSpec {
   kind: 'gpt' | 'reward';
-  config: GPTConfig;
+  config: ModelConfig;
   /** HF parameter names (plus `score.*` for a reward model). */
   weights: Record<string, Float32Array>;
   /** Reward normalisation (reward models only). */

@@ -2,7 +2,7 @@
 // tokenizer on the whole project: run in the engine worker so the window never stalls.
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importHfModel } from '../../engine/hf.js';
+import { exportHfModel, importModelSource } from '../../engine/hf.js';
 import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/new-model.js';
 import type { JobFn } from '../types.js';
 
@@ -20,7 +20,11 @@ export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: n
   const p = importParams.parse(params);
   await initBackend();
   ctx.progress({ done: 0, total: 1, unit: 'models', message: `reading ${p.folder}` });
-  return { checkpoint: importHfModel(ctx.project, p.folder, p.name) };
+  const r = await importModelSource(ctx.project, p.folder, {
+    ...(p.name ? { name: p.name } : {}),
+    onProgress: (h) => ctx.progress({ done: h.done, total: h.total, unit: 'bytes', message: `downloading ${h.file}` }),
+  });
+  return { checkpoint: r.checkpoint };
 };
 
 const exportParams = z.object({ checkpoint: z.number().int().positive(), folder: z.string().min(1) }).strict();

@@ -4,7 +4,7 @@
 // (`value.*` tensors) and the optimizer state, which a resume needs and the final one does not.
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend.js';
-import { gptConfigOf, loadModel, saveModel } from '../../engine/checkpoint-io.js';
+import { loadModel, modelConfigOf, saveModel } from '../../engine/checkpoint-io.js';
 import { GPT, ScalarHead } from '../../engine/model.js';
 import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
 import { loadRewardModel } from '../../engine/reward-io.js';
@@ -59,7 +59,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     if (!state || !start.optimizer) throw new Error(`checkpoint ${resumeCheckpoint} has no resume state`);
     const valueWeights: Record<string, Float32Array> = {};
     for (const [k, w] of Object.entries(start.weights)) if (k.startsWith(VALUE_PREFIX)) valueWeights[k.slice(VALUE_PREFIX.length)] = w;
-    value = { backbone: GPT.fromWeights(gptConfigOf(state.valueConfig), valueWeights), head: ScalarHead.fromWeights(valueWeights) };
+    value = { backbone: GPT.fromWeights(modelConfigOf(state.valueConfig), valueWeights), head: ScalarHead.fromWeights(valueWeights) };
     resume = { step: state.step, klCoef: state.klCoef, optimizer: start.optimizer };
   } else if (config.value_init === 'reward') {
     if (reward.tokenizer.toJSON() !== tokenizer.toJSON()) throw new Error('the reward model uses a different tokenizer from the policy');

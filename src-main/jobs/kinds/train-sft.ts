@@ -42,6 +42,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   try {
     const data = prepareSftData(project.sft.iterate(), tokenizer, config, model.config.n_positions);
     if (data.skipped > 0) ctx.log(`${data.skipped} SFT examples had nothing to train on and were skipped`);
+    // An Instruct model's chat template shapes every example: the log shows how the first one reads.
+    if (tokenizer.chat && data.train[0]) ctx.log(`chat template: the first example reads ${JSON.stringify(tokenizer.decode(data.train[0].ids).slice(0, 600))}`);
     const total = sftTotalSteps(config, data.train.length);
     openRun(project, runId, newRun, resume?.state.step ?? 0, total);
     const startStep = resume?.state.step ?? 0;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { benchSizeSchema, benchTable, referenceScript, runBench, type BenchSize } from '../../../src-main/engine/bench.js';
+import { benchSizeSchema, benchTable, llamaVariant, referenceScript, runBench, type BenchSize } from '../../../src-main/engine/bench.js';
 
 const micro: BenchSize = benchSizeSchema.parse({
   name: 'micro',
@@ -58,6 +58,18 @@ describe('rlhf-lab bench', () => {
     }
     for (const g of report.gemm) expect(g.ratio).toBeCloseTo(g.gflops / g.reference_gflops!, 2);
     expect(referenceScript()).toMatch(/bench\/reference\.py$/);
+  });
+
+  it.runIf(hasTorch())('--family llama: every row on the Llama twin of a size, next to the PyTorch Llama reference', async () => {
+    const llama = llamaVariant(micro);
+    expect(llama.config).toMatchObject({ family: 'llama', n_kv_head: 1, head_dim: 8, intermediate_size: 48 });
+    const report = await runBench({ sizes: [llama] });
+    expect(report.rows.map((r) => [r.size, r.name])).toEqual(['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'].map((n) => ['micro-llama', n]));
+    for (const r of report.rows) {
+      expect(r.tokens_per_second).toBeGreaterThan(0);
+      expect(r.reference_tokens_per_second).toBeGreaterThan(0);
+    }
+    expect(report.gemm.map((g) => g.op)).toEqual(['attention in (q, k, v)', 'MLP gate+up (each)', 'MLP down', 'output logits']);
   });
 });
 

@@ -76,8 +76,12 @@ describe('models API', () => {
     const llama = join(dir, 'llama');
     mkdirSync(llama);
     writeFileSync(join(llama, 'config.json'), JSON.stringify({ model_type: 'llama', vocab_size: 10, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 1 }));
+    // GPT-2 field names in a Llama config: the Llama field at fault is named.
     const failed = await jobDone(await value<JobInfo>('models.import', { folder: llama }));
-    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/not GPT-2/) });
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/config.json: field hidden_size/) });
+    writeFileSync(join(llama, 'config.json'), JSON.stringify({ model_type: 'phi3', vocab_size: 10 }));
+    const other = await jobDone(await value<JobInfo>('models.import', { folder: llama }));
+    expect(other).toMatchObject({ status: 'failed', error: expect.stringMatching(/model_type "phi3" is not supported \(supported: gpt2, llama, qwen2, mistral\)/) });
     expect(await call('models.new', { n_layer: 1, n_head: 3, n_embd: 16, n_positions: 32, vocab_size: 512 })).toMatchObject({ ok: false });
     expect(await call('models.delete', { checkpoint: base }, ctx(1))).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   });

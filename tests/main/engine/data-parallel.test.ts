@@ -9,7 +9,7 @@ import { generateOnReplicas } from '../../../src-main/engine/parallel/generate-t
 import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
 import { AdamW } from '../../../src-main/engine/optim.js';
 import { Replicas, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
-import { shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
+import { computeGrads, shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
 import { lastLogitTask } from './fixtures/last-logit-task.js';
 import { dpoGradTask, type DpoPair } from '../../../src-main/engine/dpo.js';
 import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/ppo.js';
@@ -113,6 +113,24 @@ describe('data-parallel training', () => {
       tf.dispose(Object.values(many.grads));
     }
     tf.dispose(Object.values(one.grads));
+    model.dispose();
+  });
+
+  it('a shard too large for one pass runs as several passes whose summed gradient is the one-pass gradient', () => {
+    const model = GPT.create(cfg, 2);
+    const batch = sftBatch(4, 9);
+    const denominator = batch.mask.reduce((a, b) => a + b, 0);
+    const input = { ...batch, denominator };
+    const one = computeGrads({ policy: model }, ['policy'], sftGradTask, input);
+    // A budget of about one row per pass: four passes, gradients accumulated.
+    const parameters = model.parameterCount();
+    const split = computeGrads({ policy: model }, ['policy'], sftGradTask, input, sftGradTask.tokens(input) * parameters / 4);
+    expect(Object.keys(split.grads).sort()).toEqual(Object.keys(one.grads).sort());
+    const d = Math.max(...Object.keys(one.grads).map((k) => tf.tidy(() => tf.max(tf.abs(tf.sub(one.grads[k]!, split.grads[k]!))).dataSync()[0]!)));
+    expect(d).toBeLessThan(1e-6);
+    expect(split.loss).toBeCloseTo(one.loss, 5);
+    expect(split.extras.correct!.reduce((a, b) => a + b, 0)).toBe(one.extras.correct!.reduce((a, b) => a + b, 0));
+    tf.dispose([...Object.values(one.grads), ...Object.values(split.grads)]);
     model.dispose();
   });
 

@@ -86,6 +86,33 @@ describe('AdamW', () => {
     for (const name of Object.keys(wa)) expect(Array.from(wb[name]!)).toEqual(Array.from(wa[name]!));
     [a, b, optA, optB, ids].forEach((x) => x.dispose());
   });
+
+  it('moments outside the wasm heap (large models) take the same steps and resume the same', () => {
+    const ids = tf.tensor2d([[1, 2, 3, 4, 5, 6], [7, 8, 9, 1, 2, 3]], [2, 6], 'int32');
+    const lossOf = (m: GPT) => () => tf.neg(tf.mean(m.tokenLogprobs(ids))) as tf.Scalar;
+    const a = GPT.create(cfg, 5);
+    const b = GPT.fromWeights(cfg, a.getWeights());
+    const heap = new AdamW(a.namedVariables(), { lr: 1e-2, weightDecay: 0.1 });
+    const host = new AdamW(b.namedVariables(), { lr: 1e-2, weightDecay: 0.1 }, { hostMoments: true });
+    const before = tf.memory().numBytes;
+    for (let i = 0; i < 3; i++) expect(host.minimize(lossOf(b)).loss).toBeCloseTo(heap.minimize(lossOf(a)).loss, 5);
+    expect(tf.memory().numBytes).toBe(before);
+    const wa = a.getWeights();
+    const wb = b.getWeights();
+    for (const name of Object.keys(wa)) wb[name]!.forEach((x, i) => expect(x).toBeCloseTo(wa[name]![i]!, 5));
+    const sa = heap.getState();
+    const sb = host.getState();
+    for (const k of Object.keys(sa.m)) sb.m[k]!.forEach((x, i) => expect(x).toBeCloseTo(sa.m[k]![i]!, 6));
+    // Resumed from its state, a host optimizer takes the identical next step.
+    const c = GPT.fromWeights(cfg, b.getWeights());
+    const resumed = new AdamW(c.namedVariables(), { lr: 1e-2, weightDecay: 0.1 }, { hostMoments: true });
+    resumed.setState(sb);
+    expect(resumed.minimize(lossOf(c)).loss).toBe(host.minimize(lossOf(b)).loss);
+    const wc = c.getWeights();
+    const wb2 = b.getWeights();
+    for (const name of Object.keys(wc)) expect(Array.from(wc[name]!)).toEqual(Array.from(wb2[name]!));
+    [a, b, c, heap, host, resumed, ids].forEach((x) => x.dispose());
+  });
 });
 
 describe('Rng', () => {
