@@ -9,7 +9,7 @@ import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../en
 import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import { closeRun, longPreferencePrompts, markFailed, openRun, reportLongRecords, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainDpoParamsSchema = trainParamsSchema;
 export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;
@@ -54,6 +54,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
+    reportLongRecords(project, ctx, id, longPreferencePrompts(prefs, enc, policy.config.n_positions), policy.config.n_positions, 'the start of their prompt');
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
     const result = await trainDpo(
