@@ -112,6 +112,8 @@ export interface StageInfo {
   /** Config keys that name a checkpoint (e.g. PPO's reward_model), with the stage it must have. */
   checkpointFields: Record<string, string>;
   fields: ConfigField[];
+  /** Named sets of config values the form can fill in (e.g. the demo's settings for the stage). */
+  presets: { name: string; description: string; config: Record<string, unknown> }[];
 }
 export interface RunInfo {
   id: number;
