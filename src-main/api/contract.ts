@@ -198,6 +198,8 @@ export interface AnnotatorInfo {
   name: string;
   colour: string;
   simulated: boolean;
+  /** Not a person (the annotator imports credit): no one labels as it, and progress leaves it out. */
+  pseudo: boolean;
   created_at: number;
 }
 export interface LabelTaskInfo {

@@ -24,6 +24,8 @@ export class AppState {
   #me = $state.raw<AnnotatorInfo | null>(null);
   /** Bumped on every `data.changed` event; views re-query when it changes. */
   #dataVersion = $state(0);
+  /** Jobs whose first progress event has been seen (not reactive: only the info refresh reads it). */
+  #jobsSeen = new Set<string>();
 
   constructor(client: Client) {
     this.client = client;
@@ -81,6 +83,13 @@ export class AppState {
       // Imports started from the File menu, and training runs, change what the views show.
       this.client.on('job.done', (job) => {
         if (job.status === 'completed') this.#dataVersion++;
+        void this.refreshInfo();
+      }),
+      // The status bar follows the engine: a job's first progress comes after its run recorded the backend.
+      this.client.on('job.progress', (job) => {
+        if (!job.progress || this.#jobsSeen.has(job.id)) return;
+        this.#jobsSeen.add(job.id);
+        void this.refreshInfo();
       }),
     ];
     void this.refresh();

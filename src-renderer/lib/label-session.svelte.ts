@@ -106,7 +106,7 @@ export class LabelSession {
       await this.loadLists();
       const savedAnnotator = Number(localStorage.getItem(ANNOTATOR_KEY));
       this.annotatorId =
-        this.boundAnnotator?.id ?? (this.annotators.some((a) => a.id === savedAnnotator && !a.simulated) ? savedAnnotator : null);
+        this.boundAnnotator?.id ?? (this.annotators.some((a) => a.id === savedAnnotator && !a.simulated && !a.pseudo) ? savedAnnotator : null);
       const savedTask = Number(localStorage.getItem(TASK_KEY));
       this.taskId = this.tasks.some((t) => t.id === savedTask) ? savedTask : (this.tasks[this.tasks.length - 1]?.id ?? null);
       await this.loadNext();
