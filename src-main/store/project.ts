@@ -13,6 +13,7 @@ import { ResponsesRepo } from './responses.js';
 import { RunsRepo } from './runs.js';
 import { SftRepo } from './sft.js';
 import { StatsRepo } from './stats.js';
+import { Trash } from './trash.js';
 
 export class ProjectNotFoundError extends Error {
   constructor(readonly file: string) {
@@ -32,6 +33,8 @@ export class Project {
   readonly checkpoints: CheckpointsRepo;
   readonly runs: RunsRepo;
   readonly comparisonSets: ComparisonSetsRepo;
+  /** Deleted records, restorable until the project is closed. */
+  readonly trash: Trash;
 
   private constructor(
     readonly path: string,
@@ -48,6 +51,7 @@ export class Project {
     this.checkpoints = new CheckpointsRepo(db);
     this.runs = new RunsRepo(db);
     this.comparisonSets = new ComparisonSetsRepo(db);
+    this.trash = new Trash(db);
   }
 
   /** Opens (and migrates) a project file; a missing file is created only with `create: true`. */
