@@ -17,6 +17,7 @@ function method<O>() {
 }
 const none = z.object({}).strict();
 const id = z.number().int().positive();
+const deleteTarget = z.object({ kind: z.enum(['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator']), id }).strict();
 const split = z.enum(['train', 'eval']);
 
 // ---------- shared shapes (outputs) ----------
@@ -55,6 +56,20 @@ export interface PairRow {
   chosen: string;
   rejected: string;
   annotator: string;
+}
+/** What `data.delete` deletes (data/delete.ts). */
+export type DeletableKind = 'run' | 'prompt' | 'response' | 'sft' | 'ranking' | 'vote' | 'task' | 'comparison' | 'annotator';
+export interface DeletePreviewInfo {
+  label: string;
+  dependents: { table: string; count: number; effect: 'deleted' | 'unlinked'; what: string }[];
+}
+export interface TrashEntryInfo {
+  id: number;
+  label: string;
+  kind: string;
+  recordId: number;
+  deletedAt: number;
+  dependents: { table: string; count: number; effect: 'deleted' | 'unlinked' }[];
 }
 export interface SftRow {
   id: number;
@@ -511,6 +526,12 @@ export const methods = {
   'data.responses': method<{ id: number; text: string; source: string; checkpoint_id: number | null }[]>()(
     z.object({ promptId: id }).strict(),
   ),
+  /** What deleting a record takes with it, in words, before it is deleted. */
+  'data.deletePreview': method<DeletePreviewInfo>()(deleteTarget),
+  /** Deletes a record and its dependents; restorable with data.restore until the project is closed. */
+  'data.delete': method<TrashEntryInfo>()(deleteTarget),
+  'data.trash': method<TrashEntryInfo[]>()(none),
+  'data.restore': method<TrashEntryInfo>()(z.object({ trashId: id }).strict()),
 
   // --- jobs: long work in the engine worker ---
   'jobs.list': method<JobInfo[]>()(none),

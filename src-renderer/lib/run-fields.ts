@@ -34,7 +34,7 @@ const perStage: Record<RunStage, Record<string, FieldInfo>> = {
     epochs: f('Epochs', 'Passes over the SFT examples (unless Max steps is set).', 'essentials'),
     max_steps: f('Max steps', 'Stop after this many optimizer steps; 0 runs whole epochs.', 'essentials'),
     min_lr_ratio: f('Final LR ratio', 'The cosine decay ends at learning rate × this.', 'advanced'),
-    max_length: f('Max tokens per example', "Longer examples are cut (the run names them); at most the model's context.", 'stage'),
+    max_length: f('Max tokens per example', "Longer examples are cut, and listed when the run starts; at most the model's context.", 'stage'),
     eval_max_examples: f('Max eval examples', 'Upper bound on held-out examples, so an evaluation stays short.', 'advanced'),
     sample_count: f('Samples per eval', 'Held-out prompts the model answers at each evaluation.', 'stage'),
     sample_max_tokens: f('Sample length', 'Tokens per sample answer.', 'advanced'),

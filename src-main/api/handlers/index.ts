@@ -4,6 +4,7 @@ import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
 import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
+import { deleteHandlers } from './delete.js';
 import { labelHandlers } from './label.js';
 import { modelsHandlers } from './models.js';
 import { trainHandlers } from './train.js';
@@ -12,6 +13,7 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
   ...compareHandlers,
   ...dataHandlers,
+  ...deleteHandlers,
   ...labelHandlers,
   ...modelsHandlers,
   ...trainHandlers,
