@@ -1,6 +1,6 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
 import { untrack } from 'svelte';
-import type { AnnotatorInfo, Output, ProjectInfo } from '../../src-main/api/contract.js';
+import type { AnnotatorInfo, DeletableKind, Output, ProjectInfo, TrashEntryInfo } from '../../src-main/api/contract.js';
 import type { Client, ConnectionState } from './api';
 
 export const views = [
@@ -126,6 +126,23 @@ export class AppState {
 
   async openDemo(): Promise<void> {
     this.#project = await this.client.call('project.openDemo', {});
+    this.#dataVersion++;
+  }
+
+  /** What this window deleted last, until it is undone or dismissed (the undo toast shows it). */
+  lastDeleted = $state.raw<TrashEntryInfo | null>(null);
+
+  /** Deletes a record and its dependents (the caller showed them first); undoable until the project closes. */
+  async remove(kind: DeletableKind, id: number): Promise<TrashEntryInfo> {
+    const entry = await this.client.call('data.delete', { kind, id });
+    this.lastDeleted = entry;
+    this.#dataVersion++;
+    return entry;
+  }
+
+  async restore(trashId: number): Promise<void> {
+    await this.client.call('data.restore', { trashId });
+    if (this.lastDeleted?.id === trashId) this.lastDeleted = null;
     this.#dataVersion++;
   }
 

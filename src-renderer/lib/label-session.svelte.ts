@@ -83,7 +83,7 @@ export class LabelSession {
         if (job.status === 'completed' && taskId) void this.loadLists().then(() => this.chooseTask(taskId));
       }),
       this.#client.on('data.changed', (d) => {
-        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks')) void this.loadLists();
+        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks' || k === 'task' || k === 'annotator')) void this.loadLists();
       }),
     ];
     const flush = () => void this.flushDraft();
