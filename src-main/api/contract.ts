@@ -142,6 +142,8 @@ export interface RunInfo {
   parent_checkpoint_id: number | null;
   parent_name: string | null;
   config: Record<string, unknown>;
+  tags: string[];
+  note: string;
   created_at: number;
   updated_at: number;
   /** The live job writing this run, if any. */
@@ -642,6 +644,17 @@ export const methods = {
   'train.stop': method<{ stopped: boolean }>()(z.object({ runId: id }).strict()),
   'train.resume': method<JobInfo>()(z.object({ runId: id }).strict()),
   'runs.list': method<RunInfo[]>()(none),
+  /** The notebook: rename a run, set its tags, write its note (host only). */
+  'runs.annotate': method<{ updated: boolean }>()(
+    z
+      .object({
+        runId: id,
+        name: z.string().trim().min(1).max(200).optional(),
+        tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
+        note: z.string().max(20_000).optional(),
+      })
+      .strict(),
+  ),
   /** Series per run and key; `since` gives, per run id, the last step the caller already has. */
   'runs.metrics': method<Record<string, Record<string, Series>>>()(
     z.object({ runIds: z.array(id).min(1).max(20), since: z.record(z.string(), z.number().int()).default({}) }).strict(),
