@@ -418,6 +418,13 @@ export interface CompareWinRate {
   ci_low: number | null;
   ci_high: number | null;
 }
+export interface CompareLeaderboard {
+  rows: { rank: number; checkpoint_id: number; name: string; stage: string; rating: number; ci_low: number; ci_high: number; battles: number; win_rate: number }[];
+  votes: number;
+  checkpoints: number;
+  /** Below this many battles a checkpoint's interval says little. */
+  few: number;
+}
 export interface CompareRating {
   checkpoint_id: number;
   /** Chatbot Arena's scale: 1000 + 400·log10(strength). */
@@ -735,6 +742,8 @@ export const methods = {
   'compare.sets': method<CompareSetInfo[]>()(none),
   'compare.get': method<CompareSetView>()(z.object({ setId: id }).strict()),
   'compare.stats': method<CompareStats>()(z.object({ setId: id }).strict()),
+  /** Bradley–Terry ratings over every blind vote of the project, once three or more checkpoints have votes. */
+  'compare.leaderboard': method<CompareLeaderboard>()(none),
   /** null when this annotator has judged every pair of the comparison. */
   'compare.nextBlind': method<BlindPair | null>()(z.object({ setId: id, annotatorId: id.optional() }).strict()),
   'compare.vote': method<BlindVoteResult>()(

@@ -6,6 +6,7 @@ import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
 import { deleteHandlers } from './delete.js';
 import { labelHandlers } from './label.js';
+import { leaderboardHandlers } from './leaderboard.js';
 import { modelsHandlers } from './models.js';
 import { trainHandlers } from './train.js';
 
@@ -15,6 +16,7 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...dataHandlers,
   ...deleteHandlers,
   ...labelHandlers,
+  ...leaderboardHandlers,
   ...modelsHandlers,
   ...trainHandlers,
 };
