@@ -65,6 +65,21 @@ export function takeToken(loc: Location, storage: Storage, history: History): st
   return storage.getItem(TOKEN_KEY);
 }
 
+const SESSION_KEY = 'rlhf-lab.session';
+
+/**
+ * This tab's session id (sessionStorage is per tab and survives a reload): the server keeps the
+ * project this tab opened for it, so a switch here does not move other tabs or teammates.
+ */
+export function tabSession(storage: Storage): string {
+  let id = storage.getItem(SESSION_KEY);
+  if (!id) {
+    id = crypto.randomUUID();
+    storage.setItem(SESSION_KEY, id);
+  }
+  return id;
+}
+
 /** Reconnect delays grow 0.5 s, 1 s, 2 s … up to 10 s, so a restarted server is found quickly. */
 export function reconnectDelay(attempt: number): number {
   return Math.min(10_000, 500 * 2 ** Math.max(0, attempt));
@@ -97,7 +112,7 @@ function electronClient(api: RlhfApi): Client {
   };
 }
 
-function httpClient(origin: string, token: string | null): Client {
+function httpClient(origin: string, token: string | null, session: string): Client {
   const events = new Listeners();
   const connection = new Listeners();
   let state: ConnectionState = 'connecting';
@@ -111,6 +126,7 @@ function httpClient(origin: string, token: string | null): Client {
     const wsUrl = new URL('/events', origin);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     if (token) wsUrl.searchParams.set('token', token);
+    wsUrl.searchParams.set('session', session);
     const ws = new WebSocket(wsUrl);
     ws.onopen = () => {
       attempt = 0;
@@ -129,7 +145,7 @@ function httpClient(origin: string, token: string | null): Client {
   };
   connect();
 
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-rlhf-session': session };
   if (token) headers.authorization = `Bearer ${token}`;
 
   return {
@@ -161,5 +177,5 @@ function httpClient(origin: string, token: string | null): Client {
 /** Picks the transport: the preload's object in Electron, HTTP + WebSocket in a browser. */
 export function createClient(win: Window = window): Client {
   if (win.rlhf) return electronClient(win.rlhf);
-  return httpClient(win.location.origin, takeToken(win.location, win.sessionStorage, win.history));
+  return httpClient(win.location.origin, takeToken(win.location, win.sessionStorage, win.history), tabSession(win.sessionStorage));
 }

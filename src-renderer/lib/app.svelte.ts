@@ -119,14 +119,29 @@ export class AppState {
 
   /** Opens (or, with create, creates) a project file; throws ApiCallError with the server's message. */
   async openProject(path: string, create: boolean): Promise<void> {
+    const before = this.#project;
     this.#project = await this.client.call(create ? 'project.create' : 'project.open', { path });
     this.#dataVersion++;
+    this.#announceSwitch(before);
     await this.refreshInfo();
   }
 
   async openDemo(): Promise<void> {
+    const before = this.#project;
     this.#project = await this.client.call('project.openDemo', {});
     this.#dataVersion++;
+    this.#announceSwitch(before);
+  }
+
+  /** Said in the tab that switched, for a few seconds: the switch is this tab's alone. */
+  switchNotice = $state<string | null>(null);
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  #announceSwitch(before: ProjectInfo | null): void {
+    if (!before || !this.#project || before.path === this.#project.path) return;
+    const others = this.client.transport === 'http' ? ' Other tabs and teammates stay on theirs.' : '';
+    this.switchNotice = `Switched from ${before.name} to ${this.#project.name} in this tab.${others}`;
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => (this.switchNotice = null), 8000);
   }
 
   /** What this window deleted last, until it is undone or dismissed (the undo toast shows it). */
