@@ -31,9 +31,12 @@ export class ApiCallError extends Error {
 }
 
 /** Unwraps a Result: the value, or an ApiCallError whose message the view can show as is. */
-export function unwrap<T>(result: Result<T>): T {
+export function unwrap<T>(result: Result<T>, method?: string): T {
   if (result.ok) return result.value;
-  throw new ApiCallError(result.error);
+  // "models.generate: temperature: too small: at least 0" reads as "temperature: too small: at least 0" in the app.
+  const e = result.error;
+  const prefix = method ? `${method}: ` : null;
+  throw new ApiCallError(e.code === 'invalid_input' && prefix && e.message.startsWith(prefix) ? { ...e, message: e.message.slice(prefix.length) } : e);
 }
 
 export type ConnectionState = 'ipc' | 'connecting' | 'open' | 'reconnecting';
@@ -103,7 +106,7 @@ class Listeners {
 function electronClient(api: RlhfApi): Client {
   return {
     transport: 'electron',
-    call: async (method, input) => unwrap(await api.call(method, input)),
+    call: async (method, input) => unwrap(await api.call(method, input), method),
     on: (event, listener) => api.on(event, listener),
     onConnection(listener) {
       listener('ipc');
@@ -164,7 +167,7 @@ function httpClient(origin: string, token: string | null, session: string): Clie
       if (!res.ok && !res.headers.get('content-type')?.includes('json')) {
         throw new ApiCallError({ code: `http_${res.status}`, message: `The server answered ${res.status} ${res.statusText}.` });
       }
-      return unwrap((await res.json()) as Result<never>);
+      return unwrap((await res.json()) as Result<never>, method);
     },
     on: (event, listener) => events.add(event, listener as AnyListener),
     onConnection(listener) {
