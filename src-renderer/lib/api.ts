@@ -77,7 +77,8 @@ const SESSION_KEY = 'rlhf-lab.session';
 export function tabSession(storage: Storage): string {
   let id = storage.getItem(SESSION_KEY);
   if (!id) {
-    id = crypto.randomUUID();
+    // Not crypto.randomUUID: a teammate's LAN address (plain http) is not a secure context and lacks it.
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
     storage.setItem(SESSION_KEY, id);
   }
   return id;
