@@ -38,6 +38,14 @@ export class LabelSession {
   finished = $state(false);
   loading = $state(false);
   error = $state<string | null>(null);
+  /** A passing word on what to do next ("Rank all 4 responses first"): shown a few seconds, then gone. */
+  notice = $state<string | null>(null);
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  hint(text: string): void {
+    this.notice = text;
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => (this.notice = null), 4000);
+  }
 
   ranking = $state.raw<R.RankingState>(R.initial());
   flags = $state.raw<LabelFlag[]>([]);
@@ -278,7 +286,7 @@ export class LabelSession {
     const item = this.item;
     if (!item || this.annotatorId === null || item.task.mode !== 'ranking') return;
     if (!R.isComplete(this.ranking.tiers, item.responses.length)) {
-      this.error = `Rank all ${item.responses.length} responses first (keys 1–${item.responses.length}; Shift+number ties).`;
+      this.hint(`Rank all ${item.responses.length} responses first (keys 1–${item.responses.length}; Shift+number ties).`);
       return;
     }
     if (this.#saveTimer) clearTimeout(this.#saveTimer);
