@@ -10,7 +10,7 @@ import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from 
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 
 /** PPO's engine config plus the reward model to optimise against. */
 export const ppoRunConfigSchema = ppoConfigSchema.extend({
@@ -82,6 +82,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     reportLongRecords(project, ctx, id, long, room, 'their start');
 
     let lastCheckpoint = resumeCheckpoint ?? parentId;
+    const eta = etaClock(resume?.step ?? 0);
     const result = await trainPpo(
       { policy, ref: ref.model, value, reward: reward.model },
       prompts,
@@ -98,6 +99,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
             total: config.steps,
             unit: 'steps',
             rate: Math.round(m.tokens_per_second!),
+            etaSeconds: eta(step, config.steps),
             message: `score ${m['objective/scores']!.toFixed(3)} · KL ${m['objective/kl']!.toFixed(3)} · β ${m['objective/kl_coef']!.toFixed(4)}`,
           });
         },

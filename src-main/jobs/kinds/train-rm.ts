@@ -12,7 +12,7 @@ import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tok
 import { combineVotes } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainRmParamsSchema = trainParamsSchema;
 export type TrainRmParams = z.input<typeof trainRmParamsSchema>;
@@ -66,6 +66,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     reportLongRecords(project, ctx, id, long, model.backbone.config.n_positions, 'the start of their prompt');
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
+    const eta = etaClock(resumeFrom?.step ?? 0);
     let finalOptimizer: AdamWState | null = null;
     const save = (step: number, opt: AdamWState | null, extra: Record<string, unknown> = {}, suffix = '') => {
       lastCheckpoint = saveRewardModel(project, {
@@ -89,7 +90,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
         onStep: (step, m) => {
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
-          ctx.progress({ runId: id, done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
+          ctx.progress({ runId: id, done: step, total, unit: 'steps', etaSeconds: eta(step, total), message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
         },
         onEval: (step, m) => project.runs.logMetrics(id, step, m),
         onCheckpoint: (step, opt, final) => {

@@ -139,3 +139,16 @@ export function longPreferencePrompts(
   }
   return long;
 }
+
+/**
+ * Seconds left at `step` of `total`, from the pace of the steps this job has taken (a resumed run
+ * starts a new count, so loading models is not averaged in twice). Undefined before the first step.
+ */
+export function etaClock(startStep: number): (step: number, total: number) => number | undefined {
+  const started = performance.now();
+  return (step, total) => {
+    const done = step - startStep;
+    if (done <= 0) return undefined;
+    return Math.round(((total - step) * (performance.now() - started)) / 1000 / done);
+  };
+}
