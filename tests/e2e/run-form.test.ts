@@ -90,6 +90,13 @@ describe('New run form', () => {
     expect(await form.locator('[data-key="kl_coef"] input').inputValue()).toBe('0.15');
     expect(await form.locator('[data-key="reward_model"] select').inputValue()).not.toBe('');
 
+    // An absurd length is said in words and starts only once confirmed.
+    await form.locator('[data-key="steps"] input').fill('1000000000000');
+    await expect.poll(() => form.getByTestId('length-check').textContent()).toContain('Iterations 1,000,000,000,000: no run of this stage has been timed yet.');
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => form.getByTestId('start-blockers').textContent()).toContain('confirm Iterations');
+    expect(runNamed('quick ppo')).toBeUndefined();
+
     // Fixed and started at once with Ctrl+Enter, the last edit included.
     await form.getByRole('button', { name: 'Defaults' }).click();
     await form.locator('[data-key="reward_model"] select').selectOption({ index: 1 });
