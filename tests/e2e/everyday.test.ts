@@ -57,6 +57,7 @@ describe('everyday use', () => {
     for (let item = 0; item < 2; item++) {
       const prompt = await page.getByTestId('prompt').textContent();
       for (const k of ['1', '2', '3']) await page.keyboard.press(k);
+      if (item === 0) await e2e.screenshot('label-three-responses');
       await page.keyboard.press('Enter');
       await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('Submitted');
       if (item === 0) {
