@@ -65,6 +65,13 @@ describe('delete and undo', () => {
     await page.getByTestId('undo-toast').getByRole('button', { name: 'Undo' }).click();
     await expect.poll(() => table.locator('tbody tr', { hasText: 'Where is my parcel?' }).count()).toBeGreaterThan(0);
     expect((project.db.prepare('SELECT count(*) AS n FROM responses').get() as { n: number }).n).toBe(6);
+
+    // One response of the opened prompt: nothing else goes with it.
+    await page.getByTestId('delete-response').first().click();
+    const one = page.getByRole('dialog', { name: /Delete response #\d+/ });
+    await expect.poll(() => one.textContent()).toContain('Nothing else depends on it.');
+    await one.getByTestId('confirm-delete').click();
+    await expect.poll(() => (project.db.prepare('SELECT count(*) AS n FROM responses').get() as { n: number }).n).toBe(5);
   });
 
   it('a label task goes, and Undo brings it back to the picker', async () => {
@@ -75,7 +82,7 @@ describe('delete and undo', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'New task…' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Parcels');
-    await page.getByLabel('Responses per prompt (K)').fill('3');
+    await page.getByLabel('Responses per prompt (K)').fill('2');
     await page.getByRole('button', { name: 'Create task' }).click();
     await expect.poll(() => page.locator('#task-select').textContent()).toContain('Parcels');
     await page.getByTestId('delete-task').click();
