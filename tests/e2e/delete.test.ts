@@ -72,6 +72,15 @@ describe('delete and undo', () => {
     await expect.poll(() => one.textContent()).toContain('Nothing else depends on it.');
     await one.getByTestId('confirm-delete').click();
     await expect.poll(() => (project.db.prepare('SELECT count(*) AS n FROM responses').get() as { n: number }).n).toBe(5);
+
+    // The toast is gone once dismissed; the trash in the Data view still has it.
+    await page.getByTestId('undo-toast').getByRole('button', { name: 'Dismiss' }).click();
+    const trash = page.getByTestId('trash');
+    await trash.locator('summary').click();
+    await expect.poll(() => trash.locator('li').first().textContent()).toMatch(/^response #\d+/);
+    await e2e.screenshot('data-trash');
+    await trash.locator('li').first().getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => (project.db.prepare('SELECT count(*) AS n FROM responses').get() as { n: number }).n).toBe(6);
   });
 
   it('a label task goes, and Undo brings it back to the picker', async () => {
