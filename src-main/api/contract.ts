@@ -56,6 +56,9 @@ export interface PairRow {
   chosen: string;
   rejected: string;
   annotator: string;
+  /** Where the pair comes from: a ranking, or an A/B vote (what deleting the pair deletes). */
+  ranking_id: number | null;
+  comparison_id: number | null;
 }
 /** What `data.delete` deletes (data/delete.ts). */
 export type DeletableKind = 'run' | 'prompt' | 'response' | 'sft' | 'ranking' | 'vote' | 'task' | 'comparison' | 'annotator';

@@ -45,6 +45,7 @@ const tableNouns: Record<string, string> = {
   comparison_rows: 'comparison answers',
   annotators: 'annotators',
   invites: 'invites',
+  pairs: 'preference pairs',
 };
 
 export interface DeletePreview {
@@ -77,9 +78,18 @@ function withWords(d: Dependent): Dependent & { what: string } {
   return { ...d, what: `${d.count.toLocaleString('en-US')} ${noun} ${d.effect === 'deleted' ? 'deleted' : 'kept, unlinked'}` };
 }
 
+/** Preference pairs are kept by triggers, not foreign keys: counted here for the kinds they go with. */
+const pairColumn: Partial<Record<DeletableKind, string>> = { ranking: 'ranking_id', vote: 'comparison_id', prompt: 'prompt_id', annotator: 'annotator_id' };
+
 export function previewDelete(project: Project, kind: DeletableKind, id: number): DeletePreview {
   const label = describe(project, kind, id);
-  return { label, dependents: project.trash.dependents(kinds[kind].table, id).map(withWords) };
+  const dependents = project.trash.dependents(kinds[kind].table, id);
+  const column = pairColumn[kind];
+  if (column) {
+    const n = (project.db.prepare(`SELECT count(*) AS n FROM pairs WHERE ${column} = ?`).get(id) as { n: number }).n;
+    if (n > 0) dependents.push({ table: 'pairs', count: n, effect: 'deleted' });
+  }
+  return { label, dependents: dependents.map(withWords) };
 }
 
 export function deleteRecord(project: Project, kind: DeletableKind, id: number): TrashEntry {

@@ -91,7 +91,10 @@ export class LabelSession {
         if (job.status === 'completed' && taskId) void this.loadLists().then(() => this.chooseTask(taskId));
       }),
       this.#client.on('data.changed', (d) => {
-        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks' || k === 'task' || k === 'annotator')) void this.loadLists();
+        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks' || k === 'task' || k === 'annotator')) {
+          // A task brought back by Undo while none is open opens again.
+          void this.loadLists().then(() => (this.taskId === null && this.tasks.length ? this.chooseTask(this.tasks[this.tasks.length - 1]!.id) : undefined));
+        }
       }),
     ];
     const flush = () => void this.flushDraft();

@@ -101,6 +101,33 @@ describe('delete and undo', () => {
     await expect.poll(() => page.locator('#task-select').textContent()).not.toContain('Parcels');
     await page.getByTestId('undo-toast').getByRole('button', { name: 'Undo' }).click();
     await expect.poll(() => page.locator('#task-select').textContent()).toContain('Parcels');
+  });
+
+  it("a preference pair's ranking, and an annotator with their judgments, list what goes with them", async () => {
+    const { page } = e2e;
+    // Solo ranks the first item of "Parcels": one ranking of two responses, one preference pair.
+    // The restored task opened again by itself.
+    await page.getByTestId('prompt').waitFor();
+    await page.keyboard.press('1');
+    await page.keyboard.press('2');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('Submitted');
+    await page.keyboard.press('Control+1');
+    await page.getByRole('tab', { name: /Preference pairs/ }).click();
+    await page.getByRole('table', { name: 'Preference pairs' }).locator('tbody tr').first().click();
+    await page.getByTestId('delete-ranking').click();
+    const ranking = page.getByRole('dialog', { name: /Delete ranking #\d+\?/ });
+    await expect.poll(() => ranking.getByTestId('delete-dependents').textContent()).toContain('1 preference pairs deleted');
+    await ranking.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.keyboard.press('Control+2');
+    await page.getByTestId('current-annotator').click();
+    await page.getByTestId('delete-annotator').click();
+    const annotator = page.getByRole('dialog', { name: /Delete annotator #\d+ “Solo”\?/ });
+    await expect.poll(() => annotator.getByTestId('delete-dependents').textContent()).toMatch(/1 rankings deleted.*1 preference pairs deleted/);
+    await annotator.getByTestId('confirm-delete').click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Who is labeling?' }).isVisible()).toBe(true);
+    expect(project.annotators.byName('Solo')).toBeUndefined();
     expect(e2e.consoleErrors).toEqual([]);
   });
 });

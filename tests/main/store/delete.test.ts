@@ -63,7 +63,7 @@ describe('delete with undo', () => {
     const { prompts } = seedRankings();
     const pairsBefore = p.db.prepare('SELECT prompt_id, chosen_id, rejected_id FROM pairs ORDER BY chosen_id, rejected_id').all();
     expect(pairsBefore).toHaveLength(6);
-    expect(previewDelete(p, 'prompt', prompts[0]!).dependents.filter((d) => d.effect === 'deleted').map((d) => d.what).sort()).toEqual(['1 rankings deleted', '3 responses deleted']);
+    expect(previewDelete(p, 'prompt', prompts[0]!).dependents.filter((d) => d.effect === 'deleted').map((d) => d.what).sort()).toEqual(['1 rankings deleted', '3 preference pairs deleted', '3 responses deleted']);
     const entry = deleteRecord(p, 'prompt', prompts[0]!);
     expect(count('pairs')).toBe(3);
     p.trash.restore(entry.id);
@@ -73,7 +73,7 @@ describe('delete with undo', () => {
 
   it('an annotator with rankings (a plain reference) goes with them, and comes back', () => {
     const { ann } = seedRankings();
-    expect(previewDelete(p, 'annotator', ann).dependents.map((d) => d.what)).toEqual(['2 rankings deleted']);
+    expect(previewDelete(p, 'annotator', ann).dependents.map((d) => d.what)).toEqual(['2 rankings deleted', '6 preference pairs deleted']);
     const entry = deleteRecord(p, 'annotator', ann);
     expect(count('rankings')).toBe(0);
     expect(count('pairs')).toBe(0);
