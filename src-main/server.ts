@@ -10,7 +10,7 @@ import { allowedRemotely } from './api/access.js';
 import type { ApiContext } from './api/context.js';
 import { handlers as allHandlers } from './api/handlers/index.js';
 import { dispatch, isMethod, type Handlers } from './api/router.js';
-import { Services } from './api/services.js';
+import { SESSION_ID, Services } from './api/services.js';
 import { defaultDataDir } from './api/settings.js';
 import { appVersion } from './app-version.js';
 import { identify, requestUrl, sameOrigin, tokenOf, TOKEN_COOKIE, type Caller } from './http/auth.js';
@@ -65,8 +65,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const services = opts.services ?? new Services({ dataDir: defaultDataDir(), version: appVersion() });
   if (opts.projectPath) services.openProject(opts.projectPath);
 
-  const annotatorFor = (token: string): number | null =>
-    services.hasProject() ? services.project().invites.annotatorFor(token) : null;
+  // An invite belongs to the project it was made in, whichever tab has that project open.
+  const annotatorFor = (token: string): number | null => services.findInvite(token)?.annotatorId ?? null;
+  /** What one caller reaches: a teammate, the project of their invite; the host, their tab's project. */
+  const servicesFor = (req: IncomingMessage, url: URL, caller: Caller): Services => {
+    if (caller.kind === 'invited') {
+      const invite = services.findInvite(tokenOf(req, url) ?? '');
+      return invite ? services.forProject(invite.path) : services;
+    }
+    const session = req.headers['x-rlhf-session'] ?? url.searchParams.get('session');
+    return services.forSession(typeof session === 'string' ? session : null);
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -96,7 +105,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       sendJson(res, caller.status, { ok: false, error: { code: 'unauthorized', message: caller.message } });
       return;
     }
-    if (url.pathname.startsWith('/api/')) return api(req, res, url.pathname.slice(5), caller);
+    if (url.pathname.startsWith('/api/')) return api(req, res, url, caller);
     // A valid `?token=` on the page becomes a same-site cookie so the page's own asset and
     // API requests carry it without the renderer attaching it everywhere.
     if (caller.kind === 'invited' && url.searchParams.get('token')) {
@@ -105,7 +114,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     return serveStatic(rendererDir, url.pathname, req, res);
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, name: string, caller: Caller): Promise<void> {
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller): Promise<void> {
+    const name = url.pathname.slice(5);
     if (req.method !== 'POST') {
       req.resume();
       res.setHeader('Allow', 'POST');
@@ -146,12 +156,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       sendJson(res, 400, { ok: false, error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } });
       return;
     }
-    sendJson(res, 200, await dispatch(handlers, name, input, { app: services, annotatorId }));
+    sendJson(res, 200, await dispatch(handlers, name, input, { app: servicesFor(req, url, caller), annotatorId }));
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  /** Open event sockets, with the invite token of invited ones (null for the local user). */
-  const clients = new Map<WebSocket, string | null>();
+  /** Open event sockets, with the invite token of invited ones (null for the local user) and the tab's session. */
+  const clients = new Map<WebSocket, { token: string | null; session: string | null }>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node hands the upgrade socket over without its error listener: a client that resets it
     // would otherwise raise an uncaught 'error'.
@@ -169,7 +179,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       // Unlike fetch, a WebSocket is not bound by the same-origin policy: check Origin ourselves.
       if (!req.headers.origin || !sameOrigin(req)) return refuse(403, 'Forbidden');
       wss.handleUpgrade(req, socket, head, (ws) => {
-        clients.set(ws, caller.kind === 'invited' ? tokenOf(req, url) : null);
+        const session = url.searchParams.get('session');
+        clients.set(ws, { token: caller.kind === 'invited' ? tokenOf(req, url) : null, session: session && SESSION_ID.test(session) ? session : null });
         ws.on('close', () => clients.delete(ws));
         ws.on('error', () => clients.delete(ws));
       });
@@ -178,10 +189,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       refuse(500, 'Internal Server Error');
     }
   });
-  const unsubscribe = services.subscribe((event, payload) => {
+  const unsubscribe = services.subscribe((event, payload, audience) => {
     const msg = JSON.stringify({ event, payload });
-    for (const [ws, token] of clients) {
+    for (const [ws, { token, session }] of clients) {
       if (ws.readyState !== ws.OPEN) continue;
+      // A project switch reaches the tab that made it, or the connections following the process's project.
+      if (audience && 'session' in audience && session !== audience.session) continue;
+      if (audience && 'followers' in audience && session !== null && services.isBound(session)) continue;
       // A revoked invite also ends the teammate's open event stream.
       if (token !== null && annotatorFor(token) === null) ws.close(4401, 'invite revoked');
       else ws.send(msg);

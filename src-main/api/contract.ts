@@ -17,6 +17,7 @@ function method<O>() {
 }
 const none = z.object({}).strict();
 const id = z.number().int().positive();
+const deleteTarget = z.object({ kind: z.enum(['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator']), id }).strict();
 const split = z.enum(['train', 'eval']);
 
 // ---------- shared shapes (outputs) ----------
@@ -57,6 +58,23 @@ export interface PairRow {
   chosen: string;
   rejected: string;
   annotator: string;
+  /** Where the pair comes from: a ranking, or an A/B vote (what deleting the pair deletes). */
+  ranking_id: number | null;
+  comparison_id: number | null;
+}
+/** What `data.delete` deletes (data/delete.ts). */
+export type DeletableKind = 'run' | 'prompt' | 'response' | 'sft' | 'ranking' | 'vote' | 'task' | 'comparison' | 'annotator';
+export interface DeletePreviewInfo {
+  label: string;
+  dependents: { table: string; count: number; effect: 'deleted' | 'unlinked'; what: string }[];
+}
+export interface TrashEntryInfo {
+  id: number;
+  label: string;
+  kind: string;
+  recordId: number;
+  deletedAt: number;
+  dependents: { table: string; count: number; effect: 'deleted' | 'unlinked' }[];
 }
 export interface SftRow {
   id: number;
@@ -114,6 +132,8 @@ export interface StageInfo {
   /** Config keys that name a checkpoint (e.g. PPO's reward_model), with the stage it must have. */
   checkpointFields: Record<string, string>;
   fields: ConfigField[];
+  /** Named sets of config values the form can fill in (e.g. the demo's settings for the stage). */
+  presets: { name: string; description: string; config: Record<string, unknown> }[];
 }
 export interface RunInfo {
   id: number;
@@ -127,6 +147,8 @@ export interface RunInfo {
   parent_checkpoint_id: number | null;
   parent_name: string | null;
   config: Record<string, unknown>;
+  tags: string[];
+  note: string;
   created_at: number;
   updated_at: number;
   /** The live job writing this run, if any. */
@@ -200,6 +222,8 @@ export interface AnnotatorInfo {
   name: string;
   colour: string;
   simulated: boolean;
+  /** Not a person (the annotator imports credit): no one labels as it, and progress leaves it out. */
+  pseudo: boolean;
   created_at: number;
 }
 export interface LabelTaskInfo {
@@ -401,6 +425,13 @@ export interface CompareWinRate {
   ci_low: number | null;
   ci_high: number | null;
 }
+export interface CompareLeaderboard {
+  rows: { rank: number; checkpoint_id: number; name: string; stage: string; rating: number; ci_low: number; ci_high: number; battles: number; win_rate: number }[];
+  votes: number;
+  checkpoints: number;
+  /** Below this many battles a checkpoint's interval says little. */
+  few: number;
+}
 export interface CompareRating {
   checkpoint_id: number;
   /** Chatbot Arena's scale: 1000 + 400·log10(strength). */
@@ -512,6 +543,12 @@ export const methods = {
   'data.responses': method<{ id: number; text: string; source: string | null; checkpoint_id: number | null }[]>()(
     z.object({ promptId: id }).strict(),
   ),
+  /** What deleting a record takes with it, in words, before it is deleted. */
+  'data.deletePreview': method<DeletePreviewInfo>()(deleteTarget),
+  /** Deletes a record and its dependents; restorable with data.restore until the project is closed. */
+  'data.delete': method<TrashEntryInfo>()(deleteTarget),
+  'data.trash': method<TrashEntryInfo[]>()(none),
+  'data.restore': method<TrashEntryInfo>()(z.object({ trashId: id }).strict()),
 
   // --- jobs: long work in the engine worker ---
   'jobs.list': method<JobInfo[]>()(none),
@@ -622,6 +659,17 @@ export const methods = {
   'train.stop': method<{ stopped: boolean }>()(z.object({ runId: id }).strict()),
   'train.resume': method<JobInfo>()(z.object({ runId: id }).strict()),
   'runs.list': method<RunInfo[]>()(none),
+  /** The notebook: rename a run, set its tags, write its note (host only). */
+  'runs.annotate': method<{ updated: boolean }>()(
+    z
+      .object({
+        runId: id,
+        name: z.string().trim().min(1).max(200).optional(),
+        tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
+        note: z.string().max(20_000).optional(),
+      })
+      .strict(),
+  ),
   /** Series per run and key; `since` gives, per run id, the last step the caller already has. */
   'runs.metrics': method<Record<string, Record<string, Series>>>()(
     z.object({ runIds: z.array(id).min(1).max(20), since: z.record(z.string(), z.number().int()).default({}) }).strict(),
@@ -702,6 +750,8 @@ export const methods = {
   'compare.sets': method<CompareSetInfo[]>()(none),
   'compare.get': method<CompareSetView>()(z.object({ setId: id }).strict()),
   'compare.stats': method<CompareStats>()(z.object({ setId: id }).strict()),
+  /** Bradley–Terry ratings over every blind vote of the project, once three or more checkpoints have votes. */
+  'compare.leaderboard': method<CompareLeaderboard>()(none),
   /** null when this annotator has judged every pair of the comparison. */
   'compare.nextBlind': method<BlindPair | null>()(z.object({ setId: id, annotatorId: id.optional() }).strict()),
   'compare.vote': method<BlindVoteResult>()(

@@ -23,8 +23,45 @@ export function isMethod(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(methods, name);
 }
 
+/** 4000 → "4,000": limits read as people write them. */
+const num = (x: unknown) => (typeof x === 'number' || typeof x === 'bigint' ? Number(x).toLocaleString('en-US') : String(x));
+
+/** "prompts.texts.2" → "prompts › texts › item 3"; "max_tokens" → "max tokens". */
+function fieldName(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'the input';
+  return path.map((p) => (typeof p === 'number' ? `item ${p + 1}` : String(p).replaceAll('_', ' '))).join(' › ');
+}
+
+/** One validation problem in words: what is wrong and what is allowed. */
+function describeIssue(i: z.core.$ZodIssue): string {
+  const issue = i as z.core.$ZodIssue & { origin?: string; maximum?: unknown; minimum?: unknown; inclusive?: boolean; expected?: string; values?: unknown[]; keys?: string[] };
+  switch (issue.code) {
+    case 'too_big':
+      if (issue.origin === 'string') return `too long: at most ${num(issue.maximum)} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `too many: at most ${num(issue.maximum)} items`;
+      return issue.inclusive === false ? `too large: must be below ${num(issue.maximum)}` : `too large: at most ${num(issue.maximum)}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `too short: at least ${num(issue.minimum)} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `needs at least ${num(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}`;
+      return issue.inclusive === false ? `too small: must be above ${num(issue.minimum)}` : `too small: at least ${num(issue.minimum)}`;
+    case 'invalid_type': {
+      const what = issue.expected === 'int' ? 'a whole number' : issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      if (/received undefined/.test(issue.message)) return `missing: give ${what}`;
+      if (/received null/.test(issue.message)) return `empty: give ${what}`;
+      return `must be ${what}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${(issue.values ?? []).map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown field${(issue.keys ?? []).length === 1 ? '' : 's'} ${(issue.keys ?? []).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Validation problems as a person reads them: "temperature: too small: at least 0; prompts › texts › item 3: too long: at most 4,000 characters". */
 export function formatZodError(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+  return err.issues.map((i) => `${fieldName(i.path)}: ${describeIssue(i)}`).join('; ');
 }
 
 export async function dispatch<Ctx>(
@@ -40,6 +77,7 @@ export async function dispatch<Ctx>(
   }
   const parsed = methods[name].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
+    // Scripts see which call it was; the app shows the part after "<method>: " (lib/api.ts).
     return fail({ code: 'invalid_input', message: `${name}: ${formatZodError(parsed.error)}` });
   }
   const handler = handlers[name] as Handler<MethodName, Ctx> | undefined;

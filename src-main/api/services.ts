@@ -14,7 +14,16 @@ import type { Events, EventName, JobInfo, ProjectInfo } from './contract.js';
 import { UserError } from './router.js';
 import { SettingsStore } from './settings.js';
 
-export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
+/**
+ * Who an event is for: every connection (undefined), one browser session (a project switched in
+ * that tab), or the connections that follow the process's project (`followers`: the desktop app,
+ * unbound tabs and invited teammates).
+ */
+export type EventAudience = { session: string } | { followers: true } | undefined;
+export type EventListener = <E extends EventName>(event: E, payload: Events[E], audience?: EventAudience) => void;
+
+/** A browser tab's id: letters, digits and dashes (the renderer makes one per tab, api.ts). */
+export const SESSION_ID = /^[A-Za-z0-9-]{8,64}$/;
 
 export interface ServicesOptions {
   /** Directory for settings.json and the user's copy of the demo project. */
@@ -34,6 +43,13 @@ export class Services implements AppServices {
   readonly #demoPath: string;
   readonly #events = new EventEmitter();
   #project: Project | null = null;
+  /**
+   * Each browser tab keeps the project it opened (issue: a switch in one tab moved every tab and
+   * every teammate): tab session → project path, and the projects open for tabs besides the
+   * process's own `#project` (which the desktop app, unbound tabs and teammates follow).
+   */
+  #sessions = new Map<string, string>();
+  #pool = new Map<string, Project>();
 
   constructor(opts: ServicesOptions) {
     this.#dataDir = opts.dataDir;
@@ -54,7 +70,21 @@ export class Services implements AppServices {
   }
 
   openProject(path: string, opts: { create?: boolean } = {}): Project {
+    const project = this.#open(path, opts);
+    const old = this.#project;
+    this.#project = project;
+    if (old && old !== project) this.#release(old);
+    this.settings.rememberProject(project.path);
+    // Only the connections that follow the process's project switch; tabs that chose theirs stay.
+    this.emit('project.changed', this.projectInfo(), { followers: true });
+    return project;
+  }
+
+  /** The project at `path`: the one already open (for the process or another tab), or opened now. */
+  #open(path: string, opts: { create?: boolean } = {}): Project {
     const abs = resolve(path);
+    const already = this.#project?.path === abs ? this.#project : this.#pool.get(abs);
+    if (already && !opts.create) return already;
     if (!opts.create && !existsSync(abs)) throw new UserError(`No project file at ${abs}.`, 'not_found');
     if (opts.create && existsSync(abs)) throw new UserError(`${abs} already exists; open it instead.`, 'exists');
     if (opts.create) {
@@ -76,23 +106,96 @@ export class Services implements AppServices {
     // write lock synchronously (that would freeze every request); a busy call is retried
     // asynchronously by the router instead (api/router.ts).
     project.db.pragma('busy_timeout = 0');
-    this.#project?.close();
-    this.#project = project;
-    this.settings.rememberProject(abs);
-    this.emit('project.changed', this.projectInfo());
     return project;
+  }
+
+  /** Closes a project nobody uses any more (neither the process nor a tab). */
+  #release(project: Project): void {
+    const path = project.path;
+    if (this.#project === project || [...this.#sessions.values()].includes(path)) {
+      if (this.#project !== project) this.#pool.set(path, project);
+      return;
+    }
+    this.#pool.delete(path);
+    project.close();
+  }
+
+  /**
+   * The services as one browser tab sees them: its own project once it opened one (else the
+   * process's), a switch announced to that tab only. A null or malformed session is the process.
+   */
+  forSession(session: string | null | undefined): Services {
+    if (!session || !SESSION_ID.test(session)) return this;
+    const own = () => {
+      const path = this.#sessions.get(session);
+      return path === undefined ? this.#project : (this.#pool.get(path) ?? (this.#project?.path === path ? this.#project : null));
+    };
+    const openFor = (path: string, opts: { create?: boolean } = {}): Project => {
+      const project = this.#open(path, opts);
+      const before = own();
+      this.#sessions.set(session, project.path);
+      if (project !== this.#project) this.#pool.set(project.path, project);
+      if (before && before !== project) this.#release(before);
+      // A tab's first project becomes the process's when it has none (what unbound tabs then see).
+      if (!this.#project) {
+        this.#project = project;
+        this.#pool.delete(project.path);
+      }
+      this.settings.rememberProject(project.path);
+      this.emit('project.changed', this.#info(project), { session });
+      return project;
+    };
+    return this.#view({
+      project: () => own() ?? this.project(),
+      hasProject: () => own() !== null,
+      openProject: openFor,
+      openDemo: () => openFor(this.#demoCopy()),
+      projectInfo: () => this.#info(own()),
+      backendName: () => this.#backend(own()),
+    });
+  }
+
+  /** The services bound to one project, as an invited teammate sees them (the project of their invite). */
+  forProject(path: string): Services {
+    if (this.#project?.path === path) return this;
+    const project = this.#pool.get(path);
+    if (!project) return this;
+    return this.#view({ project: () => project, hasProject: () => true, projectInfo: () => this.#info(project), backendName: () => this.#backend(project) });
+  }
+
+  /** The open project (the process's first, then the tabs') whose invites hold this token. */
+  findInvite(token: string): { annotatorId: number; path: string } | null {
+    for (const p of [...(this.#project ? [this.#project] : []), ...this.#pool.values()]) {
+      const annotatorId = p.invites.annotatorFor(token);
+      if (annotatorId !== null) return { annotatorId, path: p.path };
+    }
+    return null;
+  }
+
+  /** Whether a tab has chosen its own project (then only its own switches reach it). */
+  isBound(session: string): boolean {
+    return this.#sessions.has(session);
+  }
+
+  /**
+   * A view that is still `instanceof Services` (handlers check it) with the project-facing methods
+   * replaced; everything else — jobs, settings, events — is the process's. Methods that read private
+   * fields are bound to the process object, since a view has none of its own.
+   */
+  #view(overrides: Pick<Services, 'project' | 'hasProject' | 'projectInfo' | 'backendName'> & Partial<Pick<Services, 'openProject' | 'openDemo'>>): Services {
+    const view = Object.create(this) as Services;
+    const bound = { emit: this.emit.bind(this), subscribe: this.subscribe.bind(this), demoPath: this.demoPath.bind(this), close: this.close.bind(this), forSession: this.forSession.bind(this), forProject: this.forProject.bind(this), findInvite: this.findInvite.bind(this), isBound: this.isBound.bind(this) };
+    const startJob = (kind: string, params: unknown, label: string): JobInfo => {
+      const info = this.jobs.start(kind, params, label, view.project().path);
+      this.emit('job.progress', info);
+      return info;
+    };
+    return Object.assign(view, bound, { startJob, openProject: this.openProject.bind(this), openDemo: this.openDemo.bind(this) }, overrides);
   }
 
   /** Opens the user's copy of the demo project, copying the bundled one on first use. */
   openDemo(): Project {
-    const bundled = this.demoPath();
-    if (!bundled) throw new UserError('This build has no demo project.', 'no_demo');
-    const copy = this.#demoCopyPath();
-    if (!existsSync(copy)) {
-      mkdirSync(dirname(copy), { recursive: true });
-      copyFileSync(bundled, copy);
-    }
-    return this.openProject(copy);
+    return this.openProject(this.#demoCopy());
   }
 
   demoPath(): string | null {
@@ -100,7 +203,10 @@ export class Services implements AppServices {
   }
 
   projectInfo(): ProjectInfo | null {
-    const p = this.#project;
+    return this.#info(this.#project);
+  }
+
+  #info(p: Project | null): ProjectInfo | null {
     if (!p) return null;
     return {
       path: p.path,
@@ -113,8 +219,12 @@ export class Services implements AppServices {
 
   /** The compute backend the project's latest run used (runs record it), or null before any run. */
   backendName(): string | null {
-    if (!this.#project) return null;
-    const row = this.#project.db.prepare('SELECT backend FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1').get() as
+    return this.#backend(this.#project);
+  }
+
+  #backend(project: Project | null): string | null {
+    if (!project) return null;
+    const row = project.db.prepare('SELECT backend FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1').get() as
       | { backend: string }
       | undefined;
     return row?.backend ?? null;
@@ -130,8 +240,8 @@ export class Services implements AppServices {
     return info;
   }
 
-  emit<E extends EventName>(event: E, payload: Events[E]): void {
-    this.#events.emit('event', event, payload);
+  emit<E extends EventName>(event: E, payload: Events[E], audience?: EventAudience): void {
+    this.#events.emit('event', event, payload, audience);
   }
 
   /** Every event, in order; returns the unsubscribe function. */
@@ -144,6 +254,21 @@ export class Services implements AppServices {
     await this.jobs.close();
     this.#project?.close();
     this.#project = null;
+    for (const p of this.#pool.values()) p.close();
+    this.#pool.clear();
+    this.#sessions.clear();
+  }
+
+  /** The user's copy of the demo project, copied from the bundled one on first use. */
+  #demoCopy(): string {
+    const bundled = this.demoPath();
+    if (!bundled) throw new UserError('This build has no demo project.', 'no_demo');
+    const copy = this.#demoCopyPath();
+    if (!existsSync(copy)) {
+      mkdirSync(dirname(copy), { recursive: true });
+      copyFileSync(bundled, copy);
+    }
+    return copy;
   }
 
   #demoCopyPath(): string {

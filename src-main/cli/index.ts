@@ -28,6 +28,7 @@ export const commandList: [name: string, load: Loader][] = [
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
   ['label', async () => (await import('./commands/label.js')).labelCommand],
   ['bench', async () => (await import('./commands/bench.js')).benchCommand],
+  ['delete', async () => (await import('./commands/delete.js')).deleteCommand],
 ];
 
 async function help(): Promise<string> {

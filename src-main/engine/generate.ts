@@ -122,6 +122,8 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
   const V = model.config.vocab_size;
   const longest = Math.max(...prompts.map((p) => p.length));
   const maxNew = Math.max(0, Math.min(opts.maxNewTokens, model.config.n_positions - longest));
+  // Callers cut long prompts first (sequences.ts promptTail); this names the limit if one did not.
+  if (longest > model.config.n_positions) throw new Error(`a prompt of ${longest} tokens does not fit the model's context of ${model.config.n_positions} tokens`);
   const tokens: number[][] = prompts.map(() => []);
   const logprobs: number[][] = prompts.map(() => []);
   const finished = new Array<boolean>(B).fill(false);

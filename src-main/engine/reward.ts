@@ -11,7 +11,7 @@ import { Replicas } from './parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from './parallel/grad-task.js';
 import { groupByPrompt, normalisation, pairMetrics, pairwiseLoss, type PairGroup, type Vote } from './rlhf-math.js';
 import { Rng } from './rng.js';
-import { disposeBatch, packBatch } from './sequences.js';
+import { disposeBatch, packBatch, promptTail } from './sequences.js';
 
 export const rewardConfigSchema = z
   .object({
@@ -329,13 +329,14 @@ export function normaliseRewardModel(
   enc: Pick<Encoder, 'eosId' | 'padId'>,
 ): { gain: number; bias: number; prompts: number[][]; responses: number[][] } {
   const rng = new Rng(config.seed).fork('rm-norm');
-  const chosen = Array.from({ length: config.norm_samples }, () => prompts[rng.int(prompts.length)]!);
-  const maxNew = Math.min(config.norm_max_new_tokens, sft.config.n_positions - 1 - Math.max(...chosen.map((p) => p.length)));
+  // A prompt longer than the context loses its start, as in training (packBatch) and PPO's rollouts.
+  const maxNew = Math.min(config.norm_max_new_tokens, sft.config.n_positions - 1);
+  const chosen = Array.from({ length: config.norm_samples }, () => promptTail(prompts[rng.int(prompts.length)]!, sft.config.n_positions, maxNew));
   const responses: number[][] = [];
   for (let i = 0; i < chosen.length; i += 16) {
     const part = chosen.slice(i, i + 16);
     const out = generate(sft, part, {
-      maxNewTokens: Math.max(1, maxNew),
+      maxNewTokens: maxNew,
       temperature: config.norm_temperature,
       topK: 0,
       topP: 1,

@@ -36,6 +36,16 @@ export function textEncoder(tok: {
   };
 }
 
+/**
+ * The end of a prompt that leaves `maxNew` positions for generation in a context of `nPositions`
+ * (at least one prompt token is kept). Every pass that samples after a prompt (PPO rollouts, the
+ * reward model's normalisation, Compare, best-of-N) cuts long prompts this way, as `packBatch` does.
+ */
+export function promptTail(ids: number[], nPositions: number, maxNew: number): number[] {
+  const room = Math.max(1, nPositions - Math.min(maxNew, nPositions - 1));
+  return ids.length > room ? ids.slice(ids.length - room) : ids;
+}
+
 export interface SequenceBatch {
   /** int32 [B, T], left-padded with padId */
   ids: tf.Tensor2D;

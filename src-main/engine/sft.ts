@@ -62,7 +62,7 @@ export interface SftData {
 // ---------- data ----------
 
 /** One example as ids + target mask (EOS appended); null when nothing in it is trainable. */
-export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: number): SftSequence | null {
+export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: number, onLong?: (tokens: number) => void): SftSequence | null {
   let ids: number[] = [];
   let targets: boolean[] = [];
   const push = (part: number[], train: boolean) => {
@@ -80,6 +80,7 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
     const completion = [...tok.encode(rec.completion), tok.eosId];
     // Too long: keep the whole completion and the end of the prompt (its most relevant part).
     const keep = Math.max(0, Math.min(prompt.length, maxLength - completion.length));
+    if (prompt.length + completion.length > maxLength) onLong?.(prompt.length + completion.length);
     push(prompt.slice(prompt.length - keep), false);
     push(completion, true);
   } else if (rec.kind === 'messages') {
@@ -92,6 +93,7 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
   } else {
     push([...tok.encode(rec.text), tok.eosId], true);
   }
+  if (rec.kind !== 'completion' && ids.length > maxLength) onLong?.(ids.length);
   ids = ids.slice(0, maxLength);
   targets = targets.slice(0, maxLength);
   // Position 0 is never predicted; an example needs a target after it.
@@ -103,17 +105,19 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
  * none, a seeded `eval_fraction` of the training examples is held out.
  */
 export function prepareSftData(
-  examples: Iterable<SftRecord & { split: 'train' | 'eval' }>,
+  examples: Iterable<SftRecord & { split: 'train' | 'eval'; id?: number }>,
   tok: TextTokenizer,
   config: SftConfig,
   nPositions: number,
-): SftData & { skipped: number } {
+): SftData & { skipped: number; long: { id: number | undefined; tokens: number }[]; maxLength: number } {
   const maxLength = Math.min(config.max_length, nPositions);
   let train: SftSequence[] = [];
   let evalSet: SftSequence[] = [];
   let skipped = 0;
+  // Examples cut to maxLength, so the run can name them.
+  const long: { id: number | undefined; tokens: number }[] = [];
   for (const ex of examples) {
-    const seq = encodeSftExample(ex, tok, maxLength);
+    const seq = encodeSftExample(ex, tok, maxLength, (tokens) => long.push({ id: ex.id, tokens }));
     if (!seq) skipped++;
     else (ex.split === 'eval' ? evalSet : train).push(seq);
   }
@@ -124,7 +128,7 @@ export function prepareSftData(
     evalSet = train.filter((_, i) => held.has(i));
     train = train.filter((_, i) => !held.has(i));
   }
-  return { train, eval: evalSet.slice(0, config.eval_max_examples), skipped };
+  return { train, eval: evalSet.slice(0, config.eval_max_examples), skipped, long, maxLength };
 }
 
 /** The prompt part (everything before the first trained token) of up to `n` sequences that have one. */

@@ -59,9 +59,16 @@ export class JobManager {
         this.#emit('data.changed', { kinds: entry.changes });
         resolve({ ...info });
       };
+      // Every job's progress gets an ETA: a job that does not estimate its own is timed here, from
+      // its first report on (so loading models is not counted as a step).
+      let first: { at: number; done: number } | null = null;
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'progress') {
-          info.progress = m.progress;
+          const p = m.progress;
+          first ??= { at: performance.now(), done: p.done };
+          const paced = p.done - first.done;
+          const eta = p.etaSeconds === undefined && paced > 0 && p.total > p.done ? Math.round(((p.total - p.done) * (performance.now() - first.at)) / 1000 / paced) : undefined;
+          info.progress = eta === undefined ? p : { ...p, etaSeconds: eta };
           this.#emit('job.progress', { ...info });
         } else if (m.type === 'log') {
           this.#onLog?.(info, m.message);

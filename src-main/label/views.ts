@@ -100,7 +100,7 @@ export function progress(project: Project, task: LabelTask): LabelProgress {
   const names = new Map(annotators.map((a) => [a.id, a.name]));
   const involved = new Set(marks.map((m) => m.annotatorId));
   const perAnnotator = annotators
-    .filter((a) => !a.simulated || involved.has(a.id))
+    .filter((a) => !(a.simulated || a.pseudo) || involved.has(a.id))
     .map((a) => {
       const q = queueFor(a.id, items, marks, task.min_annotators);
       const secs = marks

@@ -6,10 +6,12 @@ export interface Annotator {
   name: string;
   colour: string;
   simulated: boolean;
+  /** Not a person: the annotator imports credit (IMPORT_ANNOTATOR). Kept out of pickers and progress. */
+  pseudo: boolean;
   created_at: number;
 }
 
-type DbRow = Omit<Annotator, 'simulated'> & { simulated: number };
+type DbRow = Omit<Annotator, 'simulated' | 'pseudo'> & { simulated: number };
 
 /** The annotator credited with imported preferences and rankings that name nobody. */
 export const IMPORT_ANNOTATOR = 'import';
@@ -53,5 +55,5 @@ export class AnnotatorsRepo {
 }
 
 function parse(row: DbRow): Annotator {
-  return { ...row, simulated: row.simulated === 1 };
+  return { ...row, simulated: row.simulated === 1, pseudo: row.name === IMPORT_ANNOTATOR };
 }

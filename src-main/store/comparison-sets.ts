@@ -143,6 +143,15 @@ export class ComparisonSetsRepo {
   votes(setId: number): StoredVote[] {
     return this.votesStmt.all(setId);
   }
+
+  /** Every blind vote of every comparison: which checkpoints met and who won (the leaderboard's battles). */
+  allBattles(): { checkpoint_a: number; checkpoint_b: number; outcome: VoteOutcome }[] {
+    return this.db
+      .prepare<[], { checkpoint_a: number; checkpoint_b: number; outcome: VoteOutcome }>(
+        'SELECT v.checkpoint_a, v.checkpoint_b, c.outcome FROM comparison_votes v JOIN comparisons c ON c.id = v.comparison_id ORDER BY c.id',
+      )
+      .all();
+  }
 }
 
 function parseSet(row: SetDbRow): ComparisonSet {

@@ -88,8 +88,8 @@ export class PreferencesRepo {
     this.pageIds = db.prepare<Paging, number>('SELECT id FROM pairs ORDER BY id LIMIT :limit OFFSET :offset').pluck();
     this.countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pairs');
     this.searchIds = db.prepare<{ like: string }, number>(SEARCH_IDS).pluck();
-    this.rowsByIds = db.prepare<[string], Pair>(
-      `SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE x.id IN (SELECT value FROM json_each(?)) AND ${PAIR_ON} ORDER BY x.id`,
+    this.rowsByIds = db.prepare<[string], Pair & { ranking_id: number | null; comparison_id: number | null }>(
+      `SELECT ${PAIR_COLUMNS}, x.ranking_id, x.comparison_id ${PAIR_JOINS} WHERE x.id IN (SELECT value FROM json_each(?)) AND ${PAIR_ON} ORDER BY x.id`,
     );
     this.allPairs = db.prepare<[], Pair>(`SELECT ${PAIR_COLUMNS} ${PAIR_JOINS} WHERE ${PAIR_ON} ORDER BY x.id`);
     this.rankingsStmt = db.prepare<
@@ -146,7 +146,15 @@ export class PreferencesRepo {
     }
     const rows = this.rowsByIds.all(JSON.stringify(ids));
     return {
-      rows: rows.map((r) => ({ prompt_id: r.prompt_id, prompt: r.prompt, chosen: r.chosen, rejected: r.rejected, annotator: r.annotator })),
+      rows: rows.map((r) => ({
+        prompt_id: r.prompt_id,
+        prompt: r.prompt,
+        chosen: r.chosen,
+        rejected: r.rejected,
+        annotator: r.annotator,
+        ranking_id: r.ranking_id,
+        comparison_id: r.comparison_id,
+      })),
       total,
       offset: q.offset,
     };

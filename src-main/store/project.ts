@@ -19,6 +19,7 @@ import { RunLeasesRepo } from './run-leases.js';
 import { RunsRepo } from './runs.js';
 import { SftRepo } from './sft.js';
 import { StatsRepo } from './stats.js';
+import { Trash } from './trash.js';
 
 export class ProjectNotFoundError extends Error {
   constructor(readonly file: string) {
@@ -40,6 +41,8 @@ export class Project {
   readonly comparisonSets: ComparisonSetsRepo;
   readonly blindPairs: BlindPairsRepo;
   readonly runLeases: RunLeasesRepo;
+  /** Deleted records, restorable until the project is closed. */
+  readonly trash: Trash;
 
   private constructor(
     readonly path: string,
@@ -60,6 +63,7 @@ export class Project {
     this.comparisonSets = new ComparisonSetsRepo(db);
     this.blindPairs = new BlindPairsRepo(db);
     this.runLeases = new RunLeasesRepo(db);
+    this.trash = new Trash(db);
   }
 
   /**

@@ -16,6 +16,9 @@ export interface Run {
   error: string | null;
   total_steps: number | null;
   step: number;
+  /** Labels a team files runs under ("baseline", "β sweep"); the notebook of the Train view. */
+  tags: string[];
+  note: string;
   created_at: number;
   updated_at: number;
 }
@@ -66,8 +69,9 @@ export interface RunEvent {
   time: number;
 }
 
-interface RunRow extends Omit<Run, 'config'> {
+interface RunRow extends Omit<Run, 'config' | 'tags'> {
   config: string;
+  tags: string;
 }
 
 export class RunsRepo {
@@ -174,6 +178,14 @@ export class RunsRepo {
     this.backendStmt.run(backend, Date.now(), id);
   }
 
+  /** Renames a run, files it under tags, or writes its note; false when there is no such run. */
+  annotate(id: number, change: { name?: string; tags?: string[]; note?: string }): boolean {
+    const res = this.db
+      .prepare('UPDATE runs SET name = coalesce(?, name), tags = coalesce(?, tags), note = coalesce(?, note), updated_at = ? WHERE id = ?')
+      .run(change.name ?? null, change.tags ? JSON.stringify([...new Set(change.tags)]) : null, change.note ?? null, Date.now(), id);
+    return res.changes > 0;
+  }
+
   deleteRun(id: number): boolean {
     return this.deleteStmt.run(id).changes > 0;
   }
@@ -237,5 +249,5 @@ export class RunsRepo {
 }
 
 function toRun(r: RunRow): Run {
-  return { ...r, config: JSON.parse(r.config) as Record<string, unknown> };
+  return { ...r, config: JSON.parse(r.config) as Record<string, unknown>, tags: JSON.parse(r.tags) as string[] };
 }

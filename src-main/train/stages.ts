@@ -7,6 +7,7 @@ import { sftConfigSchema } from '../engine/sft.js';
 import { rewardConfigSchema } from '../engine/reward.js';
 import { dpoConfigSchema } from '../engine/dpo.js';
 import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
+import { demoSettings } from '../demo/pipeline.js';
 
 interface StageDef {
   label: string;
@@ -82,5 +83,21 @@ export function stageInfo(stage: RunStage): StageInfo {
     from: d.from,
     checkpointFields: d.checkpointFields,
     fields: fields(z.toJSONSchema(d.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema),
+    presets: presets(stage),
   };
+}
+
+/**
+ * "Defaults" clears every field back to the engine's defaults; "Demo-sized" is what the bundled
+ * demo runs for the stage (`rlhf-lab demo --quick`, tuned to finish in minutes on 2 CPU cores),
+ * less its seed and the checkpoint spacing that only suits a scripted run.
+ */
+function presets(stage: RunStage): StageInfo['presets'] {
+  const out: StageInfo['presets'] = [{ name: 'Defaults', description: "The engine's defaults (TRL's field names; README lists the values)", config: {} }];
+  const demo = (demoSettings(true, 0) as unknown as Partial<Record<RunStage, Record<string, unknown>>>)[stage];
+  if (demo) {
+    const { seed: _seed, checkpoint_every: _every, ...config } = demo;
+    out.push({ name: 'Demo-sized', description: 'What `rlhf-lab demo --quick` runs for this stage: minutes on 2 CPU cores', config });
+  }
+  return out;
 }

@@ -31,9 +31,12 @@ export class ApiCallError extends Error {
 }
 
 /** Unwraps a Result: the value, or an ApiCallError whose message the view can show as is. */
-export function unwrap<T>(result: Result<T>): T {
+export function unwrap<T>(result: Result<T>, method?: string): T {
   if (result.ok) return result.value;
-  throw new ApiCallError(result.error);
+  // "models.generate: temperature: too small: at least 0" reads as "temperature: too small: at least 0" in the app.
+  const e = result.error;
+  const prefix = method ? `${method}: ` : null;
+  throw new ApiCallError(e.code === 'invalid_input' && prefix && e.message.startsWith(prefix) ? { ...e, message: e.message.slice(prefix.length) } : e);
 }
 
 export type ConnectionState = 'ipc' | 'connecting' | 'open' | 'reconnecting';
@@ -65,6 +68,22 @@ export function takeToken(loc: Location, storage: Storage, history: History): st
   return storage.getItem(TOKEN_KEY);
 }
 
+const SESSION_KEY = 'rlhf-lab.session';
+
+/**
+ * This tab's session id (sessionStorage is per tab and survives a reload): the server keeps the
+ * project this tab opened for it, so a switch here does not move other tabs or teammates.
+ */
+export function tabSession(storage: Storage): string {
+  let id = storage.getItem(SESSION_KEY);
+  if (!id) {
+    // Not crypto.randomUUID: a teammate's LAN address (plain http) is not a secure context and lacks it.
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    storage.setItem(SESSION_KEY, id);
+  }
+  return id;
+}
+
 /** Reconnect delays grow 0.5 s, 1 s, 2 s … up to 10 s, so a restarted server is found quickly. */
 export function reconnectDelay(attempt: number): number {
   return Math.min(10_000, 500 * 2 ** Math.max(0, attempt));
@@ -88,7 +107,7 @@ class Listeners {
 function electronClient(api: RlhfApi): Client {
   return {
     transport: 'electron',
-    call: async (method, input) => unwrap(await api.call(method, input)),
+    call: async (method, input) => unwrap(await api.call(method, input), method),
     on: (event, listener) => api.on(event, listener),
     onConnection(listener) {
       listener('ipc');
@@ -97,7 +116,7 @@ function electronClient(api: RlhfApi): Client {
   };
 }
 
-function httpClient(origin: string, token: string | null): Client {
+function httpClient(origin: string, token: string | null, session: string): Client {
   const events = new Listeners();
   const connection = new Listeners();
   let state: ConnectionState = 'connecting';
@@ -111,6 +130,7 @@ function httpClient(origin: string, token: string | null): Client {
     const wsUrl = new URL('/events', origin);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
     if (token) wsUrl.searchParams.set('token', token);
+    wsUrl.searchParams.set('session', session);
     const ws = new WebSocket(wsUrl);
     ws.onopen = () => {
       attempt = 0;
@@ -129,7 +149,7 @@ function httpClient(origin: string, token: string | null): Client {
   };
   connect();
 
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-rlhf-session': session };
   if (token) headers.authorization = `Bearer ${token}`;
 
   return {
@@ -148,7 +168,7 @@ function httpClient(origin: string, token: string | null): Client {
       if (!res.ok && !res.headers.get('content-type')?.includes('json')) {
         throw new ApiCallError({ code: `http_${res.status}`, message: `The server answered ${res.status} ${res.statusText}.` });
       }
-      return unwrap((await res.json()) as Result<never>);
+      return unwrap((await res.json()) as Result<never>, method);
     },
     on: (event, listener) => events.add(event, listener as AnyListener),
     onConnection(listener) {
@@ -161,5 +181,5 @@ function httpClient(origin: string, token: string | null): Client {
 /** Picks the transport: the preload's object in Electron, HTTP + WebSocket in a browser. */
 export function createClient(win: Window = window): Client {
   if (win.rlhf) return electronClient(win.rlhf);
-  return httpClient(win.location.origin, takeToken(win.location, win.sessionStorage, win.history));
+  return httpClient(win.location.origin, takeToken(win.location, win.sessionStorage, win.history), tabSession(win.sessionStorage));
 }

@@ -1,6 +1,6 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
 import { untrack } from 'svelte';
-import type { AnnotatorInfo, Output, ProjectInfo } from '../../src-main/api/contract.js';
+import type { AnnotatorInfo, DeletableKind, Output, ProjectInfo, TrashEntryInfo } from '../../src-main/api/contract.js';
 import type { Client, ConnectionState } from './api';
 
 export const views = [
@@ -24,6 +24,8 @@ export class AppState {
   #me = $state.raw<AnnotatorInfo | null>(null);
   /** Bumped on every `data.changed` event; views re-query when it changes. */
   #dataVersion = $state(0);
+  /** Jobs whose first progress event has been seen (not reactive: only the info refresh reads it). */
+  #jobsSeen = new Set<string>();
 
   constructor(client: Client) {
     this.client = client;
@@ -81,6 +83,13 @@ export class AppState {
       // Imports started from the File menu, and training runs, change what the views show.
       this.client.on('job.done', (job) => {
         if (job.status === 'completed') this.#dataVersion++;
+        void this.refreshInfo();
+      }),
+      // The status bar follows the engine: a job's first progress comes after its run recorded the backend.
+      this.client.on('job.progress', (job) => {
+        if (!job.progress || this.#jobsSeen.has(job.id)) return;
+        this.#jobsSeen.add(job.id);
+        void this.refreshInfo();
       }),
     ];
     void this.refresh();
@@ -110,13 +119,45 @@ export class AppState {
 
   /** Opens (or, with create, creates) a project file; throws ApiCallError with the server's message. */
   async openProject(path: string, create: boolean): Promise<void> {
+    const before = this.#project;
     this.#project = await this.client.call(create ? 'project.create' : 'project.open', { path });
     this.#dataVersion++;
+    this.#announceSwitch(before);
     await this.refreshInfo();
   }
 
   async openDemo(): Promise<void> {
+    const before = this.#project;
     this.#project = await this.client.call('project.openDemo', {});
+    this.#dataVersion++;
+    this.#announceSwitch(before);
+  }
+
+  /** Said in the tab that switched, for a few seconds: the switch is this tab's alone. */
+  switchNotice = $state<string | null>(null);
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  #announceSwitch(before: ProjectInfo | null): void {
+    if (!before || !this.#project || before.path === this.#project.path) return;
+    const others = this.client.transport === 'http' ? ' Other tabs and teammates stay on theirs.' : '';
+    this.switchNotice = `Switched from ${before.name} to ${this.#project.name} in this tab.${others}`;
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => (this.switchNotice = null), 8000);
+  }
+
+  /** What this window deleted last, until it is undone or dismissed (the undo toast shows it). */
+  lastDeleted = $state.raw<TrashEntryInfo | null>(null);
+
+  /** Deletes a record and its dependents (the caller showed them first); undoable until the project closes. */
+  async remove(kind: DeletableKind, id: number): Promise<TrashEntryInfo> {
+    const entry = await this.client.call('data.delete', { kind, id });
+    this.lastDeleted = entry;
+    this.#dataVersion++;
+    return entry;
+  }
+
+  async restore(trashId: number): Promise<void> {
+    await this.client.call('data.restore', { trashId });
+    if (this.lastDeleted?.id === trashId) this.lastDeleted = null;
     this.#dataVersion++;
   }
 

@@ -38,6 +38,14 @@ export class LabelSession {
   finished = $state(false);
   loading = $state(false);
   error = $state<string | null>(null);
+  /** A passing word on what to do next ("Rank all 4 responses first"): shown a few seconds, then gone. */
+  notice = $state<string | null>(null);
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  hint(text: string): void {
+    this.notice = text;
+    clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => (this.notice = null), 4000);
+  }
 
   ranking = $state.raw<R.RankingState>(R.initial());
   flags = $state.raw<LabelFlag[]>([]);
@@ -83,7 +91,10 @@ export class LabelSession {
         if (job.status === 'completed' && taskId) void this.loadLists().then(() => this.chooseTask(taskId));
       }),
       this.#client.on('data.changed', (d) => {
-        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks')) void this.loadLists();
+        if (d.kinds.some((k) => k === 'annotators' || k === 'label_tasks' || k === 'task' || k === 'annotator')) {
+          // A task brought back by Undo while none is open opens again.
+          void this.loadLists().then(() => (this.taskId === null && this.tasks.length ? this.chooseTask(this.tasks[this.tasks.length - 1]!.id) : undefined));
+        }
       }),
     ];
     const flush = () => void this.flushDraft();
@@ -106,7 +117,7 @@ export class LabelSession {
       await this.loadLists();
       const savedAnnotator = Number(localStorage.getItem(ANNOTATOR_KEY));
       this.annotatorId =
-        this.boundAnnotator?.id ?? (this.annotators.some((a) => a.id === savedAnnotator && !a.simulated) ? savedAnnotator : null);
+        this.boundAnnotator?.id ?? (this.annotators.some((a) => a.id === savedAnnotator && !a.simulated && !a.pseudo) ? savedAnnotator : null);
       const savedTask = Number(localStorage.getItem(TASK_KEY));
       this.taskId = this.tasks.some((t) => t.id === savedTask) ? savedTask : (this.tasks[this.tasks.length - 1]?.id ?? null);
       await this.loadNext();
@@ -278,7 +289,7 @@ export class LabelSession {
     const item = this.item;
     if (!item || this.annotatorId === null || item.task.mode !== 'ranking') return;
     if (!R.isComplete(this.ranking.tiers, item.responses.length)) {
-      this.error = `Rank all ${item.responses.length} responses first (keys 1–${item.responses.length}; Shift+number ties).`;
+      this.hint(`Rank all ${item.responses.length} responses first (keys 1–${item.responses.length}; Shift+number ties).`);
       return;
     }
     if (this.#saveTimer) clearTimeout(this.#saveTimer);

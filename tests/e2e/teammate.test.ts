@@ -77,8 +77,11 @@ describe('An invited teammate in browser mode', () => {
     expect(await page.getByRole('heading', { name: 'Import' }).count()).toBe(0);
     await page.getByRole('tab', { name: /Preference pairs/ }).click();
     expect(await page.locator('td.empty').textContent()).toBe('No preference pairs yet.');
-    // Exporting goes through the API as a download, which teammates may do.
+    // Exporting goes through the API as a download, which teammates may do; an empty export says so instead.
     await page.getByRole('heading', { name: 'Export' }).waitFor();
+    await page.getByRole('button', { name: /^Export/ }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Nothing to export: the project has no preference pairs yet.');
+    await page.getByLabel('What').selectOption('sft');
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: /^Export/ }).click();
     expect((await download).suggestedFilename()).toMatch(/\.jsonl$/);

@@ -46,17 +46,18 @@ describe('Train view', () => {
     const form = page.getByRole('form', { name: 'New run' });
     await form.getByTestId('stage').selectOption('sft');
     // The form shows the engine defaults; a bad value is explained inline and blocks the start.
-    await form.locator('label.field', { hasText: 'grad_clip' }).getByText('default 1').waitFor();
-    const lr = form.locator('label.field', { hasText: /^lr/ }).locator('input');
+    await form.getByTestId('advanced').locator('summary').click();
+    await form.locator('[data-key="grad_clip"]').getByText('Default 1.').waitFor();
+    const lr = form.locator('[data-key="lr"] input');
     await lr.fill('-2');
-    await form.getByRole('alert').first().waitFor();
-    expect(await form.getByTestId('start-run').isDisabled()).toBe(true);
+    await form.locator('[data-key="lr"]').getByRole('alert').waitFor();
+    await expect.poll(() => form.getByTestId('start-blockers').textContent()).toContain('fix Learning rate');
     await lr.fill('0.003');
-    await form.locator('label.field', { hasText: 'max_steps' }).locator('input').fill('5000');
-    await form.locator('label.field', { hasText: 'batch_size' }).locator('input').fill('2');
-    await form.locator('label.field', { hasText: 'checkpoint_every' }).locator('input').fill('5');
+    await form.locator('[data-key="max_steps"] input').fill('5000');
+    await form.locator('[data-key="batch_size"] input').fill('2');
+    await form.locator('[data-key="checkpoint_every"] input').fill('5');
     await page.getByLabel('Run name').fill('live sft');
-    await expect.poll(() => form.getByTestId('start-run').isDisabled()).toBe(false);
+    await expect.poll(() => form.getByTestId('start-blockers').count()).toBe(0);
     await form.getByTestId('start-run').click();
 
     // The new run opens by itself and is live.
@@ -106,14 +107,15 @@ describe('Train view', () => {
     await form.getByTestId('stage').selectOption('ppo');
     const fromValue = await form.getByTestId('from').locator('option', { hasText: 'setup sft' }).first().getAttribute('value');
     await form.getByTestId('from').selectOption(fromValue!);
-    await form.locator('label.field', { hasText: 'reward_model' }).locator('select').selectOption({ index: 1 });
-    await form.locator('label.field', { hasText: /^steps/ }).locator('input').fill('6');
-    await form.locator('label.field', { hasText: /^batch_size/ }).locator('input').fill('4');
-    await form.locator('label.field', { hasText: 'num_mini_batches' }).locator('input').fill('2');
-    await form.locator('label.field', { hasText: 'max_new_tokens' }).locator('input').fill('6');
-    await form.locator('label.field', { hasText: 'sample_every' }).locator('input').fill('2');
+    await form.locator('[data-key="reward_model"] select').selectOption({ index: 1 });
+    await form.locator('[data-key="steps"] input').fill('6');
+    await form.locator('[data-key="batch_size"] input').fill('4');
+    await form.locator('[data-key="num_mini_batches"] input').fill('2');
+    await form.locator('[data-key="max_new_tokens"] input').fill('6');
+    await form.getByTestId('advanced').locator('summary').click();
+    await form.locator('[data-key="sample_every"] input').fill('2');
     await page.getByLabel('Run name').fill('ppo run');
-    await expect.poll(() => form.getByTestId('start-run').isDisabled()).toBe(false);
+    await expect.poll(() => form.getByTestId('start-blockers').count()).toBe(0);
     await form.getByTestId('start-run').click();
 
     await expect.poll(() => runs().find((r) => r.name === 'ppo run')?.status, { timeout: 90_000 }).toBe('completed');

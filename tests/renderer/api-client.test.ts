@@ -65,3 +65,10 @@ describe('event socket reconnect', () => {
     expect(reconnectDelay(10)).toBe(10_000);
   });
 });
+
+describe('validation messages in the app', () => {
+  it('drop the method name the API puts in front, keeping the field and what it allows', () => {
+    const fail = () => unwrap({ ok: false, error: { code: 'invalid_input', message: 'models.generate: temperature: too small: at least 0' } }, 'models.generate');
+    expect(fail).toThrow(expect.objectContaining({ message: 'temperature: too small: at least 0' }));
+  });
+});

@@ -4,7 +4,9 @@ import type { Handlers } from '../router.js';
 import { appHandlers } from './app.js';
 import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
+import { deleteHandlers } from './delete.js';
 import { labelHandlers } from './label.js';
+import { leaderboardHandlers } from './leaderboard.js';
 import { modelsHandlers } from './models.js';
 import { trainHandlers } from './train.js';
 
@@ -12,7 +14,9 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...appHandlers,
   ...compareHandlers,
   ...dataHandlers,
+  ...deleteHandlers,
   ...labelHandlers,
+  ...leaderboardHandlers,
   ...modelsHandlers,
   ...trainHandlers,
 };

@@ -122,6 +122,8 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
         parent_checkpoint_id: r.parent_checkpoint_id,
         parent_name: r.parent_checkpoint_id ? (project.checkpoints.get(r.parent_checkpoint_id)?.name ?? null) : null,
         config: r.config,
+        tags: r.tags,
+        note: r.note,
         created_at: r.created_at,
         updated_at: r.updated_at,
         job,
@@ -129,6 +131,13 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
         last: project.runs.lastMetrics(r.id),
       };
     });
+  },
+  'runs.annotate': ({ runId, ...change }, ctx) => {
+    requireLocal(ctx);
+    const updated = ctx.app.project().runs.annotate(runId, change);
+    if (!updated) throw new UserError(`No run with id ${runId}.`, 'not_found');
+    ctx.app.emit('data.changed', { kinds: ['run'] });
+    return { updated };
   },
   'runs.metrics': ({ runIds, since }, ctx) => {
     const runs = ctx.app.project().runs;

@@ -9,7 +9,7 @@ import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../en
 import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, longPreferencePrompts, markFailed, openRun, reportLongRecords, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainDpoParamsSchema = trainParamsSchema;
 export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;
@@ -54,8 +54,10 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
+    reportLongRecords(project, ctx, id, longPreferencePrompts(prefs, enc, policy.config.n_positions), policy.config.n_positions, 'the start of their prompt');
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
+    const eta = etaClock(resumeFrom?.step ?? 0);
     const result = await trainDpo(
       policy,
       ref.model,
@@ -67,7 +69,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
         onStep: (step, m) => {
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
-          ctx.progress({ runId: id, done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m['rewards/accuracies']! * 100).toFixed(0)}%` });
+          ctx.progress({ runId: id, done: step, total, unit: 'steps', etaSeconds: eta(step, total), message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m['rewards/accuracies']! * 100).toFixed(0)}%` });
         },
         onEval: (step, m) => project.runs.logMetrics(id, step, m),
         onCheckpoint: (step, optimizer, final) => {

@@ -10,7 +10,7 @@ import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from 
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, fromOrResume, markFailed, openRun, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 
 /** PPO's engine config plus the reward model to optimise against. */
 export const ppoRunConfigSchema = ppoConfigSchema.extend({
@@ -70,13 +70,19 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
 
   try {
     const enc = textEncoder(tokenizer);
-    const prompts = [...project.prompts.iterate()].filter((p) => p.split === 'train').map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
+    const trainPrompts = [...project.prompts.iterate()].filter((p) => p.split === 'train');
+    const prompts = trainPrompts.map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
     if (prompts.length === 0) throw new Error('the project has no training prompts for PPO rollouts');
     const newRun = { stage: 'ppo' as const, name: params.name ?? `PPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, config.steps));
     const runName = project.runs.get(id)!.name;
+    // Rollouts keep the end of a prompt that leaves fewer than max_new_tokens positions (ppo.ts rollout).
+    const room = policy.config.n_positions - config.max_new_tokens;
+    const long = prompts.flatMap((p, i) => (p.ids.length > room ? [{ name: `prompt #${trainPrompts[i]!.id}`, tokens: p.ids.length }] : []));
+    reportLongRecords(project, ctx, id, long, room, 'their start');
 
     let lastCheckpoint = resumeCheckpoint ?? parentId;
+    const eta = etaClock(resume?.step ?? 0);
     const result = await trainPpo(
       { policy, ref: ref.model, value, reward: reward.model },
       prompts,
@@ -93,6 +99,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
             total: config.steps,
             unit: 'steps',
             rate: Math.round(m.tokens_per_second!),
+            etaSeconds: eta(step, config.steps),
             message: `score ${m['objective/scores']!.toFixed(3)} · KL ${m['objective/kl']!.toFixed(3)} · β ${m['objective/kl_coef']!.toFixed(4)}`,
           });
         },

@@ -12,7 +12,7 @@ import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tok
 import { combineVotes } from '../../engine/rlhf-math.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
-import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainRmParamsSchema = trainParamsSchema;
 export type TrainRmParams = z.input<typeof trainRmParamsSchema>;
@@ -43,6 +43,9 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     model = new RewardModel(backbone, ScalarHead.create(backbone.config.n_embd, config.seed));
   }
   const tokenizer = sft.tokenizer;
+  // Set once every step has trained and until the final checkpoint is saved: what a failure after
+  // training (the normalisation) saves, so the trained weights stay and a resume only normalises.
+  let rescue: (() => void) | null = null;
   try {
     const prefs = loadPreferenceData(project.db, {
       includeCompareVotes: config.include_compare_votes,
@@ -59,12 +62,15 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${sft.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
     const id = (runId = openRun(project, runId, newRun, resumeFrom?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
+    const long = longPreferencePrompts(prefs, enc, model.backbone.config.n_positions, config.norm_max_new_tokens);
+    reportLongRecords(project, ctx, id, long, model.backbone.config.n_positions, 'the start of their prompt');
 
     let lastCheckpoint = resumeFrom?.checkpoint ?? parentId;
+    const eta = etaClock(resumeFrom?.step ?? 0);
     let finalOptimizer: AdamWState | null = null;
-    const save = (step: number, opt: AdamWState | null, extra: Record<string, unknown> = {}) => {
+    const save = (step: number, opt: AdamWState | null, extra: Record<string, unknown> = {}, suffix = '') => {
       lastCheckpoint = saveRewardModel(project, {
-        name: `${runName} · step ${step}`,
+        name: `${runName} · step ${step}${suffix}`,
         model,
         tokenizer,
         runId: id,
@@ -84,7 +90,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
         onStep: (step, m) => {
           project.runs.logMetrics(id, step, m);
           project.runs.setProgress(id, step);
-          ctx.progress({ runId: id, done: step, total, unit: 'steps', message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
+          ctx.progress({ runId: id, done: step, total, unit: 'steps', etaSeconds: eta(step, total), message: `loss ${m.loss!.toFixed(3)} · accuracy ${(m.accuracy! * 100).toFixed(0)}%` });
         },
         onEval: (step, m) => project.runs.logMetrics(id, step, m),
         onCheckpoint: (step, opt, final) => {
@@ -98,13 +104,19 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
       save(result.step, finalOptimizer);
       return closeRun(project, ctx, id, result.step, lastCheckpoint);
     }
+    rescue = () => save(result.step, finalOptimizer, { normalised: false }, ' (not normalised)');
     const trainPrompts = [...new Set(split.train.map((v) => v.prompt_id))].map((pid) => enc.prompt(prefs.prompts.get(pid)!.text));
     ctx.progress({ runId: id, done: total, total, unit: 'steps', message: 'normalising scores on SFT samples' });
     const norm = normaliseRewardModel(model, sft.model, trainPrompts, config, enc);
     project.runs.logMetrics(id, result.step, { 'normalisation/gain': norm.gain, 'normalisation/bias': norm.bias });
+    rescue = null;
     save(result.step, null);
     return closeRun(project, ctx, id, null, lastCheckpoint);
   } catch (e) {
+    if (rescue) {
+      rescue();
+      ctx.log(`the trained weights are kept in the run's last checkpoint; resume the run to normalise them`);
+    }
     markFailed(project, runId, e);
     throw e;
   } finally {

@@ -3,6 +3,7 @@
 // place: the run's own config and parent, and its last checkpoint, with what the run logged after
 // that checkpoint forgotten (the resumed run logs those steps again).
 import { z } from 'zod';
+import type { PreferenceData } from '../../engine/preference-data.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import type { Project } from '../../store/project.js';
 import type { NewRun, RunStage } from '../../store/runs.js';
@@ -89,4 +90,69 @@ export function closeRun(project: Project, ctx: JobContext, id: number, stoppedA
 /** A run that failed says why; a cancelled one stays 'stopped' so it can be resumed. */
 export function markFailed(project: Project, runId: number | undefined, e: unknown): void {
   if (runId !== undefined && !(e instanceof JobCancelled)) project.runs.setStatus(runId, 'failed', e instanceof Error ? e.message : String(e));
+}
+
+/** A record that does not fit the model's context: its name as the Data view shows it, and its length. */
+export interface LongRecord {
+  name: string;
+  tokens: number;
+}
+
+/**
+ * Long records are cut (the start of a prompt first, as packBatch and promptTail do), never
+ * refused, in every pass of every stage; the run names them once, at its start, in the log and as
+ * a 'long records' event the Train view lists with the health warnings. A resume does not repeat it.
+ */
+export function reportLongRecords(project: Project, ctx: JobContext, runId: number, records: LongRecord[], limit: number, cut: string): void {
+  if (records.length === 0) return;
+  if (project.runs.eventsFor(runId).some((e) => e.kind === LONG_RECORDS)) return;
+  const shown = records.slice(0, 10).map((r) => `${r.name} (${r.tokens} tokens)`).join(', ');
+  const more = records.length > 10 ? ` and ${records.length - 10} more` : '';
+  const message = `${records.length} record${records.length === 1 ? ' is' : 's are'} longer than ${limit} tokens and lose ${cut}: ${shown}${more}`;
+  ctx.log(message);
+  project.runs.addEvent(runId, 0, LONG_RECORDS, message, { records: records.slice(0, 100) });
+}
+
+const LONG_RECORDS = 'long records';
+
+/**
+ * The voted prompts whose prompt plus longest voted response exceeds the context, or whose prompt
+ * alone leaves fewer than `generateTokens` positions for sampling (the reward model's
+ * normalisation samples after the training prompts).
+ */
+export function longPreferencePrompts(
+  prefs: PreferenceData,
+  enc: { prompt(text: string): number[]; response(text: string): number[] },
+  nPositions: number,
+  generateTokens = 0,
+): LongRecord[] {
+  const responseTokens = new Map<number, number>();
+  const longestResponse = new Map<number, number>();
+  for (const v of prefs.votes) {
+    for (const r of [v.chosen, v.rejected]) {
+      let n = responseTokens.get(r);
+      if (n === undefined) responseTokens.set(r, (n = enc.response(prefs.responses.get(r)!).length));
+      longestResponse.set(v.prompt_id, Math.max(n, longestResponse.get(v.prompt_id) ?? 0));
+    }
+  }
+  const promptRoom = nPositions - Math.min(generateTokens, nPositions - 1);
+  const long: LongRecord[] = [];
+  for (const [id, response] of longestResponse) {
+    const prompt = enc.prompt(prefs.prompts.get(id)!.text).length;
+    if (prompt + response > nPositions || prompt > promptRoom) long.push({ name: `prompt #${id}`, tokens: prompt + response });
+  }
+  return long;
+}
+
+/**
+ * Seconds left at `step` of `total`, from the pace of the steps this job has taken (a resumed run
+ * starts a new count, so loading models is not averaged in twice). Undefined before the first step.
+ */
+export function etaClock(startStep: number): (step: number, total: number) => number | undefined {
+  const started = performance.now();
+  return (step, total) => {
+    const done = step - startStep;
+    if (done <= 0) return undefined;
+    return Math.round(((total - step) * (performance.now() - started)) / 1000 / done);
+  };
 }

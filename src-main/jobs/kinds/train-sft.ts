@@ -7,7 +7,7 @@ import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
 import type { JobFn } from '../types.js';
-import { closeRun, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 
 export const trainSftParamsSchema = trainParamsSchema;
 export type TrainSftParams = z.input<typeof trainSftParamsSchema>;
@@ -46,6 +46,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
     if (tokenizer.chat && data.train[0]) ctx.log(`chat template: the first example reads ${JSON.stringify(tokenizer.decode(data.train[0].ids).slice(0, 600))}`);
     const total = sftTotalSteps(config, data.train.length);
     openRun(project, runId, newRun, resume?.state.step ?? 0, total);
+    const long = data.long.map((r) => ({ name: r.id === undefined ? 'an SFT example' : `SFT example #${r.id}`, tokens: r.tokens }));
+    reportLongRecords(project, ctx, runId, long, data.maxLength, 'the start of their prompt (prompt/completion) or their end (chat and text)');
     const startStep = resume?.state.step ?? 0;
     ctx.progress({ done: startStep, total, unit: 'steps', runId, message: startStep ? `resuming at step ${startStep}` : 'starting' });
 

@@ -85,7 +85,7 @@ export class CompareState {
       ]);
       this.options = options;
       this.sets = sets;
-      this.annotators = annotators.filter((a) => !a.simulated);
+      this.annotators = annotators.filter((a) => !a.simulated && !a.pseudo);
       if (!this.form.checkpoints.length) this.form.checkpoints = [...options.defaults];
       if (!this.form.taskId && options.tasks.length) this.form.taskId = options.tasks[0]!.id;
       const saved = Number(localStorage.getItem(ANNOTATOR_KEY));

@@ -52,6 +52,10 @@ export class TrainState {
       this.#client.on('job.done', (job) => {
         if (job.kind.startsWith('train-')) void this.tick(true);
       }),
+      // A run deleted or brought back (data.delete / data.restore), here or in another window.
+      this.#client.on('data.changed', (d) => {
+        if (d.kinds.includes('run')) void this.tick(true);
+      }),
       this.#client.on('job.progress', (job) => {
         // The run the user just started exists now: open it so they watch it from its first step.
         const runId = job.progress?.runId;

@@ -40,7 +40,7 @@ describe('data API', () => {
 
     expect(await call('project.stats', {})).toMatchObject({ ok: true, value: { prompts: 2, responses: 4, rankings: 2, pairs: 2 } });
     const pairs = await call('data.pairs', { search: 'YES' });
-    expect(pairs).toEqual({ ok: true, value: { rows: [{ prompt_id: 2, prompt: 'q2', chosen: 'yes', rejected: 'no', annotator: 'import' }], total: 1, offset: 0 } });
+    expect(pairs).toEqual({ ok: true, value: { rows: [{ prompt_id: 2, prompt: 'q2', chosen: 'yes', rejected: 'no', annotator: 'import', ranking_id: 2, comparison_id: null }], total: 1, offset: 0 } });
     expect(await call('data.prompts', { offset: 1, limit: 1 })).toMatchObject({ ok: true, value: { total: 2, rows: [{ text: 'q2', responses: 2, rankings: 1 }] } });
     expect(await call('data.responses', { promptId: 1 })).toMatchObject({ ok: true, value: [{ text: 'good', source: 'import' }, { text: 'bad' }] });
     expect(await call('data.exportText', { as: 'preferences' })).toEqual({

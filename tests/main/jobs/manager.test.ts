@@ -43,6 +43,13 @@ describe('job manager', () => {
     expect(progress.at(-1)).toBe(5);
     expect(events.map((e) => e.event).slice(-2)).toEqual(['job.done', 'data.changed']);
     expect(events.at(-1)!.payload).toEqual({ kinds: ['prompts'] });
+    // A job that gives no ETA of its own gets one from its pace: none at the first report, then
+    // seconds left, none at the end (5 steps 60 ms apart: under a second left at every step).
+    const etas = events.filter((e) => e.event === 'job.progress').map((e) => (e.payload as { progress: { etaSeconds?: number } | null }).progress?.etaSeconds);
+    expect(etas[0]).toBeUndefined();
+    expect(etas.slice(1, -1).length).toBeGreaterThan(0);
+    expect(etas.slice(1, -1).every((s) => s === 0)).toBe(true);
+    expect(etas.at(-1)).toBeUndefined();
     // The worker wrote through its own connection; the main thread sees it.
     const project = Project.open(projectPath);
     expect(project.db.prepare("SELECT value FROM project_meta WHERE key = 'counted'").get()).toEqual({ value: '5' });

@@ -1,0 +1,12 @@
+// compare.leaderboard: Bradley–Terry ratings over every blind vote (compare/leaderboard.ts). For
+// the host only: a teammate still judging blind should not see which checkpoint is ahead.
+import { FEW_BATTLES, leaderboard } from '../../compare/leaderboard.js';
+import type { ApiContext } from '../context.js';
+import { UserError, type Handlers } from '../router.js';
+
+export const leaderboardHandlers: Partial<Handlers<ApiContext>> = {
+  'compare.leaderboard': (_input, ctx) => {
+    if (ctx.annotatorId !== null) throw new UserError('Only the host can do this.', 'forbidden');
+    return { ...leaderboard(ctx.app.project()), few: FEW_BATTLES };
+  },
+};
