@@ -12,8 +12,9 @@ import { runJobInProcess } from '../jobs/run-in-process.js';
 import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
 import type { TrainSftResult } from '../jobs/kinds/train-sft.js';
 import { Project } from '../store/project.js';
-import { topicOf } from './domain.js';
-import { DEMO_BASE } from './project.js';
+import { Rng } from '../engine/rng.js';
+import { bestOfNBaseline, type BestOfNSummary } from './best-of-n-baseline.js';
+import { DEMO_BASE, readDemoValidation } from './project.js';
 import { goldScore } from './rubric.js';
 import { simulateLabelRound, type SimulateResult } from './simulate-labels.js';
 
@@ -25,7 +26,8 @@ export interface DemoSettings {
   ppo: Record<string, unknown>;
   /** The KL (nats per response) the PPO run must stay under (the report checks it). */
   kl_bound: number;
-  compare: { prompts: number; temperature: number; max_new_tokens: number };
+  /** `best_of_n`: the N of each best-of-N baseline from the SFT model (empty: none). */
+  compare: { prompts: number; temperature: number; max_new_tokens: number; best_of_n: number[] };
 }
 
 export function demoSettings(quick: boolean, seed: number): DemoSettings {
@@ -53,7 +55,7 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
       checkpoint_every: 100_000,
     },
     kl_bound: 9,
-    compare: { prompts: 300, temperature: 0.7, max_new_tokens: 40 },
+    compare: { prompts: 300, temperature: 0.7, max_new_tokens: 40, best_of_n: [4, 16] },
   };
 }
 
@@ -66,6 +68,11 @@ export interface DemoOptions {
   source?: string;
   /** Overrides of the stage settings (tests use tiny ones). */
   settings?: DemoSettings;
+  /**
+   * The prompts the comparisons judge: the held-out `eval` split (what the report shows), or the
+   * `validation` split, the only one to look at while choosing settings (scripts/tune-demo.ts).
+   */
+  judge_on?: 'eval' | 'validation';
   signal?: AbortSignal;
   /** Progress on stderr: stage name, done/total, a message. */
   progress?(stage: string, done: number, total: number, message?: string): void;
@@ -93,6 +100,8 @@ export type CompareSummary = ReturnType<typeof summary>;
 export interface DemoReport {
   seed: number;
   quick: boolean;
+  /** The split the comparisons and examples come from. */
+  judged_on: 'eval' | 'validation';
   backend: string;
   seconds: number;
   project: string;
@@ -111,7 +120,8 @@ export interface DemoReport {
       seconds: number;
     };
   };
-  compare: { gold: CompareSummary; rm: CompareSummary; seconds: number };
+  /** `best_of_n`: best-of-N from the SFT model by the reward model, gold-judged against SFT on the same prompts. */
+  compare: { gold: CompareSummary; rm: CompareSummary; best_of_n: BestOfNSummary[]; seconds: number };
   examples: { prompt: string; sft: string; rlhf: string; gold_sft: number; gold_rlhf: number }[];
   /** Metric series for the report page's curves. */
   curves: Record<string, { step: number; value: number }[]>;
@@ -124,26 +134,13 @@ function edgeMean(points: { value: number }[] | undefined, k: number, end: boole
   return part.reduce((s, p) => s + p.value, 0) / part.length;
 }
 
-/**
- * Side-by-side examples, one per topic: a prompt where RLHF won by the gold judge when the topic
- * has one (the typical outcome when the win rate is high), else one where the models differ.
- */
-function pickExamples(gold: CompareReport, count: number): DemoReport['examples'] {
-  const pool = [
-    ...gold.rows.filter((r) => r.outcome === 'b'),
-    ...gold.rows.filter((r) => r.outcome !== 'b' && r.a !== r.b),
-    ...gold.rows.filter((r) => r.a === r.b),
-  ];
-  const seen = new Set<string | null>();
-  const out: DemoReport['examples'] = [];
-  for (const r of pool) {
-    const topic = topicOf(r.prompt);
-    if (seen.has(topic)) continue;
-    seen.add(topic);
-    out.push({ prompt: r.prompt, sft: r.a, rlhf: r.b, gold_sft: goldScore(r.prompt, r.a), gold_rlhf: goldScore(r.prompt, r.b) });
-    if (out.length >= count) break;
-  }
-  return out;
+/** Side-by-side examples drawn at random (seeded) from the judged prompts: wins, ties and losses as they come. */
+function drawExamples(gold: CompareReport, count: number, seed: number): DemoReport['examples'] {
+  return new Rng(seed)
+    .fork('demo-examples')
+    .shuffle([...gold.rows])
+    .slice(0, count)
+    .map((r) => ({ prompt: r.prompt, sft: r.a, rlhf: r.b, gold_sft: goldScore(r.prompt, r.a), gold_rlhf: goldScore(r.prompt, r.b) }));
 }
 
 /** Whether a project is a copy of the demo project (its data and simulated annotators fit the rubric). */
@@ -248,18 +245,40 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
 
   t = performance.now();
   const C = settings.compare;
-  const common = { a: sft.checkpoint, b: ppo.checkpoint, split: 'eval' as const, n: C.prompts, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens };
+  const judgeOn = o.judge_on ?? 'eval';
+  // The validation prompts live outside the prompts table; their responses are not stored.
+  const outside = judgeOn === 'validation' ? { prompts: readDemoValidation(project) } : {};
+  const common = {
+    a: sft.checkpoint,
+    b: ppo.checkpoint,
+    split: 'eval' as const,
+    n: C.prompts,
+    seed: o.seed,
+    temperature: C.temperature,
+    max_new_tokens: C.max_new_tokens,
+    ...(judgeOn === 'validation' ? { store_responses: false } : {}),
+  };
   const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
     progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
     signal: o.signal,
+    ...outside,
   });
   // Same seeds, so the same responses: the reward model judges exactly what the gold judge saw.
   const byRm = await compareCheckpoints(project, { ...common, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
     progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, reward model'),
     signal: o.signal,
+    ...outside,
   });
+  log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n} (${judgeOn})`);
+  const bestOfN = C.best_of_n.length
+    ? await bestOfNBaseline(
+        project,
+        { sft: sft.checkpoint, rm: rm.checkpoint, rows: gold.rows, ns: C.best_of_n, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
+        { progress: (d, n) => progress('compare', d, n, `best-of-${Math.max(...C.best_of_n)} from SFT`), signal: o.signal },
+      )
+    : [];
+  for (const b of bestOfN) log(`best-of-${b.n}: gold win over SFT ${(100 * b.win_rate).toFixed(1)}%, gold mean ${b.mean_gold.toFixed(3)} (PPO ${gold.mean_score_b?.toFixed(3)})`);
   const compareSeconds = since(t);
-  log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n}`);
 
   const curves: DemoReport['curves'] = {};
   const add = (run: number, key: string, name: string) => {
@@ -276,12 +295,13 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
   return {
     seed: o.seed,
     quick: o.quick,
+    judged_on: judgeOn,
     backend: backend.name,
     seconds: since(started),
     project: project.path,
     stages: { sft: sftStage, labels: labelStage, rm: rmStage, ppo: ppoStage },
-    compare: { gold: summary(gold), rm: summary(byRm), seconds: compareSeconds },
-    examples: pickExamples(gold, 6),
+    compare: { gold: summary(gold), rm: summary(byRm), best_of_n: bestOfN, seconds: compareSeconds },
+    examples: drawExamples(gold, 6, o.seed),
     curves,
   };
 }

@@ -42,6 +42,9 @@ export const demoCommand: Command = {
         [
           `RLHF vs SFT on ${g.n} held-out prompts, gold judge: win rate ${pct(g.win_rate)} (95% CI ${pct(g.ci_low)}–${pct(g.ci_high)})`,
           `reward model: held-out accuracy ${pct(report.stages.rm.eval_accuracy ?? NaN)}; by the reward model RLHF wins ${pct(report.compare.rm.win_rate)}`,
+          ...report.compare.best_of_n.map(
+            (b) => `best-of-${b.n} from SFT (gold): win rate ${pct(b.win_rate)} (95% CI ${pct(b.ci_low)}–${pct(b.ci_high)}), mean gold ${b.mean_gold.toFixed(2)} vs PPO's ${g.mean_score_rlhf?.toFixed(2)}`,
+          ),
           `PPO: score ${report.stages.ppo.mean_score_start?.toFixed(2)} → ${report.stages.ppo.mean_score_end?.toFixed(2)}, KL ${report.stages.ppo.kl?.toFixed(2)} (bound ${report.stages.ppo.kl_bound})`,
           ...report.examples.slice(0, 3).flatMap((e) => [`  prompt: ${e.prompt}`, `    SFT:  ${e.sft}`, `    RLHF: ${e.rlhf}`]),
           `${report.seconds.toFixed(0)} s on ${report.backend}; project ${report.project}${page ? `; report ${page}` : ''}`,
