@@ -44,7 +44,7 @@ export const ppoConfigSchema = z
     num_ppo_epochs: z.number().int().min(1).default(4),
     lr: z.number().positive().max(1).default(1e-5),
     /** Iterations of linear lr warmup; the cosine decay then runs to the last iteration (`steps`). */
-    warmup_steps: z.number().int().min(0).default(0),
+    warmup_steps: z.number().int().min(0).default(0).describe('Iterations of lr warmup; the cosine decay to 0.1 × lr then ends at the last iteration.'),
     weight_decay: z.number().min(0).default(0),
     grad_clip: z.number().positive().default(1.0),
     // rollout
@@ -73,8 +73,13 @@ export const ppoConfigSchema = z
     /** Skip a minibatch whose mean probability ratio exceeds this. */
     ratio_threshold: z.number().positive().default(10),
     /** Stop this iteration's updates once approx KL exceeds 1.5 × target_kl (TRL's target_kl). */
-    early_stopping: z.boolean().default(true),
-    target_kl: z.number().positive().default(1),
+    early_stopping: z
+      .boolean()
+      .default(true)
+      .describe(
+        "After each minibatch: if its approx KL (0.5·mean of (log π − log π_old)² over real response tokens) exceeds 1.5 × target_kl, skip the iteration's remaining minibatches and epochs.",
+      ),
+    target_kl: z.number().positive().default(1).describe('Early stopping fires above 1.5 × this; at 1 only a runaway update trips it.'),
     /** Value model: a scalar head on the reward model's backbone (InstructGPT) or the policy's. */
     value_init: z.enum(['reward', 'policy']).default('reward'),
     // logging
