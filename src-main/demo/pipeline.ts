@@ -148,27 +148,30 @@ export function isDemoProject(project: Project): boolean {
   return project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo'").get() !== undefined;
 }
 
-/** Copies the demo project into `out` (or a temp dir) and runs every stage on the copy. */
-export async function runDemo(o: DemoOptions): Promise<DemoReport> {
-  const source = o.source ?? DEMO_BASE;
+/** A fresh copy of the demo base project in `out` (or a temp dir), open. */
+export function openDemoCopy(out?: string, source = DEMO_BASE): { project: Project; close(): void } {
   if (!existsSync(source)) throw new Error(`the demo project ${source} is missing: build it with "npm run build:demo-model"`);
-  const dir = o.out ?? mkdtempSync(join(tmpdir(), 'rlhf-demo-'));
+  const dir = out ?? mkdtempSync(join(tmpdir(), 'rlhf-demo-'));
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'demo.rlhf');
   if (existsSync(path)) throw new Error(`${path} exists already: choose another --out directory`);
   copyFileSync(source, path);
   const project = Project.open(path);
+  return { project, close: () => project.close() };
+}
+
+/** Copies the demo project into `out` (or a temp dir) and runs every stage on the copy. */
+export async function runDemo(o: DemoOptions): Promise<DemoReport> {
+  const { project, close } = openDemoCopy(o.out, o.source);
   try {
     return await runDemoStages(project, o);
   } finally {
-    project.close();
+    close();
   }
 }
 
-/** Every stage, on an open demo project (the CLI's copy, or the app's demo project as a job). */
-export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out' | 'source'>): Promise<DemoReport> {
-  const started = performance.now();
-  const since = (t: number) => (performance.now() - t) / 1000;
+/** What the stages share: settings, backend, logging, and each training stage as an in-process job. */
+async function demoContext(project: Project, o: Omit<DemoOptions, 'out' | 'source'>) {
   const settings = o.settings ?? demoSettings(o.quick, o.seed);
   const backend = await initBackend();
   const log = o.log ?? (() => {});
@@ -179,7 +182,14 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
   if (!base) throw new Error(`${project.path} has no base checkpoint`);
   const job = <R>(kind: string, stage: string, params: unknown) =>
     runJobInProcess<R>(kind, params, project, (p) => progress(stage, p.done, p.total, p.message), { signal: o.signal, log });
+  return { settings, backend, log, progress, base, job };
+}
+type DemoContext = Awaited<ReturnType<typeof demoContext>>;
 
+/** SFT from the base model, a round of simulated rankings of its samples, and the reward model. */
+export async function demoFirstStages(project: Project, o: Omit<DemoOptions, 'out' | 'source'>, ctx?: DemoContext) {
+  const { settings, log, progress, base, job } = ctx ?? (await demoContext(project, o));
+  const since = (t: number) => (performance.now() - t) / 1000;
   let t = performance.now();
   const sft = await job<TrainSftResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
   const sftStage = {
@@ -220,8 +230,19 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     seconds: since(t),
   };
   log(`reward model: held-out accuracy ${rmStage.eval_accuracy?.toFixed(3)} (${rmStage.seconds.toFixed(0)} s)`);
+  return { sft, rm, stages: { sft: sftStage, labels: labelStage, rm: rmStage } };
+}
 
-  t = performance.now();
+/** Every stage, on an open demo project (the CLI's copy, or the app's demo project as a job). */
+export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out' | 'source'>): Promise<DemoReport> {
+  const started = performance.now();
+  const since = (t: number) => (performance.now() - t) / 1000;
+  const ctx = await demoContext(project, o);
+  const { settings, backend, log, progress, job } = ctx;
+  const { sft, rm, stages: first } = await demoFirstStages(project, o, ctx);
+  const { sft: sftStage, labels: labelStage, rm: rmStage } = first;
+
+  let t = performance.now();
   const ppo = await job<TrainStageResult>('train-ppo', 'ppo', {
     from: sft.checkpoint,
     config: { ...settings.ppo, reward_model: rm.checkpoint },
