@@ -6,6 +6,7 @@ import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
 import { labelHandlers } from './label.js';
 import { modelsHandlers } from './models.js';
+import { rewardHackingHandlers } from './reward-hacking.js';
 import { trainHandlers } from './train.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
@@ -14,5 +15,6 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...dataHandlers,
   ...labelHandlers,
   ...modelsHandlers,
+  ...rewardHackingHandlers,
   ...trainHandlers,
 };

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOveroptimizationChart } from '../../../src-main/demo/overoptimization-chart.js';
 import { readOveroptimization, runOveroptimization } from '../../../src-main/demo/overoptimization.js';
 import { openDemoCopy, type DemoSettings } from '../../../src-main/demo/pipeline.js';
+import { readCheckpointJudges, type CheckpointJudgesResult } from '../../../src-main/jobs/kinds/judge-checkpoints.js';
+import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { makeTinyDemo } from './tiny-demo.js';
 
 const tiny: DemoSettings = {
@@ -48,6 +50,13 @@ describe('demo --overoptimization', () => {
         expect(c.points.at(-1)!.kl).not.toBe(0);
       }
       expect(readOveroptimization(project)).toEqual(report);
+      // Compare's per-checkpoint panel: the same judgement for any PPO run, kept for the view.
+      const judged = await runJobInProcess<CheckpointJudgesResult>('judge-checkpoints', { run: report.curves[0]!.run, prompts: 6, seed: 1 }, project, () => {});
+      expect(judged.gold).toBe(true);
+      expect(judged.points.map((p) => p.step)).toEqual([0, 2, 4]);
+      expect(judged.points.slice(1).map((p) => p.human_votes)).toEqual([0, 0]);
+      expect(readCheckpointJudges(project, report.curves[0]!.run)).toEqual(judged);
+      await expect(runJobInProcess('judge-checkpoints', { run: 1 }, project, () => {})).rejects.toThrow(/not a PPO run/);
       const svg = writeOveroptimizationChart(join(dir, 'out'), report);
       expect(existsSync(svg)).toBe(true);
       expect(readFileSync(svg, 'utf8')).toMatch(/Gold score[\s\S]*β = 0 \(no KL penalty\)/);
