@@ -1,14 +1,14 @@
 // Chooses the demo's PPO settings on the validation split only:
-// `npx tsx scripts/tune-demo.ts --out DIR [--seed S] [--grid JSON]`.
+// `npx tsx scripts/tune-demo.ts --out DIR [--seed S] [--grid JSON] [--reuse]`.
 // Runs the quick pipeline once (SFT, simulated labels, reward model; judged on validation), then
 // PPO from that SFT model for every setting of the grid, each judged by the gold rubric on the
 // validation prompts against SFT, next to best-of-16. The eval split is never looked at; the seed
 // used here must not be one the README reports. Writes DIR/tune.json and prints a table.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareCheckpoints } from '../src-main/compare/compare.js';
-import { demoSettings, runDemo } from '../src-main/demo/pipeline.js';
+import { demoSettings, runDemo, type DemoReport } from '../src-main/demo/pipeline.js';
 import { readDemoValidation } from '../src-main/demo/project.js';
 import { runJobInProcess } from '../src-main/jobs/run-in-process.js';
 import type { TrainStageResult } from '../src-main/jobs/kinds/train-rm.js';
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     seed: { type: 'string', default: '101' },
     grid: { type: 'string', default: JSON.stringify({ kl_coef: [0.05, 0.15], lr: [5e-5, 1e-4], steps: [30, 45] }) },
+    /** Reuse DIR's project and baseline from an earlier call (same seed): only the grid's PPO runs are new. */
+    reuse: { type: 'boolean', default: false },
   },
 });
 if (!values.out) throw new Error('usage: tune-demo.ts --out DIR [--seed S] [--grid JSON]');
@@ -28,7 +30,10 @@ const grid = JSON.parse(values.grid) as Record<string, unknown[]>;
 mkdirSync(out, { recursive: true });
 const say = (m: string) => void process.stderr.write(`[tune ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-const base = await runDemo({ quick: true, seed, out, judge_on: 'validation', log: say });
+type Baseline = Pick<DemoReport, 'project' | 'stages' | 'compare'>;
+const earlier = values.reuse ? (JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8')) as { seed: number; base: Baseline; rows: Record<string, unknown>[] }) : null;
+if (earlier && earlier.seed !== seed) throw new Error(`${out} was tuned with seed ${earlier.seed}`);
+const base: Baseline = earlier?.base ?? (await runDemo({ quick: true, seed, out, judge_on: 'validation', log: say }));
 say(`baseline (validation): PPO gold mean ${base.compare.gold.mean_score_rlhf?.toFixed(3)}, best-of-N ${base.compare.best_of_n.map((b) => `${b.n}: ${b.mean_gold.toFixed(3)}`).join(', ')}`);
 
 /** Every combination of the grid's values. */
@@ -38,7 +43,7 @@ function combinations(g: Record<string, unknown[]>): Record<string, unknown>[] {
 
 const settings = demoSettings(true, seed);
 const project = Project.open(base.project);
-const rows: Record<string, unknown>[] = [];
+const rows: Record<string, unknown>[] = earlier?.rows ?? [];
 try {
   const validation = readDemoValidation(project);
   const rm = project.checkpoints.get(base.stages.rm.checkpoint)!;
@@ -67,7 +72,7 @@ try {
     };
     rows.push(row);
     say(JSON.stringify(row));
-    writeFileSync(join(out, 'tune.json'), JSON.stringify({ seed, split: 'validation', baseline: { ppo: base.stages.ppo, gold: base.compare.gold, best_of_n: base.compare.best_of_n }, rows }, null, 2));
+    writeFileSync(join(out, 'tune.json'), JSON.stringify({ seed, split: 'validation', base: { project: base.project, stages: base.stages, compare: base.compare }, rows }, null, 2));
   }
 } finally {
   project.close();

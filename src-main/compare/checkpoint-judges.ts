@@ -58,12 +58,12 @@ function humanVotes(project: Project, x: number, y: number): number {
     .get(x, y, y, x)!.n;
 }
 
-/** The SFT model's point (step 0) and then one per checkpoint, in the given order. */
+/** The SFT model's point (step 0) and then one per checkpoint, in the given order; `prompts`: how many were judged. */
 export async function judgeCheckpoints(
   project: Project,
   o: JudgeCheckpointsOptions,
   hooks: { progress?(done: number, total: number, message: string): void; signal?: AbortSignal } = {},
-): Promise<CheckpointJudgement[]> {
+): Promise<{ prompts: number; points: CheckpointJudgement[] }> {
   const prompts = new Rng(o.seed)
     .fork('checkpoint-judges')
     .shuffle([...project.prompts.iterate()].filter((p) => p.split === 'eval'))
@@ -129,7 +129,7 @@ export async function judgeCheckpoints(
       }
       hooks.progress?.(j + 1, o.checkpoints.length, `checkpoint #${c.id}`);
     }
-    return points;
+    return { prompts: prompts.length, points };
   } finally {
     ref.model.dispose();
     reward.dispose();

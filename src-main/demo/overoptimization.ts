@@ -97,18 +97,21 @@ export async function runOveroptimization(project: Project, o: OveroptimizationO
   const total = runs.reduce((s, r) => s + r.checkpoints.length, 0);
   let done = 0;
   const curves: OveroptimizationCurve[] = [];
+  let judgedPrompts = 0;
   for (const r of runs) {
-    const points = (await judgeCheckpoints(
+    const judged = await judgeCheckpoints(
       project,
       { sft: sftId, rm: rmId, checkpoints: r.checkpoints, prompts: o.prompts ?? 96, gold: true, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
       { progress: () => progress('evaluate', ++done, total, `β = ${r.kl_coef}`), signal: o.signal },
-    )) as OveroptimizationPoint[];
+    );
+    judgedPrompts = judged.prompts;
+    const points = judged.points as OveroptimizationPoint[];
     curves.push({ kl_coef: r.kl_coef, run: r.run, points });
     const last = points.at(-1)!;
     const golds = points.map((p) => p.gold);
     log(`β = ${r.kl_coef}: √KL ${last.sqrt_kl.toFixed(2)}, RM ${points[0]!.rm.toFixed(2)} → ${last.rm.toFixed(2)}, gold ${golds[0]!.toFixed(2)} → peak ${Math.max(...golds).toFixed(2)} → ${golds.at(-1)!.toFixed(2)}`);
   }
-  const report: OveroptimizationReport = { seed: o.seed, prompts: o.prompts ?? 96, steps, sft: sftId, rm: rmId, curves, seconds: (performance.now() - started) / 1000 };
+  const report: OveroptimizationReport = { seed: o.seed, prompts: judgedPrompts, steps, sft: sftId, rm: rmId, curves, seconds: (performance.now() - started) / 1000 };
   project.db
     .prepare("INSERT INTO project_meta (key, value) VALUES ('overoptimization', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
     .run(JSON.stringify(report));

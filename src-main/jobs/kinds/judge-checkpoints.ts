@@ -52,12 +52,12 @@ export const judgeCheckpointsJob: JobFn<JudgeCheckpointsParams, CheckpointJudges
   const gold = isDemoProject(project);
   const config = run.config as { temperature?: number; max_new_tokens?: number };
   try {
-    const points = await judgeCheckpoints(
+    const { prompts, points } = await judgeCheckpoints(
       project,
       { sft, rm, checkpoints, prompts: p.prompts, gold, seed: p.seed, temperature: config.temperature ?? 0.7, max_new_tokens: config.max_new_tokens ?? 48 },
       { progress: (done, total, message) => ctx.progress({ done, total, unit: 'checkpoints', message }), signal: ctx.signal },
     );
-    const result: CheckpointJudgesResult = { run: p.run, sft, rm, prompts: p.prompts, gold, points };
+    const result: CheckpointJudgesResult = { run: p.run, sft, rm, prompts, gold, points };
     project.db
       .prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(metaKey(p.run), JSON.stringify(result));
