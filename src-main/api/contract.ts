@@ -710,7 +710,7 @@ export const methods = {
   // SFT by the reward model and by gold/human judges; the demo's over-optimisation curves.
   'compare.checkpointJudges': method<CheckpointJudgesView | null>()(z.object({ runId: id }).strict()),
   'compare.judgeCheckpoints': method<JobInfo>()(z.object({ runId: id }).strict()),
-  'compare.overoptimization': method<{ demo: boolean; report: OveroptimizationView | null }>()(none),
+  'compare.overoptimization': method<{ demo: boolean; report: OveroptimizationView | null; baselines: DemoBaselinesView | null }>()(none),
   'compare.startOveroptimization': method<JobInfo>()(none),
 } as const;
 
@@ -734,6 +734,13 @@ export interface CheckpointJudgesView {
   prompts: number;
   gold: boolean;
   points: CheckpointJudgementView[];
+}
+/** The last demo run's PPO gold win rate over SFT beside best-of-N from SFT (same prompts, gold judge). */
+export interface DemoBaselinesView {
+  judged_on: 'eval' | 'validation';
+  n: number;
+  ppo: { checkpoint: number; win_rate: number; ci_low: number; ci_high: number; mean_gold: number };
+  best_of_n: { n: number; win_rate: number; ci_low: number; ci_high: number; mean_gold: number; mean_rm: number }[];
 }
 export interface OveroptimizationView {
   seed: number;

@@ -143,6 +143,25 @@ function drawExamples(gold: CompareReport, count: number, seed: number): DemoRep
     .map((r) => ({ prompt: r.prompt, sft: r.a, rlhf: r.b, gold_sft: goldScore(r.prompt, r.a), gold_rlhf: goldScore(r.prompt, r.b) }));
 }
 
+/** PPO's gold verdict over SFT beside the best-of-N baselines, as the last demo run on the project measured them. */
+export interface DemoBaselines {
+  judged_on: 'eval' | 'validation';
+  n: number;
+  ppo: { checkpoint: number; win_rate: number; ci_low: number; ci_high: number; mean_gold: number };
+  best_of_n: BestOfNSummary[];
+}
+
+function writeDemoBaselines(project: Project, b: DemoBaselines): void {
+  project.db
+    .prepare("INSERT INTO project_meta (key, value) VALUES ('demo_baselines', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    .run(JSON.stringify(b));
+}
+
+export function readDemoBaselines(project: Project): DemoBaselines | null {
+  const row = project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo_baselines'").get();
+  return row ? (JSON.parse(row.value) as DemoBaselines) : null;
+}
+
 /** Whether a project is a copy of the demo project (its data and simulated annotators fit the rubric). */
 export function isDemoProject(project: Project): boolean {
   return project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo'").get() !== undefined;
@@ -298,6 +317,8 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
         { progress: (d, n) => progress('compare', d, n, `best-of-${Math.max(...C.best_of_n)} from SFT`), signal: o.signal },
       )
     : [];
+  // Kept for Compare's panel: PPO's gold result next to the best-of-N baselines of this run.
+  writeDemoBaselines(project, { judged_on: judgeOn, n: gold.n, ppo: { checkpoint: ppo.checkpoint, win_rate: gold.win_rate, ci_low: gold.ci_low, ci_high: gold.ci_high, mean_gold: gold.mean_score_b ?? NaN }, best_of_n: bestOfN });
   for (const b of bestOfN) log(`best-of-${b.n}: gold win over SFT ${(100 * b.win_rate).toFixed(1)}%, gold mean ${b.mean_gold.toFixed(3)} (PPO ${gold.mean_score_b?.toFixed(3)})`);
   const compareSeconds = since(t);
 

@@ -4,7 +4,7 @@
 import type { ApiContext } from '../context.js';
 import { type Handlers, UserError } from '../router.js';
 import { readOveroptimization } from '../../demo/overoptimization.js';
-import { isDemoProject } from '../../demo/pipeline.js';
+import { isDemoProject, readDemoBaselines } from '../../demo/pipeline.js';
 import { readCheckpointJudges } from '../../jobs/kinds/judge-checkpoints.js';
 
 function requireHost(ctx: ApiContext): void {
@@ -24,7 +24,8 @@ export const rewardHackingHandlers: Partial<Handlers<ApiContext>> = {
 
   'compare.overoptimization': (_input, ctx) => {
     const p = ctx.app.project();
-    return { demo: isDemoProject(p), report: readOveroptimization(p) };
+    const demo = isDemoProject(p);
+    return { demo, report: readOveroptimization(p), baselines: demo ? readDemoBaselines(p) : null };
   },
 
   'compare.startOveroptimization': (_input, ctx) => {

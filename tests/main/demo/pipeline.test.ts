@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
+import { readDemoBaselines, runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { writeReportPage } from '../../../src-main/demo/report-page.js';
 import { Project } from '../../../src-main/store/project.js';
@@ -64,6 +64,9 @@ describe('rlhf-lab demo pipeline', () => {
     const p = Project.open(report.project);
     const runs = p.runs.listRuns().sort((x, y) => x.id - y.id).map((r) => [r.stage, r.status]);
     expect(runs).toEqual([['sft', 'completed'], ['rm', 'completed'], ['ppo', 'completed']]);
+    // Compare's panel reads PPO's gold verdict beside the baselines from the project.
+    expect(readDemoBaselines(p)).toMatchObject({ judged_on: 'eval', n: 8, ppo: { checkpoint: report.stages.ppo.checkpoint, win_rate: report.compare.gold.win_rate } });
+    expect(readDemoBaselines(p)!.best_of_n.map((b) => b.n)).toEqual([2, 4]);
     const [task] = p.labeling.tasks();
     expect(task!.items).toBe(report.stages.labels.items);
     const sources = p.db.prepare("SELECT DISTINCT r.source, a.simulated FROM rankings r JOIN annotators a ON a.id = r.annotator_id").all();
