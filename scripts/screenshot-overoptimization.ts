@@ -22,13 +22,12 @@ try {
   const { page } = e2e;
   await page.reload();
   await page.keyboard.press('Control+4');
-  await page.getByTestId('new-compare').click(); // close the setup form: the panel is what matters here
   const panel = page.getByTestId('reward-vs-gold');
   await panel.locator('summary').click();
   await panel.getByLabel('PPO run').selectOption(String(zero.run));
   await panel.getByTestId('judge-checkpoints').click();
   await panel.getByTestId('checkpoint-judges').waitFor({ timeout: 600_000 });
-  await panel.locator('summary').scrollIntoViewIfNeeded();
+  await panel.getByTestId('checkpoint-judges').evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await e2e.screenshot('demo-reward-vs-gold');
   await panel.getByTestId('overoptimization-chart').scrollIntoViewIfNeeded();
   await e2e.screenshot('demo-overoptimization');
