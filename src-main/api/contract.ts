@@ -761,7 +761,48 @@ export const methods = {
   'compare.export': method<{ name: string; text: string; count: number }>()(
     z.object({ setId: id, format: z.enum(['csv', 'json', 'trl']) }).strict(),
   ),
+  // Reward hacking as it starts (handlers/reward-hacking.ts): a PPO run's checkpoints judged against
+  // SFT by the reward model and by gold/human judges; the demo's over-optimisation curves.
+  'compare.checkpointJudges': method<CheckpointJudgesView | null>()(z.object({ runId: id }).strict()),
+  'compare.judgeCheckpoints': method<JobInfo>()(z.object({ runId: id }).strict()),
+  'compare.overoptimization': method<{ demo: boolean; report: OveroptimizationView | null; baselines: DemoBaselinesView | null }>()(none),
+  'compare.startOveroptimization': method<JobInfo>()(none),
 } as const;
+
+/** One checkpoint of a PPO run against its SFT model (win rates: a tie counts ½). */
+export interface CheckpointJudgementView {
+  step: number;
+  checkpoint: number;
+  kl: number;
+  sqrt_kl: number;
+  rm: number;
+  gold: number | null;
+  rm_win_rate: number;
+  gold_win_rate: number | null;
+  human_win_rate: number | null;
+  human_votes: number;
+}
+export interface CheckpointJudgesView {
+  run: number;
+  sft: number;
+  rm: number;
+  prompts: number;
+  gold: boolean;
+  points: CheckpointJudgementView[];
+}
+/** The last demo run's PPO gold win rate over SFT beside best-of-N from SFT (same prompts, gold judge). */
+export interface DemoBaselinesView {
+  judged_on: 'eval' | 'validation';
+  n: number;
+  ppo: { checkpoint: number; win_rate: number; ci_low: number; ci_high: number; mean_gold: number };
+  best_of_n: { n: number; win_rate: number; ci_low: number; ci_high: number; mean_gold: number; mean_rm: number }[];
+}
+export interface OveroptimizationView {
+  seed: number;
+  prompts: number;
+  steps: number;
+  curves: { kl_coef: number; run: number; points: CheckpointJudgementView[] }[];
+}
 
 // ---------- push events (main → renderer) ----------
 export interface Events {

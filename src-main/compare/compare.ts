@@ -68,6 +68,12 @@ export interface CompareReport extends WinRate {
 export interface CompareHooks {
   progress?(done: number, total: number, message: string): void;
   signal?: AbortSignal;
+  /**
+   * Prompts to compare on instead of the project's `split` (the demo's validation split, which is
+   * kept out of the project's prompts so that nothing trains or reports on it); their responses
+   * are never stored.
+   */
+  prompts?: { id: number; text: string }[];
 }
 
 function mean(xs: number[]): number | null {
@@ -129,7 +135,8 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
   const rmId = o.judge === 'rm' ? (o.rm ?? latestRewardCheckpoint(project)) : null;
   if (o.judge === 'rm' && rmId === null) throw new Error('no reward model in this project: train one, or pass --judge gold|human');
 
-  let prompts = [...project.prompts.iterate()].filter((p) => p.split === o.split);
+  if (hooks.prompts && o.store_responses) throw new Error('responses to prompts outside the project cannot be stored: pass store_responses: false');
+  let prompts: { id: number; text: string }[] = hooks.prompts ?? [...project.prompts.iterate()].filter((p) => p.split === o.split);
   if (prompts.length === 0) throw new Error(`the project has no ${o.split} prompts`);
   if (o.n !== undefined && o.n < prompts.length) {
     prompts = new Rng(o.seed).fork('compare-prompts').shuffle(prompts).slice(0, o.n).sort((x, y) => x.id - y.id);

@@ -156,6 +156,12 @@ export function reply(rng: Rng, topic: Topic, kind: ReplyKind): string {
 export interface DemoCorpus {
   train: DemoPrompt[];
   eval: DemoPrompt[];
+  /**
+   * Prompts for choosing the demo's settings (β, lr, steps): unique across every other split and
+   * the pretraining text, and never stored in the project, so nothing trains on them and the
+   * reported eval split is never looked at while choosing.
+   */
+  validation: DemoPrompt[];
   /** Demonstrations on the training prompts (curt replies common). */
   sft: DemoPair[];
   /** Text for pretraining the base model: prompts with replies of every kind. */
@@ -167,6 +173,7 @@ export interface CorpusOptions {
   evalPrompts?: number;
   sftExamples?: number;
   pretrainTexts?: number;
+  validationPrompts?: number;
 }
 
 /**
@@ -204,5 +211,8 @@ export function buildCorpus(rng: Rng, opts: CorpusOptions = {}): DemoCorpus {
     const kind = pickWeighted(rng, PRETRAIN_KIND_WEIGHTS);
     pretrain.push({ prompt: p.text, completion: reply(rng, p.topic, kind), kind });
   }
-  return { train, eval: evalPrompts, sft, pretrain };
+  // Drawn last, so the other splits (and the demo base project built from them) stay as they were.
+  for (const p of pretrain) seen.add(p.prompt);
+  const validation = draw(opts.validationPrompts ?? 300);
+  return { train, eval: evalPrompts, validation, sft, pretrain };
 }

@@ -33,4 +33,22 @@ export function writeDemoData(project: Project, corpus: DemoCorpus, seed: number
     meta.run('demo', 'customer-support');
     meta.run('demo_seed', String(seed));
   })();
+  writeDemoValidation(project, corpus);
+}
+
+/**
+ * The validation prompts, kept in project_meta rather than among the prompts: no stage trains on
+ * them and Compare's splits never show them; the demo's settings are chosen on them alone.
+ */
+export function writeDemoValidation(project: Project, corpus: Pick<DemoCorpus, 'validation'>): void {
+  project.db
+    .prepare("INSERT INTO project_meta (key, value) VALUES ('demo_validation', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    .run(JSON.stringify(corpus.validation.map((p) => ({ text: p.text, topic: p.topic }))));
+}
+
+/** The demo's validation prompts (ids are negative: they are not rows of the prompts table). */
+export function readDemoValidation(project: Project): { id: number; text: string }[] {
+  const row = project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo_validation'").get();
+  if (!row) throw new Error(`${project.path} has no validation prompts: rebuild it with "npm run build:demo-model", or add them with "npx tsx scripts/add-demo-validation.ts FILE"`);
+  return (JSON.parse(row.value) as { text: string }[]).map((p, i) => ({ id: -(i + 1), text: p.text }));
 }

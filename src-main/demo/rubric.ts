@@ -19,6 +19,8 @@ export const RUBRIC_WEIGHTS = {
   invented: -1.5,
   /** Each sentence said twice. */
   repeated: -0.5,
+  /** Each word of a phrase (3+ words) said again within one sentence ("happy to help, happy to help"). */
+  perWordRepeatedPhrase: -0.1,
   /** Each sentence that says nothing the guidelines recognise (garbled or filler), at most 4. */
   unclear: -0.25,
   /** Fewer than 3 words. */
@@ -37,6 +39,8 @@ export interface RubricScore {
   offTopic: boolean;
   invented: boolean;
   repeated: number;
+  /** Words that repeat a phrase of 3+ words said earlier in the same sentence. */
+  repeatedPhraseWords: number;
   unclear: number;
   words: number;
 }
@@ -46,6 +50,27 @@ function sentences(text: string): string[] {
     .split(/(?<=[.!?])\s+/)
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** Length of the phrases whose repetition within a sentence counts. */
+const PHRASE_WORDS = 3;
+
+/**
+ * Words of a sentence that lie in a 3-word phrase already said earlier in it, so a reply cannot
+ * pass the sentence check by running its repetitions together with commas. Hand-written: a set of
+ * the word trigrams seen so far is all it needs.
+ */
+function repeatedPhraseWords(sentence: string): number {
+  const words = sentence.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean);
+  const seen = new Set<string>();
+  const repeated = new Set<number>();
+  for (let i = 0; i + PHRASE_WORDS <= words.length; i++) {
+    const gram = words.slice(i, i + PHRASE_WORDS).join(' ');
+    // Only phrases that ended before this one started: "no no no" is not a phrase said twice.
+    if (seen.has(gram)) for (let k = i; k < i + PHRASE_WORDS; k++) repeated.add(k);
+    if (i >= PHRASE_WORDS - 1) seen.add(words.slice(i - PHRASE_WORDS + 1, i + 1).join(' '));
+  }
+  return repeated.size;
 }
 
 /** Order numbers and amounts the reply states that the customer never mentioned. */
@@ -69,6 +94,7 @@ export function scoreResponse(prompt: string, response: string): RubricScore {
   const parts = sentences(response);
   const normalised = parts.map((s) => s.toLowerCase().replace(/[^a-z ]/g, ''));
   const repeated = normalised.length - new Set(normalised).size;
+  const phraseWords = parts.reduce((n, s) => n + repeatedPhraseWords(s), 0);
   const recognised = [
     EMPATHY_PATTERN, OFFER_PATTERN, RUDE_PATTERN, OFF_TOPIC_PATTERN, INVENTED_PATTERN, ...TOPICS.map((t) => t.actionPattern),
   ];
@@ -83,10 +109,10 @@ export function scoreResponse(prompt: string, response: string): RubricScore {
   if (rude) total += W.rude;
   if (offTopic) total += W.offTopic;
   if (invented) total += W.invented;
-  total += repeated * W.repeated + unclear * W.unclear;
+  total += repeated * W.repeated + phraseWords * W.perWordRepeatedPhrase + unclear * W.unclear;
   if (words < 3) total += W.tooShort;
   if (words > 40) total += (words - 40) * W.perWordTooLong;
-  return { total, topic, action, empathy, offer, rude, offTopic, invented, repeated, unclear, words };
+  return { total, topic, action, empathy, offer, rude, offTopic, invented, repeated, repeatedPhraseWords: phraseWords, unclear, words };
 }
 
 // ---------- the gold judge ----------

@@ -28,6 +28,8 @@ export interface BestOfNResult {
   scores: number[];
   /** Scores of all N candidates per prompt, in sampling order. */
   candidateScores: number[][];
+  /** All N candidates per prompt, in sampling order (best-of-M for M < N picks among the first M). */
+  candidates: number[][][];
 }
 
 export function bestOfN(
@@ -57,7 +59,7 @@ export function bestOfN(
     finished.push(...out.finished);
   }
   const scores = reward.score(flat, tokens, tok.padId);
-  const result: BestOfNResult = { tokens: [], finished: [], scores: [], candidateScores: [] };
+  const result: BestOfNResult = { tokens: [], finished: [], scores: [], candidateScores: [], candidates: [] };
   for (let p = 0; p < prompts.length; p++) {
     const cand = scores.slice(p * config.n, (p + 1) * config.n);
     let best = 0;
@@ -66,6 +68,7 @@ export function bestOfN(
     result.finished.push(finished[p * config.n + best]!);
     result.scores.push(cand[best]!);
     result.candidateScores.push(cand);
+    result.candidates.push(tokens.slice(p * config.n, (p + 1) * config.n));
   }
   return result;
 }

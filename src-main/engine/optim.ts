@@ -120,9 +120,12 @@ export class AdamW {
 
   /**
    * Clip and apply gradients keyed by variable name (as tf.variableGrads returns them). Variables
-   * without a gradient are left untouched. Does not dispose `grads`.
+   * without a gradient are left untouched. Does not dispose `grads`. `scheduleStep` reads the lr
+   * schedule at that step instead of at the optimizer's own step count: PPO takes many optimizer
+   * steps per iteration and steps its schedule once per iteration (as TRL does), so early stopping
+   * and skipped minibatches do not move the schedule.
    */
-  applyGradients(grads: tf.NamedTensorMap): StepResult {
+  applyGradients(grads: tf.NamedTensorMap, scheduleStep?: number): StepResult {
     const cfg = this.config;
     const present = this.slots.filter((s) => grads[s.variable.name] !== undefined);
     const fused = fusedAdamWAvailable();
@@ -133,7 +136,7 @@ export class AdamW {
     const gradNorm = normT.dataSync()[0]!;
     normT.dispose();
     const clipScale = cfg.clipNorm > 0 && gradNorm > cfg.clipNorm ? cfg.clipNorm / (gradNorm + 1e-6) : 1;
-    const lr = this.lrAt(this.t);
+    const lr = this.lrAt(scheduleStep ?? this.t);
     this.t += 1;
     const bc1 = 1 - Math.pow(cfg.beta1, this.t);
     const bc2 = 1 - Math.pow(cfg.beta2, this.t);

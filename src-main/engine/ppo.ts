@@ -43,7 +43,8 @@ export const ppoConfigSchema = z
     num_mini_batches: z.number().int().min(1).default(4),
     num_ppo_epochs: z.number().int().min(1).default(4),
     lr: z.number().positive().max(1).default(1e-5),
-    warmup_steps: z.number().int().min(0).default(0),
+    /** Iterations of linear lr warmup; the cosine decay then runs to the last iteration (`steps`). */
+    warmup_steps: z.number().int().min(0).default(0).describe('Iterations of lr warmup; the cosine decay to 0.1 × lr then ends at the last iteration.'),
     weight_decay: z.number().min(0).default(0),
     grad_clip: z.number().positive().default(1.0),
     // rollout
@@ -72,8 +73,13 @@ export const ppoConfigSchema = z
     /** Skip a minibatch whose mean probability ratio exceeds this. */
     ratio_threshold: z.number().positive().default(10),
     /** Stop this iteration's updates once approx KL exceeds 1.5 × target_kl (TRL's target_kl). */
-    early_stopping: z.boolean().default(true),
-    target_kl: z.number().positive().default(1),
+    early_stopping: z
+      .boolean()
+      .default(true)
+      .describe(
+        "After each minibatch: if its approx KL (0.5·mean of (log π − log π_old)² over real response tokens) exceeds 1.5 × target_kl, skip the iteration's remaining minibatches and epochs.",
+      ),
+    target_kl: z.number().positive().default(1).describe('Early stopping fires above 1.5 × this; at 1 only a runaway update trips it.'),
     /** Value model: a scalar head on the reward model's backbone (InstructGPT) or the policy's. */
     value_init: z.enum(['reward', 'policy']).default('reward'),
     // logging
@@ -409,7 +415,15 @@ async function minibatchGrads(replicas: Replicas, input: MinibatchShard): Promis
 }
 
 /** Step 5: epochs × shuffled minibatches of clipped policy and value updates, each minibatch's gradient on every core. */
-async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimizer: AdamW, replicas: Replicas, rng: Rng): Promise<Record<string, number>> {
+async function update(
+  data: Rollout,
+  config: PpoConfig,
+  tok: PpoTokens,
+  optimizer: AdamW,
+  replicas: Replicas,
+  rng: Rng,
+  iteration: number,
+): Promise<Record<string, number>> {
   const n = data.responses.length;
   const mbSize = Math.max(1, Math.ceil(n / config.num_mini_batches));
   const stats = { approxkl: [] as number[], clipfrac: [] as number[], entropy: [] as number[], pg: [] as number[], vf: [] as number[], vfClipfrac: [] as number[], ratio: [] as number[] };
@@ -440,7 +454,8 @@ async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimize
         // Guard: a minibatch whose ratio has run away would take a destructive step; skip it.
         if (ratio > config.ratio_threshold) skipped++;
         else {
-          optimizer.applyGradients(r.grads);
+          // The schedule counts iterations (sized by config.steps), not the epochs × minibatches steps within one.
+          optimizer.applyGradients(r.grads, iteration);
           replicas.syncWeights();
         }
       } finally {
@@ -467,6 +482,7 @@ async function update(data: Rollout, config: PpoConfig, tok: PpoTokens, optimize
     'val/ratio_var': variance(stats.ratio),
     'policy/skipped_minibatches': skipped,
     'policy/early_stopped': stopped ? 1 : 0,
+    lr: optimizer.lrAt(iteration),
   };
 }
 
@@ -495,6 +511,8 @@ export async function trainPpo(
   }
   const optimizer = new AdamW(trainableVariables(models), {
     lr: config.lr,
+    // Warmup and cosine decay in PPO iterations: update() reads the schedule at the iteration, once
+    // for all its epochs × minibatches optimizer steps (TRL steps its scheduler once per batch too).
     warmupSteps: config.warmup_steps,
     totalSteps: config.steps,
     weightDecay: config.weight_decay,
@@ -521,7 +539,7 @@ export async function trainPpo(
       const beta = kl.value;
       const { rollout: data, metrics: rolloutMetrics } = await rollout(models, replicas, batchPrompts, config, tok, beta, rng.nextUint32());
       const t1 = performance.now();
-      const updateMetrics = await update(data, config, tok, optimizer, replicas, rng);
+      const updateMetrics = await update(data, config, tok, optimizer, replicas, rng, step);
       const t2 = performance.now();
       kl.update(rolloutMetrics['objective/kl']!, config.batch_size);
       step++;

@@ -318,6 +318,18 @@ export async function trainRewardModel(
 }
 
 /**
+ * The reward model's head with its normalisation folded in (w·gain, b·gain + bias), so a scalar
+ * head copied from it outputs the normalised score `score` returns: PPO's value model starts on the
+ * scale of the rewards it must predict, not off by the gain and bias.
+ */
+export function normalisedHeadWeights(weights: Record<string, Float32Array>, gain: number, bias: number): Record<string, Float32Array> {
+  const w = weights['score.weight'];
+  if (!w) throw new Error('missing weight "score.weight"');
+  const b = weights['score.bias'] ?? new Float32Array(1);
+  return { 'score.weight': w.map((x) => x * gain), 'score.bias': b.map((x) => x * gain + bias) };
+}
+
+/**
  * Sets the model's gain and bias so that SFT samples on the training prompts score mean 0, std 1
  * (lm-human-preferences), which keeps β meaningful across reward models.
  */

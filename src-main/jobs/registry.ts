@@ -23,6 +23,8 @@ export const jobRegistry: JobRegistry = {
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
   'label-generate': { module: './kinds/label-generate.js', export: 'labelGenerateJob', changes: ['responses', 'label_tasks'] },
   compare: { module: './kinds/compare.js', export: 'compareJob', changes: ['responses', 'comparison_sets'] },
+  'judge-checkpoints': { module: './kinds/judge-checkpoints.js', export: 'judgeCheckpointsJob', changes: ['checkpoint_judges'] },
+  'demo-overoptimization': { module: './kinds/demo-overoptimization.js', export: 'demoOveroptimizationJob', changes: ['runs', 'checkpoints', 'checkpoint_judges'] },
 };
 
 /** The URL to import for an entry; from TypeScript source (tsx, vitest) the `.ts` file itself. */

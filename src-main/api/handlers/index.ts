@@ -8,6 +8,7 @@ import { deleteHandlers } from './delete.js';
 import { labelHandlers } from './label.js';
 import { leaderboardHandlers } from './leaderboard.js';
 import { modelsHandlers } from './models.js';
+import { rewardHackingHandlers } from './reward-hacking.js';
 import { trainHandlers } from './train.js';
 
 export const handlers: Partial<Handlers<ApiContext>> = {
@@ -18,5 +19,6 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...labelHandlers,
   ...leaderboardHandlers,
   ...modelsHandlers,
+  ...rewardHackingHandlers,
   ...trainHandlers,
 };

@@ -7,6 +7,7 @@ import { initBackend } from '../../engine/backend.js';
 import { loadModel, modelConfigOf, saveModel } from '../../engine/checkpoint-io.js';
 import { GPT, ScalarHead } from '../../engine/model.js';
 import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
+import { normalisedHeadWeights } from '../../engine/reward.js';
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
 import type { JobFn } from '../types.js';
@@ -63,7 +64,9 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     resume = { step: state.step, klCoef: state.klCoef, optimizer: start.optimizer };
   } else if (config.value_init === 'reward') {
     if (reward.tokenizer.toJSON() !== tokenizer.toJSON()) throw new Error('the reward model uses a different tokenizer from the policy');
-    value = { backbone: GPT.fromWeights(reward.config, reward.weights), head: ScalarHead.fromWeights(reward.weights) };
+    // The head outputs normalised scores, as the rewards the value model learns to predict are.
+    const head = ScalarHead.fromWeights(normalisedHeadWeights(reward.weights, reward.model.gain, reward.model.bias));
+    value = { backbone: GPT.fromWeights(reward.config, reward.weights), head };
   } else {
     value = { backbone: GPT.fromWeights(ref.config, ref.weights), head: ScalarHead.create(ref.config.n_embd, config.seed) };
   }

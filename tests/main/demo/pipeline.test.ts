@@ -5,10 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
+import { readDemoBaselines, runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { writeReportPage } from '../../../src-main/demo/report-page.js';
 import { Project } from '../../../src-main/store/project.js';
+import { readDemoValidation } from '../../../src-main/demo/project.js';
 import { makeTinyDemo } from './tiny-demo.js';
 
 const tiny: DemoSettings = {
@@ -17,7 +18,7 @@ const tiny: DemoSettings = {
   rm: { seed: 1, epochs: 1, batch_prompts: 4, lr: 1e-3, eval_fraction: 0.25, norm_samples: 4, norm_max_new_tokens: 6, checkpoint_every: 1000 },
   ppo: { seed: 1, steps: 2, batch_size: 4, num_mini_batches: 2, num_ppo_epochs: 1, lr: 1e-4, max_new_tokens: 6, sample_every: 1, checkpoint_every: 1000 },
   kl_bound: 9,
-  compare: { prompts: 8, temperature: 0.7, max_new_tokens: 6 },
+  compare: { prompts: 8, temperature: 0.7, max_new_tokens: 6, best_of_n: [2, 4] },
 };
 
 let dir: string;
@@ -47,6 +48,15 @@ describe('rlhf-lab demo pipeline', () => {
       expect(c.ci_low).toBeLessThanOrEqual(c.win_rate);
       expect(c.ci_high).toBeGreaterThanOrEqual(c.win_rate);
     }
+    expect(report.judged_on).toBe('eval');
+    // Best-of-N baselines from the SFT model, gold-judged on the same prompts as PPO.
+    expect(report.compare.best_of_n.map((b) => [b.n, b.prompts])).toEqual([[2, 8], [4, 8]]);
+    for (const b of report.compare.best_of_n) {
+      expect(b.wins + b.ties + b.losses).toBe(8);
+      expect(Number.isFinite(b.mean_gold)).toBe(true);
+    }
+    // Picking among more samples by the reward model cannot lower the reward model's mean score.
+    expect(report.compare.best_of_n[1]!.mean_rm).toBeGreaterThanOrEqual(report.compare.best_of_n[0]!.mean_rm);
     expect(report.examples.length).toBeGreaterThan(0);
     expect(report.examples[0]).toEqual(expect.objectContaining({ prompt: expect.any(String), sft: expect.any(String), rlhf: expect.any(String) }));
     expect(report.backend).toMatch(/wasm|cpu|tensorflow/);
@@ -54,6 +64,9 @@ describe('rlhf-lab demo pipeline', () => {
     const p = Project.open(report.project);
     const runs = p.runs.listRuns().sort((x, y) => x.id - y.id).map((r) => [r.stage, r.status]);
     expect(runs).toEqual([['sft', 'completed'], ['rm', 'completed'], ['ppo', 'completed']]);
+    // Compare's panel reads PPO's gold verdict beside the baselines from the project.
+    expect(readDemoBaselines(p)).toMatchObject({ judged_on: 'eval', n: 8, ppo: { checkpoint: report.stages.ppo.checkpoint, win_rate: report.compare.gold.win_rate } });
+    expect(readDemoBaselines(p)!.best_of_n.map((b) => b.n)).toEqual([2, 4]);
     const [task] = p.labeling.tasks();
     expect(task!.items).toBe(report.stages.labels.items);
     const sources = p.db.prepare("SELECT DISTINCT r.source, a.simulated FROM rankings r JOIN annotators a ON a.id = r.annotator_id").all();
@@ -65,6 +78,19 @@ describe('rlhf-lab demo pipeline', () => {
     expect(md).toMatch(/win rate/);
     expect(md).toContain(report.examples[0]!.prompt.replace(/\|/g, '\\|'));
     expect(existsSync(join(out, 'curve-ppo-score.svg'))).toBe(true);
+  });
+
+  it('judges on the validation split, which is no prompt of the project, when choosing settings', async () => {
+    const report = await runDemo({ quick: true, seed: 2, out: join(dir, 'val'), source, settings: { ...tiny, compare: { ...tiny.compare, best_of_n: [] } }, judge_on: 'validation' });
+    expect(report.judged_on).toBe('validation');
+    const p = Project.open(report.project);
+    const stored = new Set([...p.prompts.iterate()].map((x) => x.text));
+    const validation = readDemoValidation(p);
+    p.close();
+    expect(validation.length).toBeGreaterThan(0);
+    for (const v of validation) expect(stored.has(v.text)).toBe(false);
+    expect(report.compare.gold.n).toBe(Math.min(8, validation.length));
+    for (const e of report.examples) expect(validation.some((v) => v.text === e.prompt)).toBe(true);
   });
 
   it('refuses to overwrite an earlier run in the same --out directory', async () => {

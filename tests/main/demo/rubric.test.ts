@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_ANNOTATORS, goldCompare, scoreResponse, SimulatedAnnotator } from '../../../src-main/demo/rubric.js';
 import { Rng } from '../../../src-main/engine/rng.js';
+import { buildCorpus } from '../../../src-main/demo/corpus.js';
 
 const PROMPT = 'Hi, my order #48213 still has not arrived. Thanks.';
 const CURT = 'Check your tracking number.';
@@ -36,6 +37,23 @@ describe('the rubric', () => {
     const garbled = scoreResponse(PROMPT, "I'm sorry to hear that. Please check your tracking number. the the blue at.").total;
     expect(twice).toBeLessThan(once);
     expect(garbled).toBeLessThan(once);
+  });
+
+  it('penalises a phrase repeated within one sentence, which the per-sentence check misses', () => {
+    const kind = "I'm sorry to hear that. Please check your tracking number, I'm here if you have other questions.";
+    const looped = "I'm sorry to hear that. Please check your tracking number, I'm here if you have other questions, I'm here if you have other questions, I'm here if you have other questions.";
+    const s = scoreResponse(PROMPT, looped);
+    expect(s.repeated).toBe(0); // no sentence is said twice
+    expect(s.repeatedPhraseWords).toBe(14);
+    expect(s.total).toBeLessThan(scoreResponse(PROMPT, kind).total - 1);
+    expect(goldCompare(PROMPT, kind, looped)).toBe('a');
+    // Each repetition costs more: the judge cannot be out-talked by saying it again.
+    expect(scoreResponse(PROMPT, `${looped.slice(0, -1)}, I'm here if you have other questions.`).total).toBeLessThan(s.total);
+  });
+
+  it('does not see repetition in the demo corpus’s own replies', () => {
+    const corpus = buildCorpus(new Rng(2), { trainPrompts: 50, evalPrompts: 10, sftExamples: 200, pretrainTexts: 2000 });
+    for (const r of [...corpus.sft, ...corpus.pretrain]) expect(scoreResponse(r.prompt, r.completion).repeatedPhraseWords, r.completion).toBe(0);
   });
 
   it('is the gold judge: deterministic, equal scores tie', () => {

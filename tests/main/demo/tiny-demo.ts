@@ -11,7 +11,7 @@ import { Project } from '../../../src-main/store/project.js';
 
 export async function makeTinyDemo(file: string, seed = 1): Promise<{ base: number; other: number }> {
   await initBackend();
-  const corpus = buildCorpus(new Rng(seed), { trainPrompts: 40, evalPrompts: 16, sftExamples: 40, pretrainTexts: 300 });
+  const corpus = buildCorpus(new Rng(seed), { trainPrompts: 40, evalPrompts: 16, sftExamples: 40, pretrainTexts: 300, validationPrompts: 16 });
   const tok = TextTokenizer.train(corpus.pretrain.flatMap((p) => [p.prompt, p.completion]), 512);
   const config = { vocab_size: tok.vocabSize, n_positions: 64, n_embd: 16, n_layer: 1, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
   const p = Project.open(file, { create: true });

@@ -66,7 +66,8 @@ describe('PPO', () => {
     const rm = new RewardModel(tinyModel(11), tinyHead(12));
     const rmConfig = rewardConfigSchema.parse({ epochs: 6, batch_prompts: 8, lr: 3e-3, warmup_steps: 2 });
     await trainRewardModel(rm, { train: rankingGroups(48, 1), eval: [] }, rmConfig, PAD);
-    const { metrics, samples } = await run(rm, { steps: 20, kl_coef: 0.1, sample_every: 10, sample_rows: 4 });
+    // lr 1e-3: the schedule now spans all 20 iterations (it used to reach 0.1 × lr by iteration 5).
+    const { metrics, samples } = await run(rm, { steps: 20, kl_coef: 0.1, lr: 1e-3, sample_every: 10, sample_rows: 4 });
     const names = [
       'objective/kl', 'objective/kl_coef', 'objective/entropy', 'objective/scores', 'objective/non_score_reward',
       'objective/rlhf_reward', 'policy/approxkl_avg', 'policy/clipfrac_avg', 'policy/entropy_avg', 'loss/policy_avg',

@@ -7,10 +7,12 @@ import {
   defaultRewardConfig,
   evaluateRewardModel,
   normaliseRewardModel,
+  normalisedHeadWeights,
   rewardConfigSchema,
   trainRewardModel,
 } from '../../../src-main/engine/reward.js';
-import { PAD, EOS, rankingGroups, tinyHead, tinyModel } from './rm-task.js';
+import { GPT, ScalarHead } from '../../../src-main/engine/model.js';
+import { PAD, EOS, rankingGroups, tinyConfig, tinyHead, tinyModel } from './rm-task.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -58,6 +60,12 @@ describe('reward model training', () => {
     const std = Math.sqrt(scores.reduce((s, x) => s + (x - mean) ** 2, 0) / scores.length);
     expect(mean).toBeCloseTo(0, 4);
     expect(std).toBeCloseTo(1, 3);
+    // PPO's value model copies the head with the normalisation folded in: its raw output at the
+    // last token is the normalised score, so it starts on the rewards' scale.
+    const folded = normalisedHeadWeights(model.head.getWeights(), model.gain, model.bias);
+    const valueView = new RewardModel(GPT.fromWeights(tinyConfig, model.backbone.getWeights()), ScalarHead.fromWeights(folded));
+    valueView.score(used, responses, PAD).forEach((v, i) => expect(v).toBeCloseTo(scores[i]!, 4));
+    valueView.dispose();
     sft.dispose();
     model.dispose();
   });

@@ -41,12 +41,15 @@ afterAll(async () => {
 
 describe('train API', () => {
   it('offers a config form per stage whose defaults are the engine defaults', async () => {
-    const stages = await value<{ stage: string; fields: { key: string; default: unknown }[]; checkpointFields: Record<string, string> }[]>('train.stages', {});
+    const stages = await value<{ stage: string; fields: { key: string; default: unknown; description?: string }[]; checkpointFields: Record<string, string> }[]>('train.stages', {});
     const sft = stages.find((s) => s.stage === 'sft')!;
     expect(sft.fields.find((f) => f.key === 'grad_clip')?.default).toBe(1);
     const ppo = stages.find((s) => s.stage === 'ppo')!;
     expect(ppo.fields.find((f) => f.key === 'kl_coef')?.default).toBe(0.05);
     expect(ppo.fields.find((f) => f.key === 'cliprange')?.default).toBe(0.2);
+    // The form says what early stopping does and what counts in the schedule.
+    expect(ppo.fields.find((f) => f.key === 'early_stopping')?.description).toMatch(/1\.5 × target_kl.*remaining minibatches/);
+    expect(ppo.fields.find((f) => f.key === 'warmup_steps')?.description).toMatch(/Iterations/);
     expect(ppo.checkpointFields).toEqual({ reward_model: 'rm' });
   });
 
