@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
+import type { AdapterSummary } from './webgpu/device.js';
 import { GPT, ScalarHead, type GPTConfig } from './model.js';
 import { AdamW } from './optim.js';
 import { Replicas, trainingThreads } from './parallel/data-parallel.js';
@@ -107,6 +108,8 @@ export interface GemmRow {
 
 export interface BenchReport {
   backend: string;
+  /** The GPU adapter of the webgpu backend, else null. */
+  adapter: AdapterSummary | null;
   backend_reason: string;
   reference: { torch: string; threads: number } | { error: string } | null;
   rows: BenchRow[];
@@ -376,6 +379,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   return {
     backend: backend.name,
+    adapter: backend.adapter,
     backend_reason: backend.reason,
     reference,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

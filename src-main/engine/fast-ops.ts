@@ -50,7 +50,8 @@ export function blockMatMul(a: tf.Tensor2D, b: tf.Tensor2D, n: number): tf.Tenso
 }
 
 function useLoopedMatMul(): boolean {
-  return tf.getBackend() !== 'tensorflow';
+  // The GPU backends run one batched matMul as one dispatch: a loop would be n dispatches.
+  return tf.getBackend() !== 'tensorflow' && tf.getBackend() !== 'webgpu';
 }
 
 /**

@@ -1,5 +1,5 @@
 // `rlhf-lab bench [--sizes tiny,small] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
-// [--rows sft_step,…] [--backend wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
+// [--rows sft_step,…] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
 import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, runBench, type BenchRowName, type BenchSize } from '../../engine/bench.js';
@@ -7,7 +7,7 @@ import { InputError, type Command } from '../command.js';
 
 const USAGE =
   'bench [--sizes tiny,small] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
-  '[--rows ' + BENCH_ROWS.join(',') + '] [--backend wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
+  '[--rows ' + BENCH_ROWS.join(',') + '] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
 
 function fail(message: string): never {
   throw new InputError(`bench: ${message}\nusage: rlhf-lab ${USAGE}`);
@@ -98,7 +98,7 @@ export const benchCommand: Command = {
       if (bad) fail(`--rows: unknown row "${bad}" (${BENCH_ROWS.join(', ')})`);
     }
     const backend = values.backend;
-    if (backend !== undefined && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') fail(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
+    if (backend !== undefined && backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') fail(`--backend must be webgpu, wasm, cpu or tensorflow, got "${backend}"`);
     const report = await runBench({
       sizes,
       ...(rows ? { rows } : {}),
