@@ -62,7 +62,7 @@ interface WebGPUBackendLike {
 }
 
 /** A GPU that has not finished in this long is stuck (a lost device); say so instead of spinning forever. */
-const READ_TIMEOUT_MS = 600_000;
+const READ_TIMEOUT_MS = 120_000;
 
 /** Map `staging` for reading, synchronously, by running Dawn's event processing until it is mapped. */
 function mapSync(staging: StagingBuffer): ArrayBuffer {

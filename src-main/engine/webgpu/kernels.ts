@@ -1,0 +1,345 @@
+// The engine's fused kernels (adamw-kernel.ts, layer-ops-kernel.ts) for the webgpu backend, as
+// WGSL programs run through tfjs-backend-webgpu's runWebGPUProgram: the same kernel names as on
+// wasm, so fast-ops.ts and optim.ts call them the same way. Each replaces a chain of tf ops (one
+// GPU dispatch each, ~0.5 ms of fixed cost apiece on a real GPU through tfjs) with one to four
+// dispatches. Hand-written: tfjs has no fused AdamW, LayerNorm, GELU or cross-entropy kernels.
+// A program has one output (tfjs binds it as `result`), so a kernel with several outputs runs one
+// program per output. Inputs are `array<f32>` (or i32) named as in variableNames.
+import * as tf from '@tensorflow/tfjs';
+import type { AdamWAttrs } from '../adamw-kernel.js';
+
+interface Program {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size: boolean;
+  uniforms?: string;
+  getUserCode(): string;
+}
+
+type Uniform = { type: 'float32' | 'int32'; data: number[] };
+
+interface WebGPUBackendLike {
+  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
+}
+
+const WG = 256;
+
+/** The index of this workgroup in a dispatch that tfjs may have folded into 2-D or 3-D (over 65535 workgroups). */
+const WORKGROUP_INDEX = `fn wgIndex() -> i32 {
+  return i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);
+}`;
+
+/** Sum of `value` over the workgroup's 256 threads, in workgroup memory `red`; every thread gets it. */
+const WORKGROUP_SUM = `var<workgroup> red: array<f32, ${WG}>;
+fn wgSum(value: f32) -> f32 {
+  let t = i32(localId.x);
+  workgroupBarrier();
+  red[t] = value;
+  workgroupBarrier();
+  for (var k = ${WG / 2}; k > 0; k = k >> 1u) {
+    if (t < k) { red[t] = red[t] + red[t + k]; }
+    workgroupBarrier();
+  }
+  return red[0];
+}
+fn wgMax(value: f32) -> f32 {
+  let t = i32(localId.x);
+  workgroupBarrier();
+  red[t] = value;
+  workgroupBarrier();
+  for (var k = ${WG / 2}; k > 0; k = k >> 1u) {
+    if (t < k) { red[t] = max(red[t], red[t + k]); }
+    workgroupBarrier();
+  }
+  return red[0];
+}`;
+
+/** One thread per output element. */
+function elementwise(key: string, variableNames: string[], outputShape: number[], body: string, uniforms?: string): Program {
+  const n = outputShape.reduce((a, b) => a * b, 1);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: key,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(n / WG), 1, 1],
+    workgroupSize: [WG, 1, 1],
+    size: true,
+    ...(uniforms ? { uniforms } : {}),
+    getUserCode: () => `fn main(index: i32) {\n  if (index < uniforms.size) {\n${body}\n  }\n}`,
+  };
+}
+
+/** One workgroup per row of `rows`; `body` runs in every thread with `row` and `t` (thread in row) set. */
+function perRow(key: string, variableNames: string[], outputShape: number[], rows: number, body: string, uniforms: string): Program {
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: key,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [rows, 1, 1],
+    workgroupSize: [WG, 1, 1],
+    size: false,
+    uniforms,
+    // Workgroups past the last row (a folded dispatch) redo the last row: no early return, which
+    // would put the barriers in non-uniform control flow.
+    getUserCode: () => `${WORKGROUP_INDEX}\n${WORKGROUP_SUM}\nfn main(index: i32) {\n  let row = min(wgIndex(), uniforms.rows - 1);\n  let t = i32(localId.x);\n${body}\n}`,
+  };
+}
+
+const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+// ---------- AdamW ----------
+
+const ADAMW_UNIFORMS = 'stepSize : f32, beta1 : f32, beta2 : f32, invBias2 : f32, eps : f32, decayFactor : f32, gradScale : f32,';
+
+/** p', m' or v' of one AdamW step (the three programs share the moment arithmetic; each writes one). */
+function adamWProgram(shape: number[], which: 'p' | 'm' | 'v'): Program {
+  const out = { m: 'm', v: 'v', p: 'p * uniforms.decayFactor - uniforms.stepSize * m / (sqrt(v * uniforms.invBias2) + uniforms.eps)' }[which];
+  return elementwise(
+    `rlhf_adamw_${which}`,
+    ['P', 'G', 'M', 'V'],
+    shape,
+    // Every variant reads P: WebGPU's automatic layout would drop an unread binding, which tfjs always binds.
+    `    let p = P[index];
+    let g = G[index] * uniforms.gradScale;
+    let m = uniforms.beta1 * M[index] + (1.0 - uniforms.beta1) * g;
+    let v = uniforms.beta2 * V[index] + (1.0 - uniforms.beta2) * g * g;
+    result[index] = ${out};`,
+    ADAMW_UNIFORMS,
+  );
+}
+
+function adamW({ inputs, attrs, backend }: { inputs: Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>; attrs: AdamWAttrs; backend: WebGPUBackendLike }): tf.TensorInfo[] {
+  const { p, g, m, v } = inputs;
+  const a = attrs;
+  const uniforms: Uniform[] = [a.stepSize, a.beta1, a.beta2, a.invBias2, a.eps, a.decayFactor, a.gradScale].map((x) => ({ type: 'float32', data: [x] }));
+  return (['p', 'm', 'v'] as const).map((w) => backend.runWebGPUProgram(adamWProgram(p.shape, w), [p, g, m, v], 'float32', uniforms));
+}
+
+/** prev + Σ x², one workgroup striding over x: the gradient norm adds one such dispatch per parameter. */
+function sumSquaresProgram(): Program {
+  return {
+    ...perRow('rlhf_sum_squares', ['Prev', 'X'], [1], 1, '', 'rows : i32, n : i32,'),
+    getUserCode: () => `${WORKGROUP_INDEX}\n${WORKGROUP_SUM}\nfn main(index: i32) {
+  let t = i32(localId.x);
+  var s = 0.0;
+  for (var i = t; i < uniforms.n; i = i + ${WG}) { let x = X[i]; s = s + x * x; }
+  let total = wgSum(s);
+  if (t == 0) { result[0] = Prev[0] + total; }
+}`,
+  };
+}
+
+function sumOfSquares({ inputs, backend }: { inputs: Record<string, tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
+  // Chained so that no program binds more than two inputs (WebGPU's default is 8 storage buffers a stage).
+  let acc = tf.scalar(0) as tf.TensorInfo;
+  const made: tf.TensorInfo[] = [acc];
+  for (const x of Object.values(inputs)) {
+    acc = backend.runWebGPUProgram(sumSquaresProgram(), [acc, x], 'float32', [{ type: 'int32', data: [1] }, { type: 'int32', data: [sizeOf(x)] }]);
+    made.push(acc);
+  }
+  for (const t of made.slice(0, -1)) tf.engine().disposeTensor(t as tf.Tensor);
+  return acc;
+}
+
+// ---------- LayerNorm, GELU, target log-probabilities ----------
+
+const ROW_UNIFORMS = 'rows : i32, cols : i32,';
+const rowUniforms = (rows: number, cols: number): Uniform[] => [
+  { type: 'int32', data: [rows] },
+  { type: 'int32', data: [cols] },
+];
+
+/** Row statistics of x [n, C] (two-pass, as the wasm kernel): mean or 1/√(var + eps). */
+function layerNormStat(n: number, C: number, stat: 'mean' | 'rstd'): Program {
+  return perRow(
+    `rlhf_ln_${stat}`,
+    ['X'],
+    [n],
+    n,
+    `  let base = row * uniforms.cols;
+  var s = 0.0;
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) { s = s + X[base + j]; }
+  let mean = wgSum(s) / f32(uniforms.cols);
+  ${
+    stat === 'mean'
+      ? 'if (t == 0) { result[row] = mean; }'
+      : `var q = 0.0;
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) { let d = X[base + j] - mean; q = q + d * d; }
+  let variance = wgSum(q) / f32(uniforms.cols);
+  if (t == 0) { result[row] = inverseSqrt(variance + uniforms.eps); }`
+  }`,
+    `${ROW_UNIFORMS} eps : f32,`,
+  );
+}
+
+function layerNormTrain({ inputs, attrs, backend }: { inputs: Record<'x' | 'g' | 'b', tf.TensorInfo>; attrs: { eps: number }; backend: WebGPUBackendLike }): tf.TensorInfo[] {
+  const { x, g, b } = inputs;
+  const [n, C] = x.shape as [number, number];
+  const u = [...rowUniforms(n, C), { type: 'float32' as const, data: [attrs.eps] }];
+  const mean = backend.runWebGPUProgram(layerNormStat(n, C, 'mean'), [x], 'float32', u);
+  const rstd = backend.runWebGPUProgram(layerNormStat(n, C, 'rstd'), [x], 'float32', u);
+  const xhat = backend.runWebGPUProgram(
+    elementwise('rlhf_ln_xhat', ['X', 'Mean', 'Rstd'], [n, C], '    let r = index / uniforms.cols;\n    result[index] = (X[index] - Mean[r]) * Rstd[r];', 'cols : i32,'),
+    [x, mean, rstd],
+    'float32',
+    [{ type: 'int32', data: [C] }],
+  );
+  tf.engine().disposeTensor(mean as tf.Tensor);
+  const y = backend.runWebGPUProgram(
+    elementwise('rlhf_ln_y', ['Xhat', 'Gamma', 'Beta'], [n, C], '    let c = index % uniforms.cols;\n    result[index] = Xhat[index] * Gamma[c] + Beta[c];', 'cols : i32,'),
+    [xhat, g, b],
+    'float32',
+    [{ type: 'int32', data: [C] }],
+  );
+  return [y, xhat, rstd];
+}
+
+/** Σ over rows of dy·x̂ (dγ) or dy (dβ) for [n, C] inputs: one thread per column. */
+function columnSums(n: number, C: number, withXhat: boolean): Program {
+  return elementwise(
+    withXhat ? 'rlhf_ln_dgamma' : 'rlhf_ln_dbeta',
+    withXhat ? ['Dy', 'Xhat'] : ['Dy'],
+    [C],
+    `    var s = 0.0;
+    for (var r = 0; r < uniforms.rows; r = r + 1) { let i = r * uniforms.cols + index; s = s + Dy[i]${withXhat ? ' * Xhat[i]' : ''}; }
+    result[index] = s;`,
+    ROW_UNIFORMS,
+  );
+}
+
+function layerNormGrad({ inputs, backend }: { inputs: Record<'dy' | 'xhat' | 'rstd' | 'g', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo[] {
+  const { dy, xhat, rstd, g } = inputs;
+  const [n, C] = xhat.shape as [number, number];
+  const u = rowUniforms(n, C);
+  // dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·γ: both means in one workgroup per row.
+  const dx = backend.runWebGPUProgram(
+    perRow(
+      'rlhf_ln_dx',
+      ['Dy', 'Xhat', 'Rstd', 'Gamma'],
+      [n, C],
+      n,
+      `  let base = row * uniforms.cols;
+  var s1 = 0.0;
+  var s2 = 0.0;
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) { let d = Dy[base + j] * Gamma[j]; s1 = s1 + d; s2 = s2 + d * Xhat[base + j]; }
+  let m1 = wgSum(s1) / f32(uniforms.cols);
+  let m2 = wgSum(s2) / f32(uniforms.cols);
+  let r = Rstd[row];
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) {
+    let d = Dy[base + j] * Gamma[j];
+    result[base + j] = r * (d - m1 - Xhat[base + j] * m2);
+  }`,
+      ROW_UNIFORMS,
+    ),
+    [dy, xhat, rstd, g],
+    'float32',
+    u,
+  );
+  const dg = backend.runWebGPUProgram(columnSums(n, C, true), [dy, xhat], 'float32', u);
+  const db = backend.runWebGPUProgram(columnSums(n, C, false), [dy], 'float32', u);
+  return [dx, dg, db];
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+/** gelu_new as x·σ(2u), u = √(2/π)(x + 0.044715x³), as layer-ops.c computes it. */
+const GELU_SIGMA = `let x = X[index];
+    let x2 = x * x;
+    let s = 1.0 / (1.0 + exp(-(x * (x2 * ${(2 * GELU_C * 0.044715).toFixed(12)} + ${(2 * GELU_C).toFixed(12)}))));`;
+
+function geluTrain({ inputs: { x }, backend }: { inputs: Record<'x', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
+  return backend.runWebGPUProgram(elementwise('rlhf_gelu', ['X'], x.shape, `    ${GELU_SIGMA}\n    result[index] = x * s;`), [x], 'float32');
+}
+
+function geluGrad({ inputs: { x, dy }, backend }: { inputs: Record<'x' | 'dy', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
+  return backend.runWebGPUProgram(
+    elementwise(
+      'rlhf_gelu_grad',
+      ['X', 'Dy'],
+      x.shape,
+      `    ${GELU_SIGMA}
+    let du2 = x2 * ${(2 * GELU_C * 3 * 0.044715).toFixed(12)} + ${(2 * GELU_C).toFixed(12)};
+    result[index] = Dy[index] * (s + x * s * (1.0 - s) * du2);`,
+    ),
+    [x, dy],
+    'float32',
+  );
+}
+
+function targetLogprobs({ inputs: { l, t }, backend }: { inputs: Record<'l' | 't', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo[] {
+  const [n, V] = l.shape as [number, number];
+  const u = rowUniforms(n, V);
+  // log Σ exp over each row of logits, max-shifted: one workgroup per row.
+  const lse = backend.runWebGPUProgram(
+    perRow(
+      'rlhf_lse',
+      ['L'],
+      [n],
+      n,
+      `  let base = row * uniforms.cols;
+  var m = -3.4e38;
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) { m = max(m, L[base + j]); }
+  let mx = wgMax(m);
+  var s = 0.0;
+  for (var j = t; j < uniforms.cols; j = j + ${WG}) { s = s + exp(L[base + j] - mx); }
+  let total = wgSum(s);
+  if (t == 0) { result[row] = mx + log(total); }`,
+      ROW_UNIFORMS,
+    ),
+    [l],
+    'float32',
+    u,
+  );
+  // A target outside [0, V) reads as NaN rather than another row's logit.
+  const out = backend.runWebGPUProgram(
+    elementwise('rlhf_target_logprob', ['L', 'T', 'Lse'], [n], '    let k = T[index];\n    if (k < 0 || k >= uniforms.cols) { result[index] = uniforms.NAN; } else { result[index] = L[index * uniforms.cols + k] - Lse[index]; }', 'cols : i32,'),
+    [l, t, lse],
+    'float32',
+    [{ type: 'int32', data: [V] }],
+  );
+  return [out, lse];
+}
+
+function targetLogprobsGrad({ inputs: { l, t, lse, dy }, backend }: { inputs: Record<'l' | 't' | 'lse' | 'dy', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
+  const [n, V] = l.shape as [number, number];
+  return backend.runWebGPUProgram(
+    elementwise(
+      'rlhf_target_logprob_grad',
+      ['L', 'T', 'Lse', 'Dy'],
+      [n, V],
+      `    let r = index / uniforms.cols;
+    let j = index % uniforms.cols;
+    let p = exp(L[index] - Lse[r]);
+    result[index] = Dy[r] * (select(0.0, 1.0, T[r] == j) - p);`,
+      'cols : i32,',
+    ),
+    [l, t, lse, dy],
+    'float32',
+    [{ type: 'int32', data: [V] }],
+  );
+}
+
+const KERNELS: Record<string, (args: never) => tf.TensorInfo | tf.TensorInfo[]> = {
+  // adamw-kernel.ts' ADAMW_KERNEL and SUM_SQUARES_KERNEL (literal here: that module imports this one).
+  RlhfAdamWUpdate: adamW,
+  RlhfSumOfSquares: sumOfSquares,
+  RlhfLayerNormTrain: layerNormTrain,
+  RlhfLayerNormGrad: layerNormGrad,
+  RlhfGeluTrain: geluTrain,
+  RlhfGeluGrad: geluGrad,
+  RlhfTargetLogprobs: targetLogprobs,
+  RlhfTargetLogprobsGrad: targetLogprobsGrad,
+};
+
+/** Register the fused kernels for the webgpu backend (once); true when that is the backend in use. */
+export function webgpuKernelsAvailable(): boolean {
+  if (tf.getBackend() !== 'webgpu') return false;
+  for (const [kernelName, f] of Object.entries(KERNELS))
+    if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: f as unknown as tf.KernelFunc });
+  return true;
+}
