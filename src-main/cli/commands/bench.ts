@@ -1,4 +1,4 @@
-// `rlhf-lab bench [--sizes tiny,small] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
+// `rlhf-lab bench [--sizes tiny,small,gpt2] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
 // [--rows sft_step,…] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
@@ -6,7 +6,7 @@ import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, runBench, type Be
 import { InputError, type Command } from '../command.js';
 
 const USAGE =
-  'bench [--sizes tiny,small] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
+  'bench [--sizes tiny,small,gpt2] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
   '[--rows ' + BENCH_ROWS.join(',') + '] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
 
 function fail(message: string): never {
@@ -87,7 +87,7 @@ export const benchCommand: Command = {
     if (custom) sizes.push(custom);
     if (values.sizes !== undefined || !custom) {
       for (const name of (values.sizes ?? 'tiny,small').split(',').filter(Boolean)) {
-        if (name !== 'tiny' && name !== 'small') fail(`--sizes: unknown size "${name}" (tiny, small)`);
+        if (name !== 'tiny' && name !== 'small' && name !== 'gpt2') fail(`--sizes: unknown size "${name}" (tiny, small, gpt2)`);
         sizes.push(BENCH_SIZES[name]);
       }
     }

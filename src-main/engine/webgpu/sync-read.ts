@@ -66,15 +66,15 @@ const READ_TIMEOUT_MS = 120_000;
 
 /** Map `staging` for reading, synchronously, by running Dawn's event processing until it is mapped. */
 function mapSync(staging: StagingBuffer): ArrayBuffer {
-  const tick = dawnTick;
-  if (!tick) throw new Error('webgpu: synchronous read unavailable (Dawn event callback not seen); use await tensor.data()');
+  if (!dawnTick) throw new Error('webgpu: synchronous read unavailable (Dawn event callback not seen); use await tensor.data()');
   let failure: unknown = null;
   staging.mapAsync(GPUMapMode.READ).catch((e: unknown) => (failure = e));
   const start = performance.now();
   spinning = true;
   try {
     for (;;) {
-      tick();
+      // The latest callback: Dawn makes a new one whenever its runner restarts after running dry.
+      dawnTick();
       try {
         return staging.getMappedRange().slice(0);
       } catch {

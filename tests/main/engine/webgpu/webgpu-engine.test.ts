@@ -13,7 +13,7 @@ import { defaultSftConfig, trainSft, type SftData } from '../../../../src-main/e
 import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from '../rm-task.js';
 import { SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './swiftshader.js';
 
-const sftModelConfig: GPTConfig = { vocab_size: 40, n_positions: 16, n_embd: 32, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
+const sftModelConfig: GPTConfig = { vocab_size: 40, n_positions: 16, n_embd: 32, n_layer: 1, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
 
 /** Sequences of a learnable pattern (each id followed by id+1 mod 40) with prompt tokens not trained on. */
 function sftData(): SftData {
