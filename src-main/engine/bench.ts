@@ -148,7 +148,7 @@ export interface StepProfile {
 
 async function profileStep(size: string, step: () => Promise<unknown>): Promise<StepProfile> {
   const t0 = performance.now();
-  const info = await tf.profile(step);
+  const info = await tf.profile(async () => void (await step()));
   const wall = performance.now() - t0;
   const by = new Map<string, { count: number; ms: number }>();
   for (const k of info.kernels) {
