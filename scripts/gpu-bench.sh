@@ -50,12 +50,14 @@ if [ "$mode" = run ]; then
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
   export XDG_RUNTIME_DIR=/tmp
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
-  sizes=tiny,small,gpt2
-  first_size=gpt2
+  first=(--sizes gpt2)
+  all=(--sizes tiny,small,gpt2)
 else
+  # SwiftShader is ~0.1 GFLOP/s: a model smaller than tiny, two rows, and the demo only started.
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
-  sizes=tiny
-  first_size=tiny
+  first=(--layers 1 --heads 2 --embd 32 --ctx 16 --vocab 64 --batch 2)
+  all=("${first[@]}" --rows sft_step,generate_b1)
+  RLHF_GPU_DEMO_TIMEOUT=${RLHF_GPU_DEMO_TIMEOUT:-30}
 fi
 export RLHF_PYTHON=${RLHF_PYTHON:-python3}
 
@@ -71,11 +73,11 @@ step() { # name, timeout seconds, command…
 }
 
 # 1. The GPT-2-124M SFT step against PyTorch on the same GPU, and where its time goes.
-RLHF_BENCH_PROFILE=1 step bench-sft "${RLHF_GPU_SFT_TIMEOUT:-150}" "$node" rlhf-lab.mjs bench --backend webgpu --sizes "$first_size" --rows sft_step --json
+RLHF_BENCH_PROFILE=1 step bench-sft "${RLHF_GPU_SFT_TIMEOUT:-150}" "$node" rlhf-lab.mjs bench --backend webgpu "${first[@]}" --rows sft_step --json
 # 2. The demo pipeline on the GPU: the same quality gates as on wasm.
 (cd "$work" && RLHF_BACKEND=webgpu step demo "${RLHF_GPU_DEMO_TIMEOUT:-120}" "$node" app/rlhf-lab.mjs demo --quick --out "$work/demo" --json)
 # 3. Every row at every size.
-step bench-all "${RLHF_GPU_ALL_TIMEOUT:-240}" "$node" rlhf-lab.mjs bench --backend webgpu --sizes "$sizes" --json
+step bench-all "${RLHF_GPU_ALL_TIMEOUT:-240}" "$node" rlhf-lab.mjs bench --backend webgpu "${all[@]}" --json
 "$node" -e '
   const fs = require("fs");
   for (const f of process.argv.slice(1)) {

@@ -7,89 +7,7 @@
 // program per output. Inputs are `array<f32>` (or i32) named as in variableNames.
 import * as tf from '@tensorflow/tfjs';
 import type { AdamWAttrs } from '../adamw-kernel.js';
-
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms?: string;
-  getUserCode(): string;
-}
-
-type Uniform = { type: 'float32' | 'int32'; data: number[] };
-
-interface WebGPUBackendLike {
-  runWebGPUProgram(p: Program, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
-}
-
-const WG = 256;
-
-/** The index of this workgroup in a dispatch that tfjs may have folded into 2-D or 3-D (over 65535 workgroups). */
-const WORKGROUP_INDEX = `fn wgIndex() -> i32 {
-  return i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);
-}`;
-
-/** Sum of `value` over the workgroup's 256 threads, in workgroup memory `red`; every thread gets it. */
-const WORKGROUP_SUM = `var<workgroup> red: array<f32, ${WG}>;
-fn wgSum(value: f32) -> f32 {
-  let t = i32(localId.x);
-  workgroupBarrier();
-  red[t] = value;
-  workgroupBarrier();
-  for (var k = ${WG / 2}; k > 0; k = k >> 1u) {
-    if (t < k) { red[t] = red[t] + red[t + k]; }
-    workgroupBarrier();
-  }
-  return red[0];
-}
-fn wgMax(value: f32) -> f32 {
-  let t = i32(localId.x);
-  workgroupBarrier();
-  red[t] = value;
-  workgroupBarrier();
-  for (var k = ${WG / 2}; k > 0; k = k >> 1u) {
-    if (t < k) { red[t] = max(red[t], red[t + k]); }
-    workgroupBarrier();
-  }
-  return red[0];
-}`;
-
-/** One thread per output element. */
-function elementwise(key: string, variableNames: string[], outputShape: number[], body: string, uniforms?: string): Program {
-  const n = outputShape.reduce((a, b) => a * b, 1);
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: key,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(n / WG), 1, 1],
-    workgroupSize: [WG, 1, 1],
-    size: true,
-    ...(uniforms ? { uniforms } : {}),
-    getUserCode: () => `fn main(index: i32) {\n  if (index < uniforms.size) {\n${body}\n  }\n}`,
-  };
-}
-
-/** One workgroup per row of `rows`; `body` runs in every thread with `row` and `t` (thread in row) set. */
-function perRow(key: string, variableNames: string[], outputShape: number[], rows: number, body: string, uniforms: string): Program {
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: key,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [rows, 1, 1],
-    workgroupSize: [WG, 1, 1],
-    size: false,
-    uniforms,
-    // Workgroups past the last row (a folded dispatch) redo the last row: no early return, which
-    // would put the barriers in non-uniform control flow.
-    getUserCode: () => `${WORKGROUP_INDEX}\n${WORKGROUP_SUM}\nfn main(index: i32) {\n  let row = min(wgIndex(), uniforms.rows - 1);\n  let t = i32(localId.x);\n${body}\n}`,
-  };
-}
+import { WG, WORKGROUP_INDEX, WORKGROUP_SUM, elementwiseProgram as elementwise, perRowProgram as perRow, type Program, type Uniform, type WebGPUBackendLike } from './programs.js';
 
 const sizeOf = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
@@ -137,14 +55,14 @@ function sumSquaresProgram(): Program {
 
 function sumOfSquares({ inputs, backend }: { inputs: Record<string, tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
   // Chained so that no program binds more than two inputs (WebGPU's default is 8 storage buffers a stage).
-  let acc = tf.scalar(0) as tf.TensorInfo;
+  let acc = backend.makeTensorInfo([1], 'float32', new Float32Array([0]));
   const made: tf.TensorInfo[] = [acc];
   for (const x of Object.values(inputs)) {
     acc = backend.runWebGPUProgram(sumSquaresProgram(), [acc, x], 'float32', [{ type: 'int32', data: [1] }, { type: 'int32', data: [sizeOf(x)] }]);
     made.push(acc);
   }
-  for (const t of made.slice(0, -1)) tf.engine().disposeTensor(t as tf.Tensor);
-  return acc;
+  for (const t of made.slice(0, -1)) backend.disposeData(t.dataId);
+  return { ...acc, shape: [] };
 }
 
 // ---------- LayerNorm, GELU, target log-probabilities ----------
@@ -190,7 +108,7 @@ function layerNormTrain({ inputs, attrs, backend }: { inputs: Record<'x' | 'g' |
     'float32',
     [{ type: 'int32', data: [C] }],
   );
-  tf.engine().disposeTensor(mean as tf.Tensor);
+  backend.disposeData(mean.dataId);
   const y = backend.runWebGPUProgram(
     elementwise('rlhf_ln_y', ['Xhat', 'Gamma', 'Beta'], [n, C], '    let c = index % uniforms.cols;\n    result[index] = Xhat[index] * Gamma[c] + Beta[c];', 'cols : i32,'),
     [xhat, g, b],

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from '../../../../src-main/engine/adamw-kernel.js';
 import { initBackend } from '../../../../src-main/engine/backend.js';
-import { gelu, layerNorm, targetLogprobs } from '../../../../src-main/engine/fast-ops.js';
+import { attentionMaskAdd, causalAttention, gelu, layerNorm, targetLogprobs } from '../../../../src-main/engine/fast-ops.js';
 import { layerOpsAvailable } from '../../../../src-main/engine/layer-ops-kernel.js';
 import { Rng } from '../../../../src-main/engine/rng.js';
 import { SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './swiftshader.js';
@@ -41,6 +41,20 @@ for (const [n, V] of [[5, 700], [3, 9]] as const) {
   const targets = Array.from({ length: n }, (_, i) => (i * 7919) % V);
   const w = data([n]);
   cases.push({ name: `targetLogprobs [${n}, ${V}]`, run: () => valueAndGrads((l) => targetLogprobs(l as tf.Tensor2D, tf.tensor1d(targets, 'int32')), [logits], w) });
+}
+// Attention with a padding mask (right padding: every query row sees a key) keeping the forward's
+// probabilities, and without a mask recomputing them in the backward pass.
+for (const [B, T, H, C, padded, keep] of [[2, 5, 2, 8, true, true], [1, 7, 3, 12, false, false]] as const) {
+  const qkv = data([B * T, 3 * C]);
+  const w = data([B * T, C]);
+  const keyMask = Array.from({ length: B * T }, (_, i) => (padded && i % T >= T - 1 - (i < T ? 0 : 1) ? 0 : 1));
+  cases.push({
+    name: `causalAttention B=${B} T=${T} H=${H} C=${C}${padded ? ', padded' : ''}${keep ? '' : ', probabilities recomputed'}`,
+    run: () => {
+      const mask = attentionMaskAdd(B, T, padded ? tf.tensor2d(keyMask, [B, T]) : undefined);
+      return valueAndGrads((x) => causalAttention(x as tf.Tensor2D, B, T, H, mask, keep), [qkv], w);
+    },
+  });
 }
 {
   const [p, g, m] = [data([33, 5]), data([33, 5], 0.1), data([33, 5], 0.01)];
