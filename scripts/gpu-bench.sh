@@ -7,7 +7,7 @@
 #   scripts/gpu-bench.sh run DIR OUT      on the GPU machine: Vulkan loader, NVIDIA ICD, then
 #                                         1. bench gpt2 sft_step (the headline number, with a per-kernel profile)
 #                                         2. demo --quick with RLHF_BACKEND=webgpu (quality gates, seconds)
-#                                         3. bench tiny, small, gpt2: every row, PyTorch CUDA fp32/TF32/bf16 beside it
+#                                         3. bench gpt2 (other rows), small, tiny: PyTorch CUDA fp32/TF32/bf16 beside it
 #                                         logs and JSON into OUT
 #   scripts/gpu-bench.sh local DIR OUT    `run` on this machine's software adapter (SwiftShader), tiny
 #                                         size only: checks the package end to end before a GPU run
@@ -51,12 +51,14 @@ if [ "$mode" = run ]; then
   export XDG_RUNTIME_DIR=/tmp
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
   first=(--sizes gpt2)
-  all=(--sizes tiny,small,gpt2)
+  rest=("--sizes gpt2 --rows reward_step,generate_b1,generate_b16,ppo_iteration" "--sizes small" "--sizes tiny")
+  limits=(${RLHF_GPU_GPT2_TIMEOUT:-140} 60 50)
 else
   # SwiftShader is ~0.1 GFLOP/s: a model smaller than tiny, two rows, and the demo only started.
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
   first=(--layers 1 --heads 2 --embd 32 --ctx 16 --vocab 64 --batch 2)
-  all=("${first[@]}" --rows sft_step,generate_b1)
+  rest=("--layers 1 --heads 2 --embd 32 --ctx 16 --vocab 64 --batch 2 --rows generate_b1")
+  limits=(120)
   RLHF_GPU_DEMO_TIMEOUT=${RLHF_GPU_DEMO_TIMEOUT:-30}
 fi
 export RLHF_PYTHON=${RLHF_PYTHON:-python3}
@@ -70,14 +72,20 @@ step() { # name, timeout seconds, command…
   local rc=$?
   echo "   rc=$rc in $((SECONDS - t0)) s"
   tail -n 3 "$out/$name.log"
+  # The JSON on stdout too: a run stopped at its time limit still shows every finished step.
+  head -c 12000 "$out/$name.json"
+  echo
 }
 
 # 1. The GPT-2-124M SFT step against PyTorch on the same GPU, and where its time goes.
-RLHF_BENCH_PROFILE=1 step bench-sft "${RLHF_GPU_SFT_TIMEOUT:-150}" "$node" rlhf-lab.mjs bench --backend webgpu "${first[@]}" --rows sft_step --json
+RLHF_BENCH_PROFILE=1 step bench-sft "${RLHF_GPU_SFT_TIMEOUT:-120}" "$node" rlhf-lab.mjs bench --backend webgpu "${first[@]}" --rows sft_step --json
 # 2. The demo pipeline on the GPU: the same quality gates as on wasm.
-(cd "$work" && RLHF_BACKEND=webgpu step demo "${RLHF_GPU_DEMO_TIMEOUT:-120}" "$node" app/rlhf-lab.mjs demo --quick --out "$work/demo" --json)
-# 3. Every row at every size.
-step bench-all "${RLHF_GPU_ALL_TIMEOUT:-240}" "$node" rlhf-lab.mjs bench --backend webgpu "${all[@]}" --json
+(cd "$work" && RLHF_BACKEND=webgpu step demo "${RLHF_GPU_DEMO_TIMEOUT:-80}" "$node" app/rlhf-lab.mjs demo --quick --out "$work/demo" --json)
+# 3. The other rows, one bench per size (each writes its JSON even if a later one runs out of time).
+for k in "${!rest[@]}"; do
+  # shellcheck disable=SC2086 # the flags are meant to split
+  step "bench-$k" "${limits[$k]}" "$node" rlhf-lab.mjs bench --backend webgpu ${rest[$k]} --json
+done
 "$node" -e '
   const fs = require("fs");
   for (const f of process.argv.slice(1)) {
@@ -88,4 +96,4 @@ step bench-all "${RLHF_GPU_ALL_TIMEOUT:-240}" "$node" rlhf-lab.mjs bench --backe
       for (const p of r.profiles ?? []) console.log(`profile ${p.size}: ${p.kernels} kernels, ${p.wall_ms} ms; ` + p.by_kernel.slice(0, 12).map((k) => `${k.kernel} x${k.count} ${k.ms} ms`).join(", "));
       if (r.stages) console.log(JSON.stringify({ backend: r.backend, seconds: r.seconds, stages: r.stages, compare: r.compare }).slice(0, 1500));
     } catch (e) { console.log(`-- ${f}: ${e.message}`); }
-  }' "$out/bench-sft.json" "$out/demo.json" "$out/bench-all.json"
+  }' "$out"/bench-sft.json "$out"/demo.json "$out"/bench-[0-9].json
