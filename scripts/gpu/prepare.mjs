@@ -67,7 +67,9 @@ for (const f of [...needed, ...binaries]) copy(f, path.join(app, f));
 
 // 3. Compressed: the device machine unpacks with Python's lzma/tarfile (no xz there).
 execFileSync('tar', ['-cJf', path.join(out, 'app.tar.xz'), '-C', stage, 'app']);
-execFileSync('sh', ['-c', `xz -T2 -c "${process.execPath}" > "${path.join(out, 'node.xz')}"`]);
+// The node binary changes only with Node itself: an existing node.xz of this same binary is kept.
+const nodeXz = path.join(out, 'node.xz');
+if (!existsSync(nodeXz) || statSync(nodeXz).mtimeMs < statSync(process.execPath).mtimeMs) execFileSync('sh', ['-c', `xz -T2 -c "${process.execPath}" > "${nodeXz}"`]);
 rmSync(stage, { recursive: true, force: true });
 const mb = (f) => (statSync(path.join(out, f)).size / 2 ** 20).toFixed(1);
 console.log(`${out}: app.tar.xz ${mb('app.tar.xz')} MiB (${needed.size + binaries.length} node_modules files), node.xz ${mb('node.xz')} MiB`);

@@ -42,14 +42,47 @@ function scoreFn(withMask: boolean): string {
 }`;
 }
 
-/** Softmax probabilities [B·H·T, T] (zero above the diagonal): one workgroup per query row. */
-function probsProgram(rows: number, T: number, withMask: boolean) {
-  const p = perRowProgram(
-    `rlhf_attn_probs${withMask ? '_mask' : ''}`,
-    withMask ? ['QKV', 'Mask'] : ['QKV'],
-    [rows, T],
-    rows,
-    `  ${ROW_INDEX}
+/** Longest context and head size whose scores and query row fit the programs' workgroup memory. */
+const MAX_T = 1024;
+const MAX_HD = 256;
+const SHARED = `var<workgroup> rowScores: array<f32, ${MAX_T}>;\nvar<workgroup> rowVec: array<f32, ${MAX_HD}>;`;
+
+/** scale·q·k_j + mask with the query row in workgroup memory. */
+function sharedScoreFn(withMask: boolean): string {
+  return `fn sharedScore(b: i32, h: i32, i: i32, j: i32) -> f32 {
+  let hd = uniforms.C / uniforms.H;
+  let kBase = (b * uniforms.T + j) * 3 * uniforms.C + uniforms.C + h * hd;
+  var s = 0.0;
+  for (var d = 0; d < hd; d = d + 1) { s = s + rowVec[d] * QKV[kBase + d]; }
+  s = s * uniforms.scale;
+  ${withMask ? 'let mb = select(b, 0, uniforms.maskBatch == 1);\n  s = s + Mask[(mb * uniforms.T + i) * uniforms.T + j];' : ''}
+  return s;
+}`;
+}
+
+/**
+ * Softmax probabilities [B·H·T, T] (zero above the diagonal): one workgroup per query row, the
+ * query row and the row's scores in workgroup memory (each score computed once) when they fit,
+ * else recomputed per pass.
+ */
+function probsProgram(rows: number, T: number, hd: number, withMask: boolean) {
+  const shared = T <= MAX_T && hd <= MAX_HD;
+  const body = shared
+    ? `  ${ROW_INDEX}
+  for (var d = t; d < hd; d = d + ${WG}) { rowVec[d] = QKV[qBase + d]; }
+  workgroupBarrier();
+  var m = -3.4e38;
+  for (var j = t; j <= i; j = j + ${WG}) { let v = sharedScore(b, h, i, j); rowScores[j] = v; m = max(m, v); }
+  let mx = wgMax(m);
+  var s = 0.0;
+  for (var j = t; j <= i; j = j + ${WG}) { let e = exp(rowScores[j] - mx); rowScores[j] = e; s = s + e; }
+  let total = wgSum(s);
+  for (var j = t; j < uniforms.T; j = j + ${WG}) {
+    var pj = 0.0;
+    if (j <= i) { pj = rowScores[j] / total; }
+    result[row * uniforms.T + j] = pj;
+  }`
+    : `  ${ROW_INDEX}
   var m = -3.4e38;
   for (var j = t; j <= i; j = j + ${WG}) { m = max(m, score(b, h, i, j, qBase)); }
   let mx = wgMax(m);
@@ -60,11 +93,10 @@ function probsProgram(rows: number, T: number, withMask: boolean) {
     var pj = 0.0;
     if (j <= i) { pj = exp(score(b, h, i, j, qBase) - mx) / total; }
     result[row * uniforms.T + j] = pj;
-  }`,
-    UNIFORMS,
-  );
+  }`;
+  const p = perRowProgram(`rlhf_attn_probs${withMask ? '_mask' : ''}${shared ? '_shared' : ''}`, withMask ? ['QKV', 'Mask'] : ['QKV'], [rows, T], rows, body, UNIFORMS);
   const user = p.getUserCode;
-  return { ...p, getUserCode: () => `${scoreFn(withMask)}\n${user()}` };
+  return { ...p, getUserCode: () => `${shared ? `${SHARED}\n${sharedScoreFn(withMask)}` : scoreFn(withMask)}\n${user()}` };
 }
 
 /** out [B·T, C]: Σ_j P[b,h,i,j]·v_j, one thread per output element. */
@@ -88,35 +120,42 @@ function outputProgram(B: number, T: number, C: number) {
   );
 }
 
-/** dS = P ⊙ (dP − Σ_j P·dP)·scale with dP_ij = dO_i·v_j, [B·H·T, T]: one workgroup per query row. */
-function dScoresProgram(rows: number, T: number) {
-  return perRowProgram(
-    'rlhf_attn_ds',
+/**
+ * dS = P ⊙ (dP − Σ_j P·dP)·scale with dP_ij = dO_i·v_j, [B·H·T, T]: one workgroup per query row;
+ * dO_i and the row's dP in workgroup memory when they fit, else dP computed twice.
+ */
+function dScoresProgram(rows: number, T: number, hd: number) {
+  const shared = T <= MAX_T && hd <= MAX_HD;
+  const dp = (into: string) => `let vBase = (b * uniforms.T + j) * 3 * uniforms.C + 2 * uniforms.C + h * hd;
+    var ${into} = 0.0;
+    for (var d = 0; d < hd; d = d + 1) { ${into} = ${into} + ${shared ? 'rowVec[d]' : 'Dy[dBase + d]'} * QKV[vBase + d]; }`;
+  const p = perRowProgram(
+    `rlhf_attn_ds${shared ? '_shared' : ''}`,
     ['Dy', 'QKV', 'P'],
     [rows, T],
     rows,
     `  ${ROW_INDEX}
   let dBase = (b * uniforms.T + i) * uniforms.C + h * hd;
+  ${shared ? `for (var d = t; d < hd; d = d + ${WG}) { rowVec[d] = Dy[dBase + d]; }\n  workgroupBarrier();` : ''}
   var s = 0.0;
   for (var j = t; j <= i; j = j + ${WG}) {
-    let vBase = (b * uniforms.T + j) * 3 * uniforms.C + 2 * uniforms.C + h * hd;
-    var dp = 0.0;
-    for (var d = 0; d < hd; d = d + 1) { dp = dp + Dy[dBase + d] * QKV[vBase + d]; }
+    ${dp('dp')}
+    ${shared ? 'rowScores[j] = dp;' : ''}
     s = s + P[row * uniforms.T + j] * dp;
   }
   let rowDot = wgSum(s);
   for (var j = t; j < uniforms.T; j = j + ${WG}) {
     var ds = 0.0;
     if (j <= i) {
-      let vBase = (b * uniforms.T + j) * 3 * uniforms.C + 2 * uniforms.C + h * hd;
-      var dp = 0.0;
-      for (var d = 0; d < hd; d = d + 1) { dp = dp + Dy[dBase + d] * QKV[vBase + d]; }
-      ds = P[row * uniforms.T + j] * (dp - rowDot) * uniforms.scale;
+      ${shared ? 'let dpj = rowScores[j];' : `${dp('dpj')}`}
+      ds = P[row * uniforms.T + j] * (dpj - rowDot) * uniforms.scale;
     }
     result[row * uniforms.T + j] = ds;
   }`,
     UNIFORMS,
   );
+  const user = p.getUserCode;
+  return shared ? { ...p, getUserCode: () => `${SHARED}\n${user()}` } : p;
 }
 
 /** dqkv [B·T, 3C]: dq_t = Σ_{j≤t} dS[t,j]·k_j, dk_t = Σ_{i≥t} dS[i,t]·q_i, dv_t = Σ_{i≥t} P[i,t]·dO_i. */
@@ -156,7 +195,7 @@ function probabilities(backend: WebGPUBackendLike, qkv: tf.TensorInfo, mask: tf.
   const { batch: B, seqLen: T, heads: H } = a;
   const C = qkv.shape[1]! / 3;
   const rows = B * H * T;
-  return backend.runWebGPUProgram(probsProgram(rows, T, !!mask), mask ? [qkv, mask] : [qkv], 'float32', uniforms(B, T, C, H, maskBatchOf(mask, T)));
+  return backend.runWebGPUProgram(probsProgram(rows, T, C / H, !!mask), mask ? [qkv, mask] : [qkv], 'float32', uniforms(B, T, C, H, maskBatchOf(mask, T)));
 }
 
 function forward({ inputs, attrs, backend }: { inputs: { qkv: tf.TensorInfo; mask?: tf.TensorInfo }; attrs: Attrs; backend: WebGPUBackendLike }): tf.TensorInfo[] {
@@ -174,7 +213,7 @@ function backward({ inputs, attrs, backend }: { inputs: { dy: tf.TensorInfo; qkv
   const C = inputs.qkv.shape[1]! / 3;
   const probs = inputs.probs ?? probabilities(backend, inputs.qkv, inputs.mask, attrs);
   const u = uniforms(B, T, C, H, 0);
-  const ds = backend.runWebGPUProgram(dScoresProgram(B * H * T, T), [inputs.dy, inputs.qkv, probs], 'float32', u);
+  const ds = backend.runWebGPUProgram(dScoresProgram(B * H * T, T, C / H), [inputs.dy, inputs.qkv, probs], 'float32', u);
   const dqkv = backend.runWebGPUProgram(dqkvProgram(B, T, C), [inputs.dy, inputs.qkv, probs, ds], 'float32', u);
   backend.disposeData(ds.dataId);
   if (!inputs.probs) backend.disposeData(probs.dataId);

@@ -39,14 +39,32 @@ function adamW({ inputs, attrs, backend }: { inputs: Record<'p' | 'g' | 'm' | 'v
   return (['p', 'm', 'v'] as const).map((w) => backend.runWebGPUProgram(adamWProgram(p.shape, w), [p, g, m, v], 'float32', uniforms));
 }
 
-/** prev + Σ x², one workgroup striding over x: the gradient norm adds one such dispatch per parameter. */
-function sumSquaresProgram(): Program {
+/** Workgroups of the first pass of a reduction over n elements: enough to fill a GPU, ≥ 2048 elements each. */
+const partsFor = (n: number) => Math.max(1, Math.min(1024, Math.ceil(n / (WG * 8))));
+
+/** Σ x² over the workgroup's strided share of x: one partial sum per workgroup. */
+function sumSquaresPartsProgram(parts: number): Program {
   return {
-    ...perRow('rlhf_sum_squares', ['Prev', 'X'], [1], 1, '', 'rows : i32, n : i32,'),
+    ...perRow('rlhf_sum_squares_parts', ['X'], [parts], parts, '', 'rows : i32, n : i32,'),
+    getUserCode: () => `${WORKGROUP_INDEX}\n${WORKGROUP_SUM}\nfn main(index: i32) {
+  let part = min(wgIndex(), uniforms.rows - 1);
+  let t = i32(localId.x);
+  var s = 0.0;
+  for (var i = part * ${WG} + t; i < uniforms.n; i = i + uniforms.rows * ${WG}) { let x = X[i]; s = s + x * x; }
+  let total = wgSum(s);
+  if (t == 0) { result[part] = total; }
+}`,
+  };
+}
+
+/** prev + Σ parts, one workgroup. */
+function addPartsProgram(): Program {
+  return {
+    ...perRow('rlhf_add_parts', ['Prev', 'Parts'], [1], 1, '', 'rows : i32, n : i32,'),
     getUserCode: () => `${WORKGROUP_INDEX}\n${WORKGROUP_SUM}\nfn main(index: i32) {
   let t = i32(localId.x);
   var s = 0.0;
-  for (var i = t; i < uniforms.n; i = i + ${WG}) { let x = X[i]; s = s + x * x; }
+  for (var i = t; i < uniforms.n; i = i + ${WG}) { s = s + Parts[i]; }
   let total = wgSum(s);
   if (t == 0) { result[0] = Prev[0] + total; }
 }`,
@@ -54,12 +72,17 @@ function sumSquaresProgram(): Program {
 }
 
 function sumOfSquares({ inputs, backend }: { inputs: Record<string, tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo {
-  // Chained so that no program binds more than two inputs (WebGPU's default is 8 storage buffers a stage).
+  // Per tensor: partial sums over many workgroups (one workgroup alone took 183 ms over GPT-2's
+  // 124M gradients on an H200), then added to the running total. Two inputs per program at most
+  // (WebGPU's default is 8 storage buffers a stage).
   let acc = backend.makeTensorInfo([1], 'float32', new Float32Array([0]));
   const made: tf.TensorInfo[] = [acc];
   for (const x of Object.values(inputs)) {
-    acc = backend.runWebGPUProgram(sumSquaresProgram(), [acc, x], 'float32', [{ type: 'int32', data: [1] }, { type: 'int32', data: [sizeOf(x)] }]);
-    made.push(acc);
+    const n = sizeOf(x);
+    const parts = partsFor(n);
+    const partial = backend.runWebGPUProgram(sumSquaresPartsProgram(parts), [x], 'float32', [{ type: 'int32', data: [parts] }, { type: 'int32', data: [n] }]);
+    acc = backend.runWebGPUProgram(addPartsProgram(), [acc, partial], 'float32', [{ type: 'int32', data: [1] }, { type: 'int32', data: [parts] }]);
+    made.push(partial, acc);
   }
   for (const t of made.slice(0, -1)) backend.disposeData(t.dataId);
   return { ...acc, shape: [] };
@@ -118,17 +141,42 @@ function layerNormTrain({ inputs, attrs, backend }: { inputs: Record<'x' | 'g' |
   return [y, xhat, rstd];
 }
 
-/** Σ over rows of dy·x̂ (dγ) or dy (dβ) for [n, C] inputs: one thread per column. */
-function columnSums(n: number, C: number, withXhat: boolean): Program {
-  return elementwise(
-    withXhat ? 'rlhf_ln_dgamma' : 'rlhf_ln_dbeta',
-    withXhat ? ['Dy', 'Xhat'] : ['Dy'],
-    [C],
-    `    var s = 0.0;
-    for (var r = 0; r < uniforms.rows; r = r + 1) { let i = r * uniforms.cols + index; s = s + Dy[i]${withXhat ? ' * Xhat[i]' : ''}; }
+/** Rows per block of the column sums' first pass. */
+const COLUMN_BLOCK = 32;
+
+/**
+ * Σ over rows of dy·x̂ (dγ) or dy (dβ) for [n, C] inputs in two passes: sums over blocks of 32 rows
+ * ([⌈n/32⌉, C], one thread per block and column), then over the blocks. One thread per column
+ * over all rows took ~0.9 ms a call at GPT-2's shapes on an H200 (768 threads cannot fill it).
+ */
+function columnSums(backend: WebGPUBackendLike, n: number, C: number, inputs: tf.TensorInfo[]): tf.TensorInfo {
+  const blocks = Math.ceil(n / COLUMN_BLOCK);
+  const withXhat = inputs.length === 2;
+  const partial = backend.runWebGPUProgram(
+    elementwise(
+      withXhat ? 'rlhf_colsum_dy_xhat' : 'rlhf_colsum_dy',
+      withXhat ? ['Dy', 'Xhat'] : ['Dy'],
+      [blocks, C],
+      `    let blk = index / uniforms.cols;
+    let c = index % uniforms.cols;
+    var s = 0.0;
+    let end = min(uniforms.rows, (blk + 1) * ${COLUMN_BLOCK});
+    for (var r = blk * ${COLUMN_BLOCK}; r < end; r = r + 1) { let i = r * uniforms.cols + c; s = s + Dy[i]${withXhat ? ' * Xhat[i]' : ''}; }
     result[index] = s;`,
-    ROW_UNIFORMS,
+      ROW_UNIFORMS,
+    ),
+    inputs,
+    'float32',
+    rowUniforms(n, C),
   );
+  const sums = backend.runWebGPUProgram(
+    elementwise('rlhf_colsum_blocks', ['P'], [C], `    var s = 0.0;\n    for (var r = 0; r < uniforms.rows; r = r + 1) { s = s + P[r * uniforms.cols + index]; }\n    result[index] = s;`, ROW_UNIFORMS),
+    [partial],
+    'float32',
+    rowUniforms(blocks, C),
+  );
+  backend.disposeData(partial.dataId);
+  return sums;
 }
 
 function layerNormGrad({ inputs, backend }: { inputs: Record<'dy' | 'xhat' | 'rstd' | 'g', tf.TensorInfo>; backend: WebGPUBackendLike }): tf.TensorInfo[] {
@@ -159,8 +207,8 @@ function layerNormGrad({ inputs, backend }: { inputs: Record<'dy' | 'xhat' | 'rs
     'float32',
     u,
   );
-  const dg = backend.runWebGPUProgram(columnSums(n, C, true), [dy, xhat], 'float32', u);
-  const db = backend.runWebGPUProgram(columnSums(n, C, false), [dy], 'float32', u);
+  const dg = columnSums(backend, n, C, [dy, xhat]);
+  const db = columnSums(backend, n, C, [dy]);
   return [dx, dg, db];
 }
 

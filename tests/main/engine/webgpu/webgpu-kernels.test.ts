@@ -25,8 +25,8 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: Data[], w: Data
 }
 
 const cases: Case[] = [];
-// Rows wider and narrower than a workgroup (256 threads), and a row count that is not a multiple of anything.
-for (const [n, C] of [[9, 300], [4, 7]] as const) {
+// Rows wider and narrower than a workgroup (256 threads), more rows than a column-sum block (32), and odd counts.
+for (const [n, C] of [[9, 300], [70, 20], [4, 7]] as const) {
   const xs = [data([n, C], 3, 5), data([C]), data([C])];
   const w = data([n, C]);
   cases.push({ name: `layerNorm [${n}, ${C}]`, run: () => valueAndGrads((x, g, b) => layerNorm(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), xs, w) });
@@ -58,13 +58,15 @@ for (const [B, T, H, C, padded, keep] of [[2, 5, 2, 8, true, true], [1, 7, 3, 12
 }
 {
   const [p, g, m] = [data([33, 5]), data([33, 5], 0.1), data([33, 5], 0.01)];
+  // Large enough for the sum of squares to split over several workgroups.
+  const big = data([3001, 7], 0.5);
   const v = { ...data([33, 5]), values: data([33, 5], 0.01).values.map((x) => x * x) };
   const attrs = { stepSize: 1e-3 / 0.1, beta1: 0.9, beta2: 0.999, invBias2: 1 / 0.001, eps: 1e-8, decayFactor: 1 - 1e-3 * 0.01, gradScale: 0.7 };
   cases.push({
     name: 'AdamW update and the sum of squares',
     run: () => {
       expect(fusedAdamWAvailable()).toBe(true);
-      return [...fusedAdamWStep(t(p), t(g), t(m), t(v), attrs), fusedSumOfSquares([t(p), t(g), t(m)])];
+      return [...fusedAdamWStep(t(p), t(g), t(m), t(v), attrs), fusedSumOfSquares([t(p), t(big), t(g), t(m)])];
     },
   });
 }
