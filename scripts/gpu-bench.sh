@@ -52,7 +52,9 @@ if [ "$mode" = run ]; then
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
   first=(--sizes gpt2)
   rest=("--sizes gpt2 --rows reward_step,generate_b1,generate_b16,ppo_iteration" "--sizes small" "--sizes tiny")
-  limits=(${RLHF_GPU_GPT2_TIMEOUT:-140} 60 50)
+  limits=(${RLHF_GPU_GPT2_TIMEOUT:-140} ${RLHF_GPU_SMALL_TIMEOUT:-60} ${RLHF_GPU_TINY_TIMEOUT:-50})
+  # A rerun that already has the other GPT-2 rows: RLHF_GPU_SKIP_GPT2_ROWS=1.
+  if [ "${RLHF_GPU_SKIP_GPT2_ROWS:-0}" = 1 ]; then rest=("${rest[@]:1}"); limits=("${limits[@]:1}"); fi
 else
   # SwiftShader is ~0.1 GFLOP/s: a model smaller than tiny, two rows, and the demo only started.
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
