@@ -148,10 +148,12 @@ export function backendInfo(): BackendInfo | null {
 
 /**
  * The backend as runs record it and the app shows it (status bar, run header): the name, and on
- * webgpu the adapter, e.g. "webgpu (nvidia nvidia-h200 (NVIDIA: 580.159.04))".
+ * webgpu the adapter's short name, e.g. "webgpu (nvidia-h200)"; the reason has the full one.
  */
 export function backendLabel(info: BackendInfo): string {
-  return info.adapter ? `${info.name} (${adapterLabel(info.adapter)})` : info.name;
+  const a = info.adapter;
+  if (!a) return info.name;
+  return `${info.name} (${a.device || a.description || a.vendor || 'unknown adapter'}${a.software ? ', software' : ''})`;
 }
 
 /** The fields `--json` outputs carry about the backend: which one, on which adapter, and why. */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backendInfo, initBackend } from '../../../src-main/engine/backend.js';
+import { backendInfo, backendLabel, initBackend, type BackendInfo } from '../../../src-main/engine/backend.js';
 import { SWIFTSHADER_ENV, SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './webgpu/swiftshader.js';
 
 const backendModule = new URL('../../../src-main/engine/backend.ts', import.meta.url).href;
@@ -77,5 +77,8 @@ describe.skipIf(!swiftShaderPresent)(`webgpu backend ${swiftShaderSuffix}`, () =
     expect(info.sum).toBe(64);
     expect(info.adapter).toMatchObject({ architecture: 'swiftshader', software: true });
     expect(info.reason).toMatch(/^webgpu on .*swiftshader.*forced by RLHF_BACKEND=webgpu/i);
+    // What runs record and the status bar shows.
+    expect(backendLabel(info as unknown as BackendInfo)).toMatch(/^webgpu \(swiftshader[^)]*, software\)$/);
+    expect(backendLabel({ name: 'wasm', adapter: null, reason: '', tried: [] })).toBe('wasm');
   });
 });
