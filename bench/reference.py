@@ -3,8 +3,12 @@
 
 Reads a JSON job from stdin: {"sizes": [{"name", "config": {vocab_size, n_positions, n_embd,
 n_layer, n_head}, "batch", "seq", "gen_prompt", "gen_new", "ppo": {...}}], "rows": [...],
-"seed"} and prints one JSON object: {"torch", "threads", "rows": [{"name", "size",
+"seed", "gpu"} and prints one JSON object: {"torch", "threads", "device", "rows": [{"name", "size",
 "tokens_per_second", "cpu_tokens_per_second"}]} (per wall-clock and per process-CPU second). Plain torch (no transformers) so it runs on Debian's python3-torch.
+
+With "gpu": true (the engine ran on a GPU) and CUDA present, every row runs on the GPU in float32
+(TF32 off), then again with TF32 matmuls and with bf16 autocast: "tf32_tokens_per_second" and
+"bf16_tokens_per_second" beside the float32 numbers.
 
 Every row mirrors src-main/engine/bench.ts: model structure (HF GPT-2: Conv1D weights [in,out],
 pre-LN, gelu_new, tied embeddings, additive attention mask), AdamW with grad clipping 1.0,
@@ -20,6 +24,9 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+# Where the rows run: set once in main() ("cpu", or "cuda" for a GPU engine's reference).
+DEVICE = "cpu"
 
 
 class Block(torch.nn.Module):
@@ -74,7 +81,7 @@ class GPT(torch.nn.Module):
             positions = (attn_mask.long().cumsum(-1) - 1).clamp(min=0)
         x = self.wte[ids] + self.wpe[positions]
         total = T if past is None else past[0][0].shape[2] + T
-        causal = torch.ones(total, total).tril()[total - T:]
+        causal = torch.ones(total, total, device=ids.device).tril()[total - T:]
         key_mask = attn_mask if past is None else None
         visible = causal.view(1, 1, T, total)
         if key_mask is not None:
@@ -201,13 +208,20 @@ def step(opt, params, loss):
     return float(loss), float(norm)
 
 
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(fn, warmup, reps):
-    """(wall seconds, process CPU seconds) per call, after `warmup` untimed calls."""
+    """(wall seconds, process CPU seconds) per call, after `warmup` untimed calls (GPU work finished)."""
     for _ in range(warmup):
         fn()
+    sync()
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         fn()
+    sync()
     return (time.perf_counter() - t0) / reps, (time.process_time() - c0) / reps
 
 
@@ -224,7 +238,7 @@ def sample_rows(logits, gen):
 def generate(model, prompts, new_tokens, gen, temperature=1.0):
     """KV-cache sampling: one prefill, then one token per step (fixed length, no EOS)."""
     B, P = prompts.shape
-    mask = torch.ones(B, P)
+    mask = torch.ones(B, P, device=prompts.device)
     h, past = model.hidden(prompts, mask)
     logits = model.logits(h[:, -1]) / temperature
     out = []
@@ -234,7 +248,7 @@ def generate(model, prompts, new_tokens, gen, temperature=1.0):
         out.append(nxt)
         if t == new_tokens - 1:
             break
-        h, past = model.hidden(nxt.view(B, 1), None, past, torch.full((B, 1), pos, dtype=torch.long))
+        h, past = model.hidden(nxt.view(B, 1), None, past, torch.full((B, 1), pos, dtype=torch.long, device=prompts.device))
         pos += 1
         logits = model.logits(h[:, -1]) / temperature
     return torch.stack(out, 1)
@@ -246,7 +260,7 @@ def sft_row(size, gen):
     params = list(model.parameters())
     opt = adamw(params, 3e-4)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
-    mask = torch.ones(B, T)
+    mask = torch.ones(B, T, device=DEVICE)
     return rate(B * T, timed(lambda: step(opt, params, -model.token_logprobs(ids, mask).mean()), 2, size["reps"]))
 
 
@@ -257,7 +271,7 @@ def reward_row(size, gen):
     params = list(model.parameters()) + list(head.parameters())
     opt = adamw(params, 1e-5)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
-    mask = torch.ones(B, T)
+    mask = torch.ones(B, T, device=DEVICE)
 
     def one():
         h, _ = model.hidden(ids, mask)
@@ -300,9 +314,9 @@ def ppo_row(size, gen):
             rewards = -0.05 * kl
             rewards[:, -1] += score
             adv = torch.zeros_like(rewards)
-            last = torch.zeros(B)
+            last = torch.zeros(B, device=DEVICE)
             for t in reversed(range(N)):
-                nv = old_values[:, t + 1] if t + 1 < N else torch.zeros(B)
+                nv = old_values[:, t + 1] if t + 1 < N else torch.zeros(B, device=DEVICE)
                 delta = rewards[:, t] + nv - old_values[:, t]
                 last = delta + 0.95 * last
                 adv[:, t] = last
@@ -330,38 +344,58 @@ def ppo_row(size, gen):
 
 def gemm_row(m, k, n):
     """GFLOP/s of one [m,k] x [k,n] float32 matmul, by wall clock and by process CPU time."""
-    a = torch.randn(m, k)
-    b = torch.randn(k, n)
+    a = torch.randn(m, k, device=DEVICE)
+    b = torch.randn(k, n, device=DEVICE)
     reps = max(3, int(2e9 // (2 * m * k * n)))
     wall, cpu = timed(lambda: torch.mm(a, b), 2, reps)
     return {"shape": [m, k, n], "gflops": 2 * m * k * n / wall / 1e9, "cpu_gflops": 2 * m * k * n / cpu / 1e9}
 
 
+def run_row(row, size, gen):
+    if row == "sft_step":
+        return sft_row(size, gen)
+    if row == "reward_step":
+        return reward_row(size, gen)
+    if row == "generate_b1":
+        return generation_row(size, 1, gen)
+    if row == "generate_b16":
+        return generation_row(size, 16, gen)
+    if row == "ppo_iteration":
+        return ppo_row(size, gen)
+    raise SystemExit(f"unknown row {row}")
+
+
+def set_tf32(on):
+    torch.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cudnn.allow_tf32 = on
+
+
 def main():
+    global DEVICE
     job = json.load(sys.stdin)
+    if job.get("gpu") and torch.cuda.is_available():
+        DEVICE = "cuda"
+        torch.set_default_device("cuda")
+        set_tf32(False)
     torch.manual_seed(job.get("seed", 0))
-    gen = torch.Generator().manual_seed(job.get("seed", 0))
+    gen = torch.Generator(device=DEVICE).manual_seed(job.get("seed", 0))
     if job.get("threads"):
         torch.set_num_threads(int(job["threads"]))
     rows = []
     for size in job["sizes"]:
         for row in job["rows"]:
-            if row == "sft_step":
-                tps = sft_row(size, gen)
-            elif row == "reward_step":
-                tps = reward_row(size, gen)
-            elif row == "generate_b1":
-                tps = generation_row(size, 1, gen)
-            elif row == "generate_b16":
-                tps = generation_row(size, 16, gen)
-            elif row == "ppo_iteration":
-                tps = ppo_row(size, gen)
-            else:
-                raise SystemExit(f"unknown row {row}")
+            tps = run_row(row, size, gen)
+            if DEVICE == "cuda":
+                set_tf32(True)
+                tps["tf32_tokens_per_second"] = run_row(row, size, gen)["tokens_per_second"]
+                set_tf32(False)
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    tps["bf16_tokens_per_second"] = run_row(row, size, gen)["tokens_per_second"]
             rows.append({"name": row, "size": size["name"], **tps})
             print(json.dumps({"progress": rows[-1]}), file=sys.stderr, flush=True)
     gemm = [gemm_row(*shape) for shape in job.get("gemm", [])]
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows, "gemm": gemm}))
+    device = f"cuda ({torch.cuda.get_device_name()})" if DEVICE == "cuda" else "cpu"
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "device": device, "rows": rows, "gemm": gemm}))
 
 
 if __name__ == "__main__":

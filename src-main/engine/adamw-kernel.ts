@@ -7,6 +7,7 @@
 // AdamW; other backends keep the tf-op version in optim.ts, which computes the same update.
 import * as tf from '@tensorflow/tfjs';
 import { heapModule, type HeapTensor } from './wasm-heap.js';
+import { webgpuKernelsAvailable } from './webgpu/kernels.js';
 
 export const ADAMW_KERNEL = 'RlhfAdamWUpdate';
 export const SUM_SQUARES_KERNEL = 'RlhfSumOfSquares';
@@ -90,6 +91,7 @@ let registered = false;
 
 /** True when the fused kernels serve the current backend (registering them on first use). */
 export function fusedAdamWAvailable(): boolean {
+  if (tf.getBackend() === 'webgpu') return webgpuKernelsAvailable();
   if (tf.getBackend() !== 'wasm') return false;
   if (!registered) {
     tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc: adamW as unknown as tf.KernelFunc });
@@ -101,7 +103,7 @@ export function fusedAdamWAvailable(): boolean {
 
 /** True when the kernels run as wasm SIMD on the backend's heap (else as JS loops on it). */
 export function fusedAdamWIsSimd(): boolean {
-  return fusedAdamWAvailable() && simd(tf.backend() as unknown as WasmBackendLike) !== null;
+  return tf.getBackend() === 'wasm' && fusedAdamWAvailable() && simd(tf.backend() as unknown as WasmBackendLike) !== null;
 }
 
 /** New [p, m, v] after one AdamW step (float32 storage; float32 arithmetic in SIMD, float64 in JS). */

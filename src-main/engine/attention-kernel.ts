@@ -6,6 +6,7 @@
 // Instantiated lazily once per thread: every worker thread has its own tfjs and its own module.
 import * as tf from '@tensorflow/tfjs';
 import { kernelBytes, type HeapTensor } from './wasm-heap.js';
+import { webgpuAttentionAvailable } from './webgpu/attention.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -91,8 +92,9 @@ function backwardKernel({ inputs, attrs, backend }: KernelArgs<{ dy: HeapTensor;
   return dqkv;
 }
 
-/** True when attention can run as the wasm kernels: wasm backend and a runtime with wasm SIMD. */
+/** True when attention can run as the wasm kernels (wasm backend, a runtime with wasm SIMD) or their WGSL versions (webgpu/attention.ts). */
 export function attentionKernelAvailable(): boolean {
+  if (tf.getBackend() === 'webgpu') return webgpuAttentionAvailable();
   if (tf.getBackend() !== 'wasm' || !module()) return false;
   if (!tf.getKernel(FORWARD, 'wasm')) {
     tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: forwardKernel as unknown as tf.KernelFunc });

@@ -1,17 +1,23 @@
-// Picks the fastest tfjs backend that loads on this machine: native TensorFlow (GPU, then CPU)
-// when the optional @tensorflow/tfjs-node(-gpu) packages are installed, else WebAssembly with
+// Picks the fastest tfjs backend that loads on this machine: native TensorFlow on the GPU (the
+// optional @tensorflow/tfjs-node-gpu), then WebGPU on a hardware adapter (the `webgpu` package,
+// i.e. Dawn: Vulkan, Metal or D3D12), then native TensorFlow on the CPU, else WebAssembly with
 // SIMD (ships in the package, runs everywhere), else the pure-JS cpu backend.
-// `RLHF_BACKEND=tensorflow|wasm|cpu` or the `prefer` argument forces one.
+// `RLHF_BACKEND=tensorflow|webgpu|wasm|cpu` or the `prefer` argument forces one; a forced webgpu
+// takes any adapter, a software one (SwiftShader, in tests) included.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { installWasmKernels } from './wasm-kernels.js';
+import { adapterLabel, findAdapter, type AdapterSummary } from './webgpu/device.js';
+import { patchReadSync } from './webgpu/sync-read.js';
 
-export type BackendPreference = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
-  /** tfjs backend name in use: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** tfjs backend name in use: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'. */
   name: string;
+  /** The GPU adapter of the webgpu backend; null on the others. */
+  adapter: AdapterSummary | null;
   /** Why this one: forced, or the first that loaded and what failed before it. */
   reason: string;
   /** Every attempt in order, with its outcome. */
@@ -21,7 +27,7 @@ export interface BackendInfo {
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
 
-const PREFERENCES: readonly BackendPreference[] = ['tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 function isPreference(v: string | undefined): v is BackendPreference {
   return v !== undefined && (PREFERENCES as readonly string[]).includes(v);
@@ -40,6 +46,20 @@ async function tryNative(pkg: string): Promise<void> {
   const spec: string = pkg;
   await import(spec);
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but the tensorflow backend did not initialise`);
+}
+
+/**
+ * WebGPU through Dawn. Unforced, only a hardware adapter is taken: a software one (SwiftShader,
+ * llvmpipe) computes correctly but far slower than the wasm engine.
+ */
+async function tryWebgpu(forced: boolean): Promise<AdapterSummary> {
+  const adapter = await findAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter (no Vulkan/Metal/D3D12 driver found)');
+  if (adapter.software && !forced) throw new Error(`only a software adapter (${adapterLabel(adapter)}), slower than wasm`);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error(`webgpu backend did not initialise on ${adapterLabel(adapter)}`);
+  patchReadSync(tf.backend());
+  return adapter;
 }
 
 async function tryWasm(): Promise<void> {
@@ -61,11 +81,11 @@ function message(e: unknown): string {
 async function select(prefer: BackendPreference | undefined, forcedBy: string): Promise<BackendInfo> {
   // The engine is tuned for production use; prod mode also silences tfjs's "install tfjs-node" banner.
   tf.enableProdMode();
+  let adapter: AdapterSummary | null = null;
   const chain: Array<[string, () => Promise<void>]> = [];
-  if (!prefer || prefer === 'tensorflow') {
-    chain.push(['tfjs-node-gpu', () => tryNative('@tensorflow/tfjs-node-gpu')]);
-    chain.push(['tfjs-node', () => tryNative('@tensorflow/tfjs-node')]);
-  }
+  if (!prefer || prefer === 'tensorflow') chain.push(['tfjs-node-gpu', () => tryNative('@tensorflow/tfjs-node-gpu')]);
+  if (!prefer || prefer === 'webgpu') chain.push(['webgpu', async () => void (adapter = await tryWebgpu(prefer === 'webgpu'))]);
+  if (!prefer || prefer === 'tensorflow') chain.push(['tfjs-node', () => tryNative('@tensorflow/tfjs-node')]);
   if (!prefer || prefer === 'wasm') chain.push(['wasm', tryWasm]);
   // cpu is the last resort of every chain so a forced-but-missing backend still runs.
   chain.push(['cpu', tryCpu]);
@@ -78,9 +98,11 @@ async function select(prefer: BackendPreference | undefined, forcedBy: string): 
       const failed = tried.filter((t) => !t.ok).map((t) => `${t.candidate}: ${t.error}`);
       const why = prefer ? `forced by ${forcedBy}=${prefer}` : 'first backend that loaded';
       const simd = tf.getBackend() === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : '';
+      const on = tf.getBackend() === 'webgpu' && adapter ? ` on ${adapterLabel(adapter)}` : '';
       return {
         name: tf.getBackend(),
-        reason: `${candidate}${simd}: ${why}` + (failed.length ? `; unavailable: ${failed.join('; ')}` : ''),
+        adapter: tf.getBackend() === 'webgpu' ? adapter : null,
+        reason: `${candidate}${simd}${on}: ${why}` + (failed.length ? `; unavailable: ${failed.join('; ')}` : ''),
         tried,
       };
     } catch (e) {
@@ -122,4 +144,19 @@ function backendMatches(name: string, prefer: BackendPreference): boolean {
 /** The backend chosen by initBackend, or null before it ran. */
 export function backendInfo(): BackendInfo | null {
   return current;
+}
+
+/**
+ * The backend as runs record it and the app shows it (status bar, run header): the name, and on
+ * webgpu the adapter's short name, e.g. "webgpu (nvidia-h200)"; the reason has the full one.
+ */
+export function backendLabel(info: BackendInfo): string {
+  const a = info.adapter;
+  if (!a) return info.name;
+  return `${info.name} (${a.device || a.description || a.vendor || 'unknown adapter'}${a.software ? ', software' : ''})`;
+}
+
+/** The fields `--json` outputs carry about the backend: which one, on which adapter, and why. */
+export function backendJson(info: BackendInfo | null): { backend: string | null; adapter: AdapterSummary | null; backend_reason: string | null } {
+  return { backend: info?.name ?? null, adapter: info?.adapter ?? null, backend_reason: info?.reason ?? null };
 }

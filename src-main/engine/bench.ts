@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { initBackend, type BackendPreference } from './backend.js';
+import type { AdapterSummary } from './webgpu/device.js';
 import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from './model.js';
 import { AdamW } from './optim.js';
 import { Replicas, trainingThreads } from './parallel/data-parallel.js';
@@ -63,8 +64,8 @@ export const benchSizeSchema = z
   .refine((s) => s.config.family !== 'llama' || (s.config.n_kv_head !== undefined && s.config.intermediate_size !== undefined && s.config.n_head % s.config.n_kv_head === 0), 'a llama size needs n_kv_head (dividing n_head) and intermediate_size');
 export type BenchSize = z.infer<typeof benchSizeSchema>;
 
-/** The two sizes of issue 9: tiny (PERFORMANCE.md's config) and small; and a SmolLM2-135M-shaped Llama. */
-export const BENCH_SIZES: Record<'tiny' | 'small' | 'smollm2', BenchSize> = {
+/** tiny (PERFORMANCE.md's config), small, GPT-2 124M (for a GPU backend), and a SmolLM2-135M-shaped Llama. */
+export const BENCH_SIZES: Record<'tiny' | 'small' | 'gpt2' | 'smollm2', BenchSize> = {
   tiny: {
     name: 'tiny',
     config: { vocab_size: 256, n_positions: 64, n_embd: 128, n_layer: 2, n_head: 4 },
@@ -102,6 +103,18 @@ export const BENCH_SIZES: Record<'tiny' | 'small' | 'smollm2', BenchSize> = {
     gen_reps: 1,
     ppo_reps: 1,
   },
+  gpt2: {
+    name: 'gpt2',
+    config: { vocab_size: 50257, n_positions: 256, n_embd: 768, n_layer: 12, n_head: 12 },
+    batch: 8,
+    seq: 256,
+    gen_prompt: 32,
+    gen_new: 64,
+    ppo: { batch_size: 8, num_mini_batches: 2, num_ppo_epochs: 2, prompt_len: 32, max_new_tokens: 32, temperature: 0.7 },
+    reps: 5,
+    gen_reps: 1,
+    ppo_reps: 1,
+  },
 };
 
 /** A size's Llama-family twin: the same widths and work, n_kv_head = n_head / 2 where even, SwiGLU width 8/3·n_embd. */
@@ -124,6 +137,9 @@ export interface BenchRow {
   reference_tokens_per_second: number | null;
   /** engine / PyTorch by wall clock; null without a reference. */
   ratio: number | null;
+  /** A GPU reference (CUDA) again with TF32 matmuls and with bf16 autocast; null on the CPU. */
+  reference_tf32_tokens_per_second: number | null;
+  reference_bf16_tokens_per_second: number | null;
   /** The same by process CPU time: robust when other processes share the cores. */
   cpu_tokens_per_second: number;
   reference_cpu_tokens_per_second: number | null;
@@ -145,14 +161,45 @@ export interface GemmRow {
 
 export interface BenchReport {
   backend: string;
+  /** The GPU adapter of the webgpu backend, else null. */
+  adapter: AdapterSummary | null;
   backend_reason: string;
-  reference: { torch: string; threads: number } | { error: string } | null;
+  reference: { torch: string; threads: number; device: string } | { error: string } | null;
   rows: BenchRow[];
   gemm: GemmRow[];
   /** Threads the training rows ran on (engine/parallel/: data-parallel replicas). */
   threads: number;
+  /** With RLHF_BENCH_PROFILE=1: where one SFT step's time goes, per size (tf.profile). */
+  profiles?: StepProfile[];
   peak_rss_mb: number;
 }
+
+/** One SFT step under tf.profile: its kernels by name, with their count and measured time. */
+export interface StepProfile {
+  size: string;
+  /** Wall-clock ms of the profiled step (profiling itself slows it). */
+  wall_ms: number;
+  /** tfjs kernel calls in the step. */
+  kernels: number;
+  by_kernel: Array<{ kernel: string; count: number; ms: number }>;
+}
+
+async function profileStep(size: string, step: () => Promise<unknown>): Promise<StepProfile> {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => void (await step()));
+  const wall = performance.now() - t0;
+  const by = new Map<string, { count: number; ms: number }>();
+  for (const k of info.kernels) {
+    const e = by.get(k.name) ?? { count: 0, ms: 0 };
+    e.count++;
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    by.set(k.name, e);
+  }
+  const byKernel = [...by].map(([kernel, e]) => ({ kernel, count: e.count, ms: round(e.ms) })).sort((a, b) => b.ms - a.ms);
+  return { size, wall_ms: round(wall), kernels: info.kernels.length, by_kernel: byKernel };
+}
+
+const profiles: StepProfile[] = [];
 
 export interface BenchOptions {
   sizes: BenchSize[];
@@ -211,6 +258,7 @@ async function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
   const replicas = await Replicas.start({ policy: model }, ['policy']);
   try {
     const t = await timed(() => sftStep(replicas, opt, batch), size.reps);
+    if (process.env.RLHF_BENCH_PROFILE === '1') profiles.push(await profileStep(size.name, () => sftStep(replicas, opt, batch)));
     return rate(size.batch * size.seq, t);
   } finally {
     await replicas.dispose();
@@ -304,7 +352,8 @@ export function referenceScript(): string {
 interface ReferenceOutput {
   torch: string;
   threads: number;
-  rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number }>;
+  device?: string;
+  rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number; tf32_tokens_per_second?: number; bf16_tokens_per_second?: number }>;
   gemm?: Array<{ shape: [number, number, number]; gflops: number }>;
 }
 
@@ -330,17 +379,39 @@ function gemmShapes(size: BenchSize): Array<{ op: string; shape: [number, number
   ];
 }
 
+/**
+ * Seconds per call of `op` on a GPU backend, which runs it asynchronously: k calls queued, then one
+ * element of the last result read back, k chosen from a first timing so the batch takes ~0.5 s.
+ */
+async function gpuSeconds(op: () => tf.Tensor): Promise<number> {
+  const batch = (k: number) => {
+    const t0 = performance.now();
+    const outs = Array.from({ length: k }, op);
+    tf.tidy(() => tf.slice(outs.at(-1)!, new Array(outs.at(-1)!.rank).fill(0), new Array(outs.at(-1)!.rank).fill(1)).dataSync());
+    tf.dispose(outs);
+    return (performance.now() - t0) / 1000;
+  };
+  batch(1); // pipeline compilation
+  const k = Math.max(1, Math.min(200, Math.round(0.5 / batch(1))));
+  return batch(k) / k;
+}
+
 /** GFLOP/s of tf.matMul for one shape on the current backend (wall clock, after warm-up). */
 async function engineGemm([m, k, n]: [number, number, number]): Promise<number> {
   const a = tf.randomNormal([m, k]) as tf.Tensor2D;
   const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+  if (tf.getBackend() === 'webgpu') {
+    const wall = await gpuSeconds(() => tf.matMul(a, b));
+    tf.dispose([a, b]);
+    return (2 * m * k * n) / wall / 1e9;
+  }
   const reps = Math.max(3, Math.floor(2e9 / (2 * m * k * n)));
   const t = await timed(() => tf.matMul(a, b).dispose(), reps);
   tf.dispose([a, b]);
   return (2 * m * k * n) / t.wall / 1e9;
 }
 
-function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number, gemm: Array<[number, number, number]>): Promise<ReferenceOutput> {
+function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRowName[], seed: number, gemm: Array<[number, number, number]>, gpu: boolean): Promise<ReferenceOutput> {
   const script = referenceScript();
   if (!existsSync(script)) return Promise.reject(new Error(`reference script not found at ${script}`));
   return new Promise((resolve, reject) => {
@@ -358,7 +429,7 @@ function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRo
         reject(new Error(`reference output is not JSON: ${(e as Error).message}`));
       }
     });
-    child.stdin.end(JSON.stringify({ sizes, rows, seed, gemm }));
+    child.stdin.end(JSON.stringify({ sizes, rows, seed, gemm, gpu }));
   });
 }
 
@@ -374,8 +445,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const referenceOf = async (size: BenchSize, row: BenchRowName | null, gemm: Array<[number, number, number]>): Promise<ReferenceOutput | null> => {
     if (python === false || (reference !== null && 'error' in reference)) return null;
     try {
-      const ref = await runReference(python, [size], row ? [row] : [], opts.seed ?? 0, gemm);
-      reference = { torch: ref.torch, threads: ref.threads };
+      // A GPU engine is measured against PyTorch on the GPU (CUDA) where there is one.
+      const ref = await runReference(python, [size], row ? [row] : [], opts.seed ?? 0, gemm, backend.name === 'webgpu');
+      reference = { torch: ref.torch, threads: ref.threads, device: ref.device ?? 'cpu' };
       return ref;
     } catch (e) {
       reference = { error: (e as Error).message };
@@ -407,6 +479,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         tokens_per_second: round(tps.wall),
         reference_tokens_per_second: ref ? round(ref.tokens_per_second) : null,
         ratio: ratio(tps.wall, ref?.tokens_per_second),
+        reference_tf32_tokens_per_second: ref?.tf32_tokens_per_second ? round(ref.tf32_tokens_per_second) : null,
+        reference_bf16_tokens_per_second: ref?.bf16_tokens_per_second ? round(ref.bf16_tokens_per_second) : null,
         cpu_tokens_per_second: round(tps.cpu),
         reference_cpu_tokens_per_second: ref ? round(ref.cpu_tokens_per_second) : null,
         cpu_ratio: ratio(tps.cpu, ref?.cpu_tokens_per_second),
@@ -426,10 +500,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   return {
     backend: backend.name,
+    adapter: backend.adapter,
     backend_reason: backend.reason,
     reference,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     threads: trainingThreads(),
+    ...(profiles.length ? { profiles: profiles.splice(0) } : {}),
     gemm,
     rows: out,
   };
@@ -450,11 +526,25 @@ export function benchTable(report: BenchReport): string {
         `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${n(r.ratio, 2)} | ${n(r.cpu_tokens_per_second)} | ${n(r.reference_cpu_tokens_per_second)} | ${n(r.cpu_ratio, 2)} |`,
     ),
   ];
+  // A GPU reference: float32, TF32 and bf16 columns instead of the CPU-time ones.
+  if (report.rows.some((r) => r.reference_tf32_tokens_per_second !== null)) {
+    const q = (a: number, b: number | null) => (b ? (a / b).toFixed(3) : '–');
+    lines.splice(
+      0,
+      lines.length,
+      '| size | row | engine tokens/s | PyTorch fp32 | ratio | PyTorch TF32 | ratio | PyTorch bf16 | ratio |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...report.rows.map(
+        (r) =>
+          `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tokens_per_second)} | ${n(r.reference_tf32_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tf32_tokens_per_second)} | ${n(r.reference_bf16_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_bf16_tokens_per_second)} |`,
+      ),
+    );
+  }
   const gemm = [
     '| size | matMul (one engine thread) | [m, k, n] | engine GFLOP/s | PyTorch GFLOP/s | ratio |',
     '|---|---|---|---:|---:|---:|',
     ...report.gemm.map((g) => `| ${g.size} | ${g.op} | ${g.shape.join(', ')} | ${n(g.gflops, 1)} | ${n(g.reference_gflops, 1)} | ${n(g.ratio, 2)} |`),
   ];
-  const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch}, ${report.reference.threads} thread(s)`;
+  const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch} on ${report.reference.device}, ${report.reference.threads} thread(s)`;
   return `${lines.join('\n')}\n\n${gemm.join('\n')}\n\nbackend: ${report.backend_reason}, training rows on ${report.threads} thread(s)\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
 }

@@ -6,6 +6,7 @@
 // threaded build shares it) fast-ops.ts keeps its tf-op versions.
 import * as tf from '@tensorflow/tfjs';
 import { heapModule, type HeapTensor } from './wasm-heap.js';
+import { webgpuKernelsAvailable } from './webgpu/kernels.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): HeapTensor;
@@ -101,8 +102,9 @@ export function heapColumnSum(backend: unknown, x: HeapTensor, out: HeapTensor, 
   return true;
 }
 
-/** True when the kernels can run: wasm backend whose heap this module can import. */
+/** True when the kernels can run: wasm backend whose heap this module can import, or webgpu (WGSL versions, webgpu/kernels.ts). */
 export function layerOpsAvailable(): boolean {
+  if (tf.getBackend() === 'webgpu') return webgpuKernelsAvailable();
   if (tf.getBackend() !== 'wasm') return false;
   if (!instanceFor(tf.backend() as unknown as WasmBackendLike)) return false;
   for (const [kernelName, f] of Object.entries(KERNELS))

@@ -1,13 +1,13 @@
-// `rlhf-lab bench [--sizes tiny,small,smollm2] [--family llama] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
-// [--rows sft_step,…] [--backend wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
+// `rlhf-lab bench [--sizes tiny,small,gpt2,smollm2] [--family llama] [--layers N --heads N --embd N --ctx N --vocab N --batch N]
+// [--rows sft_step,…] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
 import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, llamaVariant, runBench, type BenchRowName, type BenchSize } from '../../engine/bench.js';
 import { InputError, type Command } from '../command.js';
 
 const USAGE =
-  'bench [--sizes tiny,small,smollm2] [--family gpt2|llama] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
-  '[--rows ' + BENCH_ROWS.join(',') + '] [--backend wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
+  'bench [--sizes tiny,small,gpt2,smollm2] [--family gpt2|llama] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
+  '[--rows ' + BENCH_ROWS.join(',') + '] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--seed S] [--json]';
 
 function fail(message: string): never {
   throw new InputError(`bench: ${message}\nusage: rlhf-lab ${USAGE}`);
@@ -92,7 +92,7 @@ export const benchCommand: Command = {
       // --family llama alone: the SmolLM2-135M-shaped model.
       const names = values.sizes ?? (family === 'llama' ? 'smollm2' : 'tiny,small');
       for (const name of names.split(',').filter(Boolean)) {
-        if (name !== 'tiny' && name !== 'small' && name !== 'smollm2') fail(`--sizes: unknown size "${name}" (tiny, small, smollm2)`);
+        if (name !== 'tiny' && name !== 'small' && name !== 'gpt2' && name !== 'smollm2') fail(`--sizes: unknown size "${name}" (tiny, small, gpt2, smollm2)`);
         sizes.push(BENCH_SIZES[name]);
       }
     }
@@ -105,7 +105,7 @@ export const benchCommand: Command = {
       if (bad) fail(`--rows: unknown row "${bad}" (${BENCH_ROWS.join(', ')})`);
     }
     const backend = values.backend;
-    if (backend !== undefined && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') fail(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
+    if (backend !== undefined && backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') fail(`--backend must be webgpu, wasm, cpu or tensorflow, got "${backend}"`);
     const report = await runBench({
       sizes,
       ...(rows ? { rows } : {}),

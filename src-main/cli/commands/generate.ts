@@ -1,6 +1,6 @@
 // `generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T]
 // [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (CLI.md).
-import { initBackend } from '../../engine/backend.js';
+import { backendJson, initBackend } from '../../engine/backend.js';
 import { samplingSettingsSchema, sampleText } from '../../engine/sample-text.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
@@ -45,7 +45,7 @@ export const generateCommand: Command = {
       const backend = await initBackend();
       const r = sampleText(project, id, values.prompt, settings.data);
       io.out(
-        { checkpoint: id, prompt: values.prompt, ...settings.data, texts: r.texts, finished: r.finished, tokens_per_second: Math.round(r.tokens_per_second), backend: backend.name },
+        { checkpoint: id, prompt: values.prompt, ...settings.data, texts: r.texts, finished: r.finished, tokens_per_second: Math.round(r.tokens_per_second), ...backendJson(backend) },
         r.texts.map((t, i) => (r.texts.length > 1 ? `--- sample ${i + 1}\n` : '') + values.prompt + t).join('\n'),
       );
       return 0;

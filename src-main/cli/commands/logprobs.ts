@@ -1,7 +1,7 @@
 // `logprobs <project> --checkpoint <id> (--text TEXT | --ids 1,2,3)`: {"ids", "logprobs"} where
 // logprobs[i] = log p(ids[i+1] | ids[0..i]) (CLI.md) — the numbers to check a model against.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../engine/backend.js';
+import { backendJson, initBackend } from '../../engine/backend.js';
 import { loadModel } from '../../engine/checkpoint-io.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags } from '../engine-args.js';
@@ -23,7 +23,7 @@ export const logprobsCommand: Command = {
     const project = openProject(positionals[0]!);
     try {
       const id = checkpointArg(project, values.checkpoint, '--checkpoint');
-      await initBackend();
+      const backend = await initBackend();
       const { model, tokenizer } = loadModel(project, id);
       try {
         let ids: number[];
@@ -37,7 +37,7 @@ export const logprobsCommand: Command = {
         const logprobs = tf.tidy(() => Array.from(model.tokenLogprobs(tf.tensor2d([ids], [1, ids.length], 'int32')).dataSync()));
         const total = logprobs.reduce((a, b) => a + b, 0);
         io.out(
-          { ids, logprobs },
+          { ids, logprobs, ...backendJson(backend) },
           ids
             .slice(1)
             .map((t, i) => `${JSON.stringify(tokenizer.decode([t]))}\t${logprobs[i]!.toFixed(4)}`)

@@ -3,7 +3,7 @@
 // Stages are a map so each stage's engineer adds one entry: its job kind and config schema.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { backendInfo } from '../../engine/backend.js';
+import { backendInfo, backendJson } from '../../engine/backend.js';
 import { sftConfigSchema } from '../../engine/sft.js';
 import { rewardConfigSchema } from '../../engine/reward.js';
 import { dpoConfigSchema } from '../../engine/dpo.js';
@@ -138,7 +138,7 @@ export const trainCommand: Command = {
       );
       const metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, Number(v.toPrecision(6))]));
       io.out(
-        { run: result.run, checkpoint: result.checkpoint, metrics, backend: backendInfo()?.name ?? null },
+        { run: result.run, checkpoint: result.checkpoint, metrics, ...backendJson(backendInfo()) },
         `run ${result.run} completed → checkpoint ${result.checkpoint}\n` +
           Object.entries(metrics)
             .map(([k, v]) => `  ${k}: ${v}`)

@@ -1,7 +1,7 @@
 // The `generate` job behind the Models view's playground: samples from a checkpoint in the engine
 // worker and streams the first sample's text as it grows through the job's progress messages.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
+import { backendLabel, initBackend } from '../../engine/backend.js';
 import { samplingSettingsSchema, sampleText, type SampleResult } from '../../engine/sample-text.js';
 import type { JobFn } from '../types.js';
 
@@ -24,5 +24,5 @@ export const generateJob: JobFn<GenerateParams, SampleResult & { backend: string
     tokens++;
     ctx.progress({ done: tokens, total: p.settings.max_tokens, unit: 'tokens', message: text });
   });
-  return { ...result, backend: backend.name };
+  return { ...result, backend: backendLabel(backend) };
 };

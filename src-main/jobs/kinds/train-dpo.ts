@@ -1,7 +1,7 @@
 // The `train-dpo` job: DPO of an SFT checkpoint on the project's preference pairs (rankings and
 // A/B votes), against that checkpoint frozen as the reference; or the resume of an interrupted run.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
+import { backendLabel, initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { dpoConfigSchema, dpoSteps, trainDpo, type DpoConfig, type DpoPair } from '../../engine/dpo.js';
 import type { AdamWState } from '../../engine/optim.js';
@@ -51,7 +51,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     ctx.log(`${train.length} training pairs, ${held.length} held-out pairs`);
 
     const total = dpoSteps(config, train.length);
-    const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
     reportLongRecords(project, ctx, id, longPreferencePrompts(prefs, enc, policy.config.n_positions), policy.config.n_positions, 'the start of their prompt');

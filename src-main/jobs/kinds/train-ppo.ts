@@ -3,7 +3,7 @@
 // checkpoints hold the policy (stage 'ppo'); intermediate ones also hold the value model
 // (`value.*` tensors) and the optimizer state, which a resume needs and the final one does not.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
+import { backendLabel, initBackend } from '../../engine/backend.js';
 import { loadModel, modelConfigOf, saveModel } from '../../engine/checkpoint-io.js';
 import { GPT, ScalarHead } from '../../engine/model.js';
 import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
@@ -76,7 +76,7 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
     const trainPrompts = [...project.prompts.iterate()].filter((p) => p.split === 'train');
     const prompts = trainPrompts.map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
     if (prompts.length === 0) throw new Error('the project has no training prompts for PPO rollouts');
-    const newRun = { stage: 'ppo' as const, name: params.name ?? `PPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const newRun = { stage: 'ppo' as const, name: params.name ?? `PPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, config.steps));
     const runName = project.runs.get(id)!.name;
     // Rollouts keep the end of a prompt that leaves fewer than max_new_tokens positions (ppo.ts rollout).

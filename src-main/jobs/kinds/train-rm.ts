@@ -2,7 +2,7 @@
 // SFT checkpoint (backbone) with a fresh scalar head, or the resume of an interrupted run. After
 // training it normalises the scores on SFT samples and stores gain and bias with the checkpoint.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
+import { backendLabel, initBackend } from '../../engine/backend.js';
 import { loadModel } from '../../engine/checkpoint-io.js';
 import { ScalarHead } from '../../engine/model.js';
 import type { AdamWState } from '../../engine/optim.js';
@@ -59,7 +59,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     ctx.log(`${split.train.length} training pairs over ${train.length} groups, ${split.eval.length} held-out pairs`);
 
     const total = rewardSteps(config, train.length);
-    const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${sft.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+    const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${sft.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
     const id = (runId = openRun(project, runId, newRun, resumeFrom?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
     const long = longPreferencePrompts(prefs, enc, model.backbone.config.n_positions, config.norm_max_new_tokens);

@@ -2,7 +2,7 @@
 // interrupted one. Creates the run row, writes metrics and checkpoints to the store as they come,
 // reports progress (step, tokens/s, ETA); a cancel saves a checkpoint and leaves the run 'stopped'.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
+import { backendLabel, initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
@@ -30,7 +30,7 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   if (project.checkpoints.get(parentId)?.stage === 'rm') throw new Error(`checkpoint ${parentId} is a reward model; SFT starts from a base, SFT, PPO or DPO checkpoint`);
   // Loaded (and sha256-checked) before a new run row exists, so a bad checkpoint leaves no empty run.
   const loaded = loadModel(project, startCheckpoint, config.seed);
-  const newRun = { stage: 'sft' as const, name: params.name ?? `SFT from ${loaded.info.name}`, config, parentCheckpointId: parentId, backend: backend.name };
+  const newRun = { stage: 'sft' as const, name: params.name ?? `SFT from ${loaded.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
   runId ??= project.runs.createRun(newRun);
   const { model, tokenizer } = loaded;
   if (startCheckpoint !== parentId) {
