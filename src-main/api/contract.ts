@@ -96,6 +96,8 @@ export interface JobInfo {
   progress: JobProgress | null;
   error?: string;
   result?: unknown;
+  /** The compute backend the job's engine ran on, for a job that started the engine (generation, training, model creation). */
+  backend?: string;
 }
 export interface JobProgress {
   done: number;

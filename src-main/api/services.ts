@@ -41,6 +41,8 @@ export class Services implements AppServices {
   lanUrl: string | null = null;
   readonly #dataDir: string;
   readonly #demoPath: string;
+  /** The backend this process's engine last ran a job on (job.done says it), shown before any run recorded one. */
+  #engineBackend: string | null = null;
   readonly #events = new EventEmitter();
   #project: Project | null = null;
   /**
@@ -58,6 +60,9 @@ export class Services implements AppServices {
     this.settings = new SettingsStore(opts.dataDir);
     this.jobs = new JobManager({ emit: (e, p) => this.emit(e, p), registry: opts.jobRegistry });
     this.#events.setMaxListeners(0);
+    this.subscribe((event, payload) => {
+      if (event === 'job.done' && (payload as JobInfo).backend) this.#engineBackend = (payload as JobInfo).backend!;
+    });
   }
 
   project(): Project {
@@ -217,7 +222,11 @@ export class Services implements AppServices {
     };
   }
 
-  /** The compute backend the project's latest run used (runs record it), or null before any run. */
+  /**
+   * The compute backend the engine runs on: the one this process's last engine job used (a
+   * generation or a new model starts the engine without a run), else the one the project's latest
+   * run recorded, else null (the engine has not started).
+   */
   backendName(): string | null {
     return this.#backend(this.#project);
   }
@@ -227,7 +236,7 @@ export class Services implements AppServices {
     const row = project.db.prepare('SELECT backend FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1').get() as
       | { backend: string }
       | undefined;
-    return row?.backend ?? null;
+    return this.#engineBackend ?? row?.backend ?? null;
   }
 
   recentProjects(): string[] {

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { noteBackendUsed } from './backend-used.js';
 import { installWasmKernels } from './wasm-kernels.js';
 import { adapterLabel, findAdapter, type AdapterSummary } from './webgpu/device.js';
 import { patchReadSync } from './webgpu/sync-read.js';
@@ -128,6 +129,7 @@ export async function initBackend(prefer?: BackendPreference): Promise<BackendIn
   if (pending && !prefer) return pending;
   pending = select(prefer, forcedBy).then((info) => {
     current = info;
+    noteBackendUsed(backendLabel(info));
     return info;
   });
   try {

@@ -74,7 +74,7 @@ export class JobManager {
           this.#onLog?.(info, m.message);
         } else if (m.type === 'done') {
           // A job that stops early on cancel returns what it did so far.
-          finish({ status: running.cancelRequested ? 'cancelled' : 'completed', result: m.result });
+          finish({ status: running.cancelRequested ? 'cancelled' : 'completed', result: m.result, ...(m.backend ? { backend: m.backend } : {}) });
         } else {
           finish(m.cancelled ? { status: 'cancelled' } : { status: 'failed', error: m.message });
         }

@@ -1,6 +1,7 @@
 // The body of one job's worker thread: opens its own connection to the project (SQLite
 // connections must not cross threads), runs the job, and reports back to the manager.
 import { parentPort, workerData } from 'node:worker_threads';
+import { backendUsed } from '../engine/backend-used.js';
 import { Project } from '../store/project.js';
 import { useWritePriorityBuffer } from '../store/write-priority.js';
 import { loadJobFn } from './load.js';
@@ -42,7 +43,8 @@ try {
   });
   // Leases go back before the manager hears the job ended: a resume right after must find the run free.
   releaseRunLeases(project);
-  post({ type: 'done', result });
+  const backend = backendUsed();
+  post({ type: 'done', result, ...(backend ? { backend } : {}) });
 } catch (e) {
   if (project) releaseRunLeases(project);
   const cancelled = e instanceof JobCancelled || controller.signal.aborted;
