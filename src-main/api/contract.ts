@@ -775,12 +775,16 @@ export const methods = {
 export interface CheckpointJudgementView {
   step: number;
   checkpoint: number;
+  /** Mean over replies of KL(π‖π_SFT) summed over the reply's tokens (nats; the estimate can dip below 0), and √ of its positive part. */
   kl: number;
   sqrt_kl: number;
+  /** Mean reward-model score (normalised) and, on the demo project, mean gold score. */
   rm: number;
   gold: number | null;
+  /** Win rates over the SFT reply to the same prompt (a tie counts ½). */
   rm_win_rate: number;
   gold_win_rate: number | null;
+  /** From the blind votes between this checkpoint and SFT, when there are any. */
   human_win_rate: number | null;
   human_votes: number;
 }

@@ -7,6 +7,7 @@
 import { loadModel } from '../engine/checkpoint-io.js';
 import { generate } from '../engine/generate.js';
 import { loadRewardModel } from '../engine/reward-io.js';
+import type { CheckpointJudgementView } from '../api/contract.js';
 import { Rng } from '../engine/rng.js';
 import { textEncoder } from '../engine/sequences.js';
 import { goldCompare, goldScore } from '../demo/rubric.js';
@@ -14,22 +15,8 @@ import type { Project } from '../store/project.js';
 import { compareCheckpoints, decodeResponse, klSums } from './compare.js';
 import { winRate, type PairOutcome } from './stats.js';
 
-export interface CheckpointJudgement {
-  step: number;
-  checkpoint: number;
-  /** Mean over replies of KL(π‖π_SFT) summed over the reply's tokens (nats; the estimate can dip below 0), and √ of its positive part. */
-  kl: number;
-  sqrt_kl: number;
-  /** Mean reward-model score (normalised) and, on the demo project, mean gold score. */
-  rm: number;
-  gold: number | null;
-  /** Win rates over the SFT reply to the same prompt (a tie counts ½). */
-  rm_win_rate: number;
-  gold_win_rate: number | null;
-  /** From the blind votes between this checkpoint and SFT, when there are any. */
-  human_win_rate: number | null;
-  human_votes: number;
-}
+/** One checkpoint judged against SFT: the shape the API hands to the app (defined once, in the contract). */
+export type CheckpointJudgement = CheckpointJudgementView;
 
 export interface JudgeCheckpointsOptions {
   sft: number;
