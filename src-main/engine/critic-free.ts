@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { generate } from './generate.js';
 import type { GPT } from './model.js';
-import type { AdamW } from './optim.js';
+import type { AdamW, AdamWState } from './optim.js';
 import type { PpoPrompt, PpoTokens, Scorer } from './ppo.js';
 import { disposeBatch, packBatch, promptTail, responseRows, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
 
@@ -45,6 +45,37 @@ export interface GroupSample {
   score: number;
   kl: number;
   extra: { group: number; advantage: number; finished: boolean; length: number };
+}
+
+export interface CriticFreeResumeState {
+  step: number;
+  optimizer: AdamWState;
+}
+
+export interface CriticFreeHooks {
+  onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
+  onSamples?(step: number, rows: GroupSample[]): void | Promise<void>;
+  onCheckpoint?(state: CriticFreeResumeState, final: boolean): void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** The sample rows of whole groups (never a group cut in half), up to `rows` completions. */
+export function groupSamples(
+  data: { prompts: PpoPrompt[]; responses: number[][]; finished: boolean[]; rawScores: number[] },
+  kl: number[],
+  advantages: number[],
+  k: number,
+  rows: number,
+  tok: PpoTokens,
+): GroupSample[] {
+  const n = Math.max(k, Math.floor(rows / k) * k);
+  return data.responses.slice(0, n).map((r, i) => ({
+    prompt: data.prompts[i]!.text,
+    response: tok.decode(r.filter((t) => t !== tok.eosId)),
+    score: data.rawScores[i]!,
+    kl: kl[i]!,
+    extra: { group: Math.floor(i / k), advantage: advantages[i]!, finished: data.finished[i]!, length: r.length },
+  }));
 }
 
 /** Samples k completions for each prompt and scores them (forward passes only). */

@@ -7,11 +7,21 @@
 //   5. TRL's metrics.
 import { z } from 'zod';
 import { rlooAdvantages, rlooPolicyLoss, penalisedScores, rlooRewards } from './critic-free-math.js';
-import { groupRollout, mean, minibatches, policyStep, variance, type CriticFreeModels, type GroupSample } from './critic-free.js';
-import { AdamW, type AdamWState } from './optim.js';
+import * as tf from '@tensorflow/tfjs';
+import {
+  groupRollout,
+  groupSamples,
+  mean,
+  minibatches,
+  policyStep,
+  variance,
+  type CriticFreeHooks,
+  type CriticFreeModels,
+  type CriticFreeResumeState,
+} from './critic-free.js';
+import { AdamW } from './optim.js';
 import type { PpoPrompt, PpoTokens } from './ppo.js';
 import { Rng } from './rng.js';
-import * as tf from '@tensorflow/tfjs';
 
 export const rlooConfigSchema = z
   .object({
@@ -41,37 +51,6 @@ export const rlooConfigSchema = z
   })
   .strict();
 export type RlooConfig = z.infer<typeof rlooConfigSchema>;
-
-export interface CriticFreeResumeState {
-  step: number;
-  optimizer: AdamWState;
-}
-
-export interface CriticFreeHooks {
-  onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
-  onSamples?(step: number, rows: GroupSample[]): void | Promise<void>;
-  onCheckpoint?(state: CriticFreeResumeState, final: boolean): void | Promise<void>;
-  signal?: AbortSignal;
-}
-
-/** The sample rows of whole groups (never a group cut in half), up to `rows` completions. */
-export function groupSamples(
-  data: { prompts: PpoPrompt[]; responses: number[][]; finished: boolean[]; rawScores: number[] },
-  kl: number[],
-  advantages: number[],
-  k: number,
-  rows: number,
-  tok: PpoTokens,
-): GroupSample[] {
-  const n = Math.max(k, Math.floor(rows / k) * k);
-  return data.responses.slice(0, n).map((r, i) => ({
-    prompt: data.prompts[i]!.text,
-    response: tok.decode(r.filter((t) => t !== tok.eosId)),
-    score: data.rawScores[i]!,
-    kl: kl[i]!,
-    extra: { group: Math.floor(i / k), advantage: advantages[i]!, finished: data.finished[i]!, length: r.length },
-  }));
-}
 
 /** Runs RLOO for `config.steps` iterations (after `resume.step` when resuming); the policy is updated in place. */
 export async function trainRloo(
