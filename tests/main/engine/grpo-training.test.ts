@@ -7,8 +7,9 @@ import { initBackend } from '../../../src-main/engine/backend.js';
 import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/critic-free.js';
 import { grpoConfigSchema, trainGrpo } from '../../../src-main/engine/grpo.js';
 import { GPT } from '../../../src-main/engine/model.js';
+import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import { goodCounter, prompt, tinyConfig, tinyModel, tok } from './rm-task.js';
+import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -82,5 +83,18 @@ describe('GRPO', () => {
     const free = await run({ steps: 15, beta: 0 });
     const held = await run({ steps: 15, beta: 2 });
     expect(avg(series(free.metrics, 'kl').slice(-5))).toBeGreaterThan(avg(series(held.metrics, 'kl').slice(-5)));
+  });
+
+  it("raises a trained reward model's score (normalised, with the missing-EOS penalty)", async () => {
+    const rm = new RewardModel(tinyModel(11), tinyHead(12));
+    await trainRewardModel(rm, { train: rankingGroups(48, 1), eval: [] }, rewardConfigSchema.parse({ epochs: 6, batch_prompts: 8, lr: 3e-3, warmup_steps: 2 }), PAD);
+    const m = { ...models(), reward: rm };
+    const metrics: Record<string, number>[] = [];
+    await trainGrpo(m, prompts, grpoConfigSchema.parse({ prompts_per_step: 8, num_generations: 4, lr: 3e-3, temperature: 0.7, max_new_tokens: 6, steps: 20 }), tok, { onStep: (_s, x) => void metrics.push(x) });
+    const scores = series(metrics, 'objective/raw_scores');
+    expect(avg(scores.slice(-5))).toBeGreaterThan(avg(scores.slice(0, 3)) + 0.5);
+    m.policy.dispose();
+    m.ref.dispose();
+    rm.dispose();
   });
 });

@@ -8,8 +8,9 @@ import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/cri
 import { GPT } from '../../../src-main/engine/model.js';
 import type { Scorer } from '../../../src-main/engine/ppo.js';
 import { rlooConfigSchema, trainRloo } from '../../../src-main/engine/rloo.js';
+import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import { goodCounter, prompt, tinyConfig, tinyModel, tok } from './rm-task.js';
+import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -73,5 +74,18 @@ describe('RLOO', () => {
     const free = await run({ steps: 15, kl_coef: 0 });
     const held = await run({ steps: 15, kl_coef: 1, kl_estimator: 'k3', token_level_kl: true });
     expect(avg(series(free.metrics, 'objective/kl').slice(-5))).toBeGreaterThan(avg(series(held.metrics, 'objective/kl').slice(-5)));
+  });
+
+  it("raises a trained reward model's score (normalised, with the missing-EOS penalty)", async () => {
+    const rm = new RewardModel(tinyModel(11), tinyHead(12));
+    await trainRewardModel(rm, { train: rankingGroups(48, 1), eval: [] }, rewardConfigSchema.parse({ epochs: 6, batch_prompts: 8, lr: 3e-3, warmup_steps: 2 }), PAD);
+    const m = { ...models(goodCounter), reward: rm };
+    const metrics: Record<string, number>[] = [];
+    await trainRloo(m, prompts, rlooConfigSchema.parse({ prompts_per_step: 8, rloo_k: 4, lr: 1e-3, max_new_tokens: 6, steps: 20 }), tok, { onStep: (_s, x) => void metrics.push(x) });
+    const scores = series(metrics, 'objective/raw_scores');
+    expect(avg(scores.slice(-5))).toBeGreaterThan(avg(scores.slice(0, 3)) + 0.5);
+    m.policy.dispose();
+    m.ref.dispose();
+    rm.dispose();
   });
 });
