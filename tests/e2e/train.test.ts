@@ -122,8 +122,10 @@ describe('Train view', () => {
     await page.locator('figure[data-metric="objective/scores"] canvas').waitFor({ timeout: 20_000 });
     await page.locator('figure[data-metric="objective/kl"] canvas').waitFor();
     await expect.poll(() => page.locator('section[aria-label="Samples"] tbody tr').count(), { timeout: 20_000 }).toBeGreaterThan(0);
-    const steps = await page.getByTestId('sample-step').locator('option').allTextContents();
-    expect(steps).toEqual(expect.arrayContaining(['2', '4', '6']));
+    // The step list follows the run's samples as the view refreshes; the run may have finished just before.
+    await expect
+      .poll(() => page.getByTestId('sample-step').locator('option').allTextContents(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(['2', '4', '6']));
     await page.getByTestId('sample-step').selectOption('6');
     await page.locator('section[aria-label="Samples"] select').nth(1).selectOption({ label: 'step 2' });
     await e2e.screenshot('train-ppo');
