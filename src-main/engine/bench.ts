@@ -64,7 +64,7 @@ export const benchSizeSchema = z
   .refine((s) => s.config.family !== 'llama' || (s.config.n_kv_head !== undefined && s.config.intermediate_size !== undefined && s.config.n_head % s.config.n_kv_head === 0), 'a llama size needs n_kv_head (dividing n_head) and intermediate_size');
 export type BenchSize = z.infer<typeof benchSizeSchema>;
 
-/** tiny (PERFORMANCE.md's config), small, GPT-2 124M (for a GPU backend), and a SmolLM2-135M-shaped Llama. */
+/** tiny and small (CPU-sized), GPT-2 124M (for a GPU backend), and a SmolLM2-135M-shaped Llama. */
 export const BENCH_SIZES: Record<'tiny' | 'small' | 'gpt2' | 'smollm2', BenchSize> = {
   tiny: {
     name: 'tiny',
