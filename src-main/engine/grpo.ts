@@ -8,19 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { grpoAdvantages, grpoLoss, penalisedScores } from './critic-free-math.js';
-import {
-  groupRollout,
-  groupSamples,
-  mean,
-  minibatches,
-  policyStep,
-  type CriticFreeHooks,
-  type CriticFreeModels,
-  type CriticFreeResumeState,
-} from './critic-free.js';
-import { AdamW } from './optim.js';
+import { mean, type CriticFreeHooks, type CriticFreeModels, type CriticFreeResumeState } from './critic-free.js';
+import { runCriticFree, type CriticFreeMethod } from './critic-free-loop.js';
 import type { PpoPrompt, PpoTokens } from './ppo.js';
-import { Rng } from './rng.js';
 import { alignRows } from './sequences.js';
 
 export const grpoConfigSchema = z
@@ -53,7 +43,7 @@ export const grpoConfigSchema = z
 export type GrpoConfig = z.infer<typeof grpoConfigSchema>;
 
 /** Runs GRPO for `config.steps` iterations (after `resume.step` when resuming); the policy is updated in place. */
-export async function trainGrpo(
+export function trainGrpo(
   models: CriticFreeModels,
   prompts: PpoPrompt[],
   config: GrpoConfig,
@@ -61,20 +51,6 @@ export async function trainGrpo(
   hooks: CriticFreeHooks = {},
   resume?: CriticFreeResumeState,
 ): Promise<{ step: number; metrics: Record<string, number> }> {
-  if (prompts.length === 0) throw new Error('no training prompts for GRPO: import some prompts first');
-  if (config.max_new_tokens >= models.policy.config.n_positions) {
-    throw new Error(`max_new_tokens (${config.max_new_tokens}) must be below the model's context (${models.policy.config.n_positions})`);
-  }
-  const optimizer = new AdamW(models.policy.namedVariables(), {
-    lr: config.lr,
-    warmupSteps: config.warmup_steps,
-    totalSteps: config.steps,
-    weightDecay: config.weight_decay,
-    clipNorm: config.grad_clip,
-  });
-  if (resume) optimizer.setState(resume.optimizer);
-  let step = resume?.step ?? 0;
-  let last: Record<string, number> = {};
   const k = config.num_generations;
   const lossOptions = {
     beta: config.beta,
@@ -83,71 +59,50 @@ export async function trainGrpo(
     lossType: config.loss_type,
     maxCompletionLength: config.max_new_tokens,
   };
-  try {
-    while (step < config.steps && !hooks.signal?.aborted) {
-      // Every random choice of an iteration derives from (seed, step): a resumed run replays exactly.
-      const rng = new Rng(config.seed).fork(step);
-      const batchPrompts = Array.from({ length: config.prompts_per_step }, () => prompts[rng.int(prompts.length)]!);
-      const t0 = performance.now();
-      const data = groupRollout(models, batchPrompts, k, config, tok, rng.nextUint32());
+  const method: CriticFreeMethod = {
+    label: 'GRPO',
+    k,
+    passes: config.num_iterations,
+    score: (data) => {
       const rewards = penalisedScores(data.rawScores, data.finished, config.missing_eos_penalty);
       const { advantages, groupStd } = grpoAdvantages(rewards, k, config.scale_rewards);
-      const t1 = performance.now();
-      const stats = { loss: [] as number[], kl: [] as number[], low: [] as number[], high: [] as number[], region: [] as number[] };
-      for (let it = 0; it < config.num_iterations; it++) {
-        for (const idx of minibatches(rng.shuffle([...data.responses.keys()]), config.num_mini_batches)) {
-          const [loss, kl, low, high, region] = policyStep(models.policy, optimizer, data, idx, tok.padId, config.temperature, step, (batch, logp, rows) => {
-            const W = batch.width - 1;
-            // The rollout's log-probs are π_old: with one update per batch the ratio is exactly 1.
-            const old = alignRows(rows.map((i) => data.logp[i]!), W);
-            const ref = alignRows(rows.map((i) => data.refLogp[i]!), W);
-            const out = grpoLoss(logp, old, ref, tf.tensor1d(rows.map((i) => advantages[i]!)), batch.responseMask, lossOptions);
-            return { loss: out.loss, stats: [out.loss, out.kl, out.clipLow, out.clipHigh, out.clipRegion] };
-          }) as [number, number, number, number, number];
-          stats.loss.push(loss);
-          stats.kl.push(kl);
-          stats.low.push(low);
-          stats.high.push(high);
-          stats.region.push(region);
-        }
-      }
-      const t2 = performance.now();
-      step++;
-      const lengths = data.responses.map((r) => r.length);
-      const tokens = lengths.reduce((s, x) => s + x, 0);
-      // The KL the rollout's policy had (k3 per token, averaged over tokens), before this batch's updates.
-      const rolloutKl = data.logp.flatMap((row, i) => row.map((lp, t) => Math.expm1(data.refLogp[i]![t]! - lp) - (data.refLogp[i]![t]! - lp)));
-      last = {
-        reward: mean(rewards),
-        reward_std: mean(groupStd),
-        frac_reward_zero_std: groupStd.filter((s) => s < 1e-8).length / groupStd.length,
-        kl: mean(rolloutKl),
-        'objective/raw_scores': mean(data.rawScores),
-        loss: mean(stats.loss),
-        'clip_ratio/low_mean': mean(stats.low),
-        'clip_ratio/high_mean': mean(stats.high),
-        'clip_ratio/region_mean': mean(stats.region),
-        'completions/mean_length': tokens / lengths.length,
-        'completions/min_length': Math.min(...lengths),
-        'completions/max_length': Math.max(...lengths),
-        'completions/clipped_ratio': data.finished.filter((f) => !f).length / data.finished.length,
-        entropy: mean(data.entropy),
-        num_tokens: tokens,
-        learning_rate: optimizer.lrAt(step - 1),
-        'time/rollout_s': (t1 - t0) / 1000,
-        'time/update_s': (t2 - t1) / 1000,
-        tokens_per_second: tokens / ((t2 - t0) / 1000),
+      return {
+        advantages,
+        sampleKl: () => data.logp.map((row, i) => row.reduce((s, lp, t) => s + lp - data.refLogp[i]![t]!, 0)),
+        loss: (batch, logp, rows) => {
+          const W = batch.width - 1;
+          // The rollout's log-probs are π_old: with one update per batch the ratio is exactly 1.
+          const old = alignRows(rows.map((i) => data.logp[i]!), W);
+          const ref = alignRows(rows.map((i) => data.refLogp[i]!), W);
+          const out = grpoLoss(logp, old, ref, tf.tensor1d(rows.map((i) => advantages[i]!)), batch.responseMask, lossOptions);
+          return { loss: out.loss, stats: [out.loss, out.kl, out.clipLow, out.clipHigh, out.clipRegion] };
+        },
+        metrics: (stats, optimizer, step, tokens) => {
+          const [loss = [], , low = [], high = [], region = []] = stats;
+          const lengths = data.responses.map((r) => r.length);
+          // The KL the rollout's policy had (k3 per token, averaged over tokens), before this batch's updates.
+          const rolloutKl = data.logp.flatMap((row, i) => row.map((lp, t) => Math.expm1(data.refLogp[i]![t]! - lp) - (data.refLogp[i]![t]! - lp)));
+          return {
+            reward: mean(rewards),
+            reward_std: mean(groupStd),
+            frac_reward_zero_std: groupStd.filter((s) => s < 1e-8).length / groupStd.length,
+            kl: mean(rolloutKl),
+            'objective/raw_scores': mean(data.rawScores),
+            loss: mean(loss),
+            'clip_ratio/low_mean': mean(low),
+            'clip_ratio/high_mean': mean(high),
+            'clip_ratio/region_mean': mean(region),
+            'completions/mean_length': tokens / lengths.length,
+            'completions/min_length': Math.min(...lengths),
+            'completions/max_length': Math.max(...lengths),
+            'completions/clipped_ratio': data.finished.filter((f) => !f).length / data.finished.length,
+            entropy: mean(data.entropy),
+            num_tokens: tokens,
+            learning_rate: optimizer.lrAt(step - 1),
+          };
+        },
       };
-      await hooks.onStep?.(step, last);
-      if (step % config.sample_every === 0 || step === 1 || step === config.steps) {
-        const seqKl = data.logp.map((row, i) => row.reduce((s, lp, t) => s + lp - data.refLogp[i]![t]!, 0));
-        await hooks.onSamples?.(step, groupSamples(data, seqKl, advantages, k, config.sample_rows, tok));
-      }
-      if (step % config.checkpoint_every === 0 && step < config.steps) await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState() }, false);
-    }
-    await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState() }, true);
-  } finally {
-    optimizer.dispose();
-  }
-  return { step, metrics: last };
+    },
+  };
+  return runCriticFree(method, models, prompts, config, tok, hooks, resume);
 }

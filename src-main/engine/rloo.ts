@@ -6,22 +6,11 @@
 //   4. update: epochs × shuffled minibatches of the clipped loss on the sequence-level ratio;
 //   5. TRL's metrics.
 import { z } from 'zod';
-import { rlooAdvantages, rlooPolicyLoss, penalisedScores, rlooRewards } from './critic-free-math.js';
 import * as tf from '@tensorflow/tfjs';
-import {
-  groupRollout,
-  groupSamples,
-  mean,
-  minibatches,
-  policyStep,
-  variance,
-  type CriticFreeHooks,
-  type CriticFreeModels,
-  type CriticFreeResumeState,
-} from './critic-free.js';
-import { AdamW } from './optim.js';
+import { penalisedScores, rlooAdvantages, rlooPolicyLoss, rlooRewards } from './critic-free-math.js';
+import { mean, variance, type CriticFreeHooks, type CriticFreeModels, type CriticFreeResumeState } from './critic-free.js';
+import { runCriticFree, type CriticFreeMethod } from './critic-free-loop.js';
 import type { PpoPrompt, PpoTokens } from './ppo.js';
-import { Rng } from './rng.js';
 
 export const rlooConfigSchema = z
   .object({
@@ -53,7 +42,7 @@ export const rlooConfigSchema = z
 export type RlooConfig = z.infer<typeof rlooConfigSchema>;
 
 /** Runs RLOO for `config.steps` iterations (after `resume.step` when resuming); the policy is updated in place. */
-export async function trainRloo(
+export function trainRloo(
   models: CriticFreeModels,
   prompts: PpoPrompt[],
   config: RlooConfig,
@@ -61,80 +50,46 @@ export async function trainRloo(
   hooks: CriticFreeHooks = {},
   resume?: CriticFreeResumeState,
 ): Promise<{ step: number; metrics: Record<string, number> }> {
-  if (prompts.length === 0) throw new Error('no training prompts for RLOO: import some prompts first');
-  if (config.max_new_tokens >= models.policy.config.n_positions) {
-    throw new Error(`max_new_tokens (${config.max_new_tokens}) must be below the model's context (${models.policy.config.n_positions})`);
-  }
-  const optimizer = new AdamW(models.policy.namedVariables(), {
-    lr: config.lr,
-    warmupSteps: config.warmup_steps,
-    totalSteps: config.steps,
-    weightDecay: config.weight_decay,
-    clipNorm: config.grad_clip,
-  });
-  if (resume) optimizer.setState(resume.optimizer);
-  let step = resume?.step ?? 0;
-  let last: Record<string, number> = {};
   const k = config.rloo_k;
-  try {
-    while (step < config.steps && !hooks.signal?.aborted) {
-      // Every random choice of an iteration derives from (seed, step): a resumed run replays exactly.
-      const rng = new Rng(config.seed).fork(step);
-      const batchPrompts = Array.from({ length: config.prompts_per_step }, () => prompts[rng.int(prompts.length)]!);
-      const t0 = performance.now();
-      const data = groupRollout(models, batchPrompts, k, config, tok, rng.nextUint32());
+  const method: CriticFreeMethod = {
+    label: 'RLOO',
+    k,
+    passes: config.num_ppo_epochs,
+    score: (data) => {
       const scores = penalisedScores(data.rawScores, data.finished, config.missing_eos_penalty);
       const { rewards, kl } = rlooRewards(scores, data.logp, data.refLogp, { beta: config.kl_coef, estimator: config.kl_estimator, tokenLevel: config.token_level_kl });
       const advantages = rlooAdvantages(rewards, k, config.normalize_advantage);
       const oldSeqLogp = data.logp.map((row) => row.reduce((s, x) => s + x, 0));
-      const t1 = performance.now();
-      const stats = { pg: [] as number[], clipfrac: [] as number[], approxkl: [] as number[], ratio: [] as number[] };
-      for (let epoch = 0; epoch < config.num_ppo_epochs; epoch++) {
-        for (const idx of minibatches(rng.shuffle([...data.responses.keys()]), config.num_mini_batches)) {
-          const [pg, clipfrac, approxkl, ratio] = policyStep(models.policy, optimizer, data, idx, tok.padId, config.temperature, step, (batch, logp, rows) => {
-            const seqLogp = tf.sum(tf.mul(logp, batch.responseMask), 1) as tf.Tensor1D;
-            const out = rlooPolicyLoss(seqLogp, tf.tensor1d(rows.map((i) => oldSeqLogp[i]!)), tf.tensor1d(rows.map((i) => advantages[i]!)), config.cliprange);
-            return { loss: out.loss, stats: [out.loss, out.clipfrac, out.approxKl, tf.mean(out.ratio) as tf.Scalar] };
-          }) as [number, number, number, number];
-          stats.pg.push(pg);
-          stats.clipfrac.push(clipfrac);
-          stats.approxkl.push(approxkl);
-          stats.ratio.push(ratio);
-        }
-      }
-      const t2 = performance.now();
-      step++;
-      const nonScore = kl.map((x) => -config.kl_coef * x);
-      const tokens = data.responses.reduce((s, r) => s + r.length, 0);
-      last = {
-        'objective/kl': mean(kl),
-        'objective/entropy': mean(data.entropy),
-        'objective/non_score_reward': mean(nonScore),
-        'objective/rlhf_reward': mean(rewards),
-        'objective/scores': mean(scores),
-        'objective/raw_scores': mean(data.rawScores),
-        'policy/approxkl_avg': mean(stats.approxkl),
-        'policy/clipfrac_avg': mean(stats.clipfrac),
-        'loss/policy_avg': mean(stats.pg),
-        'val/ratio': mean(stats.ratio),
-        'val/ratio_var': variance(stats.ratio),
-        'val/num_eos_tokens': data.finished.filter(Boolean).length,
-        'tokens/response_len_mean': tokens / data.responses.length,
-        lr: optimizer.lrAt(step - 1),
-        episode: step * data.responses.length,
-        'time/rollout_s': (t1 - t0) / 1000,
-        'time/update_s': (t2 - t1) / 1000,
-        tokens_per_second: tokens / ((t2 - t0) / 1000),
+      return {
+        advantages,
+        sampleKl: () => kl,
+        loss: (batch, logp, rows) => {
+          const seqLogp = tf.sum(tf.mul(logp, batch.responseMask), 1) as tf.Tensor1D;
+          const out = rlooPolicyLoss(seqLogp, tf.tensor1d(rows.map((i) => oldSeqLogp[i]!)), tf.tensor1d(rows.map((i) => advantages[i]!)), config.cliprange);
+          return { loss: out.loss, stats: [out.loss, out.clipfrac, out.approxKl, tf.mean(out.ratio) as tf.Scalar] };
+        },
+        metrics: (stats, optimizer, step, tokens) => {
+          const [pg = [], clipfrac = [], approxkl = [], ratio = []] = stats;
+          return {
+            'objective/kl': mean(kl),
+            'objective/entropy': mean(data.entropy),
+            'objective/non_score_reward': mean(kl.map((x) => -config.kl_coef * x)),
+            'objective/rlhf_reward': mean(rewards),
+            'objective/scores': mean(scores),
+            'objective/raw_scores': mean(data.rawScores),
+            'policy/approxkl_avg': mean(approxkl),
+            'policy/clipfrac_avg': mean(clipfrac),
+            'loss/policy_avg': mean(pg),
+            'val/ratio': mean(ratio),
+            'val/ratio_var': variance(ratio),
+            'val/num_eos_tokens': data.finished.filter(Boolean).length,
+            'tokens/response_len_mean': tokens / data.responses.length,
+            lr: optimizer.lrAt(step - 1),
+            episode: step * data.responses.length,
+          };
+        },
       };
-      await hooks.onStep?.(step, last);
-      if (step % config.sample_every === 0 || step === 1 || step === config.steps) {
-        await hooks.onSamples?.(step, groupSamples(data, kl, advantages, k, config.sample_rows, tok));
-      }
-      if (step % config.checkpoint_every === 0 && step < config.steps) await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState() }, false);
-    }
-    await hooks.onCheckpoint?.({ step, optimizer: optimizer.getState() }, true);
-  } finally {
-    optimizer.dispose();
-  }
-  return { step, metrics: last };
+    },
+  };
+  return runCriticFree(method, models, prompts, config, tok, hooks, resume);
 }
