@@ -2,7 +2,7 @@
 // rlhf-math.ts: the group of k completions of one prompt is its own baseline, so there is no value
 // model. Rewards arrive grouped: index g·k + j is completion j of prompt g.
 import * as tf from '@tensorflow/tfjs';
-import { klPerToken, type KLEstimator } from './rlhf-math.js';
+import { clippedSurrogate, klPerToken, type KLEstimator } from './rlhf-math.js';
 
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 /** Unbiased standard deviation (torch.std's default, which TRL uses). */
@@ -94,17 +94,11 @@ export function rlooPolicyLoss(
   advantages: tf.Tensor1D,
   cliprange: number,
 ): { loss: tf.Scalar; clipfrac: tf.Scalar; approxKl: tf.Scalar; ratio: tf.Tensor1D } {
+  // PPO's clipped surrogate (rlhf-math.ts) with one 'token' per sequence: its sequence ratio.
   return tf.tidy(() => {
-    const diff = tf.sub(seqLogp, seqOldLogp);
-    const ratio = tf.exp(diff) as tf.Tensor1D;
-    const pg1 = tf.mul(tf.neg(advantages), ratio);
-    const pg2 = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - cliprange, 1 + cliprange));
-    return {
-      loss: tf.mean(tf.maximum(pg1, pg2)) as tf.Scalar,
-      clipfrac: tf.mean(tf.cast(tf.greater(pg2, pg1), 'float32')) as tf.Scalar,
-      approxKl: tf.mul(0.5, tf.mean(tf.square(diff))) as tf.Scalar,
-      ratio,
-    };
+    const column = (t: tf.Tensor1D) => tf.expandDims(t, 1) as tf.Tensor2D;
+    const out = clippedSurrogate(column(seqLogp), column(seqOldLogp), column(advantages), tf.onesLike(column(seqLogp)), cliprange);
+    return { ...out, ratio: tf.squeeze(out.ratio, [1]) as tf.Tensor1D };
   });
 }
 
