@@ -2,7 +2,8 @@
 // and checks what is left. After every kill the project opens (application_id and quick_check
 // pass), every judgment submitted before it is still there, and no backup `.partial` stays once
 // the project is opened; an import killed in its write pass leaves whole records only and
-// importing the same file again completes it to the exact count. Prints the counts as JSON.
+// importing the same file again completes it to the exact count. Prints the counts as JSON; exit 1
+// when any of these fails (`npm run test:reliability` runs it in CI).
 // Run: npx tsx scripts/check-kill-safety.ts [kills per kind = 10]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ function killAfter(args: string[], ms: number, file?: string): Promise<string> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rlhf-kills-'));
+let ok = false;
 const out = { import: { kills: 0, finished_before_kill: 0, partial_prefix: 0, nothing_written: 0, project_ok: 0 }, backup: { kills: 0, finished_before_kill: 0, project_ok: 0, partial_left: 0, dest_valid_or_absent: 0 }, reimport_exact: false, judgments_kept: true };
 try {
   const project = join(dir, 'p.rlhf');
@@ -97,7 +99,19 @@ try {
     }
   }
   const leftovers = readdirSync(dir).filter((f) => f.includes('.partial') || /-backup-\d+$/.test(f));
-  console.log(JSON.stringify({ ...out, leftovers }, null, 1));
+  ok =
+    out.judgments_kept &&
+    out.reimport_exact &&
+    out.import.project_ok === KILLS &&
+    out.backup.project_ok === KILLS &&
+    out.backup.dest_valid_or_absent === KILLS &&
+    out.backup.partial_left === 0 &&
+    leftovers.length === 0;
+  console.log(JSON.stringify({ ok, ...out, leftovers }, null, 1));
+} catch (e) {
+  // A torn record, a project that no longer opens or a damaged backup lands here.
+  console.error(`check-kill-safety: ${e instanceof Error ? e.message : String(e)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+process.exit(ok ? 0 : 1);

@@ -1,7 +1,7 @@
 // The one API contract between the renderer and the main process.
 // Every method has a zod schema for its input (validated at the boundary, in both transports)
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
-// Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (api/http.ts).
+// Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (server.ts).
 import { z } from 'zod';
 
 export type ApiError = { message: string; code: string; details?: unknown };
@@ -638,7 +638,7 @@ export const methods = {
   'label.agreement': method<LabelAgreement>()(z.object({ taskId: id }).strict()),
   'guidelines.get': method<{ markdown: string; updated_at: number | null }>()(none),
   'guidelines.set': method<{ markdown: string; updated_at: number }>()(z.object({ markdown: z.string().max(200_000) }).strict()),
-  /** Annotators and their judgments as one JSON text (see docs/readme/labeling.md). */
+  /** Annotators and their judgments as one JSON text (see docs/cli.md, "label"). */
   'label.exportBundle': method<{ name: string; text: string; rankings: number; votes: number; annotators: number }>()(none),
   'label.importBundle': method<BundleImportResult>()(z.object({ text: z.string().min(2).max(256 * 1024 * 1024) }).strict()),
 

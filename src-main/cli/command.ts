@@ -1,4 +1,4 @@
-// The shape of one `rlhf-lab` sub-command (CLI.md). Each lives in cli/commands/<name>.ts and is
+// The shape of one `rlhf-lab` sub-command (docs/cli.md). Each lives in cli/commands/<name>.ts and is
 // listed in cli/index.ts.
 export interface CommandIO {
   json: boolean;

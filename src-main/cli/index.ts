@@ -1,4 +1,4 @@
-// `rlhf-lab <command> …` (CLI.md): finds the command, runs it, maps errors to exit statuses
+// `rlhf-lab <command> …` (docs/cli.md): finds the command, runs it, maps errors to exit statuses
 // (0 ok, 2 bad input, 1 run-time failure, 130 cancelled with Ctrl-C). Commands load lazily so
 // `stats` does not pay for tfjs.
 import { SqliteError } from 'better-sqlite3';

@@ -1,4 +1,4 @@
-// zod schemas for every record format of ALGORITHMS.md "Dataset formats", and the one-line
+// zod schemas for every record format of docs/algorithms.md "Dataset formats", and the one-line
 // message a failed record gets: `"chosen" is missing`, `"ranking[2]" must be an integer ≥ 1`.
 import { z } from 'zod';
 

@@ -6,7 +6,7 @@ import {
 } from './domain.js';
 import type { Rng } from '../engine/rng.js';
 
-/** Points per criterion; GUIDELINES.md states the same numbers in words. */
+/** Points per criterion; resources/demo/GUIDELINES.md states the same numbers in words. */
 export const RUBRIC_WEIGHTS = {
   /** A step that fixes the customer's actual problem: what matters most. */
   actionFits: 1.5,

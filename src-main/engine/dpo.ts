@@ -1,4 +1,4 @@
-// Direct Preference Optimization (Rafailov et al. 2023; ALGORITHMS.md, alternatives): the policy
+// Direct Preference Optimization (Rafailov et al. 2023; docs/algorithms.md, "DPO"): the policy
 // is trained straight from preference pairs with −log σ(β[(logπ(y_w) − logπ_ref(y_w)) −
 // (logπ(y_l) − logπ_ref(y_l))]); no reward model, no sampling. The reference is the SFT model,
 // run forward only outside the gradient tape.

@@ -1,5 +1,5 @@
 // The model's building blocks as tfjs ops with hand-written gradients (tf.customGrad), so that
-// neither the forward nor the backward pass hits tfjs-wasm's slow paths (docs PERFORMANCE.md):
+// neither the forward nor the backward pass hits tfjs-wasm's slow paths (docs/performance.md):
 // transposed matMul variants (8–16× slower than transposing first), batched matMul (~3× slower
 // than a loop of 2-D matMuls for attention-sized matrices), and the gather gradient (no kernel on
 // wasm). Every gradient here is checked against autodiff of the plain formula in the tests.
@@ -36,7 +36,7 @@ export function customGrad<Op>(f: Forward): Op {
 /**
  * n independent matMuls, stacked along the rows: a is [n·r, k] (block i = rows i·r…), b is
  * [n·k, c]; returns [n·r, c]. On wasm a loop of 2-D matMuls over contiguous row slices is 3–7×
- * faster than one batched matMul (measured, docs/readme/engine-and-bench.md); native backends
+ * faster than one batched matMul (measured, docs/performance.md); native backends
  * get the batched kernel. Neither operand is transposed.
  */
 export function blockMatMul(a: tf.Tensor2D, b: tf.Tensor2D, n: number): tf.Tensor2D {

@@ -1,4 +1,4 @@
-// Health checks of a PPO run (ALGORITHMS.md §3): the failure modes users hit most, raised as
+// Health checks of a PPO run (docs/algorithms.md, "PPO"): the failure modes users hit most, raised as
 // warning events with the step and example samples so the sample table is at hand:
 // KL below zero (sampling mismatch), KL already large at the first step, val/ratio far from 1,
 // and reward rising while responses collapse (length → 0, all identical, one repeated token).

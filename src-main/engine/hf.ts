@@ -116,7 +116,7 @@ export function readHfFolder(dir: string): HfModel {
   if (!hf.tie_word_embeddings) unsupported.push('untied lm_head');
   if (unsupported.length) throw new Error(`${cfgPath}: unsupported ${unsupported.join(', ')}`);
 
-  // Dropout is off: RLHF fine-tuning trains without it (ALGORITHMS.md); it can be set per run.
+  // Dropout is off: RLHF fine-tuning trains without it (docs/algorithms.md); it can be set per run.
   const config = gptConfigSchema.parse({
     vocab_size: hf.vocab_size,
     n_positions: hf.n_positions,

@@ -1,4 +1,4 @@
-// PPO with a KL penalty against the SFT model (ALGORITHMS.md §3), one iteration read top to bottom:
+// PPO with a KL penalty against the SFT model (docs/algorithms.md, "PPO"), one iteration read top to bottom:
 //   1. rollout: sample responses from the policy (temperature T, truncated at the first EOS);
 //   2. score: log-probs of policy and frozen reference at the same T, values, reward-model score;
 //   3. rewards: −β·kl_t per token, the score on the last real token, missing-EOS penalty;

@@ -1,4 +1,4 @@
-// Reward model (ALGORITHMS.md §2): the SFT backbone plus a scalar head, read at the last real
+// Reward model (docs/algorithms.md, "Reward model"): the SFT backbone plus a scalar head, read at the last real
 // token, trained on preference pairs with the Bradley–Terry loss. All pairs of one prompt form one
 // batch element (InstructGPT), so each response is scored once per step. After training, a gain
 // and bias make SFT samples on the training prompts score mean 0, std 1 (lm-human-preferences).

@@ -1,4 +1,4 @@
-// The formulas of reward modeling, PPO and DPO (ALGORITHMS.md §2, §3, alternatives), each a
+// The formulas of reward modeling, PPO and DPO (docs/algorithms.md), each a
 // small pure function so that each can be checked against hand-computed values.
 // Rollout-side quantities (KL per token, rewards, GAE, whitening) are plain arrays: they need no
 // gradients. Losses are tfjs ops so that they can be differentiated.

@@ -1,4 +1,4 @@
-// Supervised fine-tuning (ALGORITHMS.md §1), nanoGPT-style: one config, data preparation, one
+// Supervised fine-tuning (docs/algorithms.md, "SFT"), nanoGPT-style: one config, data preparation, one
 // training loop that reports through callbacks and knows nothing about the store or the UI.
 //
 // Loss: mean next-token cross-entropy over the tokens that are trained on — the completion of a

@@ -1,5 +1,5 @@
 // Replacements for four tfjs-wasm kernels whose stock versions are slow for training (measured in
-// CPU time, docs/readme/engine-and-bench.md). Hand-written because no library ships fixed wasm
+// CPU time, docs/performance.md). Hand-written because no library ships fixed wasm
 // kernels for tfjs 4.x; both work on views of the wasm heap and fall back to the stock kernel for
 // cases they do not cover.
 // - Slice: tfjs-backend-wasm 4.22 reads its *whole input* out of the heap (readSync copies it into

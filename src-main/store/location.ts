@@ -6,7 +6,7 @@ import { dirname, resolve, sep } from 'node:path';
 
 export class ProjectLocationError extends Error {}
 
-/** Kernel filesystems that hold no files of ours (statfs f_type magic numbers, linux/magic.h). */
+/** Kernel filesystems that hold no files of ours (statfs f_type magic numbers, <linux/magic.h>). */
 const VIRTUAL_FS_TYPES = new Set([
   0x9fa0, // proc
   0x62656572, // sysfs

@@ -1,4 +1,4 @@
-// SFT demonstrations in the three shapes of ALGORITHMS.md: prompt/completion, messages, text.
+// SFT demonstrations in the three shapes of docs/algorithms.md: prompt/completion, messages, text.
 import type { Page, SftRow } from '../api/contract.js';
 import type { DB } from './db.js';
 import { hashParts } from './hash.js';

@@ -1,5 +1,5 @@
 // What each logged metric means and which direction is good, for the legend of the Train view.
-// Names follow ALGORITHMS.md (TRL's names for PPO and DPO).
+// Names follow docs/algorithms.md (TRL's names for PPO and DPO).
 export type Direction = 'up' | 'down' | 'target' | 'none';
 
 export interface MetricInfo {

@@ -1,5 +1,5 @@
 // `rlhf-lab compare <project> --a <ckpt> --b <ckpt> [--split eval] [--judge rm|gold|human] …`:
-// side-by-side generation and scoring, b against a (CLI.md).
+// side-by-side generation and scoring, b against a (docs/cli.md).
 import { initBackend } from '../../engine/backend.js';
 import { compareCheckpoints, compareOptionsSchema } from '../../compare/compare.js';
 import { InputError, type Command } from '../command.js';

@@ -1,5 +1,5 @@
 // `generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T]
-// [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (CLI.md).
+// [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (docs/cli.md).
 import { backendJson, initBackend } from '../../engine/backend.js';
 import { samplingSettingsSchema, sampleText } from '../../engine/sample-text.js';
 import { InputError, type Command } from '../command.js';

@@ -1,6 +1,6 @@
 // `label status <project>`: each labeling task's progress and agreement.
 // `label export-bundle <project> <file>` and `label import-bundle <project> <file>`: move
-// annotators and their judgments between projects (docs/readme/labeling.md, "Bundles").
+// annotators and their judgments between projects (docs/cli.md, "label"; README.md, "Annotation bundles").
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BundleError, exportBundle, importBundle, parseBundle } from '../../label/bundle.js';

@@ -1,4 +1,4 @@
-// `model new|import|export|list`: make, bring in, take out and list the project's models (CLI.md).
+// `model new|import|export|list`: make, bring in, take out and list the project's models (docs/cli.md).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend.js';

@@ -1,6 +1,6 @@
 // PPO on the tiny synthetic task: the policy learns to say the GOOD token, the KL penalty holds it
 // near the reference, the adaptive controller steers β toward its target, and every metric of
-// ALGORITHMS.md §3 is logged with its TRL name.
+// docs/algorithms.md, "PPO", is logged with its TRL name.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend.js';

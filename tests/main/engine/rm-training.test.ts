@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 describe('reward model training', () => {
-  it('reaches held-out accuracy well above chance and logs the metric names of ALGORITHMS.md', async () => {
+  it('reaches held-out accuracy well above chance and logs the metric names of docs/algorithms.md', async () => {
     const train = rankingGroups(48, 1);
     const held = rankingGroups(16, 2);
     const model = new RewardModel(tinyModel(3), tinyHead(4));
