@@ -19,13 +19,18 @@ describe('cited paths', () => {
       { file: 'src-main/engine/step.ts', line: 3, path: 'ALGORITHMS.md' },
       { file: 'src-main/engine/step.ts', line: 3, path: 'docs/readme/labeling.md' },
       { file: 'src-main/engine/step.ts', line: 7, path: 'api/http.ts' },
+      { file: 'src-main/engine/step.ts', line: 7, path: 'engine/kernels/' },
     ]);
   });
 
-  it('reads comments only: line and block comments, Svelte markup comments, shell comments', () => {
+  it('reads comments only: line and block comments, Svelte markup and script comments, shell comments', () => {
     const ts = "const a = 'x // not/a-comment.md'; // cited/one.md\n/* cited/two.md\n still cited/three.md */ const b = 1;";
     expect(commentLines(ts, '.ts').flatMap((c) => citedPaths(c.text))).toEqual(['cited/one.md', 'cited/two.md', 'cited/three.md']);
-    expect(commentLines('<p>docs/not.md</p>\n<!-- docs/yes.md -->', '.svelte').flatMap((c) => citedPaths(c.text))).toEqual(['docs/yes.md']);
+    const svelte = "<script lang=\"ts\">\n  const s = 'docs/not.md'; // docs/script.md\n</script>\n<p>docs/not.md</p>\n<!-- docs/yes.md -->";
+    expect(commentLines(svelte, '.svelte')).toEqual([
+      { line: 2, text: ' docs/script.md' },
+      { line: 5, text: ' docs/yes.md ' },
+    ]);
     expect(commentLines('echo docs/not.md # docs/yes.md', '.sh').flatMap((c) => citedPaths(c.text))).toEqual(['docs/yes.md']);
   });
 });

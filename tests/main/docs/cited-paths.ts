@@ -1,6 +1,6 @@
 // Finds the files that source comments cite and reports those that are not in the repository.
-// A citation is a path with a folder (`engine/ppo.ts`, `docs/algorithms.md`) or a bare file name
-// (`README.md`, `rlhf-math.ts`). A path counts as present when it exists relative to the
+// A citation is a path with a folder (`engine/ppo.ts`, `docs/algorithms.md`), a bare file name
+// (`README.md`, `rlhf-math.ts`) or a folder path (`engine/parallel/`). A path counts as present when it exists relative to the
 // repository root, to `src-main/` or `src-renderer/` (comments say `api/router.ts` for
 // `src-main/api/router.ts`), or to the citing file's folder or any folder above it; a bare name
 // when a file of that name exists anywhere in the repository.
@@ -17,6 +17,9 @@ const CITABLE_EXTS = 'ts|mts|mjs|cjs|js|svelte|c|h|py|sh|sql|md';
 // Not a citation: a path inside a URL or a package name (preceded by `/`, `:`, `@`), or a system
 // header in angle brackets (`<linux/magic.h>`).
 const PATH = new RegExp(String.raw`(?<![\w./@:<-])((?:\.{1,2}/)*[\w.-]+(?:/[\w.-]+)*\.(?:${CITABLE_EXTS}))(?![\w/-])`, 'g');
+
+/** A folder cited by path with at least two parts (`engine/parallel/`); `eval/` or `1/` alone are prose and maths. */
+const FOLDER = /(?<![\w./@:<-])((?:[A-Za-z][\w.-]+\/){2,})(?![\w*<{-]|\.\w)/g;
 
 export interface Citation {
   /** The citing file, relative to the repository root. */
@@ -93,6 +96,7 @@ export function citedPaths(text: string): string[] {
     // `NNNN-name.sql` is a pattern of names, not a name.
     if (m[1] && !m[1].includes('NNNN')) found.push(m[1]);
   }
+  for (const m of text.matchAll(FOLDER)) if (m[1]) found.push(m[1]);
   return found;
 }
 
