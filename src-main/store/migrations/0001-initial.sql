@@ -1,4 +1,4 @@
--- The whole data model of a project (ARCHITECTURE.md, "Data model").
+-- The whole data model of a project (docs/architecture.md, "Data model").
 -- Times are unix milliseconds. JSON columns hold zod-validated objects.
 
 CREATE TABLE project_meta (
@@ -164,7 +164,7 @@ CREATE TABLE samples (
 );
 CREATE INDEX samples_run_step ON samples(run_id, step);
 
--- Health warnings the engine raised during a run (ALGORITHMS.md, PPO).
+-- Health warnings the engine raised during a run (docs/algorithms.md, PPO).
 CREATE TABLE run_events (
   id      INTEGER PRIMARY KEY,
   run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

@@ -32,5 +32,6 @@ describe('cited paths', () => {
       { line: 5, text: ' docs/yes.md ' },
     ]);
     expect(commentLines('echo docs/not.md # docs/yes.md', '.sh').flatMap((c) => citedPaths(c.text))).toEqual(['docs/yes.md']);
+    expect(commentLines("SELECT 'docs/not.md'; -- docs/yes.md", '.sql').flatMap((c) => citedPaths(c.text))).toEqual(['docs/yes.md']);
   });
 });

@@ -12,6 +12,7 @@ const SCANNED_DIRS = ['src-main', 'src-renderer', 'scripts', 'bench', 'bin', 'te
 const SKIPPED_DIRS = new Set(['node_modules', 'fixtures', 'dist', 'dist-main', 'dist-renderer', 'results']);
 const SLASH_COMMENT_EXTS = new Set(['.ts', '.mts', '.js', '.mjs', '.cjs', '.svelte', '.c', '.h']);
 const HASH_COMMENT_EXTS = new Set(['.py', '.sh']);
+const DASH_COMMENT_EXTS = new Set(['.sql']);
 /** File kinds a comment may name by path; data files named in prose (config.json, *.safetensors) are formats, not citations. */
 const CITABLE_EXTS = 'ts|mts|mjs|cjs|js|svelte|c|h|py|sh|sql|md';
 // Not a citation: a path inside a URL or a package name (preceded by `/`, `:`, `@`), or a system
@@ -37,6 +38,12 @@ export function commentLines(source: string, ext: string): { line: number; text:
       if (m) out.push({ line: i + 1, text: m[1] ?? '' });
     });
     return out;
+  }
+  if (DASH_COMMENT_EXTS.has(ext)) {
+    return source.split('\n').flatMap((l, i) => {
+      const m = /--(.*)$/.exec(l);
+      return m ? [{ line: i + 1, text: m[1] ?? '' }] : [];
+    });
   }
   if (ext === '.svelte') return svelteComments(source);
   if (SLASH_COMMENT_EXTS.has(ext)) return slashComments(source, 0);
@@ -133,7 +140,7 @@ function sourceFiles(root: string, dir: string, out: string[] = []): string[] {
     const rel = join(dir, e.name);
     if (e.isDirectory()) {
       if (!SKIPPED_DIRS.has(e.name)) sourceFiles(root, rel, out);
-    } else if (SLASH_COMMENT_EXTS.has(extname(e.name)) || HASH_COMMENT_EXTS.has(extname(e.name)) || dir === '.ci') {
+    } else if ([SLASH_COMMENT_EXTS, HASH_COMMENT_EXTS, DASH_COMMENT_EXTS].some((s) => s.has(extname(e.name))) || dir === '.ci') {
       out.push(rel);
     }
   }
