@@ -1,9 +1,9 @@
 // Finds the files that source comments cite and reports those that are not in the repository.
-// A citation is a path with a folder (`engine/ppo.ts`, `docs/algorithms.md`), a bare file name
-// (`README.md`, `rlhf-math.ts`) or a folder path (`engine/parallel/`). A path counts as present when it exists relative to the
-// repository root, to `src-main/` or `src-renderer/` (comments say `api/router.ts` for
-// `src-main/api/router.ts`), or to the citing file's folder or any folder above it; a bare name
-// when a file of that name exists anywhere in the repository.
+// A citation is a path with a folder (`engine/train/ppo.ts`, `docs/algorithms.md`), a bare file
+// name (`README.md`, `rlhf-math.ts`) or a folder path (`engine/parallel/`). A path counts as
+// present when it exists relative to the repository root, to `src-main/` or `src-renderer/`
+// (comments say `api/router.ts` for `src-main/api/router.ts`), or to the citing file's folder or
+// any folder above it; a bare name when a file of that name exists anywhere in the repository.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, relative, sep } from 'node:path';
 
