@@ -7,7 +7,7 @@ import { backendInfo, backendJson } from '../../engine/backend.js';
 import { sftConfigSchema } from '../../engine/sft.js';
 import { rewardConfigSchema } from '../../engine/reward.js';
 import { dpoConfigSchema } from '../../engine/dpo.js';
-import { ppoRunConfigSchema } from '../../jobs/kinds/train-ppo.js';
+import { ppoRunConfigSchema } from '../../train/ppo-run-config.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled, InputError } from '../../shared/errors.js';
 import type { Command } from '../command.js';

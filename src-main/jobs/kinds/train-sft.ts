@@ -6,8 +6,8 @@ import { backendLabel, initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
-import type { JobFn } from '../types.js';
-import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn, TrainStageResult } from '../types.js';
+import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema } from './train-run.js';
 
 export const trainSftParamsSchema = trainParamsSchema;
 export type TrainSftParams = z.input<typeof trainSftParamsSchema>;
