@@ -13,13 +13,13 @@ import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } f
 import type { TextTokenizer } from '../engine/tokenizer.js';
 import type { Project } from '../store/project.js';
 import { winRate, type WinRate } from './stats.js';
-import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
+import { splitSchema, type PairOutcome, type Split, type VoteOutcome } from '../shared/vocabulary.js';
 
 export const compareOptionsSchema = z
   .object({
     a: z.number().int().positive(),
     b: z.number().int().positive(),
-    split: z.enum(['train', 'eval']).default('eval'),
+    split: splitSchema.default('eval'),
     judge: z.enum(['rm', 'gold', 'human']).default('rm'),
     /** Reward-model checkpoint for `judge: rm`; default the latest one. */
     rm: z.number().int().positive().optional(),
@@ -52,7 +52,7 @@ export interface CompareReport extends WinRate {
   judge: 'rm' | 'gold' | 'human';
   a: number;
   b: number;
-  split: 'train' | 'eval';
+  split: Split;
   rm_checkpoint: number | null;
   seed: number;
   /** Mean over response tokens of log π_b(y_t) − log π_a(y_t), on b's responses. */

@@ -15,8 +15,9 @@ import type { Project } from '../store/project.js';
 import { yieldToWaitingWriters } from '../store/write-priority.js';
 import { DataError } from './errors.js';
 import { readRecords, type RawRecord } from './readers.js';
-import { toPreference, toPrompt, toRanking, toSft, type Split } from './records.js';
+import { toPreference, toPrompt, toRanking, toSft } from './records.js';
 import { sourceSize, type Source } from './text-source.js';
+import type { Split } from '../shared/vocabulary.js';
 
 export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 

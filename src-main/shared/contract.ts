@@ -3,8 +3,8 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (api/http.ts).
 import { z } from 'zod';
-import { deletableKindSchema, labelModeSchema, runStageSchema, voteOutcomeSchema } from './vocabulary.js';
-import type { CheckpointStage, LabelMode, RunStage, VoteOutcome } from './vocabulary.js';
+import { deletableKindSchema, labelModeSchema, runStageSchema, splitSchema, voteOutcomeSchema } from './vocabulary.js';
+import type { CheckpointStage, LabelMode, RunStage, Split, VoteOutcome } from './vocabulary.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -20,7 +20,7 @@ function method<O>() {
 const none = z.object({}).strict();
 const id = z.number().int().positive();
 const deleteTarget = z.object({ kind: deletableKindSchema, id }).strict();
-const split = z.enum(['train', 'eval']);
+const split = splitSchema;
 
 // ---------- shared shapes (outputs) ----------
 export interface ProjectInfo {
@@ -50,7 +50,7 @@ export interface Page<T> {
 export interface PromptRow {
   id: number;
   text: string;
-  split: 'train' | 'eval';
+  split: Split;
   responses: number;
   rankings: number;
 }
@@ -82,7 +82,7 @@ export interface SftRow {
   prompt: string | null;
   completion: string | null;
   text: string | null;
-  split: 'train' | 'eval';
+  split: Split;
 }
 export interface ImportResult {
   imported: number;
@@ -372,7 +372,7 @@ export interface CompareOptions {
 }
 export interface CompareSettings {
   checkpoints: number[];
-  prompts: { kind: 'split'; split: 'train' | 'eval'; limit: number } | { kind: 'task'; taskId: number; limit: number } | { kind: 'typed'; count: number };
+  prompts: { kind: 'split'; split: Split; limit: number } | { kind: 'task'; taskId: number; limit: number } | { kind: 'typed'; count: number };
   prompt_ids: number[];
   temperature: number;
   top_p: number;

@@ -3,6 +3,11 @@
 // this folder names these words through here instead of retyping them.
 import { z } from 'zod';
 
+/** Which part of the data a prompt or SFT example belongs to: trained on, or held out to evaluate on. */
+export const splits = ['train', 'eval'] as const;
+export const splitSchema = z.enum(splits);
+export type Split = (typeof splits)[number];
+
 /** The training stages a run can be (train/stages.ts says how each one is trained). */
 export const runStages = ['sft', 'rm', 'ppo', 'dpo'] as const;
 export const runStageSchema = z.enum(runStages);
