@@ -17,9 +17,8 @@ import { DataError } from './errors.js';
 import { readRecords, type RawRecord } from './readers.js';
 import { toPreference, toPrompt, toRanking, toSft } from './records.js';
 import { sourceSize, type Source } from './text-source.js';
-import type { Split } from '../shared/vocabulary.js';
+import type { ImportKind, Split } from '../shared/vocabulary.js';
 
-export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 
 export interface ImportOptions {
   /** Split for new prompts and SFT examples that do not name one (default train). */

@@ -38,6 +38,21 @@ export function isBackend(v: string | undefined): v is Backend {
   return v !== undefined && (backends as readonly string[]).includes(v);
 }
 
+/** What a data file can be imported as (data/import.ts; the formats are in README.md). */
+export const importKinds = ['prompts', 'sft', 'preferences', 'rankings'] as const;
+export const importKindSchema = z.enum(importKinds);
+export type ImportKind = (typeof importKinds)[number];
+
+/** What a project's data can be exported as (data/export.ts). */
+export const exportKinds = ['preferences', 'sft', 'rankings', 'comparisons', 'prompts'] as const;
+export const exportKindSchema = z.enum(exportKinds);
+export type ExportKind = (typeof exportKinds)[number];
+
+/** What an annotator can flag a response as, beside ranking or voting on it. */
+export const labelFlags = ['unsafe', 'factually_wrong', 'should_say_idk'] as const;
+export const labelFlagSchema = z.enum(labelFlags);
+export type LabelFlag = (typeof labelFlags)[number];
+
 /** What `data.delete` (data/delete.ts) can delete. */
 export const deletableKinds = ['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator'] as const;
 export const deletableKindSchema = z.enum(deletableKinds);

@@ -4,9 +4,8 @@ import type { ImportResult, JobInfo } from '../../../src-main/shared/contract.js
 import type { Client } from '../../lib/api';
 import type { JobsState } from '../../lib/jobs.svelte';
 import { decodeUtf8 } from '../../lib/utf8';
-import type { Split } from '../../../src-main/shared/vocabulary.js';
+import type { ImportKind, Split } from '../../../src-main/shared/vocabulary.js';
 
-export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 export type Phase = 'idle' | 'reading' | 'uploading' | 'importing' | 'done' | 'failed';
 
 function isImportResult(v: unknown): v is ImportResult {
