@@ -52,7 +52,7 @@ const mayImport = {
 // Upward imports that remain, each with its reason (docs/layers.md lists them too).
 const engineStoreReason = 'engine persistence not yet moved beside the store (issue 18 item 4, helper engine)';
 const allow = [
-  ...['checkpoint-io.ts', 'hf.ts', 'new-model.ts', 'preference-data.ts', 'reward-io.ts', 'sample-text.ts', 'sft.ts'].map((f) => ({
+  ...['io/checkpoint-io.ts', 'io/hf.ts', 'io/reward-io.ts', 'models/new-model.ts', 'models/sample-text.ts', 'train/preference-data.ts', 'train/sft.ts'].map((f) => ({
     from: `src-main/engine/${f}`,
     to: 'src-main/store/',
     reason: engineStoreReason,
