@@ -1,5 +1,7 @@
 // The layer rule (lint/layers.js, configured in eslint.config.js) run through ESLint's Node API on
 // snippets placed at real paths of the tree, so the rule cannot silently stop reporting.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +64,17 @@ describe('layer rule', () => {
   it('allows an upward import only from the file its exception names', async () => {
     expect(await layerErrors('src-main/engine/models/sample-text.ts', "export * from '../../store/project.js';\n")).toEqual([]);
     expect(await layerErrors('src-main/engine/models/generate.ts', "export * from '../../store/project.js';\n")).toHaveLength(1);
+  });
+
+  // ESLint does not read .svelte files (svelte-check does), so the renderer's components are checked here.
+  it('no Svelte component imports the main process beyond src-main/shared/', () => {
+    const components = readdirSync(root + 'src-renderer', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.svelte'));
+    expect(components.length).toBeGreaterThan(10);
+    const outside = components.flatMap((f) => {
+      const file = resolve(root, 'src-renderer', f);
+      const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)].map((m) => m[1]!);
+      return specifiers.map((s) => relative(root, resolve(dirname(file), s)).split('\\').join('/')).filter((t) => t.startsWith('src-main/') && !t.startsWith('src-main/shared/'));
+    });
+    expect(outside).toEqual([]);
   });
 });
