@@ -38,7 +38,7 @@ export function isBackend(v: string | undefined): v is Backend {
   return v !== undefined && (backends as readonly string[]).includes(v);
 }
 
-/** What a data file can be imported as (data/import.ts; the formats are in README.md). */
+/** What a data file can be imported as (data/import.ts reads each). */
 export const importKinds = ['prompts', 'sft', 'preferences', 'rankings'] as const;
 export const importKindSchema = z.enum(importKinds);
 export type ImportKind = (typeof importKinds)[number];
