@@ -10,9 +10,8 @@ import { loadRewardModel } from '../engine/io/reward-io.js';
 import type { CheckpointJudgementView } from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
 import { textEncoder } from '../engine/train/sequences.js';
-import { goldCompare, goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
-import { compareCheckpoints, decodeResponse, klSums } from './compare.js';
+import { compareCheckpoints, decodeResponse, klSums, type GoldScore } from './compare.js';
 import { winRate } from './stats.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
 
@@ -26,7 +25,8 @@ export interface JudgeCheckpointsOptions {
   checkpoints: { id: number; step: number }[];
   /** Held-out prompts: a seeded sample of this many eval prompts. */
   prompts: number;
-  gold: boolean;
+  /** The gold judge (the demo's rubric, demo/rubric.ts), or null where there is none (a project that is not the demo). */
+  gold: GoldScore | null;
   seed: number;
   temperature: number;
   max_new_tokens: number;
@@ -71,6 +71,8 @@ export async function judgeCheckpoints(
     };
     const sftTokens = answer(ref.model);
     const sftText = sftTokens.map((r) => decodeResponse(tok, r));
+    const gold = o.gold;
+    const sftGold = gold ? prompts.map((p, k) => gold(p.text, sftText[k]!)) : null;
     const sftRm = reward.model.score(ids, sftTokens, tok.padId);
     const points: CheckpointJudgement[] = [
       {
@@ -79,9 +81,9 @@ export async function judgeCheckpoints(
         kl: 0,
         sqrt_kl: 0,
         rm: mean(sftRm),
-        gold: o.gold ? mean(prompts.map((p, k) => goldScore(p.text, sftText[k]!))) : null,
+        gold: sftGold ? mean(sftGold) : null,
         rm_win_rate: 0.5,
-        gold_win_rate: o.gold ? 0.5 : null,
+        gold_win_rate: sftGold ? 0.5 : null,
         human_win_rate: null,
         human_votes: 0,
       },
@@ -100,15 +102,16 @@ export async function judgeCheckpoints(
         const klMean = mean(kl);
         const rate = (outcomes: PairOutcome[]) => winRate(outcomes, new Rng(o.seed), { resamples: 100 }).win_rate;
         const votes = humanVotes(project, o.sft, c.id);
+        const golds = gold ? prompts.map((p, k) => gold(p.text, text[k]!)) : null;
         points.push({
           step: c.step,
           checkpoint: c.id,
           kl: klMean,
           sqrt_kl: Math.sqrt(Math.max(0, klMean)),
           rm: mean(rmScores),
-          gold: o.gold ? mean(prompts.map((p, k) => goldScore(p.text, text[k]!))) : null,
+          gold: golds ? mean(golds) : null,
           rm_win_rate: rate(rmScores.map((s, k) => outcome(sftRm[k]!, s))),
-          gold_win_rate: o.gold ? rate(prompts.map((p, k) => goldCompare(p.text, sftText[k]!, text[k]!))) : null,
+          gold_win_rate: sftGold && golds ? rate(golds.map((s, k) => outcome(sftGold[k]!, s))) : null,
           human_win_rate: votes > 0 ? (await compareCheckpoints(project, { a: o.sft, b: c.id, judge: 'human' })).win_rate : null,
           human_votes: votes,
         });

@@ -11,17 +11,15 @@ import { loadRewardModel } from '../engine/io/reward-io.js';
 import { Rng } from '../engine/rng.js';
 import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../engine/train/sequences.js';
 import type { TextTokenizer } from '../engine/models/tokenizer.js';
-import { goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
 import { winRate, type WinRate } from './stats.js';
-import type { VoteOutcome } from '../shared/vocabulary.js';
-import type { PairOutcome } from '../shared/vocabulary.js';
+import { splitSchema, type PairOutcome, type Split, type VoteOutcome } from '../shared/vocabulary.js';
 
 export const compareOptionsSchema = z
   .object({
     a: z.number().int().positive(),
     b: z.number().int().positive(),
-    split: z.enum(['train', 'eval']).default('eval'),
+    split: splitSchema.default('eval'),
     judge: z.enum(['rm', 'gold', 'human']).default('rm'),
     /** Reward-model checkpoint for `judge: rm`; default the latest one. */
     rm: z.number().int().positive().optional(),
@@ -54,7 +52,7 @@ export interface CompareReport extends WinRate {
   judge: 'rm' | 'gold' | 'human';
   a: number;
   b: number;
-  split: 'train' | 'eval';
+  split: Split;
   rm_checkpoint: number | null;
   seed: number;
   /** Mean over response tokens of log π_b(y_t) − log π_a(y_t), on b's responses. */
@@ -67,8 +65,13 @@ export interface CompareReport extends WinRate {
   rows: CompareRow[];
 }
 
+/** A judge without a model: scores a reply to a prompt (the demo's gold rubric, demo/rubric.ts). */
+export type GoldScore = (prompt: string, response: string) => number;
+
 export interface CompareHooks {
   progress?(done: number, total: number, message: string): void;
+  /** The `gold` judge, passed in by the caller: this folder knows no rubric of its own. */
+  gold?: GoldScore;
   signal?: AbortSignal;
   /**
    * Prompts to compare on instead of the project's `split` (the demo's validation split, which is
@@ -136,6 +139,8 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
   if (o.judge === 'human') return compareByHumanVotes(project, o);
   const rmId = o.judge === 'rm' ? (o.rm ?? latestRewardCheckpoint(project)) : null;
   if (o.judge === 'rm' && rmId === null) throw new Error('no reward model in this project: train one, or pass --judge gold|human');
+  const gold = hooks.gold;
+  if (o.judge === 'gold' && !gold) throw new Error("judge 'gold' needs the gold scorer (hooks.gold)");
 
   if (hooks.prompts && o.store_responses) throw new Error('responses to prompts outside the project cannot be stored: pass store_responses: false');
   let prompts: { id: number; text: string }[] = hooks.prompts ?? [...project.prompts.iterate()].filter((p) => p.split === o.split);
@@ -176,8 +181,8 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
       const outA = generate(A.model, ids, gen).tokens;
       const outB = generate(B.model, ids, gen).tokens;
       const kl = klSums(A.model, B.model, ids, outB, o.temperature, tok.padId);
-      const scoresA = rm ? rm.model.score(ids, outA, tok.padId) : part.map((p, k) => goldScore(p.text, decodeResponse(tok, outA[k]!)));
-      const scoresB = rm ? rm.model.score(ids, outB, tok.padId) : part.map((p, k) => goldScore(p.text, decodeResponse(tok, outB[k]!)));
+      const scoresA = rm ? rm.model.score(ids, outA, tok.padId) : part.map((p, k) => gold!(p.text, decodeResponse(tok, outA[k]!)));
+      const scoresB = rm ? rm.model.score(ids, outB, tok.padId) : part.map((p, k) => gold!(p.text, decodeResponse(tok, outB[k]!)));
       part.forEach((p, k) => {
         const a = decodeResponse(tok, outA[k]!);
         const b = decodeResponse(tok, outB[k]!);

@@ -5,8 +5,8 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Project } from '../store/project.js';
 import { HH_ASSISTANT } from './records.js';
 import type { Message } from './schemas.js';
+import type { ExportKind } from '../shared/vocabulary.js';
 
-export type ExportKind = 'preferences' | 'sft' | 'rankings' | 'comparisons' | 'prompts';
 export type PreferenceFormat = 'trl' | 'hh';
 
 /** Every record of `kind`, as plain objects in the exported shape. */

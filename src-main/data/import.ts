@@ -15,10 +15,10 @@ import type { Project } from '../store/project.js';
 import { yieldToWaitingWriters } from '../store/write-priority.js';
 import { DataError } from './errors.js';
 import { readRecords, type RawRecord } from './readers.js';
-import { toPreference, toPrompt, toRanking, toSft, type Split } from './records.js';
+import { toPreference, toPrompt, toRanking, toSft } from './records.js';
 import { sourceSize, type Source } from './text-source.js';
+import type { ImportKind, Split } from '../shared/vocabulary.js';
 
-export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 
 export interface ImportOptions {
   /** Split for new prompts and SFT examples that do not name one (default train). */

@@ -18,8 +18,8 @@ import {
   type Message,
   type TextOrMessages,
 } from './schemas.js';
+import type { Split } from '../shared/vocabulary.js';
 
-export type Split = 'train' | 'eval';
 
 export interface PromptImport {
   prompt: string;

@@ -1,6 +1,7 @@
 // zod schemas for every record format of docs/algorithms.md "Dataset formats", and the one-line
 // message a failed record gets: `"chosen" is missing`, `"ranking[2]" must be an integer ≥ 1`.
 import { z } from 'zod';
+import { splits } from '../shared/vocabulary.js';
 
 // A JSON "\ud800" escape without its pair is not Unicode text: SQLite would store mangled bytes.
 const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
@@ -17,7 +18,7 @@ const messages = z
   .array(messageSchema, { error: 'must be a list of {"role", "content"} messages' })
   .min(1, { error: 'must hold at least one message' });
 const textOrMessages = z.union([text, messages], { error: 'must be a string or a list of {"role", "content"} messages' });
-const split = z.enum(['train', 'eval'], { error: 'must be "train" or "eval"' });
+const split = z.enum(splits, { error: 'must be "train" or "eval"' });
 
 export type Message = z.infer<typeof messageSchema>;
 export type TextOrMessages = z.infer<typeof textOrMessages>;

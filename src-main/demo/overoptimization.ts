@@ -6,7 +6,8 @@
 // `demo-overoptimization` job behind the demo project's button; the result is kept in the project
 // (project_meta `overoptimization`) for Compare's chart.
 import { judgeCheckpoints, type CheckpointJudgement } from '../compare/checkpoint-judges.js';
-import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
+import { goldScore } from './rubric.js';
+import type { TrainStageResult } from '../jobs/types.js';
 import { runJobInProcess } from '../jobs/run-in-process.js';
 import type { Project } from '../store/project.js';
 import { demoFirstStages, demoSettings, type DemoOptions } from './pipeline.js';
@@ -101,7 +102,7 @@ export async function runOveroptimization(project: Project, o: OveroptimizationO
   for (const r of runs) {
     const judged = await judgeCheckpoints(
       project,
-      { sft: sftId, rm: rmId, checkpoints: r.checkpoints, prompts: o.prompts ?? 96, gold: true, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
+      { sft: sftId, rm: rmId, checkpoints: r.checkpoints, prompts: o.prompts ?? 96, gold: goldScore, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
       { progress: () => progress('evaluate', ++done, total, `β = ${r.kl_coef}`), signal: o.signal },
     );
     judgedPrompts = judged.prompts;

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { initBackend } from '../engine/backend/backend.js';
 import { compareCheckpoints, type CompareReport } from '../compare/compare.js';
 import { runJobInProcess } from '../jobs/run-in-process.js';
-import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
-import type { TrainSftResult } from '../jobs/kinds/train-sft.js';
+import type { TrainStageResult } from '../jobs/types.js';
 import { Project } from '../store/project.js';
 import { Rng } from '../engine/rng.js';
 import { bestOfNBaseline, type BestOfNSummary } from './best-of-n-baseline.js';
@@ -210,7 +209,7 @@ export async function demoFirstStages(project: Project, o: Omit<DemoOptions, 'ou
   const { settings, log, progress, base, job } = ctx ?? (await demoContext(project, o));
   const since = (t: number) => (performance.now() - t) / 1000;
   let t = performance.now();
-  const sft = await job<TrainSftResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
+  const sft = await job<TrainStageResult>('train-sft', 'sft', { from: base.id, config: settings.sft, name: 'Demo SFT' });
   const sftStage = {
     run: sft.run,
     checkpoint: sft.checkpoint,
@@ -300,6 +299,7 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
   };
   const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
     progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
+    gold: goldScore,
     signal: o.signal,
     ...outside,
   });

@@ -3,7 +3,7 @@
 import { BrowserWindow, dialog, Menu, type MenuItemConstructorOptions } from 'electron';
 import { basename } from 'node:path';
 import type { ApiContext } from '../api/context.js';
-import { exportKinds, importKinds } from '../shared/contract.js';
+import { exportKinds, importKinds } from '../shared/vocabulary.js';
 import { dispatch, type Handlers } from '../api/router.js';
 import type { Services } from '../api/services.js';
 import { backupProject } from '../store/backup.js';
@@ -65,7 +65,7 @@ function fileMenu(deps: MenuDeps): MenuItemConstructorOptions {
           const w = win()!;
           const { canceled, filePaths } = await dialog.showOpenDialog(w, { properties: ['openFile'], filters: DATA_FILTER });
           if (canceled || !filePaths[0]) return;
-          const as = await choose(w, `Import ${basename(filePaths[0])} as…`, importKinds.options);
+          const as = await choose(w, `Import ${basename(filePaths[0])} as…`, importKinds);
           if (as) await run(deps, 'data.import', { file: filePaths[0], as });
         },
       },
@@ -75,7 +75,7 @@ function fileMenu(deps: MenuDeps): MenuItemConstructorOptions {
         enabled: hasProject,
         click: async () => {
           const w = win()!;
-          const as = await choose(w, 'Export which data?', exportKinds.options);
+          const as = await choose(w, 'Export which data?', exportKinds);
           if (!as) return;
           const { canceled, filePath } = await dialog.showSaveDialog(w, { defaultPath: `${as}.jsonl`, filters: DATA_FILTER });
           if (!canceled && filePath) await run(deps, 'data.export', { file: filePath, as });

@@ -13,3 +13,11 @@ export interface JobContext {
 }
 
 export type JobFn<P, R> = (params: P, ctx: JobContext) => Promise<R>;
+
+/** What every training job returns (the CLI prints it with --json; the demo chains stages by it). */
+export interface TrainStageResult {
+  run: number;
+  checkpoint: number;
+  metrics: Record<string, number>;
+  stopped: boolean;
+}

@@ -5,12 +5,11 @@
 // project already has, adds nothing twice.
 import { z } from 'zod';
 import type { BundleImportResult } from '../shared/contract.js';
-import { FLAGS } from '../store/labeling.js';
 import type { Project } from '../store/project.js';
-import { voteOutcomeSchema } from '../shared/vocabulary.js';
+import { labelFlagSchema, voteOutcomeSchema } from '../shared/vocabulary.js';
 
 const FORMAT = 'rlhf-lab/annotations';
-const flag = z.enum(FLAGS);
+const flag = labelFlagSchema;
 const text = z.string().max(1_000_000);
 const meta = {
   uid: z.string().min(8).max(100),

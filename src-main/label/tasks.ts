@@ -4,7 +4,7 @@
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
 import type { NewTask } from '../store/labeling.js';
-import type { LabelMode } from '../shared/vocabulary.js';
+import type { LabelMode, Split } from '../shared/vocabulary.js';
 
 export interface TaskSpec {
   name: string;
@@ -14,7 +14,7 @@ export interface TaskSpec {
   minAnnotators: number;
   /** Explicit prompts; otherwise every prompt of `split` (or all) with enough responses. */
   promptIds?: number[];
-  split?: 'train' | 'eval';
+  split?: Split;
   /** At most this many items. */
   limit?: number;
   seed: number;

@@ -3,8 +3,8 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (server.ts).
 import { z } from 'zod';
-import { deletableKindSchema, labelModeSchema, runStageSchema, voteOutcomeSchema } from './vocabulary.js';
-import type { CheckpointStage, LabelMode, RunStage, VoteOutcome } from './vocabulary.js';
+import { deletableKindSchema, exportKindSchema, importKindSchema, labelFlagSchema, labelModeSchema, runStageSchema, splitSchema, voteOutcomeSchema } from './vocabulary.js';
+import type { CheckpointStage, LabelFlag, LabelMode, RunStage, Split, VoteOutcome } from './vocabulary.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -20,7 +20,7 @@ function method<O>() {
 const none = z.object({}).strict();
 const id = z.number().int().positive();
 const deleteTarget = z.object({ kind: deletableKindSchema, id }).strict();
-const split = z.enum(['train', 'eval']);
+const split = splitSchema;
 
 // ---------- shared shapes (outputs) ----------
 export interface ProjectInfo {
@@ -50,7 +50,7 @@ export interface Page<T> {
 export interface PromptRow {
   id: number;
   text: string;
-  split: 'train' | 'eval';
+  split: Split;
   responses: number;
   rankings: number;
 }
@@ -82,7 +82,7 @@ export interface SftRow {
   prompt: string | null;
   completion: string | null;
   text: string | null;
-  split: 'train' | 'eval';
+  split: Split;
 }
 export interface ImportResult {
   imported: number;
@@ -198,11 +198,8 @@ export interface InviteInfo {
   revokedAt: number | null;
 }
 
-export const importKinds = z.enum(['prompts', 'sft', 'preferences', 'rankings']);
-export const exportKinds = z.enum(['preferences', 'sft', 'rankings', 'comparisons', 'prompts']);
 
 // ---------- labeling (issue 6): input pieces and output shapes ----------
-const labelFlag = z.enum(['unsafe', 'factually_wrong', 'should_say_idk']);
 const seconds = z.number().min(0).max(7 * 24 * 3600).default(0);
 const annotatorName = z.string().trim().min(1).max(80);
 const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #4f7cff');
@@ -212,12 +209,11 @@ const judgmentInput = z
     annotatorId: id.optional(),
     /** Tiers of response ids, best first; ids in one tier are tied. */
     ranking: z.array(z.array(id).max(9)).max(9),
-    flags: z.array(labelFlag).max(3).default([]),
+    flags: z.array(labelFlagSchema).max(3).default([]),
     comment: z.string().max(10_000).default(''),
     seconds_spent: seconds,
   })
   .strict();
-export type LabelFlag = z.infer<typeof labelFlag>;
 export interface AnnotatorInfo {
   id: number;
   name: string;
@@ -372,7 +368,7 @@ export interface CompareOptions {
 }
 export interface CompareSettings {
   checkpoints: number[];
-  prompts: { kind: 'split'; split: 'train' | 'eval'; limit: number } | { kind: 'task'; taskId: number; limit: number } | { kind: 'typed'; count: number };
+  prompts: { kind: 'split'; split: Split; limit: number } | { kind: 'task'; taskId: number; limit: number } | { kind: 'typed'; count: number };
   prompt_ids: number[];
   temperature: number;
   top_p: number;
@@ -489,7 +485,7 @@ export const methods = {
     z
       .object({
         file: z.string().min(1).max(4096),
-        as: importKinds,
+        as: importKindSchema,
         split: split.optional(),
       })
       .strict(),
@@ -500,16 +496,16 @@ export const methods = {
       .object({
         name: z.string().min(1).max(255),
         text: z.string().max(64 * 1024 * 1024),
-        as: importKinds,
+        as: importKindSchema,
         split: split.optional(),
       })
       .strict(),
   ),
   'data.export': method<{ path: string; count: number }>()(
-    z.object({ file: z.string().min(1).max(4096), as: exportKinds, format: z.enum(['trl', 'hh']).optional() }).strict(),
+    z.object({ file: z.string().min(1).max(4096), as: exportKindSchema, format: z.enum(['trl', 'hh']).optional() }).strict(),
   ),
   'data.exportText': method<{ name: string; text: string; count: number }>()(
-    z.object({ as: exportKinds, format: z.enum(['trl', 'hh']).optional() }).strict(),
+    z.object({ as: exportKindSchema, format: z.enum(['trl', 'hh']).optional() }).strict(),
   ),
   'data.prompts': method<Page<PromptRow>>()(
     z
@@ -624,7 +620,7 @@ export const methods = {
         itemId: id,
         annotatorId: id.optional(),
         outcome: voteOutcomeSchema,
-        flags: z.array(labelFlag).max(3).default([]),
+        flags: z.array(labelFlagSchema).max(3).default([]),
         comment: z.string().max(10_000).default(''),
         seconds_spent: seconds,
       })

@@ -3,6 +3,11 @@
 // this folder names these words through here instead of retyping them.
 import { z } from 'zod';
 
+/** Which part of the data a prompt or SFT example belongs to: trained on, or held out to evaluate on. */
+export const splits = ['train', 'eval'] as const;
+export const splitSchema = z.enum(splits);
+export type Split = (typeof splits)[number];
+
 /** The training stages a run can be (train/stages.ts says how each one is trained). */
 export const runStages = ['sft', 'rm', 'ppo', 'dpo'] as const;
 export const runStageSchema = z.enum(runStages);
@@ -32,6 +37,21 @@ export type Backend = (typeof backends)[number];
 export function isBackend(v: string | undefined): v is Backend {
   return v !== undefined && (backends as readonly string[]).includes(v);
 }
+
+/** What a data file can be imported as (data/import.ts reads each). */
+export const importKinds = ['prompts', 'sft', 'preferences', 'rankings'] as const;
+export const importKindSchema = z.enum(importKinds);
+export type ImportKind = (typeof importKinds)[number];
+
+/** What a project's data can be exported as (data/export.ts). */
+export const exportKinds = ['preferences', 'sft', 'rankings', 'comparisons', 'prompts'] as const;
+export const exportKindSchema = z.enum(exportKinds);
+export type ExportKind = (typeof exportKinds)[number];
+
+/** What an annotator can flag a response as, beside ranking or voting on it. */
+export const labelFlags = ['unsafe', 'factually_wrong', 'should_say_idk'] as const;
+export const labelFlagSchema = z.enum(labelFlags);
+export type LabelFlag = (typeof labelFlags)[number];
 
 /** What `data.delete` (data/delete.ts) can delete. */
 export const deletableKinds = ['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator'] as const;

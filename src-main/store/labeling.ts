@@ -8,10 +8,8 @@
 // revealed to the voter).
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.js';
-import type { LabelMode, VoteOutcome } from '../shared/vocabulary.js';
+import type { LabelFlag, LabelMode, VoteOutcome } from '../shared/vocabulary.js';
 
-export const FLAGS = ['unsafe', 'factually_wrong', 'should_say_idk'] as const;
-export type Flag = (typeof FLAGS)[number];
 export type JudgmentStatus = 'draft' | 'submitted' | 'skipped';
 
 /** One annotator's mark on one item (what label/queue.ts and label/stats.ts work on). A ranking's tiers are best first; ids within a tier are tied. */
@@ -55,7 +53,7 @@ export interface RankingJudgment {
   status: JudgmentStatus;
   /** Tiers of response ids, best first; ids within a tier are tied. */
   ranking: number[][];
-  flags: Flag[];
+  flags: LabelFlag[];
   comment: string;
   seconds_spent: number;
   created_at: number;
@@ -72,7 +70,7 @@ export interface VoteJudgment {
   response_a: number;
   response_b: number;
   outcome: VoteOutcome;
-  flags: Flag[];
+  flags: LabelFlag[];
   comment: string;
   seconds_spent: number;
   created_at: number;
@@ -80,14 +78,14 @@ export interface VoteJudgment {
 
 export interface JudgmentInput {
   ranking: number[][];
-  flags: Flag[];
+  flags: LabelFlag[];
   comment: string;
   seconds_spent: number;
 }
 
 export interface VoteInput {
   outcome: VoteOutcome;
-  flags: Flag[];
+  flags: LabelFlag[];
   comment: string;
   seconds_spent: number;
 }
@@ -583,9 +581,9 @@ function parseItem(row: ItemRow): LabelItem {
 }
 
 function parseRanking(row: RankingRow): RankingJudgment {
-  return { kind: 'ranking', ...row, ranking: JSON.parse(row.ranking) as number[][], flags: JSON.parse(row.flags) as Flag[] };
+  return { kind: 'ranking', ...row, ranking: JSON.parse(row.ranking) as number[][], flags: JSON.parse(row.flags) as LabelFlag[] };
 }
 
 function parseVote(row: VoteRow): VoteJudgment {
-  return { kind: 'vote', ...row, flags: JSON.parse(row.flags) as Flag[] };
+  return { kind: 'vote', ...row, flags: JSON.parse(row.flags) as LabelFlag[] };
 }

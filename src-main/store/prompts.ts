@@ -3,8 +3,8 @@ import type { Page, PromptRow } from '../shared/contract.js';
 import type { DB } from './db.js';
 import { sha256 } from './hash.js';
 import { likePattern } from './like.js';
+import type { Split } from '../shared/vocabulary.js';
 
-export type Split = 'train' | 'eval';
 
 export interface Prompt {
   id: number;

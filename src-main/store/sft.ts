@@ -3,7 +3,7 @@ import type { Page, SftRow } from '../shared/contract.js';
 import type { DB } from './db.js';
 import { hashParts } from './hash.js';
 import { likePattern } from './like.js';
-import type { Split } from './prompts.js';
+import type { Split } from '../shared/vocabulary.js';
 
 export interface ChatMessage {
   role: string;

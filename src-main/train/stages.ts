@@ -6,7 +6,7 @@ import type { ConfigField, StageInfo } from '../shared/contract.js';
 import { sftConfigSchema } from '../engine/train/sft.js';
 import { rewardConfigSchema } from '../engine/train/reward.js';
 import { dpoConfigSchema } from '../engine/train/dpo.js';
-import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
+import { ppoRunConfigSchema } from './ppo-run-config.js';
 import { demoSettings } from '../demo/pipeline.js';
 import { runStages, type RunStage } from '../shared/vocabulary.js';
 

@@ -2,13 +2,12 @@
 // made (ranking with undo/redo, flags, comment, seconds spent), autosaved as a draft.
 import type {
   AnnotatorInfo,
-  LabelFlag,
   LabelItemView,
   LabelTaskInfo,
   ResponseSourceInfo,
 } from '../../src-main/shared/contract.js';
 import type { Client } from './api';
-import type { VoteOutcome } from '../../src-main/shared/vocabulary.js';
+import type { LabelFlag, VoteOutcome } from '../../src-main/shared/vocabulary.js';
 import * as R from './ranking';
 
 const ANNOTATOR_KEY = 'rlhf-lab.annotator';

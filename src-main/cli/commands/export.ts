@@ -1,11 +1,11 @@
 // `export <project> <file> --as preferences|sft|rankings|comparisons|prompts [--format trl|hh]`.
 import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
-import { exportToFile, type ExportKind } from '../../data/export.js';
+import { exportToFile } from '../../data/export.js';
 import { InputError } from '../../shared/errors.js';
+import { exportKinds, type ExportKind } from '../../shared/vocabulary.js';
 
 const USAGE = 'export <project> <file.jsonl|file.json> --as preferences|sft|rankings|comparisons|prompts [--format trl|hh]';
-const KINDS: ExportKind[] = ['preferences', 'sft', 'rankings', 'comparisons', 'prompts'];
 
 export const exportCommand: Command = {
   name: 'export',
@@ -16,7 +16,7 @@ export const exportCommand: Command = {
     const [projectFile, file, ...extra] = positionals;
     if (!projectFile || !file || extra.length) throw new InputError(`export: expected <project> <file>\nusage: rlhf-lab ${USAGE}`);
     const as = values.as as ExportKind | undefined;
-    if (!as || !KINDS.includes(as)) throw new InputError(`export: --as must be one of ${KINDS.join(', ')}\nusage: rlhf-lab ${USAGE}`);
+    if (!as || !exportKinds.includes(as)) throw new InputError(`export: --as must be one of ${exportKinds.join(', ')}\nusage: rlhf-lab ${USAGE}`);
     const format = values.format;
     if (format !== 'trl' && format !== 'hh') throw new InputError('export: --format must be trl or hh');
     if (format === 'hh' && as !== 'preferences') throw new InputError('export: --format hh applies to --as preferences only');

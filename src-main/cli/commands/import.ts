@@ -5,9 +5,9 @@ import { runJobInProcess } from '../../jobs/run-in-process.js';
 import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
 import { InputError } from '../../shared/errors.js';
+import { importKinds } from '../../shared/vocabulary.js';
 
 const USAGE = 'import <project> <file> --as prompts|sft|preferences|rankings [--split train|eval]';
-const KINDS = ['prompts', 'sft', 'preferences', 'rankings'] as const;
 
 export const importCommand: Command = {
   name: 'import',
@@ -18,7 +18,7 @@ export const importCommand: Command = {
     const [projectFile, file, ...extra] = positionals;
     if (!projectFile || !file || extra.length) throw new InputError(`import: expected <project> <file>\nusage: rlhf-lab ${USAGE}`);
     const as = values.as;
-    if (!as || !(KINDS as readonly string[]).includes(as)) throw new InputError(`import: --as must be one of ${KINDS.join(', ')}\nusage: rlhf-lab ${USAGE}`);
+    if (!as || !(importKinds as readonly string[]).includes(as)) throw new InputError(`import: --as must be one of ${importKinds.join(', ')}\nusage: rlhf-lab ${USAGE}`);
     const split = values.split;
     if (split !== undefined && split !== 'train' && split !== 'eval') throw new InputError('import: --split must be train or eval');
     if (!existsSync(file)) throw new InputError(`${file}: no such file`);

@@ -7,7 +7,7 @@ import { backendInfo, backendJson } from '../../engine/backend/backend.js';
 import { sftConfigSchema } from '../../engine/train/sft.js';
 import { rewardConfigSchema } from '../../engine/train/reward.js';
 import { dpoConfigSchema } from '../../engine/train/dpo.js';
-import { ppoRunConfigSchema } from '../../jobs/kinds/train-ppo.js';
+import { ppoRunConfigSchema } from '../../train/ppo-run-config.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled, InputError } from '../../shared/errors.js';
 import type { Command } from '../command.js';

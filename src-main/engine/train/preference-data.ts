@@ -5,11 +5,11 @@
 import type { DB } from '../../store/db.js';
 import { pairFromComparison, pairsFromRanking, type Vote } from './rlhf-math.js';
 import { Rng } from '../rng.js';
-import type { VoteOutcome } from '../../shared/vocabulary.js';
+import type { Split, VoteOutcome } from '../../shared/vocabulary.js';
 
 export interface PreferenceData {
   votes: Vote[];
-  prompts: Map<number, { text: string; split: 'train' | 'eval' }>;
+  prompts: Map<number, { text: string; split: Split }>;
   responses: Map<number, string>;
 }
 
@@ -45,9 +45,9 @@ export function loadPreferenceData(db: DB, opts: PreferenceOptions): PreferenceD
     if (pair) votes.push({ prompt_id: c.prompt_id, chosen: pair[0], rejected: pair[1], annotator_id: c.annotator_id });
   }
 
-  const prompts = new Map<number, { text: string; split: 'train' | 'eval' }>();
+  const prompts = new Map<number, { text: string; split: Split }>();
   const responses = new Map<number, string>();
-  const promptStmt = db.prepare<[number], { text: string; split: 'train' | 'eval' }>('SELECT text, split FROM prompts WHERE id = ?');
+  const promptStmt = db.prepare<[number], { text: string; split: Split }>('SELECT text, split FROM prompts WHERE id = ?');
   const responseStmt = db.prepare<[number], { text: string }>('SELECT text FROM responses WHERE id = ?');
   for (const v of votes) {
     if (!prompts.has(v.prompt_id)) prompts.set(v.prompt_id, promptStmt.get(v.prompt_id)!);

@@ -16,6 +16,7 @@ import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
 import { Rng, type RngState } from '../rng.js';
 import type { ChatRole, TextTokenizer } from '../models/tokenizer.js';
 import type { SftRecord } from '../../store/sft.js';
+import type { Split } from '../../shared/vocabulary.js';
 
 export const sftConfigSchema = z
   .object({
@@ -105,7 +106,7 @@ export function encodeSftExample(rec: SftRecord, tok: TextTokenizer, maxLength: 
  * none, a seeded `eval_fraction` of the training examples is held out.
  */
 export function prepareSftData(
-  examples: Iterable<SftRecord & { split: 'train' | 'eval'; id?: number }>,
+  examples: Iterable<SftRecord & { split: Split; id?: number }>,
   tok: TextTokenizer,
   config: SftConfig,
   nPositions: number,

@@ -2,14 +2,14 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ImportResult } from '../../shared/contract.js';
-import { importKinds } from '../../shared/contract.js';
 import { importData } from '../../data/import.js';
 import type { Source } from '../../data/text-source.js';
 import type { JobFn } from '../types.js';
+import { importKindSchema, splitSchema } from '../../shared/vocabulary.js';
 
 export const importParams = z.union([
-  z.object({ file: z.string().min(1), as: importKinds, split: z.enum(['train', 'eval']).optional() }).strict(),
-  z.object({ name: z.string().min(1), text: z.string(), as: importKinds, split: z.enum(['train', 'eval']).optional() }).strict(),
+  z.object({ file: z.string().min(1), as: importKindSchema, split: splitSchema.optional() }).strict(),
+  z.object({ name: z.string().min(1), text: z.string(), as: importKindSchema, split: splitSchema.optional() }).strict(),
 ]);
 export type ImportParams = z.infer<typeof importParams>;
 

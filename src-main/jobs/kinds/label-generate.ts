@@ -9,7 +9,7 @@ import { generate } from '../../engine/models/generate.js';
 import { Rng } from '../../engine/rng.js';
 import type { JobFn } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
-import { labelModeSchema } from '../../shared/vocabulary.js';
+import { labelModeSchema, splitSchema } from '../../shared/vocabulary.js';
 
 export const labelGenerateParamsSchema = z
   .object({
@@ -17,7 +17,7 @@ export const labelGenerateParamsSchema = z
     mode: labelModeSchema,
     k: z.number().int().min(2).max(9),
     minAnnotators: z.number().int().min(1).max(50),
-    split: z.enum(['train', 'eval']).optional(),
+    split: splitSchema.optional(),
     limit: z.number().int().min(1).max(10_000),
     checkpointIds: z.array(z.number().int().positive()).min(1).max(9),
     temperature: z.number().min(0.05).max(2),

@@ -8,8 +8,8 @@ import type { AdamWState } from '../../engine/train/optim.js';
 import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/train/preference-data.js';
 import { combineVotes, type Vote } from '../../engine/train/rlhf-math.js';
 import { textEncoder } from '../../engine/train/sequences.js';
-import type { JobFn } from '../types.js';
-import { closeRun, etaClock, longPreferencePrompts, markFailed, openRun, reportLongRecords, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn, TrainStageResult } from '../types.js';
+import { closeRun, etaClock, longPreferencePrompts, markFailed, openRun, reportLongRecords, startOrResume, trainParamsSchema } from './train-run.js';
 
 export const trainDpoParamsSchema = trainParamsSchema;
 export type TrainDpoParams = z.input<typeof trainDpoParamsSchema>;

@@ -11,13 +11,11 @@ import { loadRewardModel, saveRewardModel } from '../../engine/io/reward-io.js';
 import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tokenGroups, trainRewardModel, type RewardConfig } from '../../engine/train/reward.js';
 import { combineVotes } from '../../engine/train/rlhf-math.js';
 import { textEncoder } from '../../engine/train/sequences.js';
-import type { JobFn } from '../types.js';
-import { closeRun, etaClock, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn, TrainStageResult } from '../types.js';
+import { closeRun, etaClock, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema } from './train-run.js';
 
 export const trainRmParamsSchema = trainParamsSchema;
 export type TrainRmParams = z.input<typeof trainRmParamsSchema>;
-
-export type { TrainStageResult };
 
 export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawParams, ctx) => {
   const params = trainRmParamsSchema.parse(rawParams);

@@ -9,7 +9,7 @@ import type { Project } from '../../store/project.js';
 import type { NewRun } from '../../store/runs.js';
 import type { RunStage } from '../../shared/vocabulary.js';
 import { holdRunLease } from '../run-lease.js';
-import type { JobContext } from '../types.js';
+import type { JobContext, TrainStageResult } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
 
 export const trainParamsShape = {
@@ -29,14 +29,6 @@ export function fromOrResume<T extends { from?: number; resume?: number }>(schem
 
 export const trainParamsSchema = fromOrResume(z.object(trainParamsShape).strict());
 export type TrainParams = z.input<typeof trainParamsSchema>;
-
-/** What every training job returns (the CLI prints it with --json). */
-export interface TrainStageResult {
-  run: number;
-  checkpoint: number;
-  metrics: Record<string, number>;
-  stopped: boolean;
-}
 
 export interface RunStart<C> {
   config: C;

@@ -6,8 +6,8 @@ import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
 import { generate } from '../../engine/models/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/train/sft.js';
-import type { JobFn } from '../types.js';
-import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
+import type { JobFn, TrainStageResult } from '../types.js';
+import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema } from './train-run.js';
 
 export const trainSftParamsSchema = trainParamsSchema;
 export type TrainSftParams = z.input<typeof trainSftParamsSchema>;

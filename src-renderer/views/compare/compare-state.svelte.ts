@@ -13,7 +13,7 @@ import type {
   JobInfo,
 } from '../../../src-main/shared/contract.js';
 import type { Client } from '../../lib/api';
-import type { VoteOutcome } from '../../../src-main/shared/vocabulary.js';
+import type { Split, VoteOutcome } from '../../../src-main/shared/vocabulary.js';
 import { downloadText } from '../../lib/download';
 import type { JobsState } from '../../lib/jobs.svelte';
 
@@ -35,7 +35,7 @@ export class CompareState {
   form = $state({
     checkpoints: [] as number[],
     promptKind: 'split' as 'split' | 'task' | 'typed',
-    split: 'eval' as 'train' | 'eval',
+    split: 'eval' as Split,
     taskId: 0,
     limit: 50,
     typed: '',

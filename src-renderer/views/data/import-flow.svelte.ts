@@ -4,8 +4,8 @@ import type { ImportResult, JobInfo } from '../../../src-main/shared/contract.js
 import type { Client } from '../../lib/api';
 import type { JobsState } from '../../lib/jobs.svelte';
 import { decodeUtf8 } from '../../lib/utf8';
+import type { ImportKind, Split } from '../../../src-main/shared/vocabulary.js';
 
-export type ImportKind = 'prompts' | 'sft' | 'preferences' | 'rankings';
 export type Phase = 'idle' | 'reading' | 'uploading' | 'importing' | 'done' | 'failed';
 
 function isImportResult(v: unknown): v is ImportResult {
@@ -39,7 +39,7 @@ export class ImportFlow {
     return this.job ? (this.#jobs.get(this.job.id) ?? this.job) : null;
   }
 
-  async run(file: File, as: ImportKind, split: 'train' | 'eval' | undefined): Promise<boolean> {
+  async run(file: File, as: ImportKind, split: Split | undefined): Promise<boolean> {
     this.fileName = file.name;
     this.result = null;
     this.error = null;

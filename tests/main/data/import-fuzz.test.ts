@@ -4,9 +4,10 @@
 // and leave the process running.
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src-main/data/errors.js';
-import { importData, type ImportKind } from '../../../src-main/data/import.js';
+import { importData } from '../../../src-main/data/import.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { tempProject } from '../store/temp-project.js';
+import type { ImportKind } from '../../../src-main/shared/vocabulary.js';
 
 interface Case {
   name: string;

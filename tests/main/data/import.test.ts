@@ -2,10 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportRecords, exportText, exportToFile } from '../../../src-main/data/export.js';
-import { importData, type ImportKind } from '../../../src-main/data/import.js';
+import { importData } from '../../../src-main/data/import.js';
 import { JobCancelled } from '../../../src-main/shared/errors.js';
 import type { Project } from '../../../src-main/store/project.js';
 import { tempDir, tempProject } from '../store/temp-project.js';
+import type { ImportKind } from '../../../src-main/shared/vocabulary.js';
 
 const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 

@@ -7,8 +7,9 @@ import type { ApiContext } from '../../../src-main/api/context.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { importData, type ImportKind } from '../../../src-main/data/import.js';
+import { importData } from '../../../src-main/data/import.js';
 import { tempDir, tempProject } from '../store/temp-project.js';
+import type { ImportKind } from '../../../src-main/shared/vocabulary.js';
 
 const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const importString = (text: string, kind: ImportKind, p = tempProject()) =>
