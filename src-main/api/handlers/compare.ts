@@ -12,9 +12,6 @@ import type { BlindPair } from '../../store/blind-pairs.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
 
-/** The job writing each comparison this process started. */
-const jobOfSet = new Map<number, string>();
-
 function project(ctx: ApiContext): Project {
   return ctx.app.project();
 }
@@ -45,7 +42,7 @@ function setOf(ctx: ApiContext, setId: number): ComparisonSet {
  */
 function settled(ctx: ApiContext, s: ComparisonSet): ComparisonSet {
   if (s.status !== 'running' || !(ctx.app instanceof Services)) return s;
-  const jobId = jobOfSet.get(s.id);
+  const jobId = ctx.app.comparisonJobs.get(s.id);
   const job = jobId === undefined ? undefined : ctx.app.jobs.list().find((j) => j.id === jobId);
   if (job?.status === 'running') return s;
   // The job writes its own final status; re-read in case it just did.
@@ -180,7 +177,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
         { setId, checkpoints, promptIds: ids, temperature: input.temperature, top_p: input.top_p, max_tokens: input.max_tokens, seed: input.seed, best_of_n: input.best_of_n, reward_model: rewardModel },
         `Compare ${checkpoints.map((id) => `#${id}`).join(' vs ')} on ${ids.length} prompts`,
       );
-      jobOfSet.set(setId, job.id);
+      if (ctx.app instanceof Services) ctx.app.comparisonJobs.set(setId, job.id);
       ctx.app.emit('data.changed', { kinds: ['comparison_sets'] });
       return { set: info(setOf(ctx, setId)), job };
     } catch (e) {
