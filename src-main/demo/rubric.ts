@@ -4,6 +4,7 @@
 import {
   EMPATHY_PATTERN, INVENTED_PATTERN, OFF_TOPIC_PATTERN, OFFER_PATTERN, RUDE_PATTERN, TOPICS, topicOf, type Topic,
 } from './domain.js';
+import { textJudge, type ScoringJudge } from '../compare/judges.js';
 import type { Rng } from '../engine/rng.js';
 
 /** Points per criterion; GUIDELINES.md states the same numbers in words. */
@@ -120,6 +121,11 @@ export function scoreResponse(prompt: string, response: string): RubricScore {
 /** The noiseless rubric: what `compare --judge gold` and the demo report use. */
 export function goldScore(prompt: string, response: string): number {
   return scoreResponse(prompt, response).total;
+}
+
+/** The gold rubric as a comparison's judge (compare/judges.ts). */
+export function goldJudge(): ScoringJudge {
+  return textJudge('gold', goldScore);
 }
 
 export type Outcome = 'a' | 'b' | 'tie';

@@ -2,6 +2,7 @@
 // side-by-side generation and scoring, b against a (CLI.md).
 import { initBackend } from '../../engine/backend.js';
 import { compareCheckpoints, compareOptionsSchema } from '../../compare/compare.js';
+import { goldJudge } from '../../demo/rubric.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 
@@ -48,6 +49,7 @@ export const compareCommand: Command = {
       const options = parsed.data;
       const backend = options.judge === 'human' ? null : await initBackend();
       const report = await compareCheckpoints(project, options, {
+        ...(options.judge === 'gold' ? { judge: goldJudge() } : {}),
         progress: (done, total, unit) => io.progress(done, total, unit, `checkpoint ${options.b} vs ${options.a}`),
       });
       const { rows, ...summary } = report;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../../../src-main/cli/command.js';
 import { compareCommand } from '../../../src-main/cli/commands/compare.js';
 import { compareCheckpoints, type CompareReport } from '../../../src-main/compare/compare.js';
+import { goldJudge } from '../../../src-main/demo/rubric.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from '../demo/tiny-demo.js';
 
@@ -39,7 +40,7 @@ async function cli(argv: string[]): Promise<{ status: number; out: CliOut; err: 
 describe('compare', () => {
   it('a checkpoint against itself: identical responses (same seeds), all ties, zero KL', async () => {
     const p = Project.open(file);
-    const r = await compareCheckpoints(p, { a: base, b: base, judge: 'gold', max_new_tokens: 8, store_responses: false });
+    const r = await compareCheckpoints(p, { a: base, b: base, judge: 'gold', max_new_tokens: 8, store_responses: false }, { judge: goldJudge() });
     p.close();
     expect(r.n).toBe(16);
     expect(r.rows.every((row) => row.a === row.b && row.outcome === 'tie')).toBe(true);
