@@ -118,13 +118,13 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
         checkpoints: o.a === o.b ? [o.a] : [o.a, o.b],
         prompts,
         sampling: { temperature: o.temperature, top_p: 1, max_new_tokens: o.max_new_tokens, seed: o.seed, best_of_n: 1, batch_prompts: o.batch_size },
-        judge,
+        judges: [judge],
         store: o.store_responses,
       },
       {
         onBatch: (b) => {
           b.texts.forEach((text, k) => {
-            answers.get(b.checkpoint)![b.start + k] = { text, score: b.scores![k]!, kl: b.kl[k] ?? null, tokens: b.tokens[k]!.length };
+            answers.get(b.checkpoint)![b.start + k] = { text, score: b.scores[0]![k]!, kl: b.kl[k] ?? null, tokens: b.tokens[k]!.length };
           });
         },
         progress: (done, total) => hooks.progress?.(done, total, 'responses'),

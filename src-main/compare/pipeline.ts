@@ -30,8 +30,8 @@ export interface ComparisonPlan {
   checkpoints: number[];
   prompts: { id: number; text: string }[];
   sampling: Sampling;
-  /** Scores every response; null: unscored. */
-  judge: ScoringJudge | null;
+  /** Each scores every response (none: unscored). */
+  judges: ScoringJudge[];
   /** The reward model best-of-N picks by (needed when best_of_n > 1). */
   pickBy?: RewardModelJudge | null;
   /** Keep the responses in the project (source: checkpoint), for browsing and blind votes. */
@@ -51,7 +51,8 @@ export interface AnsweredBatch {
   texts: string[];
   /** The stored response of each text (null when not stored, or empty). */
   responseIds: (number | null)[];
-  scores: number[] | null;
+  /** One score per response from each of the plan's judges, in their order. */
+  scores: number[][];
   /** Per response, Σ_t log π(y_t) − log π_ref(y_t) (0 for the reference); null for an empty response. */
   kl: (number | null)[];
   seed: number;
@@ -120,7 +121,7 @@ export async function runComparison(project: Project, plan: ComparisonPlan, hook
   const ref = loadModel(project, refId);
   try {
     const tok = ref.tokenizer;
-    for (const judge of [plan.judge, plan.pickBy]) {
+    for (const judge of [...plan.judges, plan.pickBy]) {
       if (judge?.name === 'rm') sameTokenizer(ref, refId, (judge as RewardModelJudge).loaded, `The reward model (checkpoint ${judge.checkpoint})`);
     }
     const enc = textEncoder(tok);
@@ -142,7 +143,7 @@ export async function runComparison(project: Project, plan: ComparisonPlan, hook
           // The same seed for every checkpoint: differences come from the weights, not the dice.
           const seed = s.seed + start;
           let tokens: number[][];
-          let scores: number[] | null = null;
+          let picked: number[] | null = null;
           if (s.best_of_n > 1) {
             const best = bestOfN(
               cur.model,
@@ -152,12 +153,13 @@ export async function runComparison(project: Project, plan: ComparisonPlan, hook
               tok,
             );
             tokens = best.tokens;
-            if (plan.judge === plan.pickBy) scores = best.scores;
+            picked = best.scores;
           } else {
             tokens = generate(cur.model, promptTokens, { maxNewTokens, temperature: s.temperature, topK: 0, topP: s.top_p, eosId: tok.eosId, padId: tok.padId, seed }).tokens;
           }
           const texts = tokens.map((r) => decodeResponse(tok, r));
-          scores ??= plan.judge ? plan.judge.score({ prompts, promptTokens, responseTokens: tokens, texts, padId: tok.padId }) : null;
+          // The reward model that picked the best of N has scored the picks already.
+          const scores = plan.judges.map((j) => (picked && j === plan.pickBy ? picked : j.score({ prompts, promptTokens, responseTokens: tokens, texts, padId: tok.padId })));
           const kl = isRef ? tokens.map((r) => (r.length ? 0 : null)) : klSums(ref.model, cur.model, promptTokens, tokens, s.temperature, tok.padId);
           const genParams = { temperature: s.temperature, top_k: 0, top_p: s.top_p, max_tokens: maxNewTokens, best_of_n: s.best_of_n };
           project.db.transaction(() => {
