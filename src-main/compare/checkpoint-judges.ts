@@ -1,15 +1,16 @@
 // Reward hacking as it starts: every checkpoint of a PPO run answers the same held-out prompts as
 // the SFT model it started from (same seeds: the comparison pipeline, pipeline.ts), and is judged
 // against SFT by the reward model it was trained on, by the gold rubric on the demo project, and by
-// the blind human votes stored for that pair of checkpoints. A reward-model win rate that keeps climbing while the gold or human one
-// stalls or falls is the proxy being gamed. Also measures KL(π‖π_SFT) per reply, for Gao et al.'s
-// √KL axis. Used by Compare ("Reward model vs gold/human") and `demo --overoptimization`.
-import type { CheckpointJudgementView } from '../api/contract.js';
+// the blind human votes stored for that pair of checkpoints. A reward-model win rate that keeps
+// climbing while the gold or human one stalls or falls is the proxy being gamed. Also measures
+// KL(π‖π_SFT) per reply, for Gao et al.'s √KL axis. Used by Compare ("Reward model vs gold/human") and `demo --overoptimization`.
+import type { CheckpointJudgementView } from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
+import type { PairOutcome } from '../shared/vocabulary.js';
 import { humanVerdicts, outcomeOfScores, rewardModelJudge, type ScoringJudge } from './judges.js';
 import { runComparison, type AnsweredBatch } from './pipeline.js';
-import { winRate, type PairOutcome } from './stats.js';
+import { winRate } from './stats.js';
 
 /** One checkpoint judged against SFT: the shape the API hands to the app (defined once, in the contract). */
 export type CheckpointJudgement = CheckpointJudgementView;

@@ -5,9 +5,10 @@
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
+import type { PairOutcome } from '../shared/vocabulary.js';
 import { humanVerdicts, outcomeOfScores, rewardModelJudge, type ScoringJudge } from './judges.js';
 import { runComparison } from './pipeline.js';
-import { winRate, type PairOutcome, type WinRate } from './stats.js';
+import { winRate, type WinRate } from './stats.js';
 
 export { decodeResponse, klSums } from './pipeline.js';
 

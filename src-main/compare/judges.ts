@@ -5,7 +5,7 @@
 // - the human judge generates nothing: it counts the blind votes stored in the project.
 import { loadRewardModel, type LoadedRewardModel } from '../engine/reward-io.js';
 import type { Project } from '../store/project.js';
-import type { PairOutcome } from './stats.js';
+import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 
 /** The judges a comparison report names (`compare --judge`). */
 export type JudgeName = 'rm' | 'gold' | 'human';
@@ -78,7 +78,7 @@ export interface HumanVerdict {
 interface VoteRow {
   prompt_id: number;
   prompt: string;
-  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  outcome: VoteOutcome;
   text_a: string;
   text_b: string;
   ckpt_a: number | null;

@@ -6,6 +6,7 @@ import {
 } from './domain.js';
 import { textJudge, type ScoringJudge } from '../compare/judges.js';
 import type { Rng } from '../engine/rng.js';
+import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 
 /** Points per criterion; GUIDELINES.md states the same numbers in words. */
 export const RUBRIC_WEIGHTS = {
@@ -128,9 +129,8 @@ export function goldJudge(): ScoringJudge {
   return textJudge('gold', goldScore);
 }
 
-export type Outcome = 'a' | 'b' | 'tie';
 /** Which of two replies the rubric prefers; equal scores are a tie. */
-export function goldCompare(prompt: string, a: string, b: string): Outcome {
+export function goldCompare(prompt: string, a: string, b: string): PairOutcome {
   const d = goldScore(prompt, b) - goldScore(prompt, a);
   return Math.abs(d) < 1e-9 ? 'tie' : d > 0 ? 'b' : 'a';
 }
@@ -185,7 +185,7 @@ export class SimulatedAnnotator {
   }
 
   /** A blind A/B vote with Chatbot Arena's four outcomes. */
-  vote(prompt: string, a: string, b: string): Outcome | 'both_bad' {
+  vote(prompt: string, a: string, b: string): VoteOutcome {
     const sa = this.perceive(prompt, a);
     const sb = this.perceive(prompt, b);
     if (sa < 0 && sb < 0) return 'both_bad';

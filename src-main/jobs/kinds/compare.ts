@@ -8,7 +8,8 @@ import { rewardModelJudge } from '../../compare/judges.js';
 import { runComparison } from '../../compare/pipeline.js';
 import { initBackend } from '../../engine/backend.js';
 import type { ComparisonRowData } from '../../store/comparison-sets.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const compareJobParamsSchema = z
   .object({
