@@ -7,6 +7,7 @@ import { LabelingError } from '../../store/labeling.js';
 import type { Project } from '../../store/project.js';
 import { exportBundle, importBundle, parseBundle, BundleError } from '../../label/bundle.js';
 import { planTask } from '../../label/tasks.js';
+import { labelModeOf } from '../../label/modes/index.js';
 import { agreement, itemJudgments, itemView, nextItemId, progress, sourceLabel, taskInfo } from '../../label/views.js';
 import { UserError } from '../../shared/errors.js';
 
@@ -100,7 +101,7 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
       checkpointIds: input.checkpointIds,
     });
     if (planned.task.items.length === 0) {
-      const k = input.mode === 'pairwise' ? 2 : input.k;
+      const k = labelModeOf(input.mode).responsesPerItem(input.k);
       throw new UserError(
         `No prompt has ${k} responses${input.checkpointIds?.length ? ' from the chosen checkpoints' : ''}: ` +
           'import responses (Data view) or generate them with a checkpoint first.',
@@ -113,7 +114,7 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
   },
   'label.generateTask': (input, ctx) => {
     requireLocal(ctx);
-    const k = input.mode === 'pairwise' ? 2 : input.k;
+    const k = labelModeOf(input.mode).responsesPerItem(input.k);
     if (input.checkpointIds.length > k) {
       throw new UserError(`${input.checkpointIds.length} checkpoints cannot share ${k} responses per prompt: choose at most ${k}.`, 'bad_request');
     }

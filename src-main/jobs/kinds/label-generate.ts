@@ -7,6 +7,7 @@ import { initBackend } from '../../engine/backend.js';
 import { loadModel } from '../../engine/checkpoint-io.js';
 import { generate } from '../../engine/generate.js';
 import { Rng } from '../../engine/rng.js';
+import { labelModeOf } from '../../label/modes/index.js';
 import type { JobFn } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
 import { labelModeSchema } from '../../shared/vocabulary.js';
@@ -42,7 +43,7 @@ export const labelGenerateJob: JobFn<LabelGenerateParams, { taskId: number; item
   ctx,
 ) => {
   const p = labelGenerateParamsSchema.parse(raw);
-  const k = p.mode === 'pairwise' ? 2 : p.k;
+  const k = labelModeOf(p.mode).responsesPerItem(p.k);
   if (p.checkpointIds.length > k) throw new Error(`${p.checkpointIds.length} checkpoints cannot share ${k} responses per prompt: choose at most ${k}.`);
   await initBackend();
   const { project } = ctx;
