@@ -109,7 +109,7 @@ function options(p: Project): CompareOptions {
     defaults,
     rewardModels: all.filter((c) => c.stage === 'rm').map(brief),
     rewardModel: latestRewardCheckpoint(p),
-    tasks: p.labeling.tasks().map((t) => ({ id: t.id, name: t.name, items: p.labeling.items(t.id).length })),
+    tasks: p.labelTasks.tasks().map((t) => ({ id: t.id, name: t.name, items: p.labelTasks.items(t.id).length })),
     prompts: { train: p.prompts.page({ split: 'train', offset: 0, limit: 1 }).total, eval: p.prompts.page({ split: 'eval', offset: 0, limit: 1 }).total },
   };
 }
@@ -121,8 +121,8 @@ function promptIdsOf(p: Project, prompts: ParsedInput<'compare.start'>['prompts'
     return { ids, described: prompts };
   }
   if (prompts.kind === 'task') {
-    if (!p.labeling.task(prompts.taskId)) throw new UserError(`No labeling task with id ${prompts.taskId}.`, 'not_found');
-    const ids = [...new Set(p.labeling.items(prompts.taskId).map((i) => i.prompt_id))].slice(0, prompts.limit);
+    if (!p.labelTasks.task(prompts.taskId)) throw new UserError(`No labeling task with id ${prompts.taskId}.`, 'not_found');
+    const ids = [...new Set(p.labelTasks.items(prompts.taskId).map((i) => i.prompt_id))].slice(0, prompts.limit);
     if (!ids.length) throw new UserError('That labeling task has no prompts.', 'no_prompts');
     return { ids, described: prompts };
   }

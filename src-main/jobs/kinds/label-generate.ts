@@ -106,7 +106,7 @@ export const labelGenerateJob: JobFn<LabelGenerateParams, { taskId: number; item
     return ids.length >= k ? [{ promptId: x.id, responseIds: rng.fork(x.id).shuffle(ids).slice(0, k) }] : [];
   });
   if (items.length === 0) throw new Error('Every prompt got fewer than K different responses: raise the temperature or lower K.');
-  const task = project.labeling.createTask({
+  const task = project.labelTasks.createTask({
     name: p.name,
     mode: p.mode,
     k,
