@@ -65,6 +65,11 @@ export function outcomeOfScores(scoreA: number, scoreB: number): PairOutcome {
   return Math.abs(d) < 1e-9 ? 'tie' : d > 0 ? 'b' : 'a';
 }
 
+/** A human vote as a verdict: "both bad" counts as a tie, as Chatbot Arena counts it. */
+export function humanOutcome(vote: VoteOutcome): PairOutcome {
+  return vote === 'both_bad' ? 'tie' : vote;
+}
+
 /** One stored blind vote between checkpoints a and b, seen from b's side. */
 export interface HumanVerdict {
   prompt_id: number;
@@ -86,8 +91,7 @@ interface VoteRow {
 
 /**
  * The human judge: blind votes stored in the project between responses of checkpoints a and b on
- * the split's prompts (either order on screen). "Both bad" counts as a tie, as Chatbot Arena
- * counts it.
+ * the split's prompts (either order on screen).
  */
 export function humanVerdicts(project: Project, split: 'train' | 'eval', a: number, b: number): HumanVerdict[] {
   const votes = project.db
@@ -101,7 +105,8 @@ export function humanVerdicts(project: Project, split: 'train' | 'eval', a: numb
     .all(split, a, b, b, a);
   return votes.map((v) => {
     const flipped = v.ckpt_a === b; // the screen's "A" was checkpoint b
-    const outcome: PairOutcome = v.outcome === 'tie' || v.outcome === 'both_bad' ? 'tie' : (v.outcome === 'b') !== flipped ? 'b' : 'a';
+    const seen = humanOutcome(v.outcome);
+    const outcome: PairOutcome = seen === 'tie' || !flipped ? seen : seen === 'a' ? 'b' : 'a';
     return { prompt_id: v.prompt_id, prompt: v.prompt, a: flipped ? v.text_b : v.text_a, b: flipped ? v.text_a : v.text_b, outcome };
   });
 }
