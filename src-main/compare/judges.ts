@@ -3,7 +3,7 @@
 // - a scoring judge gives every generated response a number, higher better: the reward model
 //   (a checkpoint), or a rubric over the texts (the demo's gold rubric, brought by its caller);
 // - the human judge generates nothing: it counts the blind votes stored in the project.
-import { loadRewardModel, type LoadedRewardModel } from '../engine/reward-io.js';
+import { loadRewardModel, type LoadedRewardModel } from '../engine/io/reward-io.js';
 import type { Project } from '../store/project.js';
 import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 

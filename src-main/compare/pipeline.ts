@@ -5,12 +5,12 @@
 // come: the CLI/demo report (compare.ts) and the Compare view's job (jobs/kinds/compare.ts) each
 // keep what they need. Only the reference and one other checkpoint are in memory at a time.
 import * as tf from '@tensorflow/tfjs';
-import { bestOfN } from '../engine/best-of-n.js';
-import { loadModel, type LoadedModel } from '../engine/checkpoint-io.js';
-import { generate } from '../engine/generate.js';
-import type { GPT } from '../engine/model.js';
-import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../engine/sequences.js';
-import type { TextTokenizer } from '../engine/tokenizer.js';
+import { bestOfN } from '../engine/train/best-of-n.js';
+import { loadModel, type LoadedModel } from '../engine/io/checkpoint-io.js';
+import { generate } from '../engine/models/generate.js';
+import type { GPT } from '../engine/models/model.js';
+import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../engine/train/sequences.js';
+import type { TextTokenizer } from '../engine/models/tokenizer.js';
 import type { Project } from '../store/project.js';
 import type { RewardModelJudge, ScoringJudge } from './judges.js';
 

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { rewardModelJudge } from '../../compare/judges.js';
 import { runComparison } from '../../compare/pipeline.js';
-import { initBackend } from '../../engine/backend.js';
+import { initBackend } from '../../engine/backend/backend.js';
 import type { ComparisonRowData } from '../../store/comparison-sets.js';
 import type { JobFn } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
