@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../../../src-main/cli/command.js';
 import { compareCommand } from '../../../src-main/cli/commands/compare.js';
 import { compareCheckpoints, type CompareReport } from '../../../src-main/compare/compare.js';
+import { textJudge } from '../../../src-main/compare/judges.js';
 import { goldJudge } from '../../../src-main/demo/rubric.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from '../demo/tiny-demo.js';
@@ -46,6 +47,23 @@ describe('compare', () => {
     expect(r.rows.every((row) => row.a === row.b && row.outcome === 'tie')).toBe(true);
     expect(r.win_rate).toBe(0.5);
     expect(r.mean_kl_b).toBeCloseTo(0, 5);
+  });
+
+  it('the judge is the caller\'s: any scorer of texts decides, and the gold judge is never assumed', async () => {
+    const p = Project.open(file);
+    try {
+      const longer = textJudge('gold', (_prompt, response) => response.split(/\s+/).filter(Boolean).length);
+      const o = { a: base, b: other, judge: 'gold' as const, n: 8, max_new_tokens: 8, seed: 1, store_responses: false };
+      const r = await compareCheckpoints(p, o, { judge: longer });
+      const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+      for (const row of r.rows) {
+        expect(row.score_b).toBe(words(row.b));
+        expect(row.outcome).toBe(words(row.b) > words(row.a) ? 'b' : words(row.b) < words(row.a) ? 'a' : 'tie');
+      }
+      await expect(compareCheckpoints(p, o)).rejects.toThrow(/gold judge/);
+    } finally {
+      p.close();
+    }
   });
 
   it('CLI --json: b against a on the eval split by the gold judge, with the contract fields', async () => {
