@@ -113,6 +113,15 @@ describe('label API', () => {
     expect(await fails('label.itemJudgments', { itemId: p.conflicts[0]!.itemId }, ann.id)).toBe('forbidden');
   });
 
+  it('a pairwise task shows two responses per item whatever K it is asked for; a ranking task shows K', async () => {
+    const ab = await call('label.createTask', { name: 'ab k4', mode: 'pairwise', k: 4, minAnnotators: 1, seed: 2 });
+    expect(ab.task.k).toBe(2);
+    expect(f.project.labelTasks.items(ab.task.id).every((i) => i.response_ids.length === 2)).toBe(true);
+    const ranked = await call('label.createTask', { name: 'rank 3', mode: 'ranking', k: 3, minAnnotators: 1, seed: 2 });
+    expect(ranked.task.k).toBe(3);
+    expect(f.project.labelTasks.items(ranked.task.id).every((i) => i.response_ids.length === 3)).toBe(true);
+  });
+
   it('a LAN caller labels only as themselves and cannot manage tasks, profiles or guidelines', async () => {
     const ann = await call('annotators.create', { name: 'Ann' });
     const bob = await call('annotators.create', { name: 'Bob' });
