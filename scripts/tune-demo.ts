@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { compareCheckpoints } from '../src-main/compare/compare.js';
 import { demoSettings, runDemo, type DemoReport } from '../src-main/demo/pipeline.js';
 import { readDemoValidation } from '../src-main/demo/project.js';
+import { goldScore } from '../src-main/demo/rubric.js';
 import { runJobInProcess } from '../src-main/jobs/run-in-process.js';
 import type { TrainStageResult } from '../src-main/jobs/kinds/train-rm.js';
 import { Project } from '../src-main/store/project.js';
@@ -60,7 +61,7 @@ try {
     const gold = await compareCheckpoints(
       project,
       { a: base.stages.sft.checkpoint, b: ppo.checkpoint, judge: 'gold', seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens, store_responses: false },
-      { prompts: validation },
+      { prompts: validation, gold: goldScore },
     );
     const row = {
       ...combo,

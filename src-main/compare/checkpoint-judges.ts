@@ -8,7 +8,8 @@ import type { CheckpointJudgementView } from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
-import { humanVerdicts, outcomeOfScores, rewardModelJudge, type ScoringJudge } from './judges.js';
+import type { GoldScore } from './compare.js';
+import { humanVerdicts, outcomeOfScores, rewardModelJudge, textJudge } from './judges.js';
 import { runComparison, type AnsweredBatch } from './pipeline.js';
 import { winRate } from './stats.js';
 
@@ -22,8 +23,8 @@ export interface JudgeCheckpointsOptions {
   checkpoints: { id: number; step: number }[];
   /** Held-out prompts: a seeded sample of this many eval prompts. */
   prompts: number;
-  /** The gold judge (the demo's rubric, brought by the caller), or null where there is none. */
-  gold: ScoringJudge | null;
+  /** The gold judge (the demo's rubric, demo/rubric.ts), or null where there is none (a project that is not the demo). */
+  gold: GoldScore | null;
   seed: number;
   temperature: number;
   max_new_tokens: number;
@@ -50,6 +51,7 @@ export async function judgeCheckpoints(
     .slice(0, o.prompts);
   if (prompts.length === 0) throw new Error('the project has no eval prompts to judge checkpoints on: mark some prompts eval');
   const reward = rewardModelJudge(project, o.rm);
+  const gold = o.gold ? textJudge('gold', o.gold) : null;
   const rate = (outcomes: PairOutcome[]) => winRate(outcomes, new Rng(o.seed), { resamples: 100 }).win_rate;
   const steps = new Map(o.checkpoints.map((c) => [c.id, c.step]));
   const points: CheckpointJudgement[] = [];
@@ -104,7 +106,7 @@ export async function judgeCheckpoints(
         checkpoints: [o.sft, ...o.checkpoints.map((c) => c.id)],
         prompts,
         sampling: { temperature: o.temperature, top_p: 1, max_new_tokens: o.max_new_tokens, seed: o.seed, best_of_n: 1, batch_prompts: 32 },
-        judges: o.gold ? [reward, o.gold] : [reward],
+        judges: gold ? [reward, gold] : [reward],
         store: false,
       },
       { onBatch, signal: hooks.signal },

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
-import { humanVerdicts, outcomeOfScores, rewardModelJudge, type ScoringJudge } from './judges.js';
+import { humanVerdicts, outcomeOfScores, rewardModelJudge, textJudge } from './judges.js';
 import { runComparison } from './pipeline.js';
 import { winRate, type WinRate } from './stats.js';
 
@@ -71,9 +71,12 @@ export interface CompareHooks {
    * are never stored.
    */
   prompts?: { id: number; text: string }[];
-  /** The judge for `judge: 'gold'` (a rubric the caller brings, see judges.ts). */
-  judge?: ScoringJudge;
+  /** The `gold` judge, passed in by the caller: this folder knows no rubric of its own. */
+  gold?: GoldScore;
 }
+
+/** A judge without a model: scores a reply to a prompt (the demo's gold rubric, demo/rubric.ts). */
+export type GoldScore = (prompt: string, response: string) => number;
 
 function mean(xs: number[]): number | null {
   return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
@@ -89,7 +92,7 @@ export function latestRewardCheckpoint(project: Project): number | null {
 
 /**
  * The judge for `judge: 'rm'` is the reward model (`rm`, default the latest); for `judge: 'gold'`,
- * the caller brings it in `hooks.judge` (the demo's rubric: compare knows no rubric); `judge:
+ * the caller brings it in `hooks.gold` (the demo's rubric: compare knows no rubric); `judge:
  * 'human'` counts stored blind votes and generates nothing.
  */
 export async function compareCheckpoints(project: Project, input: CompareOptions, hooks: CompareHooks = {}): Promise<CompareReport> {
@@ -97,7 +100,7 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
   if (o.judge === 'human') return compareByHumanVotes(project, o);
   const rmId = o.judge === 'rm' ? (o.rm ?? latestRewardCheckpoint(project)) : null;
   if (o.judge === 'rm' && rmId === null) throw new Error('no reward model in this project: train one, or pass --judge gold|human');
-  if (o.judge === 'gold' && hooks.judge?.name !== 'gold') throw new Error('the gold judge is a rubric its caller brings (the demo project has one): pass it as hooks.judge');
+  if (o.judge === 'gold' && !hooks.gold) throw new Error('the gold judge is a rubric its caller brings (the demo project has one): pass it as hooks.gold');
 
   if (hooks.prompts && o.store_responses) throw new Error('responses to prompts outside the project cannot be stored: pass store_responses: false');
   let prompts: { id: number; text: string }[] = hooks.prompts ?? [...project.prompts.iterate()].filter((p) => p.split === o.split);
@@ -105,7 +108,7 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
   if (o.n !== undefined && o.n < prompts.length) {
     prompts = new Rng(o.seed).fork('compare-prompts').shuffle(prompts).slice(0, o.n).sort((x, y) => x.id - y.id);
   }
-  const judge = rmId !== null ? rewardModelJudge(project, rmId) : hooks.judge!;
+  const judge = rmId !== null ? rewardModelJudge(project, rmId) : textJudge('gold', hooks.gold!);
   // Each checkpoint's answers by prompt index: a's come first, then b's.
   const answers = new Map<number, { text: string; score: number; kl: number | null; tokens: number }[]>([
     [o.a, []],
@@ -133,7 +136,7 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
       },
     );
   } finally {
-    if (judge !== hooks.judge) judge.dispose();
+    judge.dispose();
   }
   const A = answers.get(o.a)!;
   const B = o.a === o.b ? A : answers.get(o.b)!;

@@ -9,7 +9,7 @@ import { judgeCheckpoints, type CheckpointJudgement } from '../compare/checkpoin
 import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
 import { runJobInProcess } from '../jobs/run-in-process.js';
 import type { Project } from '../store/project.js';
-import { goldJudge } from './rubric.js';
+import { goldScore } from './rubric.js';
 import { demoFirstStages, demoSettings, type DemoOptions } from './pipeline.js';
 
 /** A checkpoint's judgement (gold always present here: the demo project has the rubric). */
@@ -102,7 +102,7 @@ export async function runOveroptimization(project: Project, o: OveroptimizationO
   for (const r of runs) {
     const judged = await judgeCheckpoints(
       project,
-      { sft: sftId, rm: rmId, checkpoints: r.checkpoints, prompts: o.prompts ?? 96, gold: goldJudge(), seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
+      { sft: sftId, rm: rmId, checkpoints: r.checkpoints, prompts: o.prompts ?? 96, gold: goldScore, seed: o.seed, temperature: C.temperature, max_new_tokens: C.max_new_tokens },
       { progress: () => progress('evaluate', ++done, total, `β = ${r.kl_coef}`), signal: o.signal },
     );
     judgedPrompts = judged.prompts;

@@ -15,7 +15,7 @@ import { Project } from '../store/project.js';
 import { Rng } from '../engine/rng.js';
 import { bestOfNBaseline, type BestOfNSummary } from './best-of-n-baseline.js';
 import { DEMO_BASE, readDemoValidation } from './project.js';
-import { goldJudge, goldScore } from './rubric.js';
+import { goldScore } from './rubric.js';
 import { simulateLabelRound, type SimulateResult } from './simulate-labels.js';
 
 /** Stage settings of one demo run; `quick` is tuned to finish in minutes on 2 CPU cores. */
@@ -299,7 +299,7 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     ...(judgeOn === 'validation' ? { store_responses: false } : {}),
   };
   const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
-    judge: goldJudge(),
+    gold: goldScore,
     progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
     signal: o.signal,
     ...outside,

@@ -4,7 +4,6 @@
 import {
   EMPATHY_PATTERN, INVENTED_PATTERN, OFF_TOPIC_PATTERN, OFFER_PATTERN, RUDE_PATTERN, TOPICS, topicOf, type Topic,
 } from './domain.js';
-import { textJudge, type ScoringJudge } from '../compare/judges.js';
 import type { Rng } from '../engine/rng.js';
 import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 
@@ -122,11 +121,6 @@ export function scoreResponse(prompt: string, response: string): RubricScore {
 /** The noiseless rubric: what `compare --judge gold` and the demo report use. */
 export function goldScore(prompt: string, response: string): number {
   return scoreResponse(prompt, response).total;
-}
-
-/** The gold rubric as a comparison's judge (compare/judges.ts). */
-export function goldJudge(): ScoringJudge {
-  return textJudge('gold', goldScore);
 }
 
 /** Which of two replies the rubric prefers; equal scores are a tie. */

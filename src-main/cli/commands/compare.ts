@@ -2,7 +2,7 @@
 // side-by-side generation and scoring, b against a (CLI.md).
 import { initBackend } from '../../engine/backend/backend.js';
 import { compareCheckpoints, compareOptionsSchema } from '../../compare/compare.js';
-import { goldJudge } from '../../demo/rubric.js';
+import { goldScore } from '../../demo/rubric.js';
 import type { Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 import { InputError } from '../../shared/errors.js';
@@ -50,8 +50,8 @@ export const compareCommand: Command = {
       const options = parsed.data;
       const backend = options.judge === 'human' ? null : await initBackend();
       const report = await compareCheckpoints(project, options, {
-        ...(options.judge === 'gold' ? { judge: goldJudge() } : {}),
         progress: (done, total, unit) => io.progress(done, total, unit, `checkpoint ${options.b} vs ${options.a}`),
+        gold: goldScore,
       });
       const { rows, ...summary } = report;
       const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { judgeCheckpoints, type CheckpointJudgement } from '../../compare/checkpoint-judges.js';
 import { isDemoProject } from '../../demo/pipeline.js';
-import { goldJudge } from '../../demo/rubric.js';
+import { goldScore } from '../../demo/rubric.js';
 import { initBackend } from '../../engine/backend/backend.js';
 import type { Project } from '../../store/project.js';
 import type { JobFn } from '../types.js';
@@ -56,7 +56,7 @@ export const judgeCheckpointsJob: JobFn<JudgeCheckpointsParams, CheckpointJudges
   try {
     const { prompts, points } = await judgeCheckpoints(
       project,
-      { sft, rm, checkpoints, prompts: p.prompts, gold: gold ? goldJudge() : null, seed: p.seed, temperature: config.temperature ?? 0.7, max_new_tokens: config.max_new_tokens ?? 48 },
+      { sft, rm, checkpoints, prompts: p.prompts, gold: gold ? goldScore : null, seed: p.seed, temperature: config.temperature ?? 0.7, max_new_tokens: config.max_new_tokens ?? 48 },
       { progress: (done, total, message) => ctx.progress({ done, total, unit: 'checkpoints', message }), signal: ctx.signal },
     );
     const result: CheckpointJudgesResult = { run: p.run, sft, rm, prompts, gold, points };

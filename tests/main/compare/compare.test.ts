@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIO } from '../../../src-main/cli/command.js';
 import { compareCommand } from '../../../src-main/cli/commands/compare.js';
 import { compareCheckpoints, type CompareReport } from '../../../src-main/compare/compare.js';
-import { textJudge } from '../../../src-main/compare/judges.js';
-import { goldJudge } from '../../../src-main/demo/rubric.js';
+import { goldScore } from '../../../src-main/demo/rubric.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from '../demo/tiny-demo.js';
 
@@ -41,7 +40,7 @@ async function cli(argv: string[]): Promise<{ status: number; out: CliOut; err: 
 describe('compare', () => {
   it('a checkpoint against itself: identical responses (same seeds), all ties, zero KL', async () => {
     const p = Project.open(file);
-    const r = await compareCheckpoints(p, { a: base, b: base, judge: 'gold', max_new_tokens: 8, store_responses: false }, { judge: goldJudge() });
+    const r = await compareCheckpoints(p, { a: base, b: base, judge: 'gold', max_new_tokens: 8, store_responses: false }, { gold: goldScore });
     p.close();
     expect(r.n).toBe(16);
     expect(r.rows.every((row) => row.a === row.b && row.outcome === 'tie')).toBe(true);
@@ -52,9 +51,9 @@ describe('compare', () => {
   it('the judge is the caller\'s: any scorer of texts decides, and the gold judge is never assumed', async () => {
     const p = Project.open(file);
     try {
-      const longer = textJudge('gold', (_prompt, response) => response.split(/\s+/).filter(Boolean).length);
+      const longer = (_prompt: string, response: string) => response.split(/\s+/).filter(Boolean).length;
       const o = { a: base, b: other, judge: 'gold' as const, n: 8, max_new_tokens: 8, seed: 1, store_responses: false };
-      const r = await compareCheckpoints(p, o, { judge: longer });
+      const r = await compareCheckpoints(p, o, { gold: longer });
       const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
       for (const row of r.rows) {
         expect(row.score_b).toBe(words(row.b));
