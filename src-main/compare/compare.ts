@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
-import { humanVerdicts, outcomeOfScores, rewardModelJudge, textJudge } from './judges.js';
+import { humanVerdicts, judgeNames, outcomeOfScores, rewardModelJudge, textJudge, type JudgeName } from './judges.js';
 import { runComparison } from './pipeline.js';
 import { winRate, type WinRate } from './stats.js';
 
@@ -17,7 +17,7 @@ export const compareOptionsSchema = z
     a: z.number().int().positive(),
     b: z.number().int().positive(),
     split: z.enum(['train', 'eval']).default('eval'),
-    judge: z.enum(['rm', 'gold', 'human']).default('rm'),
+    judge: z.enum(judgeNames).default('rm'),
     /** Reward-model checkpoint for `judge: rm`; default the latest one. */
     rm: z.number().int().positive().optional(),
     /** At most this many prompts (a seeded sample when the split has more); default all. */
@@ -46,7 +46,7 @@ export interface CompareRow {
 }
 
 export interface CompareReport extends WinRate {
-  judge: 'rm' | 'gold' | 'human';
+  judge: JudgeName;
   a: number;
   b: number;
   split: 'train' | 'eval';

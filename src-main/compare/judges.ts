@@ -7,8 +7,9 @@ import { loadRewardModel, type LoadedRewardModel } from '../engine/io/reward-io.
 import type { Project } from '../store/project.js';
 import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 
-/** The judges a comparison report names (`compare --judge`). */
-export type JudgeName = 'rm' | 'gold' | 'human';
+/** The judges a comparison report names (`compare --judge`): the reward model, the gold rubric, blind human votes. */
+export const judgeNames = ['rm', 'gold', 'human'] as const;
+export type JudgeName = (typeof judgeNames)[number];
 
 /** One batch of generated responses to score, as token ids and as text. */
 export interface ResponsesToScore {
