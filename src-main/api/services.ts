@@ -52,6 +52,12 @@ export class Services implements AppServices {
    */
   #sessions = new Map<string, string>();
   #pool = new Map<string, Project>();
+  /**
+   * The job writing each comparison set this process started (Compare view), so a set still marked
+   * running whose job is gone — after a crash or a restart — shows as interrupted. Process state, not
+   * project state: a new process has no jobs, and every set it finds running was interrupted.
+   */
+  readonly comparisonJobs = new Map<number, string>();
 
   constructor(opts: ServicesOptions) {
     this.#dataDir = opts.dataDir;

@@ -1,19 +1,17 @@
 // Reward hacking as it starts: every checkpoint of a PPO run answers the same held-out prompts as
-// the SFT model it started from (same seeds), and is judged against SFT by the reward model it was
-// trained on, by the gold rubric on the demo project, and by the blind human votes stored for that
-// pair of checkpoints. A reward-model win rate that keeps climbing while the gold or human one
-// stalls or falls is the proxy being gamed. Also measures KL(π‖π_SFT) per reply, for Gao et al.'s
-// √KL axis. Used by Compare ("Reward model vs gold/human") and `demo --overoptimization`.
-import { loadModel } from '../engine/io/checkpoint-io.js';
-import { generate } from '../engine/models/generate.js';
-import { loadRewardModel } from '../engine/io/reward-io.js';
+// the SFT model it started from (same seeds: the comparison pipeline, pipeline.ts), and is judged
+// against SFT by the reward model it was trained on, by the gold rubric on the demo project, and by
+// the blind human votes stored for that pair of checkpoints. A reward-model win rate that keeps
+// climbing while the gold or human one stalls or falls is the proxy being gamed. Also measures
+// KL(π‖π_SFT) per reply, for Gao et al.'s √KL axis. Used by Compare ("Reward model vs gold/human") and `demo --overoptimization`.
 import type { CheckpointJudgementView } from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
-import { textEncoder } from '../engine/train/sequences.js';
 import type { Project } from '../store/project.js';
-import { compareCheckpoints, decodeResponse, klSums, type GoldScore } from './compare.js';
-import { winRate } from './stats.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
+import type { GoldScore } from './compare.js';
+import { humanVerdicts, outcomeOfScores, rewardModelJudge, textJudge } from './judges.js';
+import { runComparison, type AnsweredBatch } from './pipeline.js';
+import { winRate } from './stats.js';
 
 /** One checkpoint judged against SFT: the shape the API hands to the app (defined once, in the contract). */
 export type CheckpointJudgement = CheckpointJudgementView;
@@ -33,17 +31,12 @@ export interface JudgeCheckpointsOptions {
 }
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
-const outcome = (a: number, b: number): PairOutcome => (Math.abs(b - a) < 1e-9 ? 'tie' : b > a ? 'b' : 'a');
 
-/** Blind votes stored between the two checkpoints on eval prompts (what the `human` judge counts). */
-function humanVotes(project: Project, x: number, y: number): number {
-  return project.db
-    .prepare<[number, number, number, number], { n: number }>(
-      `SELECT count(*) AS n FROM comparisons m JOIN prompts p ON p.id = m.prompt_id
-       JOIN responses ra ON ra.id = m.response_a JOIN responses rb ON rb.id = m.response_b
-       WHERE p.split = 'eval' AND ((ra.checkpoint_id = ? AND rb.checkpoint_id = ?) OR (ra.checkpoint_id = ? AND rb.checkpoint_id = ?))`,
-    )
-    .get(x, y, y, x)!.n;
+/** One checkpoint's answers to every prompt: reward-model and gold scores, KL to SFT per reply. */
+interface Answers {
+  rm: number[];
+  gold: number[];
+  kl: number[];
 }
 
 /** The SFT model's point (step 0) and then one per checkpoint, in the given order; `prompts`: how many were judged. */
@@ -57,72 +50,69 @@ export async function judgeCheckpoints(
     .shuffle([...project.prompts.iterate()].filter((p) => p.split === 'eval'))
     .slice(0, o.prompts);
   if (prompts.length === 0) throw new Error('the project has no eval prompts to judge checkpoints on: mark some prompts eval');
-  const ref = loadModel(project, o.sft, o.seed);
-  const reward = loadRewardModel(project, o.rm, o.seed);
-  try {
-    const tok = ref.tokenizer;
-    const enc = textEncoder(tok);
-    const ids = prompts.map((p) => enc.prompt(p.text));
-    const gen = { maxNewTokens: o.max_new_tokens, temperature: o.temperature, topK: 0, topP: 1, eosId: tok.eosId, padId: tok.padId };
-    const answer = (model: typeof ref.model) => {
-      const out: number[][] = [];
-      for (let i = 0; i < ids.length; i += 32) out.push(...generate(model, ids.slice(i, i + 32), { ...gen, seed: o.seed + i }).tokens);
-      return out;
-    };
-    const sftTokens = answer(ref.model);
-    const sftText = sftTokens.map((r) => decodeResponse(tok, r));
-    const gold = o.gold;
-    const sftGold = gold ? prompts.map((p, k) => gold(p.text, sftText[k]!)) : null;
-    const sftRm = reward.model.score(ids, sftTokens, tok.padId);
-    const points: CheckpointJudgement[] = [
-      {
+  const reward = rewardModelJudge(project, o.rm);
+  const gold = o.gold ? textJudge('gold', o.gold) : null;
+  const rate = (outcomes: PairOutcome[]) => winRate(outcomes, new Rng(o.seed), { resamples: 100 }).win_rate;
+  const steps = new Map(o.checkpoints.map((c) => [c.id, c.step]));
+  const points: CheckpointJudgement[] = [];
+  let sft: Answers | null = null;
+  let cur: Answers = { rm: [], gold: [], kl: [] };
+  // The SFT model answers first (the reference), then each checkpoint; a point is made when a
+  // checkpoint has answered every prompt.
+  const onBatch = (b: AnsweredBatch) => {
+    cur.rm.push(...b.scores[0]!);
+    if (o.gold) cur.gold.push(...b.scores[1]!);
+    cur.kl.push(...b.kl.map((x) => x ?? 0));
+    if (b.start + b.prompts.length < prompts.length) return;
+    const done = cur;
+    cur = { rm: [], gold: [], kl: [] };
+    if (!sft) {
+      sft = done;
+      points.push({
         step: 0,
         checkpoint: o.sft,
         kl: 0,
         sqrt_kl: 0,
-        rm: mean(sftRm),
-        gold: sftGold ? mean(sftGold) : null,
+        rm: mean(done.rm),
+        gold: o.gold ? mean(done.gold) : null,
         rm_win_rate: 0.5,
-        gold_win_rate: sftGold ? 0.5 : null,
+        gold_win_rate: o.gold ? 0.5 : null,
         human_win_rate: null,
         human_votes: 0,
-      },
-    ];
-    for (const [j, c] of o.checkpoints.entries()) {
-      if (hooks.signal?.aborted) throw new Error('cancelled');
-      const m = loadModel(project, c.id, o.seed);
-      try {
-        const tokens = answer(m.model);
-        const text = tokens.map((x) => decodeResponse(tok, x));
-        const kl: number[] = [];
-        for (let i = 0; i < ids.length; i += 32) {
-          kl.push(...klSums(ref.model, m.model, ids.slice(i, i + 32), tokens.slice(i, i + 32), o.temperature, tok.padId).map((x) => x ?? 0));
-        }
-        const rmScores = reward.model.score(ids, tokens, tok.padId);
-        const klMean = mean(kl);
-        const rate = (outcomes: PairOutcome[]) => winRate(outcomes, new Rng(o.seed), { resamples: 100 }).win_rate;
-        const votes = humanVotes(project, o.sft, c.id);
-        const golds = gold ? prompts.map((p, k) => gold(p.text, text[k]!)) : null;
-        points.push({
-          step: c.step,
-          checkpoint: c.id,
-          kl: klMean,
-          sqrt_kl: Math.sqrt(Math.max(0, klMean)),
-          rm: mean(rmScores),
-          gold: golds ? mean(golds) : null,
-          rm_win_rate: rate(rmScores.map((s, k) => outcome(sftRm[k]!, s))),
-          gold_win_rate: sftGold && golds ? rate(golds.map((s, k) => outcome(sftGold[k]!, s))) : null,
-          human_win_rate: votes > 0 ? (await compareCheckpoints(project, { a: o.sft, b: c.id, judge: 'human' })).win_rate : null,
-          human_votes: votes,
-        });
-      } finally {
-        m.model.dispose();
-      }
-      hooks.progress?.(j + 1, o.checkpoints.length, `checkpoint #${c.id}`);
+      });
+      return;
     }
+    const base: Answers = sft;
+    const klMean = mean(done.kl);
+    const votes = humanVerdicts(project, 'eval', o.sft, b.checkpoint);
+    points.push({
+      step: steps.get(b.checkpoint)!,
+      checkpoint: b.checkpoint,
+      kl: klMean,
+      sqrt_kl: Math.sqrt(Math.max(0, klMean)),
+      rm: mean(done.rm),
+      gold: o.gold ? mean(done.gold) : null,
+      rm_win_rate: rate(done.rm.map((s, k) => outcomeOfScores(base.rm[k]!, s))),
+      gold_win_rate: o.gold ? rate(done.gold.map((s, k) => outcomeOfScores(base.gold[k]!, s))) : null,
+      human_win_rate: votes.length > 0 ? rate(votes.map((v) => v.outcome)) : null,
+      human_votes: votes.length,
+    });
+    hooks.progress?.(points.length - 1, o.checkpoints.length, `checkpoint #${b.checkpoint}`);
+  };
+  try {
+    await runComparison(
+      project,
+      {
+        checkpoints: [o.sft, ...o.checkpoints.map((c) => c.id)],
+        prompts,
+        sampling: { temperature: o.temperature, top_p: 1, max_new_tokens: o.max_new_tokens, seed: o.seed, best_of_n: 1, batch_prompts: 32 },
+        judges: gold ? [reward, gold] : [reward],
+        store: false,
+      },
+      { onBatch, signal: hooks.signal },
+    );
     return { prompts: prompts.length, points };
   } finally {
-    ref.model.dispose();
     reward.dispose();
   }
 }

@@ -5,6 +5,7 @@
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
 import { bradleyTerry, type Battle } from './stats.js';
+import { humanOutcome } from './judges.js';
 
 /** Fewer votes than this per checkpoint and its interval says little: the view says so. */
 export const FEW_BATTLES = 20;
@@ -31,7 +32,7 @@ export interface Leaderboard {
 
 export function leaderboard(project: Project): Leaderboard {
   const raw = project.comparisonSets.allBattles();
-  const battles: Battle[] = raw.map((v) => ({ a: String(v.checkpoint_a), b: String(v.checkpoint_b), outcome: v.outcome === 'both_bad' ? 'tie' : v.outcome }));
+  const battles: Battle[] = raw.map((v) => ({ a: String(v.checkpoint_a), b: String(v.checkpoint_b), outcome: humanOutcome(v.outcome) }));
   const ids = [...new Set(raw.flatMap((v) => [v.checkpoint_a, v.checkpoint_b]))];
   if (ids.length < 3) return { rows: [], votes: raw.length, checkpoints: ids.length };
   // Seeded by the number of votes: the intervals stay put between reloads and move when a vote comes in.

@@ -14,6 +14,7 @@ import { Rng } from '../engine/rng.js';
 import type { ComparisonRowData, StoredVote } from '../store/comparison-sets.js';
 import type { Project } from '../store/project.js';
 import { bradleyTerry, winRate, type Battle } from './stats.js';
+import { humanOutcome, outcomeOfScores } from './judges.js';
 import type { PairOutcome } from '../shared/vocabulary.js';
 
 const WIN_RATE_RESAMPLES = 2000;
@@ -53,11 +54,6 @@ export function promptRows(project: Project, settings: CompareSettings, rows: Co
       },
     ];
   });
-}
-
-function outcomeOfScores(scoreA: number, scoreB: number): PairOutcome {
-  const d = scoreB - scoreA;
-  return Math.abs(d) < 1e-9 ? 'tie' : d > 0 ? 'b' : 'a';
 }
 
 /** Every other checkpoint against the reference, and Bradley–Terry when there are three or more. */
@@ -104,12 +100,12 @@ function rmBattles(settings: CompareSettings, rows: ComparisonRowData[]): Battle
   return battles;
 }
 
-/** Human battles: "both bad" counts as a tie, as Chatbot Arena counts it. */
+/** Human battles (judges.ts says how a vote counts). */
 function voteBattles(votes: StoredVote[]): Battle[] {
   return votes.map((v) => ({
     a: String(v.checkpoint_a),
     b: String(v.checkpoint_b),
-    outcome: v.outcome === 'both_bad' ? 'tie' : v.outcome,
+    outcome: humanOutcome(v.outcome),
   }));
 }
 

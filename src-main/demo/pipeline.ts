@@ -298,8 +298,8 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     ...(judgeOn === 'validation' ? { store_responses: false } : {}),
   };
   const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
-    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
     gold: goldScore,
+    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
     signal: o.signal,
     ...outside,
   });

@@ -28,7 +28,7 @@ export function writeDemoData(project: Project, corpus: DemoCorpus, seed: number
       project.sft.insert({ kind: 'completion', prompt: s.prompt, completion: s.completion }, i < corpus.sft.length - nEval ? 'train' : 'eval');
     });
     for (const a of DEMO_ANNOTATORS) project.annotators.ensure(a.name, { colour: a.colour, simulated: true });
-    project.labeling.setGuidelines(readFileSync(DEMO_GUIDELINES, 'utf8'));
+    project.guidelines.set(readFileSync(DEMO_GUIDELINES, 'utf8'));
     const meta = project.db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     meta.run('demo', 'customer-support');
     meta.run('demo_seed', String(seed));

@@ -78,7 +78,7 @@ export async function simulateLabelRound(
     model.dispose();
   }
 
-  const task = project.labeling.createTask({
+  const task = project.labelTasks.createTask({
     name: `Demo: rank ${o.k} SFT samples (simulated annotators)`,
     mode: 'ranking',
     k: o.k,
@@ -96,12 +96,12 @@ export async function simulateLabelRound(
   );
   let rankings = 0;
   project.db.transaction(() => {
-    project.labeling.items(task.id).forEach((item, n) => {
+    project.labelTasks.items(task.id).forEach((item, n) => {
       const it = items.find((x) => x.promptId === item.prompt_id)!;
       for (let a = 0; a < o.annotatorsPerItem; a++) {
         const who = annotators[(n + a) % annotators.length]!;
         const groups = who.judge.rank(it.text, it.texts).map((g) => g.map((i) => it.responseIds[i]!));
-        project.labeling.submit(item.id, who.id, { ranking: groups, flags: [], comment: '', seconds_spent: 0 });
+        project.judgments.submit(item.id, who.id, { ranking: groups, flags: [], comment: '', seconds_spent: 0 });
         markSimulated.run(item.id, who.id);
         rankings++;
       }

@@ -54,13 +54,13 @@ export const bundleSchema = z
 export type Bundle = z.infer<typeof bundleSchema>;
 
 export function exportBundle(project: Project): Bundle {
-  const lab = project.labeling;
+  const { labelTasks, judgments } = project;
   const promptText = (id: number) => project.prompts.get(id)?.text ?? '';
   const responseText = (id: number) => project.responses.get(id)?.text ?? '';
-  const rankings: Bundle['rankings'] = lab.bundleRankings().map((r) => {
+  const rankings: Bundle['rankings'] = judgments.bundleRankings().map((r) => {
     // The responses as shown (a skip may hold a partial ranking or none), so that the judgment
     // finds its item again on import.
-    const item = r.item_id !== null ? lab.item(r.item_id) : undefined;
+    const item = r.item_id !== null ? labelTasks.item(r.item_id) : undefined;
     const shown = item?.response_ids ?? r.ranking.flat();
     const index = new Map(shown.map((id, i) => [id, i]));
     return {
@@ -79,7 +79,7 @@ export function exportBundle(project: Project): Bundle {
       source: r.source as 'human' | 'import' | 'simulated',
     };
   });
-  const votes: Bundle['votes'] = lab.bundleVotes().map((v) => ({
+  const votes: Bundle['votes'] = judgments.bundleVotes().map((v) => ({
     uid: v.uid,
     annotator: v.annotator,
     prompt: promptText(v.prompt_id),
@@ -120,7 +120,7 @@ export function parseBundle(json: string): Bundle {
 
 /** Merges a bundle in one transaction: annotators by name, prompts and responses by text, judgments by uid. */
 export function importBundle(project: Project, bundle: Bundle): BundleImportResult {
-  const lab = project.labeling;
+  const { labelTasks, judgments } = project;
   const result: BundleImportResult = { annotators: 0, rankings: 0, votes: 0, duplicates: 0, prompts: 0, responses: 0 };
   project.db.transaction(() => {
     const annotatorIds = new Map<string, number>();
@@ -149,8 +149,8 @@ export function importBundle(project: Project, bundle: Bundle): BundleImportResu
     for (const r of bundle.rankings) {
       const promptId = prompt(r.prompt);
       const ids = r.responses.map((t) => response(promptId, t));
-      const item = lab.matchItem(promptId, ids, r.task);
-      const added = lab.importRanking({
+      const item = labelTasks.matchItem(promptId, ids, r.task);
+      const added = judgments.importRanking({
         uid: r.uid,
         prompt_id: promptId,
         annotator_id: annotator(r.annotator),
@@ -171,8 +171,8 @@ export function importBundle(project: Project, bundle: Bundle): BundleImportResu
       const promptId = prompt(v.prompt);
       const a = response(promptId, v.a);
       const b = response(promptId, v.b);
-      const item = v.context === 'label' ? lab.matchItem(promptId, [a, b], v.task) : undefined;
-      const added = lab.importVote({
+      const item = v.context === 'label' ? labelTasks.matchItem(promptId, [a, b], v.task) : undefined;
+      const added = judgments.importVote({
         uid: v.uid,
         prompt_id: promptId,
         response_a: a,

@@ -2,6 +2,7 @@
 // responses, drawn and shuffled with a seeded RNG per prompt so that the display order carries no
 // hint of where a response came from, and the same seed rebuilds the same task.
 import { Rng } from '../engine/rng.js';
+import { labelModeOf } from './modes/index.js';
 import type { Project } from '../store/project.js';
 import type { NewTask } from '../store/labeling.js';
 import type { LabelMode, Split } from '../shared/vocabulary.js';
@@ -30,7 +31,7 @@ export interface PlannedTask {
 }
 
 export function planTask(project: Project, spec: TaskSpec): PlannedTask {
-  const k = spec.mode === 'pairwise' ? 2 : spec.k;
+  const k = labelModeOf(spec.mode).responsesPerItem(spec.k);
   const rng = new Rng(spec.seed);
   const wanted = spec.promptIds ? new Set(spec.promptIds) : null;
   const fromCheckpoints = spec.checkpointIds?.length ? new Set(spec.checkpointIds) : null;

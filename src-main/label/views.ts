@@ -15,7 +15,7 @@ import { taskAgreement } from './stats.js';
 import type { VoteOutcome } from '../shared/vocabulary.js';
 
 export function taskInfo(project: Project, task: LabelTask): LabelTaskInfo {
-  const counts = submissionCounts(project.labeling.statusMarks(task.id));
+  const counts = submissionCounts(project.judgments.statusMarks(task.id));
   let done = 0;
   for (const n of counts.values()) if (n >= task.min_annotators) done++;
   return {
@@ -26,7 +26,7 @@ export function taskInfo(project: Project, task: LabelTask): LabelTaskInfo {
     min_annotators: task.min_annotators,
     items: task.items,
     done,
-    first_item: project.labeling.firstItem(task.id),
+    first_item: project.labelTasks.firstItem(task.id),
     created_at: task.created_at,
   };
 }
@@ -44,16 +44,16 @@ export function sourceLabel(r: ResponseInfo): ResponseSourceInfo {
 }
 
 export function itemView(project: Project, itemId: number, annotatorId: number): LabelItemView | null {
-  const lab = project.labeling;
-  const item = lab.item(itemId);
+  const { labelTasks, judgments } = project;
+  const item = labelTasks.item(itemId);
   if (!item) return null;
-  const task = lab.task(item.task_id)!;
-  const items = lab.itemRefs(task.id);
-  const q = queueFor(annotatorId, items, lab.statusMarks(task.id), task.min_annotators);
+  const task = labelTasks.task(item.task_id)!;
+  const items = labelTasks.itemRefs(task.id);
+  const q = queueFor(annotatorId, items, judgments.statusMarks(task.id), task.min_annotators);
   const index = items.findIndex((i) => i.id === itemId);
-  const ranking = lab.ranking(itemId, annotatorId);
-  const vote = lab.vote(itemId, annotatorId);
-  const responses = lab.responses(item.response_ids);
+  const ranking = judgments.ranking(itemId, annotatorId);
+  const vote = judgments.vote(itemId, annotatorId);
+  const responses = labelTasks.responses(item.response_ids);
   const judged = vote !== undefined || ranking?.status === 'submitted';
   return {
     task: { id: task.id, name: task.name, mode: task.mode, k: task.k, min_annotators: task.min_annotators },
@@ -85,16 +85,16 @@ export function itemView(project: Project, itemId: number, annotatorId: number):
 
 /** The item this annotator should see next in a task (see queue.ts nextFor). */
 export function nextItemId(project: Project, taskId: number, annotatorId: number, revisitSkipped = false): number | null {
-  const lab = project.labeling;
-  const task = lab.task(taskId);
+  const { labelTasks, judgments } = project;
+  const task = labelTasks.task(taskId);
   if (!task) return null;
-  return nextFor(annotatorId, lab.itemRefs(taskId), lab.statusMarks(taskId), task.min_annotators, revisitSkipped);
+  return nextFor(annotatorId, labelTasks.itemRefs(taskId), judgments.statusMarks(taskId), task.min_annotators, revisitSkipped);
 }
 
 export function progress(project: Project, task: LabelTask): LabelProgress {
-  const lab = project.labeling;
-  const items = lab.items(task.id);
-  const marks = lab.marks(task.id);
+  const { labelTasks, judgments } = project;
+  const items = labelTasks.items(task.id);
+  const marks = judgments.marks(task.id);
   const counts = submissionCounts(marks);
   const positions = new Map(items.map((i, n) => [i.id, { position: n + 1, promptId: i.prompt_id }]));
   const annotators = project.annotators.list();
@@ -144,7 +144,7 @@ export function progress(project: Project, task: LabelTask): LabelProgress {
 }
 
 export function agreement(project: Project, task: LabelTask): LabelAgreement {
-  const a = taskAgreement(task.mode, project.labeling.marks(task.id));
+  const a = taskAgreement(task.mode, project.judgments.marks(task.id));
   const names = new Map(project.annotators.list().map((x) => [x.id, x.name]));
   return {
     metric: a.metric,
@@ -166,11 +166,11 @@ const OUTCOME_TEXT: Record<VoteOutcome, string> = { a: 'A better', b: 'B better'
 
 /** Everyone's judgment of an item, rankings written in the display numbers the annotators saw. */
 export function itemJudgments(project: Project, itemId: number): ItemJudgment[] | null {
-  const item = project.labeling.item(itemId);
+  const item = project.labelTasks.item(itemId);
   if (!item) return null;
   const number = new Map(item.response_ids.map((id, i) => [id, i + 1]));
   const people = new Map(project.annotators.list().map((a) => [a.id, a]));
-  return project.labeling.judgmentsOf(itemId).map((j) => {
+  return project.judgments.judgmentsOf(itemId).map((j) => {
     const who = people.get(j.annotator_id);
     const order =
       j.kind === 'vote'

@@ -21,6 +21,8 @@ export class AnnotatorsRepo {
   private readonly byNameStmt;
   private readonly getStmt;
   private readonly listStmt;
+  private readonly createStmt;
+  private readonly updateStmt;
 
   constructor(db: DB) {
     this.insertStmt = db.prepare<[string, string, number, number], { id: number }>(
@@ -31,6 +33,22 @@ export class AnnotatorsRepo {
     this.byNameStmt = db.prepare<[string], DbRow>(`SELECT ${cols} FROM annotators WHERE name = ?`);
     this.getStmt = db.prepare<[number], DbRow>(`SELECT ${cols} FROM annotators WHERE id = ?`);
     this.listStmt = db.prepare<[], DbRow>(`SELECT ${cols} FROM annotators ORDER BY id`);
+    this.createStmt = db.prepare<[string, string, number], { id: number }>(
+      'INSERT INTO annotators (name, colour, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id',
+    );
+    this.updateStmt = db.prepare<{ id: number; name: string | null; colour: string | null }>(
+      'UPDATE annotators SET name = coalesce(:name, name), colour = coalesce(:colour, colour) WHERE id = :id',
+    );
+  }
+
+  /** A new profile (a person who labels); null when the name is taken. */
+  create(name: string, colour: string): number | null {
+    return this.createStmt.get(name, colour, Date.now())?.id ?? null;
+  }
+
+  /** Renames or recolours a profile; false when no such annotator. Throws on a taken name. */
+  update(id: number, change: { name?: string; colour?: string }): boolean {
+    return this.updateStmt.run({ id, name: change.name ?? null, colour: change.colour ?? null }).changes > 0;
   }
 
   /** The id of the annotator with this name, created on first use. */

@@ -11,7 +11,9 @@ import { ComparisonSetsRepo } from './comparison-sets.js';
 import { openDatabase, readableInPlace, readOnlyReason, type DB } from './db.js';
 import { InvitesRepo } from './invites.js';
 import { checkWritableLocation } from './location.js';
-import { LabelingRepo } from './labeling.js';
+import { GuidelinesRepo } from './guidelines.js';
+import { JudgmentsRepo } from './judgments.js';
+import { LabelTasksRepo } from './label-tasks.js';
 import { PreferencesRepo } from './preferences.js';
 import { PromptsRepo } from './prompts.js';
 import { ResponsesRepo } from './responses.js';
@@ -34,7 +36,11 @@ export class Project {
   readonly annotators: AnnotatorsRepo;
   readonly preferences: PreferencesRepo;
   readonly stats: StatsRepo;
-  readonly labeling: LabelingRepo;
+  /** Labeling tasks and their items. */
+  readonly labelTasks: LabelTasksRepo;
+  /** Annotators' rankings and votes on label items. */
+  readonly judgments: JudgmentsRepo;
+  readonly guidelines: GuidelinesRepo;
   readonly invites: InvitesRepo;
   readonly checkpoints: CheckpointsRepo;
   readonly runs: RunsRepo;
@@ -56,7 +62,9 @@ export class Project {
     this.annotators = new AnnotatorsRepo(db);
     this.preferences = new PreferencesRepo(db);
     this.stats = new StatsRepo(db);
-    this.labeling = new LabelingRepo(db);
+    this.labelTasks = new LabelTasksRepo(db);
+    this.judgments = new JudgmentsRepo(db, this.labelTasks);
+    this.guidelines = new GuidelinesRepo(db);
     this.invites = new InvitesRepo(db);
     this.checkpoints = new CheckpointsRepo(db);
     this.runs = new RunsRepo(db);

@@ -49,7 +49,7 @@ describe('Label view', () => {
     page = e2e.page;
     project = e2e.server.services.project();
     seed(project);
-    project.labeling.setGuidelines('# How to rank\n\n- Prefer answers with **one concrete next step**.\n- Rudeness ranks last.');
+    project.guidelines.set('# How to rank\n\n- Prefer answers with **one concrete next step**.\n- Rudeness ranks last.');
     await page.keyboard.press('Control+2');
   });
   afterAll(async () => {
@@ -112,9 +112,9 @@ describe('Label view', () => {
 
     // In the project: one submitted ranking with the tie, the flag, the comment and the time.
     const ann = project.annotators.byName('Ann')!;
-    const task = project.labeling.tasks()[0]!;
-    const item = project.labeling.items(task.id).find((i) => project.prompts.get(i.prompt_id)!.text === promptText)!;
-    const r = project.labeling.ranking(item.id, ann.id)!;
+    const task = project.labelTasks.tasks()[0]!;
+    const item = project.labelTasks.items(task.id).find((i) => project.prompts.get(i.prompt_id)!.text === promptText)!;
+    const r = project.judgments.ranking(item.id, ann.id)!;
     const [n1, n2, n3, n4] = item.response_ids as [number, number, number, number];
     expect(r.status).toBe('submitted');
     expect(r.ranking).toEqual([[n3], [n4], [n1, n2]]);
@@ -151,7 +151,7 @@ describe('Label view', () => {
   });
 
   it('a second annotator in a second browser ranks the same item, and agreement appears', async () => {
-    const bob = project.labeling.createAnnotator('Bob', '#17bebb')!;
+    const bob = project.annotators.create('Bob', '#17bebb')!;
     second = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -164,8 +164,8 @@ describe('Label view', () => {
     await p2.getByLabel('Annotator').selectOption(String(bob));
     await expect.poll(() => p2.getByTestId('current-annotator').textContent()).toContain('Bob');
     // Bob's queue starts at the first item, the one Ann submitted.
-    const task = project.labeling.tasks()[0]!;
-    const first = project.labeling.items(task.id)[0]!;
+    const task = project.labelTasks.tasks()[0]!;
+    const first = project.labelTasks.items(task.id)[0]!;
     await expect.poll(() => p2.getByTestId('prompt').textContent()).toBe(project.prompts.get(first.prompt_id)!.text);
     // Bob swaps Ann's first two: a conflict.
     for (const k of ['4', '3', '1', '2']) await p2.keyboard.press(k);
@@ -184,14 +184,14 @@ describe('Label view', () => {
     await p2.screenshot({ path: join(SCREENSHOT_DIR, 'label-progress-agreement.png') });
     await ctx.close();
 
-    const agreement = project.labeling.marks(task.id).filter((m) => m.itemId === first.id && m.status === 'submitted');
+    const agreement = project.judgments.marks(task.id).filter((m) => m.itemId === first.id && m.status === 'submitted');
     expect(agreement.map((m) => m.annotatorId).sort()).toEqual([project.annotators.byName('Ann')!.id, bob].sort());
   });
 
   it('pairwise: sources stay hidden until the vote, then are revealed', async () => {
     const p = project.prompts.upsert(PROMPTS[0]!);
     const responses = project.responses.forPrompt(p.id).map((r) => r.id);
-    const task = project.labeling.createTask({
+    const task = project.labelTasks.createTask({
       name: 'A/B check',
       mode: 'pairwise',
       k: 2,
@@ -208,7 +208,7 @@ describe('Label view', () => {
     await expect.poll(() => page.getByTestId('source-A').textContent()).toMatch(/Source: (imported|checkpoint sft-final)/);
     expect(await page.getByTestId('source-B').textContent()).toMatch(/Source: checkpoint sft-final/);
     await e2e.screenshot('label-pairwise-revealed');
-    const vote = project.labeling.vote(project.labeling.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
+    const vote = project.judgments.vote(project.labelTasks.items(task.id)[0]!.id, project.annotators.byName('Ann')!.id)!;
     expect(vote.outcome).toBe('a');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { name: 'Nothing left for you in this task' }).isVisible()).toBe(true);
@@ -246,12 +246,12 @@ describe('Label view', () => {
     await page.getByLabel('Temperature').fill('1.5');
     await e2e.screenshot('label-new-task-generate');
     await page.getByRole('button', { name: 'Generate and create' }).click();
-    const created = () => project.labeling.tasks().find((t) => t.name === 'Generated batch');
+    const created = () => project.labelTasks.tasks().find((t) => t.name === 'Generated batch');
     await expect.poll(created, { timeout: 60_000, interval: 500 }).toBeTruthy();
     await expect.poll(() => page.locator('#task-select').inputValue(), { timeout: 10_000 }).toBe(String(created()!.id));
     await expect.poll(() => page.getByTestId('prompt').textContent()).toBeTruthy();
-    const item = project.labeling.items(created()!.id)[0]!;
-    expect(project.labeling.responses(item.response_ids).every((r) => r.checkpoint_id === tiny.checkpoint)).toBe(true);
+    const item = project.labelTasks.items(created()!.id)[0]!;
+    expect(project.labelTasks.responses(item.response_ids).every((r) => r.checkpoint_id === tiny.checkpoint)).toBe(true);
     await e2e.screenshot('label-generated-task');
   });
 
@@ -260,7 +260,7 @@ describe('Label view', () => {
     // machine, so the server sees a remote caller who needs the invite token.
     const lan = await startServer({ services: e2e.server.services, lan: true, host: '127.0.0.1', port: 0, rendererDir: RENDERER_DIR });
     try {
-      const cara = project.labeling.createAnnotator('Cara', '#8a4fff')!;
+      const cara = project.annotators.create('Cara', '#8a4fff')!;
       const invite = project.invites.create(cara)!;
       const lanBrowser = await chromium.launch({
         executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -276,19 +276,19 @@ describe('Label view', () => {
       expect(await p3.getByText('signed in by invite').isVisible()).toBe(true);
       expect(await p3.getByRole('button', { name: 'New task…' }).count()).toBe(0);
       expect(await p3.getByRole('button', { name: 'New annotator' }).count()).toBe(0);
-      const task = project.labeling.tasks().find((t) => t.name === 'Support answers')!;
+      const task = project.labelTasks.tasks().find((t) => t.name === 'Support answers')!;
       // The first task's item loads first; only then switch, and wait for an item of this task,
       // so no key lands on the item being replaced (1–4 would vote on a pairwise one).
       await expect.poll(() => p3.getByTestId('prompt').textContent()).toBeTruthy();
       await p3.locator('#task-select').selectOption(String(task.id));
-      const prompts = new Set(project.labeling.items(task.id).map((i) => project.prompts.get(i.prompt_id)!.text));
+      const prompts = new Set(project.labelTasks.items(task.id).map((i) => project.prompts.get(i.prompt_id)!.text));
       await expect.poll(async () => prompts.has((await p3.getByTestId('prompt').textContent()) ?? '')).toBe(true);
       await p3.getByTestId('response-4').waitFor();
       for (const k of ['1', '2', '3', '4']) await p3.keyboard.press(k);
       await p3.keyboard.press('Enter');
       await expect.poll(() => p3.getByTestId('save-state').textContent()).toBe('Submitted');
       await p3.screenshot({ path: join(SCREENSHOT_DIR, 'label-lan-invited.png') });
-      const mine = project.labeling.marks(task.id).filter((m) => m.annotatorId === cara && m.status === 'submitted');
+      const mine = project.judgments.marks(task.id).filter((m) => m.annotatorId === cara && m.status === 'submitted');
       expect(mine).toHaveLength(1);
       // A teammate may rename themselves (their own profile only).
       await p3.getByTestId('current-annotator').click();

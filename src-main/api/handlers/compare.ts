@@ -13,9 +13,6 @@ import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
 import { UserError } from '../../shared/errors.js';
 
-/** The job writing each comparison this process started. */
-const jobOfSet = new Map<number, string>();
-
 function project(ctx: ApiContext): Project {
   return ctx.app.project();
 }
@@ -46,7 +43,7 @@ function setOf(ctx: ApiContext, setId: number): ComparisonSet {
  */
 function settled(ctx: ApiContext, s: ComparisonSet): ComparisonSet {
   if (s.status !== 'running' || !(ctx.app instanceof Services)) return s;
-  const jobId = jobOfSet.get(s.id);
+  const jobId = ctx.app.comparisonJobs.get(s.id);
   const job = jobId === undefined ? undefined : ctx.app.jobs.list().find((j) => j.id === jobId);
   if (job?.status === 'running') return s;
   // The job writes its own final status; re-read in case it just did.
@@ -112,7 +109,7 @@ function options(p: Project): CompareOptions {
     defaults,
     rewardModels: all.filter((c) => c.stage === 'rm').map(brief),
     rewardModel: latestRewardCheckpoint(p),
-    tasks: p.labeling.tasks().map((t) => ({ id: t.id, name: t.name, items: p.labeling.items(t.id).length })),
+    tasks: p.labelTasks.tasks().map((t) => ({ id: t.id, name: t.name, items: p.labelTasks.items(t.id).length })),
     prompts: { train: p.prompts.page({ split: 'train', offset: 0, limit: 1 }).total, eval: p.prompts.page({ split: 'eval', offset: 0, limit: 1 }).total },
   };
 }
@@ -124,8 +121,8 @@ function promptIdsOf(p: Project, prompts: ParsedInput<'compare.start'>['prompts'
     return { ids, described: prompts };
   }
   if (prompts.kind === 'task') {
-    if (!p.labeling.task(prompts.taskId)) throw new UserError(`No labeling task with id ${prompts.taskId}.`, 'not_found');
-    const ids = [...new Set(p.labeling.items(prompts.taskId).map((i) => i.prompt_id))].slice(0, prompts.limit);
+    if (!p.labelTasks.task(prompts.taskId)) throw new UserError(`No labeling task with id ${prompts.taskId}.`, 'not_found');
+    const ids = [...new Set(p.labelTasks.items(prompts.taskId).map((i) => i.prompt_id))].slice(0, prompts.limit);
     if (!ids.length) throw new UserError('That labeling task has no prompts.', 'no_prompts');
     return { ids, described: prompts };
   }
@@ -181,7 +178,7 @@ export const compareHandlers: Partial<Handlers<ApiContext>> = {
         { setId, checkpoints, promptIds: ids, temperature: input.temperature, top_p: input.top_p, max_tokens: input.max_tokens, seed: input.seed, best_of_n: input.best_of_n, reward_model: rewardModel },
         `Compare ${checkpoints.map((id) => `#${id}`).join(' vs ')} on ${ids.length} prompts`,
       );
-      jobOfSet.set(setId, job.id);
+      if (ctx.app instanceof Services) ctx.app.comparisonJobs.set(setId, job.id);
       ctx.app.emit('data.changed', { kinds: ['comparison_sets'] });
       return { set: info(setOf(ctx, setId)), job };
     } catch (e) {

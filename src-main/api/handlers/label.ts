@@ -7,6 +7,7 @@ import { LabelingError } from '../../store/labeling.js';
 import type { Project } from '../../store/project.js';
 import { exportBundle, importBundle, parseBundle, BundleError } from '../../label/bundle.js';
 import { planTask } from '../../label/tasks.js';
+import { labelModeOf } from '../../label/modes/index.js';
 import { agreement, itemJudgments, itemView, nextItemId, progress, sourceLabel, taskInfo } from '../../label/views.js';
 import { UserError } from '../../shared/errors.js';
 
@@ -32,7 +33,7 @@ function annotatorOf(ctx: ApiContext, requested: number | undefined): number {
 }
 
 function task(ctx: ApiContext, taskId: number) {
-  const t = project(ctx).labeling.task(taskId);
+  const t = project(ctx).labelTasks.task(taskId);
   if (!t) throw new UserError(`No labeling task with id ${taskId}.`, 'not_found');
   return t;
 }
@@ -48,7 +49,7 @@ function guarded<T>(fn: () => T): T {
 }
 
 function changed(ctx: ApiContext, itemId: number, annotatorId: number): void {
-  const item = project(ctx).labeling.item(itemId);
+  const item = project(ctx).labelTasks.item(itemId);
   if (item) ctx.app.emit('label.changed', { taskId: item.task_id, itemId, annotatorId });
 }
 
@@ -59,7 +60,7 @@ function annotatorInfo(ctx: ApiContext, id: number) {
 }
 
 function taskOfItem(ctx: ApiContext, itemId: number): number {
-  const item = project(ctx).labeling.item(itemId);
+  const item = project(ctx).labelTasks.item(itemId);
   if (!item) throw new UserError(`Label item ${itemId} does not exist.`, 'not_found');
   return item.task_id;
 }
@@ -69,7 +70,7 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
   'annotators.me': (_input, ctx) => (ctx.annotatorId === null ? null : annotatorInfo(ctx, ctx.annotatorId)),
   'annotators.create': ({ name, colour }, ctx) => {
     requireLocal(ctx);
-    const id = project(ctx).labeling.createAnnotator(name, colour ?? '#4f7cff');
+    const id = project(ctx).annotators.create(name, colour ?? '#4f7cff');
     if (id === null) throw new UserError(`An annotator named "${name}" already exists.`, 'conflict');
     ctx.app.emit('data.changed', { kinds: ['annotators'] });
     return annotatorInfo(ctx, id);
@@ -79,12 +80,12 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
     if (ctx.annotatorId !== null && ctx.annotatorId !== id) throw new UserError('You can change only your own profile.', 'forbidden');
     const other = name === undefined ? undefined : project(ctx).annotators.byName(name);
     if (other && other.id !== id) throw new UserError(`An annotator named "${name}" already exists.`, 'conflict');
-    if (!project(ctx).labeling.updateAnnotator(id, { name, colour })) throw new UserError(`No annotator with id ${id}.`, 'not_found');
+    if (!project(ctx).annotators.update(id, { name, colour })) throw new UserError(`No annotator with id ${id}.`, 'not_found');
     ctx.app.emit('data.changed', { kinds: ['annotators'] });
     return annotatorInfo(ctx, id);
   },
 
-  'label.tasks': (_input, ctx) => project(ctx).labeling.tasks().map((t) => taskInfo(project(ctx), t)),
+  'label.tasks': (_input, ctx) => project(ctx).labelTasks.tasks().map((t) => taskInfo(project(ctx), t)),
   'label.createTask': (input, ctx) => {
     requireLocal(ctx);
     const p = project(ctx);
@@ -100,20 +101,20 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
       checkpointIds: input.checkpointIds,
     });
     if (planned.task.items.length === 0) {
-      const k = input.mode === 'pairwise' ? 2 : input.k;
+      const k = labelModeOf(input.mode).responsesPerItem(input.k);
       throw new UserError(
         `No prompt has ${k} responses${input.checkpointIds?.length ? ' from the chosen checkpoints' : ''}: ` +
           'import responses (Data view) or generate them with a checkpoint first.',
         'no_items',
       );
     }
-    const created = p.labeling.createTask(planned.task);
+    const created = p.labelTasks.createTask(planned.task);
     ctx.app.emit('data.changed', { kinds: ['label_tasks'] });
     return { task: taskInfo(p, created), short: planned.short };
   },
   'label.generateTask': (input, ctx) => {
     requireLocal(ctx);
-    const k = input.mode === 'pairwise' ? 2 : input.k;
+    const k = labelModeOf(input.mode).responsesPerItem(input.k);
     if (input.checkpointIds.length > k) {
       throw new UserError(`${input.checkpointIds.length} checkpoints cannot share ${k} responses per prompt: choose at most ${k}.`, 'bad_request');
     }
@@ -136,16 +137,16 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
   },
   'label.saveDraft': ({ itemId, annotatorId, ...j }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
-    const saved = guarded(() => project(ctx).labeling.saveDraft(itemId, who, j));
+    const saved = guarded(() => project(ctx).judgments.saveDraft(itemId, who, j));
     changed(ctx, itemId, who);
     return { status: saved.status, updated_at: saved.updated_at };
   },
   'label.submit': ({ itemId, annotatorId, ...j }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
-    const lab = project(ctx).labeling;
-    const saved = guarded(() => lab.submit(itemId, who, j));
+    const { labelTasks, judgments } = project(ctx);
+    const saved = guarded(() => judgments.submit(itemId, who, j));
     changed(ctx, itemId, who);
-    const item = lab.item(itemId)!;
+    const item = labelTasks.item(itemId)!;
     return {
       judgment: {
         status: saved.status,
@@ -155,25 +156,25 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
         seconds_spent: saved.seconds_spent,
         updated_at: saved.updated_at,
       },
-      sources: lab.responses(item.response_ids).map(sourceLabel),
+      sources: labelTasks.responses(item.response_ids).map(sourceLabel),
       next: nextItemId(project(ctx), item.task_id, who),
     };
   },
   'label.skip': ({ itemId, annotatorId, seconds_spent }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
-    guarded(() => project(ctx).labeling.skip(itemId, who, seconds_spent));
+    guarded(() => project(ctx).judgments.skip(itemId, who, seconds_spent));
     changed(ctx, itemId, who);
     return { next: nextItemId(project(ctx), taskOfItem(ctx, itemId), who) };
   },
   'label.vote': ({ itemId, annotatorId, ...v }, ctx) => {
     const who = annotatorOf(ctx, annotatorId);
-    const lab = project(ctx).labeling;
-    const { vote, created } = guarded(() => lab.castVote(itemId, who, v));
+    const { labelTasks, judgments } = project(ctx);
+    const { vote, created } = guarded(() => judgments.castVote(itemId, who, v));
     if (created) changed(ctx, itemId, who);
     return {
       outcome: vote.outcome,
       created,
-      sources: lab.responses([vote.response_a, vote.response_b]).map(sourceLabel),
+      sources: labelTasks.responses([vote.response_a, vote.response_b]).map(sourceLabel),
       next: nextItemId(project(ctx), taskOfItem(ctx, itemId), who),
     };
   },
@@ -186,10 +187,10 @@ export const labelHandlers: Partial<Handlers<ApiContext>> = {
     return list;
   },
 
-  'guidelines.get': (_input, ctx) => project(ctx).labeling.guidelines(),
+  'guidelines.get': (_input, ctx) => project(ctx).guidelines.get(),
   'guidelines.set': ({ markdown }, ctx) => {
     requireLocal(ctx);
-    return project(ctx).labeling.setGuidelines(markdown);
+    return project(ctx).guidelines.set(markdown);
   },
 
   'label.exportBundle': (_input, ctx) => {

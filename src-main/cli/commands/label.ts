@@ -72,7 +72,7 @@ function status(projectPath: string, io: CommandIO): number {
   if (!existsSync(projectPath)) throw new InputError(`${projectPath}: no such project file`);
   const project = Project.open(projectPath);
   try {
-    const tasks = project.labeling.tasks().map((t) => {
+    const tasks = project.labelTasks.tasks().map((t) => {
       const p = progress(project, t);
       return { ...p.task, overall: p.overall, agreement: agreement(project, t) };
     });

@@ -25,7 +25,7 @@ export const statsCommand: Command = {
         lines.push('', `${'annotator'.padEnd(width)}  rankings  comparisons`);
         for (const a of byAnnotator) lines.push(`${label(a).padEnd(width)}  ${String(a.rankings).padStart(8)}  ${String(a.comparisons).padStart(11)}`);
       }
-      const tasks = project.labeling.tasks().map((t) => {
+      const tasks = project.labelTasks.tasks().map((t) => {
         const a = agreement(project, t);
         return { task: t.name, mode: t.mode, metric: a.metric, alpha: a.alpha, reading: a.reading, items: a.items };
       });

@@ -7,6 +7,7 @@ import { initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';
 import { generate } from '../../engine/models/generate.js';
 import { Rng } from '../../engine/rng.js';
+import { labelModeOf } from '../../label/modes/index.js';
 import type { JobFn } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
 import { labelModeSchema, splitSchema } from '../../shared/vocabulary.js';
@@ -42,7 +43,7 @@ export const labelGenerateJob: JobFn<LabelGenerateParams, { taskId: number; item
   ctx,
 ) => {
   const p = labelGenerateParamsSchema.parse(raw);
-  const k = p.mode === 'pairwise' ? 2 : p.k;
+  const k = labelModeOf(p.mode).responsesPerItem(p.k);
   if (p.checkpointIds.length > k) throw new Error(`${p.checkpointIds.length} checkpoints cannot share ${k} responses per prompt: choose at most ${k}.`);
   await initBackend();
   const { project } = ctx;
@@ -105,7 +106,7 @@ export const labelGenerateJob: JobFn<LabelGenerateParams, { taskId: number; item
     return ids.length >= k ? [{ promptId: x.id, responseIds: rng.fork(x.id).shuffle(ids).slice(0, k) }] : [];
   });
   if (items.length === 0) throw new Error('Every prompt got fewer than K different responses: raise the temperature or lower K.');
-  const task = project.labeling.createTask({
+  const task = project.labelTasks.createTask({
     name: p.name,
     mode: p.mode,
     k,

@@ -30,9 +30,9 @@ function seedTask(p: Project): number {
   const ann = p.annotators.ensure('ann');
   const prompt = p.prompts.upsert('Where is my parcel?').id;
   const r = ['Track it.', 'No idea.'].map((t) => p.responses.upsert({ promptId: prompt, text: t, source: 'human' }).id);
-  const task = p.labeling.createTask({ name: 'Batch 1', mode: 'ranking', k: 2, minAnnotators: 1, items: [{ promptId: prompt, responseIds: r }] });
-  const item = p.labeling.items(task.id)[0]!;
-  p.labeling.submit(item.id, ann, { ranking: [[r[0]!], [r[1]!]], flags: [], comment: '', seconds_spent: 3 });
+  const task = p.labelTasks.createTask({ name: 'Batch 1', mode: 'ranking', k: 2, minAnnotators: 1, items: [{ promptId: prompt, responseIds: r }] });
+  const item = p.labelTasks.items(task.id)[0]!;
+  p.judgments.submit(item.id, ann, { ranking: [[r[0]!], [r[1]!]], flags: [], comment: '', seconds_spent: 3 });
   return task.id;
 }
 
@@ -51,7 +51,7 @@ describe('data.delete', () => {
 
     const deleted = await dispatch(handlers, 'data.delete', { kind: 'task', id: task }, host());
     expect(deleted).toMatchObject({ ok: true, value: { kind: 'task', recordId: task } });
-    expect(p.labeling.tasks()).toEqual([]);
+    expect(p.labelTasks.tasks()).toEqual([]);
     // The ranking stays (training data), unlinked from the deleted item.
     expect((p.db.prepare('SELECT count(*) AS n FROM rankings WHERE item_id IS NULL').get() as { n: number }).n).toBe(1);
     expect(events).toContain('data.changed');
@@ -60,7 +60,7 @@ describe('data.delete', () => {
 
     const restored = await dispatch(handlers, 'data.restore', { trashId: (deleted as { value: { id: number } }).value.id }, host());
     expect(restored).toMatchObject({ ok: true });
-    expect(p.labeling.tasks().map((t) => t.name)).toEqual(['Batch 1']);
+    expect(p.labelTasks.tasks().map((t) => t.name)).toEqual(['Batch 1']);
     expect((p.db.prepare('SELECT count(*) AS n FROM rankings WHERE item_id IS NOT NULL').get() as { n: number }).n).toBe(1);
     expect(await dispatch(handlers, 'data.delete', { kind: 'task', id: 999 }, host())).toMatchObject({ ok: false, error: { code: 'not_found', message: 'There is no label task 999.' } });
   });
@@ -79,7 +79,7 @@ describe('rlhf-lab delete', () => {
     expect(await deleteCommand.run([file, 'task', String(task), '--yes'], io)).toBe(0);
     expect(outputs[1]).toMatch(/^deleted label task #\d+ “Batch 1”/);
     const after = Project.open(file);
-    expect(after.labeling.tasks()).toEqual([]);
+    expect(after.labelTasks.tasks()).toEqual([]);
     after.close();
     await expect(deleteCommand.run([file, 'planet', '1'], io)).rejects.toThrow(/kind "planet" is not one of run, prompt/);
   });

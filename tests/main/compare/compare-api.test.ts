@@ -180,6 +180,44 @@ describe('compare API', () => {
     }
   });
 
+  it('a blind pair handed out before a restart (new services over the same file) still takes its vote, once', async () => {
+    const file = join(dir, 'blind-restart.rlhf');
+    const tiny = { n_layer: 1, n_head: 2, n_embd: 8, n_positions: 16, vocab_size: 512 };
+    const before = new Services({ dataDir: join(dir, 'home-before'), demoPath: join(dir, 'no-demo.rlhf') });
+    let token: string;
+    let judge: number;
+    let setId: number;
+    try {
+      const p = before.openProject(file, { create: true });
+      const promptId = p.prompts.upsert('Where is my parcel?', { split: 'eval' }).id;
+      const ckpts = [createNewModel(p, { ...tiny, name: 'x' }).checkpoint, createNewModel(p, { ...tiny, name: 'y' }).checkpoint];
+      const rows = ckpts.map((checkpointId, j) => {
+        const text = `answer by model ${j}`;
+        const responseId = p.responses.upsert({ promptId, text, source: 'checkpoint', checkpointId }).id;
+        return { prompt_id: promptId, checkpoint_id: checkpointId, response_id: responseId, text, score: null, kl: null, tokens: 4, seed: 1 };
+      });
+      setId = p.comparisonSets.create('x vs y', { checkpoints: ckpts, prompts: { kind: 'split', split: 'eval', limit: 1 }, prompt_ids: [promptId], temperature: 1, top_p: 1, max_tokens: 8, seed: 1, best_of_n: 1, reward_model: null });
+      p.comparisonSets.addRows(setId, rows);
+      p.comparisonSets.setStatus(setId, 'completed');
+      judge = p.annotators.ensure('judge');
+      const r = await dispatch(compareHandlers, 'compare.nextBlind', { setId, annotatorId: judge }, { app: before, annotatorId: null });
+      if (!r.ok) throw new Error(r.error.message);
+      token = (r.value as NonNullable<Output<'compare.nextBlind'>>).token;
+    } finally {
+      await before.close();
+    }
+    const after = new Services({ dataDir: join(dir, 'home-after'), demoPath: join(dir, 'no-demo.rlhf') });
+    try {
+      after.openProject(file);
+      const vote = () => dispatch(compareHandlers, 'compare.vote', { token, outcome: 'a', annotatorId: judge }, { app: after, annotatorId: null });
+      expect(await vote()).toMatchObject({ ok: true, value: { outcome: 'a' } });
+      expect(await vote()).toMatchObject({ ok: false, error: { code: 'expired' } });
+      expect(after.project().comparisonSets.votes(setId)).toHaveLength(1);
+    } finally {
+      await after.close();
+    }
+  });
+
   it('refuses a reward model as a policy and best-of-N without a reward model', async () => {
     await expect(call('compare.start', { checkpoints: [sftA, rm] })).rejects.toMatchObject({ code: 'bad_request' });
     await expect(call('compare.start', { checkpoints: [sftA, sftB], reward_model: null, best_of_n: 4 })).rejects.toMatchObject({ code: 'bad_request' });

@@ -48,6 +48,23 @@ describe('compare', () => {
     expect(r.mean_kl_b).toBeCloseTo(0, 5);
   });
 
+  it('the judge is the caller\'s: any scorer of texts decides, and the gold judge is never assumed', async () => {
+    const p = Project.open(file);
+    try {
+      const longer = (_prompt: string, response: string) => response.split(/\s+/).filter(Boolean).length;
+      const o = { a: base, b: other, judge: 'gold' as const, n: 8, max_new_tokens: 8, seed: 1, store_responses: false };
+      const r = await compareCheckpoints(p, o, { gold: longer });
+      const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+      for (const row of r.rows) {
+        expect(row.score_b).toBe(words(row.b));
+        expect(row.outcome).toBe(words(row.b) > words(row.a) ? 'b' : words(row.b) < words(row.a) ? 'a' : 'tie');
+      }
+      await expect(compareCheckpoints(p, o)).rejects.toThrow(/gold judge/);
+    } finally {
+      p.close();
+    }
+  });
+
   it('CLI --json: b against a on the eval split by the gold judge, with the contract fields', async () => {
     const { status, out } = await cli([file, '--a', String(base), '--b', String(other), '--judge', 'gold', '--n', '10', '--max-tokens', '8', '--seed', '3']);
     expect(status).toBe(0);

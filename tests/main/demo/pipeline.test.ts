@@ -67,7 +67,7 @@ describe('rlhf-lab demo pipeline', () => {
     // Compare's panel reads PPO's gold verdict beside the baselines from the project.
     expect(readDemoBaselines(p)).toMatchObject({ judged_on: 'eval', n: 8, ppo: { checkpoint: report.stages.ppo.checkpoint, win_rate: report.compare.gold.win_rate } });
     expect(readDemoBaselines(p)!.best_of_n.map((b) => b.n)).toEqual([2, 4]);
-    const [task] = p.labeling.tasks();
+    const [task] = p.labelTasks.tasks();
     expect(task!.items).toBe(report.stages.labels.items);
     const sources = p.db.prepare("SELECT DISTINCT r.source, a.simulated FROM rankings r JOIN annotators a ON a.id = r.annotator_id").all();
     expect(sources).toEqual([{ source: 'simulated', simulated: 1 }]);

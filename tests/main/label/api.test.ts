@@ -75,7 +75,7 @@ describe('label API', () => {
   it('shuffles responses per item with the seed, reproducibly', async () => {
     const one = await call('label.createTask', { name: 'x', mode: 'ranking', k: 4, seed: 3 });
     const two = await call('label.createTask', { name: 'y', mode: 'ranking', k: 4, seed: 3 });
-    const orders = (id: number) => f.project.labeling.items(id).map((i) => i.response_ids.join(','));
+    const orders = (id: number) => f.project.labelTasks.items(id).map((i) => i.response_ids.join(','));
     expect(orders(one.task.id)).toEqual(orders(two.task.id));
     const original = f.prompts.map((p) => p.responses.join(','));
     expect(orders(one.task.id)).not.toEqual(original);
@@ -86,7 +86,7 @@ describe('label API', () => {
     const bob = await call('annotators.create', { name: 'Bob' });
     const { task } = await call('label.createTask', { name: 'ab', mode: 'pairwise', k: 2, minAnnotators: 2, seed: 1 });
     expect(task.k).toBe(2);
-    const items = f.project.labeling.items(task.id);
+    const items = f.project.labelTasks.items(task.id);
     const outcomes = ['a', 'b', 'tie', 'a'] as const;
     for (const [n, item] of items.entries()) {
       const before = await call('label.get', { itemId: item.id, annotatorId: ann.id });
@@ -111,6 +111,15 @@ describe('label API', () => {
       ['Bob', 'B better'],
     ]);
     expect(await fails('label.itemJudgments', { itemId: p.conflicts[0]!.itemId }, ann.id)).toBe('forbidden');
+  });
+
+  it('a pairwise task shows two responses per item whatever K it is asked for; a ranking task shows K', async () => {
+    const ab = await call('label.createTask', { name: 'ab k4', mode: 'pairwise', k: 4, minAnnotators: 1, seed: 2 });
+    expect(ab.task.k).toBe(2);
+    expect(f.project.labelTasks.items(ab.task.id).every((i) => i.response_ids.length === 2)).toBe(true);
+    const ranked = await call('label.createTask', { name: 'rank 3', mode: 'ranking', k: 3, minAnnotators: 1, seed: 2 });
+    expect(ranked.task.k).toBe(3);
+    expect(f.project.labelTasks.items(ranked.task.id).every((i) => i.response_ids.length === 3)).toBe(true);
   });
 
   it('a LAN caller labels only as themselves and cannot manage tasks, profiles or guidelines', async () => {

@@ -17,26 +17,26 @@ function project(n = 3) {
 
 /** Two copies of one labeling setup, as when a teammate labels on another machine. */
 function labeledOn(f: Fixture, who: string, tiesFirst: boolean) {
-  const lab = f.project.labeling;
+  const { labelTasks, judgments } = f.project;
   const id = f.project.annotators.ensure(who, { colour: '#17bebb' });
-  let task = lab.tasks().find((t) => t.name === 'batch');
-  task ??= lab.createTask({
+  let task = labelTasks.tasks().find((t) => t.name === 'batch');
+  task ??= labelTasks.createTask({
     name: 'batch',
     mode: 'ranking',
     k: 4,
     minAnnotators: 2,
     items: f.prompts.map((p) => ({ promptId: p.id, responseIds: p.responses })),
   });
-  const items = lab.items(task.id);
+  const items = labelTasks.items(task.id);
   const ids = items[0]!.response_ids;
-  lab.submit(items[0]!.id, id, {
+  judgments.submit(items[0]!.id, id, {
     ranking: tiesFirst ? [[ids[0]!, ids[1]!], [ids[2]!], [ids[3]!]] : ids.map((x) => [x]),
     flags: ['unsafe'],
     comment: `by ${who}`,
     seconds_spent: 9,
   });
-  lab.skip(items[1]!.id, id, 2);
-  lab.saveDraft(items[2]!.id, id, { ranking: [[items[2]!.response_ids[0]!]], flags: [], comment: '', seconds_spent: 1 });
+  judgments.skip(items[1]!.id, id, 2);
+  judgments.saveDraft(items[2]!.id, id, { ranking: [[items[2]!.response_ids[0]!]], flags: [], comment: '', seconds_spent: 1 });
   return { task, id };
 }
 
@@ -56,11 +56,11 @@ describe('annotation bundles', () => {
 
     // Bob's submission landed on the same item as Ann's: the item is done (min 2) and the tie is kept.
     const bob = home.project.annotators.byName('Bob')!;
-    const item = home.project.labeling.items(task.id)[0]!;
-    const merged = home.project.labeling.ranking(item.id, bob.id)!;
+    const item = home.project.labelTasks.items(task.id)[0]!;
+    const merged = home.project.judgments.ranking(item.id, bob.id)!;
     const ids = item.response_ids;
     expect(merged).toMatchObject({ status: 'submitted', ranking: [[ids[0], ids[1]], [ids[2]], [ids[3]]], flags: ['unsafe'], comment: 'by Bob' });
-    const marks = home.project.labeling.marks(task.id);
+    const marks = home.project.judgments.marks(task.id);
     expect(marks.filter((m) => m.itemId === item.id && m.status === 'submitted')).toHaveLength(2);
   });
 
@@ -77,7 +77,7 @@ describe('annotation bundles', () => {
     const home = project();
     const away = project();
     for (const f of [home, away]) {
-      f.project.labeling.createTask({
+      f.project.labelTasks.createTask({
         name: 'ab',
         mode: 'pairwise',
         k: 2,
@@ -86,13 +86,13 @@ describe('annotation bundles', () => {
       });
     }
     const cara = away.project.annotators.ensure('Cara');
-    const item = away.project.labeling.items(away.project.labeling.tasks()[0]!.id)[0]!;
-    away.project.labeling.castVote(item.id, cara, { outcome: 'b', flags: ['should_say_idk'], comment: 'A guesses', seconds_spent: 4 });
+    const item = away.project.labelTasks.items(away.project.labelTasks.tasks()[0]!.id)[0]!;
+    away.project.judgments.castVote(item.id, cara, { outcome: 'b', flags: ['should_say_idk'], comment: 'A guesses', seconds_spent: 4 });
     const bundle = parseBundle(JSON.stringify(exportBundle(away.project)));
     expect(importBundle(home.project, bundle)).toMatchObject({ votes: 1, duplicates: 0, annotators: 1 });
     expect(importBundle(home.project, bundle)).toMatchObject({ votes: 0, duplicates: 1 });
-    const homeTask = home.project.labeling.tasks()[0]!;
-    const marks = home.project.labeling.marks(homeTask.id);
+    const homeTask = home.project.labelTasks.tasks()[0]!;
+    const marks = home.project.judgments.marks(homeTask.id);
     expect(marks).toHaveLength(1);
     const vote = marks[0]!.vote!;
     const winner = vote.outcome === 'a' ? vote.a : vote.b;

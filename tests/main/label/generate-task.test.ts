@@ -41,11 +41,11 @@ describe('labeling tasks from generated responses', () => {
     );
     expect(r.items + r.short).toBe(3);
     expect(r.items).toBeGreaterThan(0);
-    const task = f.project.labeling.task(r.taskId)!;
+    const task = f.project.labelTasks.task(r.taskId)!;
     expect(task).toMatchObject({ mode: 'ranking', k: 4, items: r.items });
-    for (const item of f.project.labeling.items(task.id)) {
+    for (const item of f.project.labelTasks.items(task.id)) {
       expect(item.response_ids).toHaveLength(4);
-      const sources = f.project.labeling.responses(item.response_ids);
+      const sources = f.project.labelTasks.responses(item.response_ids);
       expect(sources.every((s) => s.source === 'checkpoint' && (s.checkpoint_id === a || s.checkpoint_id === b))).toBe(true);
     }
   });
@@ -56,8 +56,8 @@ describe('labeling tasks from generated responses', () => {
       { ...params, name: 'ab', mode: 'pairwise', k: 2, checkpointIds: [a, b], seed: 12 },
       f.project,
     );
-    for (const item of f.project.labeling.items(r.taskId)) {
-      const ckpts = f.project.labeling.responses(item.response_ids).map((s) => s.checkpoint_id);
+    for (const item of f.project.labelTasks.items(r.taskId)) {
+      const ckpts = f.project.labelTasks.responses(item.response_ids).map((s) => s.checkpoint_id);
       expect(new Set(ckpts)).toEqual(new Set([a, b]));
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropAt, initial, isComplete, placeNext, rankOf, redo, removeLast, tieWithLast, undo } from '../../../src-renderer/lib/ranking.js';
+import { dropAt, initial, isComplete, placeNext, rankOf, redo, removeLast, tieWithLast, undo } from '../../../src-renderer/views/label/ranking.js';
 
 describe('ranking editor', () => {
   it('keys give the next rank; Shift ties with the last rank; Backspace takes one back', () => {

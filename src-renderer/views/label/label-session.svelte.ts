@@ -5,9 +5,9 @@ import type {
   LabelItemView,
   LabelTaskInfo,
   ResponseSourceInfo,
-} from '../../src-main/shared/contract.js';
-import type { Client } from './api';
-import type { LabelFlag, VoteOutcome } from '../../src-main/shared/vocabulary.js';
+} from '../../../src-main/shared/contract.js';
+import type { Client } from '../../lib/api';
+import type { LabelFlag, VoteOutcome } from '../../../src-main/shared/vocabulary.js';
 import * as R from './ranking';
 
 const ANNOTATOR_KEY = 'rlhf-lab.annotator';
