@@ -29,6 +29,8 @@ export type PairOutcome = Exclude<VoteOutcome, 'both_bad'>;
 export const labelModes = ['ranking', 'pairwise'] as const;
 export const labelModeSchema = z.enum(labelModes);
 export type LabelMode = (typeof labelModes)[number];
+/** A pairwise vote compares two responses (a ranking shows the task's k). */
+export const PAIRWISE_RESPONSES = 2;
 
 /** The tfjs backends the engine can run on, in the order it tries them when none is asked for. */
 export const backends = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;

@@ -4,9 +4,7 @@
 // per item.
 import { canonicalOutcome } from '../queue.js';
 import type { LabelModeModule } from './mode.js';
-
-/** A vote compares two responses. */
-export const PAIRWISE_RESPONSES = 2;
+import { PAIRWISE_RESPONSES } from '../../shared/vocabulary.js';
 
 export const pairwiseMode: LabelModeModule = {
   mode: 'pairwise',
