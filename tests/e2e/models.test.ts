@@ -143,6 +143,11 @@ describe('Models view', () => {
     // The samples shown were made by another checkpoint: they are cleared.
     expect(await page.getByTestId('outputs').locator('article').count()).toBe(0);
     await e2e.screenshot('models-list');
+    // The view at 1280×800 with the imported Llama selected: its family, BF16 source and base.
+    await page.getByTestId('checkpoint-row').filter({ hasText: 'tiny/llama-tiny' }).click();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await page.getByTestId('checkpoint-detail').innerText()).toMatch(/llama \(2 layers · d 32 · 4 heads · 2 KV heads/);
+    await e2e.screenshot('models-view');
     expect(e2e.consoleErrors).toEqual([]);
   });
 });
