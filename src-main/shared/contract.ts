@@ -320,13 +320,38 @@ export interface CheckpointRow {
   run_id: number | null;
   step: number;
   created_at: number;
-  /** GPT-2 config: vocab_size, n_positions, n_embd, n_layer, n_head, … */
+  /** The model's config: GPT-2's (vocab_size, n_positions, n_embd, n_layer, n_head, …) or a Llama family's (family: 'llama'). */
   model_config: Record<string, unknown>;
+  /** Hugging Face model_type: gpt2, llama, qwen2 or mistral. */
+  family: string;
   parameters: number;
   weights_bytes: number;
+  /** The dtype the weights had where they were imported from ("BF16"); null for models made or trained here (float32). */
+  source_dtype: string | null;
+  /** The LoRA adapter this checkpoint holds, as its metadata records it; null: full weights. */
+  adapter: { r?: number; alpha?: number; targets?: string[]; base?: number } | null;
+  /** The root of its lineage (itself for a base) and where that model came from: a folder, hf:OWNER/NAME@commit, or null (created here). */
+  base: { id: number; name: string; imported_from: string | null };
   has_optimizer: boolean;
   /** Final metrics of the run that wrote it, when it has any. */
   metrics: Record<string, number>;
+}
+/** A model snapshot in the local Hugging Face cache (`models.cached`). */
+export interface CachedModelRow {
+  /** OWNER/NAME. */
+  repo: string;
+  commit: string;
+  /** Refs pointing at it, e.g. ["main"]. */
+  refs: string[];
+  /** hf:OWNER/NAME@<commit>, what `models.import` takes to import it without a download. */
+  source: string;
+  folder: string;
+  model_type: string | null;
+  /** Null when importable; else why not. */
+  problem: string | null;
+  bytes: number;
+  dtype: string | null;
+  modified_at: number;
 }
 export interface BackendStatus {
   name: string | null;
@@ -693,7 +718,13 @@ export const methods = {
       })
       .strict(),
   ),
-  /** A model from a local Hugging Face folder (gpt2, llama, qwen2, mistral: config.json, weights, tokenizer). */
+  /** The model snapshots in the local Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub). */
+  'models.cached': method<{ cache_dir: string; models: CachedModelRow[]; skipped: string[] }>()(none),
+  /**
+   * A model from a local Hugging Face folder (gpt2, llama, qwen2, mistral: config.json, weights,
+   * tokenizer) or a Hub id hf:OWNER/NAME[@revision]. The job's progress counts bytes while
+   * downloading, then tensors while converting.
+   */
   'models.import': method<JobInfo>()(
     z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
   ),

@@ -1,11 +1,15 @@
-// models.*: the project's checkpoints with lineage, delete, and — as jobs in the engine worker —
-// new/import/export and the playground's sampling (its text streams through job.progress).
+// models.*: the project's checkpoints with lineage, delete, the models in the local Hugging Face
+// cache, and — as jobs in the engine worker — new/import/export and the playground's sampling
+// (its text streams through job.progress).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CheckpointRow } from '../../shared/contract.js';
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { initBackend } from '../../engine/backend/backend.js';
+import { listCachedModels } from '../../engine/io/hf-cache.js';
+import { modelConfigOf } from '../../engine/io/checkpoint-io.js';
+import { modelParameterShapes } from '../../engine/models/model.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import { UserError } from '../../shared/errors.js';
 
@@ -14,15 +18,28 @@ function requireLocal(ctx: ApiContext): void {
   if (ctx.annotatorId !== null) throw new UserError('Only the host can manage models.', 'forbidden');
 }
 
-/** GPT-2 parameter count from its config (tied output embedding counted once). */
-function parameterCount(c: Record<string, unknown>): number {
-  const n = (k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
-  const C = n('n_embd');
-  return n('vocab_size') * C + n('n_positions') * C + n('n_layer') * (12 * C * C + 13 * C) + 2 * C;
+/** Parameter count of any family, from its config; 0 when the config cannot be read. */
+function parameterCount(config: Record<string, unknown>): number {
+  try {
+    return modelParameterShapes(modelConfigOf(config)).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
+  } catch {
+    return 0;
+  }
 }
 
-function toRow(c: CheckpointInfo): CheckpointRow {
+/** The adapter a checkpoint's metadata records (none exists until the engine trains LoRA). */
+function adapterOf(extra: Record<string, unknown> | null): CheckpointRow['adapter'] {
+  const a = extra?.adapter;
+  return a && typeof a === 'object' ? (a as NonNullable<CheckpointRow['adapter']>) : null;
+}
+
+function importedFrom(c: CheckpointInfo | undefined): string | null {
+  return typeof c?.extra?.imported_from === 'string' ? c.extra.imported_from : null;
+}
+
+function toRow(c: CheckpointInfo, byId: Map<number, CheckpointInfo>): CheckpointRow {
   const config = (c.model_config ?? {}) as Record<string, unknown>;
+  const root = byId.get(c.lineage.at(-1) ?? c.id) ?? c;
   return {
     id: c.id,
     name: c.name,
@@ -33,8 +50,12 @@ function toRow(c: CheckpointInfo): CheckpointRow {
     step: c.step,
     created_at: c.created_at,
     model_config: config,
+    family: config.family === 'llama' ? String(config.model_type ?? 'llama') : 'gpt2',
     parameters: parameterCount(config),
     weights_bytes: c.weights_bytes,
+    source_dtype: typeof c.extra?.source_dtype === 'string' ? c.extra.source_dtype : null,
+    adapter: adapterOf(c.extra),
+    base: { id: root.id, name: root.name, imported_from: importedFrom(root) },
     has_optimizer: c.has_optimizer,
     metrics: (c.extra?.metrics as Record<string, number> | undefined) ?? {},
   };
@@ -42,10 +63,17 @@ function toRow(c: CheckpointInfo): CheckpointRow {
 
 export const modelsHandlers: Partial<Handlers<ApiContext>> = {
   'models.list': async (_input, ctx) => {
-    const checkpoints = ctx.app.project().checkpoints.list().map(toRow);
+    const all = ctx.app.project().checkpoints.list();
+    const byId = new Map(all.map((c) => [c.id, c]));
+    const checkpoints = all.map((c) => toRow(c, byId));
     // The same selection the engine worker makes, so the view names the backend runs will use.
     const b = await initBackend();
     return { checkpoints, backend: { name: b.name, reason: b.reason } };
+  },
+
+  'models.cached': async (_input, ctx) => {
+    requireLocal(ctx);
+    return listCachedModels();
   },
 
   'models.new': (input, ctx) => {

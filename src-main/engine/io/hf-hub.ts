@@ -98,6 +98,19 @@ export function cachedSnapshot(id: HubId, cacheDir: string = getHFHubCachePath()
   return existsSync(join(folder, 'config.json')) ? { folder, commit } : null;
 }
 
+/** model.safetensors, or the index and every shard it names, are in the folder. */
+export function weightsComplete(folder: string): boolean {
+  if (existsSync(join(folder, 'model.safetensors'))) return true;
+  const index = join(folder, 'model.safetensors.index.json');
+  if (!existsSync(index)) return false;
+  try {
+    const map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    return Object.values(map).every((shard) => existsSync(join(folder, shard)));
+  } catch {
+    return false;
+  }
+}
+
 /** A clear message for what the Hub or the network answered. */
 function hubError(e: unknown, id: HubId, hubUrl: string, token: string | undefined): Error {
   const name = `hf:${id.repo}${id.revision === 'main' ? '' : `@${id.revision}`}`;
@@ -157,6 +170,9 @@ export async function downloadHubModel(source: string, opts: HubDownloadOptions 
   const token = opts.token ?? (process.env.HF_TOKEN || undefined);
   const offline = opts.offline ?? ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
   const cached = cachedSnapshot(id, cacheDir);
+  // A commit never changes: its snapshot, once its weights are all there, needs no Hub (as
+  // huggingface_hub's hf_hub_download does for a file pinned to a commit).
+  if (cached && isCommit(id.revision) && weightsComplete(cached.folder)) return { ...cached, downloaded: 0, fromCache: true };
   if (offline) {
     if (!cached) throw new Error(`hf:${id.repo}@${id.revision} is not in the Hugging Face cache at ${cacheDir} (HF_HUB_OFFLINE=1: nothing is downloaded)`);
     return { ...cached, downloaded: 0, fromCache: true };

@@ -40,15 +40,31 @@ export interface HfModel {
   config: ModelConfig;
   weights: Record<string, Float32Array>;
   tokenizer: TextTokenizer;
+  /** The weights' dtype in the folder before conversion to float32 ("BF16"; mixed: "F16+F32", most tensors first). */
+  sourceDtype: string;
+}
+
+/** Tensors converted so far and in all the folder's weight files. */
+export type TensorProgress = (done: number, total: number) => void;
+
+/** "BF16", or "F16+F32" for mixed files (the dtype most tensors have first). */
+export function dtypeLabel(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([d]) => d)
+    .join('+');
 }
 
 /**
  * Every tensor of a folder's weights: model.safetensors, or the shards listed by
  * model.safetensors.index.json (weight_map), converted to float32 from F32/F16/BF16.
  */
-export function readWeightFiles(dir: string): { tensors: Record<string, Tensor>; where: string } {
+export function readWeightFiles(dir: string, onTensor?: TensorProgress): { tensors: Record<string, Tensor>; where: string; dtypes: Record<string, number> } {
   const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return { tensors: readSafetensors(new Uint8Array(readFileSync(single))).tensors, where: single };
+  if (existsSync(single)) {
+    const file = readSafetensors(new Uint8Array(readFileSync(single)), onTensor);
+    return { tensors: file.tensors, where: single, dtypes: file.dtypes };
+  }
   const indexPath = join(dir, 'model.safetensors.index.json');
   if (existsSync(indexPath)) {
     let index: { weight_map?: Record<string, string> };
@@ -59,33 +75,38 @@ export function readWeightFiles(dir: string): { tensors: Record<string, Tensor>;
     }
     if (!index.weight_map || typeof index.weight_map !== 'object') throw new Error(`${indexPath}: no weight_map`);
     const tensors: Record<string, Tensor> = {};
+    const dtypes: Record<string, number> = {};
+    const total = Object.keys(index.weight_map).length;
+    let before = 0;
     for (const shard of [...new Set(Object.values(index.weight_map))]) {
       const shardPath = join(dir, shard);
       if (basename(shard) !== shard || !existsSync(shardPath)) throw new Error(`${indexPath}: shard ${shard} is missing from ${dir}`);
-      let part: Record<string, Tensor>;
+      let part: ReturnType<typeof readSafetensors>;
       try {
-        part = readSafetensors(new Uint8Array(readFileSync(shardPath))).tensors;
+        part = readSafetensors(new Uint8Array(readFileSync(shardPath)), onTensor && ((done) => onTensor(Math.min(total, before + done), total)));
       } catch (e) {
         throw new Error(`${shardPath}: ${(e as Error).message}`);
       }
-      Object.assign(tensors, part);
+      Object.assign(tensors, part.tensors);
+      for (const [d, n] of Object.entries(part.dtypes)) dtypes[d] = (dtypes[d] ?? 0) + n;
+      before += Object.keys(part.tensors).length;
     }
     for (const [name, shard] of Object.entries(index.weight_map)) if (!tensors[name]) throw new Error(`${join(dir, shard)}: missing tensor ${name} (listed in the index)`);
-    return { tensors, where: indexPath };
+    return { tensors, where: indexPath, dtypes };
   }
   const bin = existsSync(join(dir, 'pytorch_model.bin')) ? ' (pytorch_model.bin is not read: save it with safe_serialization=True)' : '';
   throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json${bin}`);
 }
 
 /** The model_type of a config.json (older GPT-2 configs name only the architecture). */
-function modelTypeOf(raw: Record<string, unknown>): string | undefined {
+export function modelTypeOf(raw: Record<string, unknown>): string | undefined {
   if (typeof raw.model_type === 'string') return raw.model_type;
   const arch = Array.isArray(raw.architectures) ? String(raw.architectures[0] ?? '') : '';
   return arch.startsWith('GPT2') ? 'gpt2' : undefined;
 }
 
 /** Reads and checks a model folder; every mismatch with our architectures is a clear error. */
-export function readHfFolder(dir: string): HfModel {
+export function readHfFolder(dir: string, onTensor?: TensorProgress): HfModel {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new Error(`${dir}: no config.json (not a Hugging Face model folder)`);
   let raw: Record<string, unknown>;
@@ -100,8 +121,8 @@ export function readHfFolder(dir: string): HfModel {
   }
   if (modelType !== 'gpt2') {
     const config = llamaConfigFromHf(raw, cfgPath);
-    const { tensors, where } = readWeightFiles(dir);
-    return { config, weights: llamaWeightsFromHf(tensors, config, where), tokenizer: checkedTokenizer(dir, config) };
+    const { tensors, where, dtypes } = readWeightFiles(dir, onTensor);
+    return { config, weights: llamaWeightsFromHf(tensors, config, where), tokenizer: checkedTokenizer(dir, config), sourceDtype: dtypeLabel(dtypes) };
   }
   const parsed = hfGpt2ConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -127,7 +148,7 @@ export function readHfFolder(dir: string): HfModel {
     dropout: 0,
   });
 
-  const { tensors, where: stPath } = readWeightFiles(dir);
+  const { tensors, where: stPath, dtypes } = readWeightFiles(dir, onTensor);
   const weights: Record<string, Float32Array> = {};
   for (const [rawName, t] of Object.entries(tensors)) {
     const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
@@ -141,7 +162,7 @@ export function readHfFolder(dir: string): HfModel {
     if (t.shape.join(',') !== shape.join(',')) throw new Error(`${stPath}: ${name} has shape [${t.shape}], config.json implies [${shape}]`);
   }
 
-  return { config, weights, tokenizer: checkedTokenizer(dir, config) };
+  return { config, weights, tokenizer: checkedTokenizer(dir, config), sourceDtype: dtypeLabel(dtypes) };
 }
 
 function checkedTokenizer(dir: string, config: ModelConfig): TextTokenizer {
@@ -219,9 +240,12 @@ function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: n
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
 }
 
-/** Imports a folder as a new 'base' checkpoint; returns its id. `source` is recorded as where it came from. */
-export function importHfModel(project: Project, dir: string, name?: string, source?: string): number {
-  const { config, weights, tokenizer } = readHfFolder(dir);
+/**
+ * Imports a folder as a new 'base' checkpoint; returns its id. `source` is recorded as where it
+ * came from, with the model_type and the dtype the weights had before conversion.
+ */
+export function importHfModel(project: Project, dir: string, name?: string, source?: string, onTensor?: TensorProgress): number {
+  const { config, weights, tokenizer, sourceDtype } = readHfFolder(dir, onTensor);
   // Through GPT.fromWeights so a folder the model cannot load never becomes a checkpoint.
   const model = GPT.fromWeights(config, weights);
   try {
@@ -234,7 +258,7 @@ export function importHfModel(project: Project, dir: string, name?: string, sour
         Object.fromEntries(modelParameterShapes(config).map(([n, shape]) => [n, { shape, data: weights[n]! }])),
         { format: 'pt' },
       ),
-      extra: { imported_from: source ?? resolve(dir) },
+      extra: { imported_from: source ?? resolve(dir), source_dtype: sourceDtype },
     });
   } finally {
     model.dispose();
@@ -249,6 +273,8 @@ export function exportHfModel(project: Project, checkpointId: number, dir: strin
 
 export interface ImportOptions extends HubDownloadOptions {
   name?: string;
+  /** Tensors converted to float32 so far / in all (after any download). */
+  onTensor?: TensorProgress;
 }
 
 /**
@@ -260,9 +286,9 @@ export async function importModelSource(
   source: string,
   opts: ImportOptions = {},
 ): Promise<{ checkpoint: number; folder: string; commit?: string; downloaded?: number; fromCache?: boolean }> {
-  if (!source.startsWith(HF_PREFIX)) return { checkpoint: importHfModel(project, source, opts.name), folder: resolve(source) };
+  if (!source.startsWith(HF_PREFIX)) return { checkpoint: importHfModel(project, source, opts.name, undefined, opts.onTensor), folder: resolve(source) };
   const { repo } = parseHubId(source);
   const snap = await downloadHubModel(source, opts);
-  const checkpoint = importHfModel(project, snap.folder, opts.name ?? repo, `hf:${repo}@${snap.commit}`);
+  const checkpoint = importHfModel(project, snap.folder, opts.name ?? repo, `hf:${repo}@${snap.commit}`, opts.onTensor);
   return { checkpoint, folder: snap.folder, commit: snap.commit, downloaded: snap.downloaded, fromCache: snap.fromCache };
 }

@@ -11,6 +11,8 @@ export interface Tensor {
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
+  /** How many tensors the file stored in each dtype (F32, F16, BF16) before conversion. */
+  dtypes: Record<string, number>;
 }
 
 const BYTES_PER: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -51,8 +53,12 @@ export function writeSafetensors(tensors: Record<string, Tensor>, metadata: Reco
   return out;
 }
 
-/** Parses safetensors bytes; F32, F16 and BF16 tensors are returned as Float32Array. */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+/**
+ * Parses safetensors bytes; F32, F16 and BF16 tensors are returned as Float32Array.
+ * `onTensor` is called after each tensor is converted, with the count so far and in the file (an
+ * import's progress).
+ */
+export function readSafetensors(bytes: Uint8Array, onTensor?: (done: number, total: number) => void): SafetensorsFile {
   if (bytes.length < 8) throw new Error('not a safetensors file: shorter than its 8-byte header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
@@ -66,6 +72,9 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataStart = 8 + headerLen;
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> = {};
+  const dtypes: Record<string, number> = {};
+  const count = Object.keys(header).filter((k) => k !== '__metadata__').length;
+  let converted = 0;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = entry as Record<string, string>;
@@ -80,20 +89,22 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
       throw new Error(`tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape}] ${dtype}`);
     }
     const p = dataStart + begin;
+    dtypes[dtype] = (dtypes[dtype] ?? 0) + 1;
     if (dtype === 'F32' && LITTLE_ENDIAN) {
       // Copied into a fresh, aligned buffer (also when `bytes` is a Buffer from a shared pool).
       const copy = new Uint8Array(4 * n);
       copy.set(bytes.subarray(p, p + 4 * n));
       tensors[name] = { shape, data: new Float32Array(copy.buffer) };
-      continue;
+    } else {
+      const data = new Float32Array(n);
+      if (dtype === 'F32') for (let i = 0; i < n; i++) data[i] = view.getFloat32(p + 4 * i, true);
+      else if (dtype === 'F16') for (let i = 0; i < n; i++) data[i] = f16ToF32(view.getUint16(p + 2 * i, true));
+      else for (let i = 0; i < n; i++) data[i] = bf16ToF32(view.getUint16(p + 2 * i, true));
+      tensors[name] = { shape, data };
     }
-    const data = new Float32Array(n);
-    if (dtype === 'F32') for (let i = 0; i < n; i++) data[i] = view.getFloat32(p + 4 * i, true);
-    else if (dtype === 'F16') for (let i = 0; i < n; i++) data[i] = f16ToF32(view.getUint16(p + 2 * i, true));
-    else for (let i = 0; i < n; i++) data[i] = bf16ToF32(view.getUint16(p + 2 * i, true));
-    tensors[name] = { shape, data };
+    onTensor?.(++converted, count);
   }
-  return { tensors, metadata };
+  return { tensors, metadata, dtypes };
 }
 
 const scratch = new DataView(new ArrayBuffer(4));

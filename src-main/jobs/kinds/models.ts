@@ -20,10 +20,13 @@ export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: n
   const p = importParams.parse(params);
   await initBackend();
   ctx.progress({ done: 0, total: 1, unit: 'models', message: `reading ${p.folder}` });
+  // Two phases, each with its own bar: bytes while downloading, then tensors while converting.
   const r = await importModelSource(ctx.project, p.folder, {
     ...(p.name ? { name: p.name } : {}),
     onProgress: (h) => ctx.progress({ done: h.done, total: h.total, unit: 'bytes', message: `downloading ${h.file}` }),
+    onTensor: (done, total) => ctx.progress({ done, total, unit: 'tensors', message: 'converting the weights to float32' }),
   });
+  ctx.log(`imported ${p.folder} as checkpoint ${r.checkpoint}${r.fromCache ? ' (from the Hugging Face cache, nothing downloaded)' : ''}`);
   return { checkpoint: r.checkpoint };
 };
 
