@@ -3,6 +3,7 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (api/http.ts).
 import { z } from 'zod';
+import { runStageSchema, type CheckpointStage, type RunStage } from '../shared/stages.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -114,7 +115,9 @@ export interface JobProgress {
 }
 
 // ---------- train (issue 7) ----------
-export type RunStage = 'sft' | 'rm' | 'ppo' | 'dpo';
+export type { CheckpointStage, RunStage } from '../shared/stages.js';
+/** Where a field sits in the New run form: the essentials first, the stage's own settings, the rest collapsed. */
+export type FieldGroup = 'essentials' | 'stage' | 'advanced';
 export interface ConfigField {
   key: string;
   type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';
@@ -125,10 +128,20 @@ export interface ConfigField {
   exclusiveMinimum?: number;
   options?: string[];
   description?: string;
+  /** How the form presents it (from the stage's catalogue entry): a label a person reads, one line of help, its group. */
+  label: string;
+  help: string;
+  group: FieldGroup;
 }
 export interface StageInfo {
   stage: RunStage;
   label: string;
+  /** One line on what the stage does, under the stage picker. */
+  summary: string;
+  /** The stage's colour (CSS), the same on every badge and chip. */
+  colour: string;
+  /** The field that sets how long a run is (iterations, max steps), if the schema leaves it unbounded: the form asks before an absurd length. */
+  lengthField?: string;
   /** Stages whose checkpoints this stage may start from. */
   from: string[];
   /** Config keys that name a checkpoint (e.g. PPO's reward_model), with the stage it must have. */
@@ -180,6 +193,9 @@ export interface RunSample {
   response: string;
   score: number | null;
   kl: number | null;
+  /** RLOO and GRPO: the completion's group (the answers to one prompt, shown together) and its advantage. */
+  group?: number;
+  advantage?: number;
 }
 export interface RunEventInfo {
   id: number;
@@ -318,7 +334,7 @@ export interface BundleImportResult {
 export interface CheckpointRow {
   id: number;
   name: string;
-  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  stage: CheckpointStage;
   parent_id: number | null;
   /** Ancestor ids, parent first. */
   lineage: number[];
@@ -357,7 +373,7 @@ export type ComparePromptSet = z.input<typeof comparePrompts>;
 export interface CompareCheckpoint {
   id: number;
   name: string;
-  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  stage: CheckpointStage;
   step: number;
   created_at: number;
 }
@@ -646,12 +662,12 @@ export const methods = {
   'train.stages': method<StageInfo[]>()(none),
   /** Field-by-field errors for the config form; `resolved` is the config with defaults filled in. */
   'train.validate': method<{ errors: Record<string, string>; resolved: Record<string, unknown> | null }>()(
-    z.object({ stage: z.enum(['sft', 'rm', 'ppo', 'dpo']), config: z.record(z.string(), z.unknown()) }).strict(),
+    z.object({ stage: runStageSchema, config: z.record(z.string(), z.unknown()) }).strict(),
   ),
   'train.start': method<JobInfo>()(
     z
       .object({
-        stage: z.enum(['sft', 'rm', 'ppo', 'dpo']),
+        stage: runStageSchema,
         from: id,
         config: z.record(z.string(), z.unknown()).default({}),
         name: z.string().trim().min(1).max(200).optional(),

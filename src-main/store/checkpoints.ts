@@ -2,9 +2,10 @@
 // the tokenizer, and lineage (parent checkpoint, run, stage). A sha256 over the blobs is taken when
 // written and checked on every load, so a damaged file is reported instead of silently loaded.
 import { createHash } from 'node:crypto';
+import { isCheckpointStage, type CheckpointStage } from '../shared/stages.js';
 import type { DB } from './db.js';
 
-export type Stage = 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+export type Stage = CheckpointStage;
 
 export interface NewCheckpoint {
   name: string;
@@ -122,6 +123,8 @@ export class CheckpointsRepo {
 
   /** Stores a checkpoint in one transaction and returns its id. */
   save(c: NewCheckpoint): number {
+    // 'base' or a stage of the catalogue (the table no longer lists them, migration 0008).
+    if (!isCheckpointStage(c.stage)) throw new Error(`unknown checkpoint stage "${c.stage}"`);
     const sha = checkpointHash(c.weights, c.optimizer);
     return this.db.transaction(() => {
       const r = this.insertStmt.run(

@@ -1,0 +1,16 @@
+// The `train-grpo` job: GRPO (engine/grpo.ts) from an SFT checkpoint against a reward model, or the
+// resume of an interrupted run; what it shares with RLOO is in train-critic-free.ts.
+import type { z } from 'zod';
+import { grpoConfigSchema, trainGrpo } from '../../engine/grpo.js';
+import { criticFreeJob, rewardModelField } from './train-critic-free.js';
+
+export const grpoRunConfigSchema = grpoConfigSchema.extend(rewardModelField);
+export type GrpoRunConfig = z.infer<typeof grpoRunConfigSchema>;
+
+export const trainGrpoJob = criticFreeJob<GrpoRunConfig>({
+  stage: 'grpo',
+  label: 'GRPO',
+  schema: grpoRunConfigSchema,
+  train: trainGrpo,
+  message: (m) => `reward ${m.reward!.toFixed(3)} ± ${m.reward_std!.toFixed(3)} · KL ${m.kl!.toFixed(4)}`,
+});

@@ -1,0 +1,16 @@
+// The `train-rloo` job: RLOO (engine/rloo.ts) from an SFT checkpoint against a reward model, or the
+// resume of an interrupted run; what it shares with GRPO is in train-critic-free.ts.
+import type { z } from 'zod';
+import { rlooConfigSchema, trainRloo } from '../../engine/rloo.js';
+import { criticFreeJob, rewardModelField } from './train-critic-free.js';
+
+export const rlooRunConfigSchema = rlooConfigSchema.extend(rewardModelField);
+export type RlooRunConfig = z.infer<typeof rlooRunConfigSchema>;
+
+export const trainRlooJob = criticFreeJob<RlooRunConfig>({
+  stage: 'rloo',
+  label: 'RLOO',
+  schema: rlooRunConfigSchema,
+  train: trainRloo,
+  message: (m) => `score ${m['objective/scores']!.toFixed(3)} · KL ${m['objective/kl']!.toFixed(3)}`,
+});
