@@ -2,7 +2,7 @@
 // kinds it changes (sent with `data.changed` when it completes so views refresh).
 // Module paths are relative to this file; the worker imports them by URL, so adding a kind
 // needs only one entry here (a training stage's job, none: see trainingJobs).
-import { RUN_STAGES } from '../shared/stages.js';
+import { runStages } from '../shared/vocabulary.js';
 
 export interface JobEntry {
   module: string;
@@ -13,7 +13,7 @@ export interface JobEntry {
 export type JobRegistry = Record<string, JobEntry>;
 
 /**
- * One job per training stage named in shared/stages.ts: `train-<stage>`, exported as
+ * One job per training stage named in shared/vocabulary.ts (runStages): `train-<stage>`, exported as
  * `train<Stage>Job` by kinds/train-<stage>.ts (the stage catalogue, train/stages.ts, says the same).
  */
 function trainingJobs(): JobRegistry {
@@ -22,7 +22,7 @@ function trainingJobs(): JobRegistry {
     export: `train${stage[0]!.toUpperCase()}${stage.slice(1)}Job`,
     changes: ['runs', 'checkpoints'],
   });
-  return Object.fromEntries(RUN_STAGES.map((stage) => [`train-${stage}`, entry(stage)]));
+  return Object.fromEntries(runStages.map((stage) => [`train-${stage}`, entry(stage)]));
 }
 
 export const jobRegistry: JobRegistry = {

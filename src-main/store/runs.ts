@@ -1,9 +1,8 @@
 // Training runs of every stage and what they log as they go: metrics (one value per key and step),
 // sample tables and health events. Shared by SFT, reward modeling, PPO/DPO and the Train view.
-import { isRunStage, type RunStage } from '../shared/stages.js';
 import type { DB } from './db.js';
+import { isRunStage, type RunStage } from '../shared/vocabulary.js';
 
-export type { RunStage };
 export type RunStatus = 'pending' | 'running' | 'stopped' | 'completed' | 'failed';
 
 export interface Run {

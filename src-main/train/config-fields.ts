@@ -3,7 +3,7 @@
 // label, one line of help and its group. A field the entry does not describe falls back to the
 // labels every stage shares below, then to its key and the schema's description, in "Advanced".
 import { z } from 'zod';
-import type { ConfigField, FieldGroup } from '../api/contract.js';
+import type { ConfigField, FieldGroup } from '../shared/contract.js';
 
 export interface FieldInfo {
   label: string;

@@ -5,10 +5,10 @@
 // train.validate, train.start, train.resume), Compare's default pair, the renderer's StageBadge
 // and New run form (through train.stages). The job that runs a stage is `train-<stage>`, exported
 // as `train<Stage>Job` by jobs/kinds/train-<stage>.ts (jobs/registry.ts lists one per name).
-// Adding a stage: its engine file, its job, its name in shared/stages.ts and its entry here.
+// Adding a stage: its engine file, its job, its name in shared/vocabulary.ts (runStages) and its entry here.
 import type { z } from 'zod';
-import type { StageInfo } from '../api/contract.js';
-import { RUN_STAGES, type CheckpointStage, type RunStage } from '../shared/stages.js';
+import type { StageInfo } from '../shared/contract.js';
+import { runStages, type CheckpointStage, type RunStage } from '../shared/vocabulary.js';
 import { sftConfigSchema } from '../engine/sft.js';
 import { rewardConfigSchema } from '../engine/reward.js';
 import { dpoConfigSchema } from '../engine/dpo.js';
@@ -192,7 +192,7 @@ const grpo: StageDef = {
 const catalogue: Record<RunStage, StageDef> = { sft, rm, ppo, dpo, rloo, grpo };
 
 /** Every stage, in the order the stage picker and the CLI's help list them. */
-export const stages: readonly RunStage[] = RUN_STAGES;
+export const stages: readonly RunStage[] = runStages;
 
 export function stageDef(stage: RunStage): StageDef {
   return catalogue[stage];

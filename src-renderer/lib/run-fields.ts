@@ -1,8 +1,8 @@
 // How the New run form words a field's rules and values. Each field's label, help line and group
 // come with it from the stage catalogue (src-main/train/stages.ts, through train.stages).
-import type { ConfigField } from '../../src-main/api/contract.js';
+import type { ConfigField } from '../../src-main/shared/contract.js';
 
-export type { FieldGroup } from '../../src-main/api/contract.js';
+export type { FieldGroup } from '../../src-main/shared/contract.js';
 
 /** What a field accepts, in words: "a whole number from 1 to 512", "a number above 0", "on or off". */
 export function allowed(field: ConfigField): string {

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { backendInfo, backendJson } from '../../engine/backend.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
-import { JobCancelled } from '../../jobs/types.js';
+import { JobCancelled, InputError } from '../../shared/errors.js';
 import { findStage, jobKind, stageSchema, stages } from '../../train/stages.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags, positiveInt } from '../engine-args.js';
 
 /** What the command needs of a stage: its config schema, to check --config and --set before the job starts. */

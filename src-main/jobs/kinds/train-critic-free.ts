@@ -11,7 +11,7 @@ import type { CriticFreeHooks, CriticFreeModels, CriticFreeResumeState } from '.
 import type { PpoPrompt, PpoTokens } from '../../engine/ppo.js';
 import { loadRewardModel } from '../../engine/reward-io.js';
 import { textEncoder } from '../../engine/sequences.js';
-import type { RunStage } from '../../store/runs.js';
+import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 

@@ -3,7 +3,8 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (api/http.ts).
 import { z } from 'zod';
-import { runStageSchema, type CheckpointStage, type RunStage } from '../shared/stages.js';
+import { deletableKindSchema, labelModeSchema, runStageSchema, voteOutcomeSchema } from './vocabulary.js';
+import type { CheckpointStage, LabelMode, RunStage, VoteOutcome } from './vocabulary.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -18,7 +19,7 @@ function method<O>() {
 }
 const none = z.object({}).strict();
 const id = z.number().int().positive();
-const deleteTarget = z.object({ kind: z.enum(['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator']), id }).strict();
+const deleteTarget = z.object({ kind: deletableKindSchema, id }).strict();
 const split = z.enum(['train', 'eval']);
 
 // ---------- shared shapes (outputs) ----------
@@ -63,8 +64,6 @@ export interface PairRow {
   ranking_id: number | null;
   comparison_id: number | null;
 }
-/** What `data.delete` deletes (data/delete.ts). */
-export type DeletableKind = 'run' | 'prompt' | 'response' | 'sft' | 'ranking' | 'vote' | 'task' | 'comparison' | 'annotator';
 export interface DeletePreviewInfo {
   label: string;
   dependents: { table: string; count: number; effect: 'deleted' | 'unlinked'; what: string }[];
@@ -115,7 +114,6 @@ export interface JobProgress {
 }
 
 // ---------- train (issue 7) ----------
-export type { CheckpointStage, RunStage } from '../shared/stages.js';
 /** Where a field sits in the New run form: the essentials first, the stage's own settings, the rest collapsed. */
 export type FieldGroup = 'essentials' | 'stage' | 'advanced';
 export interface ConfigField {
@@ -247,7 +245,7 @@ export interface AnnotatorInfo {
 export interface LabelTaskInfo {
   id: number;
   name: string;
-  mode: 'ranking' | 'pairwise';
+  mode: LabelMode;
   k: number;
   min_annotators: number;
   items: number;
@@ -272,14 +270,14 @@ export interface LabelJudgment {
   updated_at: number;
 }
 export interface LabelItemView {
-  task: { id: number; name: string; mode: 'ranking' | 'pairwise'; k: number; min_annotators: number };
+  task: { id: number; name: string; mode: LabelMode; k: number; min_annotators: number };
   item: { id: number; position: number; total: number; prev: number | null; next: number | null };
   annotatorId: number;
   prompt: { id: number; text: string };
   /** In display order. */
   responses: { id: number; text: string }[];
   judgment: LabelJudgment | null;
-  vote: { outcome: 'a' | 'b' | 'tie' | 'both_bad'; flags: LabelFlag[]; comment: string; seconds_spent: number } | null;
+  vote: { outcome: VoteOutcome; flags: LabelFlag[]; comment: string; seconds_spent: number } | null;
   /** Revealed once this annotator's judgment is in; null before. */
   sources: ResponseSourceInfo[] | null;
   queue: { pending: number; draft: number; submitted: number; skipped: number };
@@ -362,7 +360,6 @@ export interface GenerateOutput {
 }
 
 // ---------- compare (issue 8): side by side, blind votes, statistics, export ----------
-const compareOutcome = z.enum(['a', 'b', 'tie', 'both_bad']);
 const comparePrompts = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('split'), split, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
   z.object({ kind: z.literal('task'), taskId: id, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
@@ -486,7 +483,7 @@ export interface BlindPair {
   voted: number;
 }
 export interface BlindVoteResult {
-  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  outcome: VoteOutcome;
   revealed: { a: CompareCheckpoint; b: CompareCheckpoint };
   stats: CompareStats;
 }
@@ -595,7 +592,7 @@ export const methods = {
     z
       .object({
         name: z.string().trim().min(1).max(200),
-        mode: z.enum(['ranking', 'pairwise']),
+        mode: labelModeSchema,
         k: z.number().int().min(2).max(9).default(4),
         minAnnotators: z.number().int().min(1).max(50).default(1),
         split: split.optional(),
@@ -611,7 +608,7 @@ export const methods = {
     z
       .object({
         name: z.string().trim().min(1).max(200),
-        mode: z.enum(['ranking', 'pairwise']),
+        mode: labelModeSchema,
         k: z.number().int().min(2).max(9).default(4),
         minAnnotators: z.number().int().min(1).max(50).default(1),
         split: split.optional(),
@@ -636,12 +633,12 @@ export const methods = {
     z.object({ itemId: id, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
   ),
   /** Pairwise: the sources behind A and B are in the answer, never before the vote. */
-  'label.vote': method<{ outcome: 'a' | 'b' | 'tie' | 'both_bad'; created: boolean; sources: ResponseSourceInfo[]; next: number | null }>()(
+  'label.vote': method<{ outcome: VoteOutcome; created: boolean; sources: ResponseSourceInfo[]; next: number | null }>()(
     z
       .object({
         itemId: id,
         annotatorId: id.optional(),
-        outcome: z.enum(['a', 'b', 'tie', 'both_bad']),
+        outcome: voteOutcomeSchema,
         flags: z.array(labelFlag).max(3).default([]),
         comment: z.string().max(10_000).default(''),
         seconds_spent: seconds,
@@ -773,7 +770,7 @@ export const methods = {
   /** null when this annotator has judged every pair of the comparison. */
   'compare.nextBlind': method<BlindPair | null>()(z.object({ setId: id, annotatorId: id.optional() }).strict()),
   'compare.vote': method<BlindVoteResult>()(
-    z.object({ token: z.string().uuid(), outcome: compareOutcome, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
+    z.object({ token: z.string().uuid(), outcome: voteOutcomeSchema, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
   ),
   /** csv/json: the comparison's rows; trl: the blind votes as {"prompt","chosen","rejected"} JSONL (ties and both-bad give none). */
   'compare.export': method<{ name: string; text: string; count: number }>()(
