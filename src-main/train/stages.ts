@@ -9,9 +9,9 @@
 import type { z } from 'zod';
 import type { StageInfo } from '../shared/contract.js';
 import { runStages, type CheckpointStage, type RunStage } from '../shared/vocabulary.js';
-import { sftConfigSchema } from '../engine/sft.js';
-import { rewardConfigSchema } from '../engine/reward.js';
-import { dpoConfigSchema } from '../engine/dpo.js';
+import { sftConfigSchema } from '../engine/train/sft.js';
+import { rewardConfigSchema } from '../engine/train/reward.js';
+import { dpoConfigSchema } from '../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
 import { rlooRunConfigSchema } from '../jobs/kinds/train-rloo.js';
 import { grpoRunConfigSchema } from '../jobs/kinds/train-grpo.js';

@@ -36,7 +36,7 @@ function fieldErrors(stage: RunStage, config: Record<string, unknown>) {
   return { errors, resolved: null };
 }
 
-/** The group and advantage a critic-free stage stores with each sample (engine/critic-free.ts GroupSample). */
+/** The group and advantage a critic-free stage stores with each sample (engine/train/critic-free.ts GroupSample). */
 function groupOf(extra: Record<string, unknown> | null): { group?: number; advantage?: number } {
   if (typeof extra?.group !== 'number' || typeof extra.advantage !== 'number') return {};
   return { group: extra.group, advantage: extra.advantage };

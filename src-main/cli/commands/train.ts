@@ -3,7 +3,7 @@
 // The stages, their config schemas and their jobs come from the stage catalogue (train/stages.ts).
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { backendInfo, backendJson } from '../../engine/backend.js';
+import { backendInfo, backendJson } from '../../engine/backend/backend.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled, InputError } from '../../shared/errors.js';
 import { findStage, jobKind, stageSchema, stages } from '../../train/stages.js';

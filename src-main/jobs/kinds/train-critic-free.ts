@@ -5,12 +5,12 @@
 // reward model in `extra.reward_model`; intermediate ones also hold the optimizer state and the
 // step, which a resume needs (as train-ppo.ts does) and the final one does not.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
-import type { CriticFreeHooks, CriticFreeModels, CriticFreeResumeState } from '../../engine/critic-free.js';
-import type { PpoPrompt, PpoTokens } from '../../engine/ppo.js';
-import { loadRewardModel } from '../../engine/reward-io.js';
-import { textEncoder } from '../../engine/sequences.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
+import type { CriticFreeHooks, CriticFreeModels, CriticFreeResumeState } from '../../engine/train/critic-free.js';
+import type { PpoPrompt, PpoTokens } from '../../engine/train/ppo.js';
+import { loadRewardModel } from '../../engine/io/reward-io.js';
+import { textEncoder } from '../../engine/train/sequences.js';
 import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';

@@ -1,7 +1,7 @@
-// The `train-grpo` job: GRPO (engine/grpo.ts) from an SFT checkpoint against a reward model, or the
+// The `train-grpo` job: GRPO (engine/train/grpo.ts) from an SFT checkpoint against a reward model, or the
 // resume of an interrupted run; what it shares with RLOO is in train-critic-free.ts.
 import type { z } from 'zod';
-import { grpoConfigSchema, trainGrpo } from '../../engine/grpo.js';
+import { grpoConfigSchema, trainGrpo } from '../../engine/train/grpo.js';
 import { criticFreeJob, rewardModelField } from './train-critic-free.js';
 
 export const grpoRunConfigSchema = grpoConfigSchema.extend(rewardModelField);

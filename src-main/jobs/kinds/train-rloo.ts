@@ -1,7 +1,7 @@
-// The `train-rloo` job: RLOO (engine/rloo.ts) from an SFT checkpoint against a reward model, or the
+// The `train-rloo` job: RLOO (engine/train/rloo.ts) from an SFT checkpoint against a reward model, or the
 // resume of an interrupted run; what it shares with GRPO is in train-critic-free.ts.
 import type { z } from 'zod';
-import { rlooConfigSchema, trainRloo } from '../../engine/rloo.js';
+import { rlooConfigSchema, trainRloo } from '../../engine/train/rloo.js';
 import { criticFreeJob, rewardModelField } from './train-critic-free.js';
 
 export const rlooRunConfigSchema = rlooConfigSchema.extend(rewardModelField);

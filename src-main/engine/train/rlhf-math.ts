@@ -3,7 +3,7 @@
 // Rollout-side quantities (KL per token, rewards, GAE, whitening) are plain arrays: they need no
 // gradients. Losses are tfjs ops so that they can be differentiated.
 import * as tf from '@tensorflow/tfjs';
-import type { VoteOutcome } from '../shared/vocabulary.js';
+import type { VoteOutcome } from '../../shared/vocabulary.js';
 
 // ---------------------------------------------------------------- preference pairs
 
