@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { backendInfo, backendJson } from '../../engine/backend/backend.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled, InputError } from '../../shared/errors.js';
-import { findStage, jobKind, stageSchema, stages } from '../../train/stages.js';
+import { findStage, jobKind, stageInfo, stageSchema, stages } from '../../train/stages.js';
 import type { Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags, positiveInt } from '../engine-args.js';
 
@@ -17,7 +17,8 @@ export interface TrainStage {
 
 const USAGE =
   'train <stage> <project> --from <checkpoint> [--config file.json] [--set key=value …] [--name NAME] [--json]\n' +
-  '       train <stage> <project> --resume <run> [--json]';
+  '       train <stage> <project> --resume <run> [--json]\n' +
+  '       train <stage> --fields [--json]      (the config fields of the stage, with their defaults)'
 
 /** 1-based line of character `pos` in `text`. */
 function lineAt(text: string, pos: number): number {
@@ -90,7 +91,16 @@ export const trainCommand: Command = {
       config: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       name: { type: 'string' },
+      fields: { type: 'boolean' },
     });
+    if (values.fields) {
+      const fields = stageInfo(found).fields;
+      io.out(
+        { stage: found, fields: fields.map((f) => ({ key: f.key, type: f.type, default: f.default, options: f.options, label: f.label, help: f.help })) },
+        fields.map((f) => `  ${f.key} = ${JSON.stringify(f.default)}${f.options ? `  (${f.options.join('|')})` : ''}\n      ${f.label}: ${f.help}`).join('\n'),
+      );
+      return 0;
+    }
     if (positionals.length !== 1) throw new InputError(`train ${stageName}: expected one project file\nusage: rlhf-lab ${USAGE}`);
     if ((values.from === undefined) === (values.resume === undefined)) throw new InputError(`train ${stageName}: give either --from <checkpoint> or --resume <run>`);
     if (values.resume !== undefined && (values.config !== undefined || (values.set as string[]).length > 0)) {

@@ -126,6 +126,16 @@ describe('rlhf-lab train rloo / grpo', () => {
     }
   });
 
+  it('train <stage> --fields lists the stage’s config fields with their defaults', async () => {
+    const outputs: unknown[] = [];
+    const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: () => {} };
+    expect(await trainCommand.run(['grpo', '--fields', '--json'], io)).toBe(0);
+    const { fields } = outputs[0] as { fields: { key: string; default: unknown; options?: string[] }[] };
+    expect(fields.find((f) => f.key === 'loss_type')).toMatchObject({ default: 'bnpo', options: ['grpo', 'bnpo', 'dr_grpo'] });
+    expect(fields.find((f) => f.key === 'num_generations')).toMatchObject({ default: 4 });
+    expect(fields.map((f) => f.key)).not.toContain('rloo_k');
+  });
+
   it('rejects a config the stage does not know, naming the flag', async () => {
     const io: CommandIO = { json: true, out: () => {}, progress: () => {}, err: () => {} };
     await expect(trainCommand.run(['grpo', file, '--from', String(base), '--set', `reward_model=${rm}`, '--set', 'rloo_k=3'], io)).rejects.toThrow(/rloo_k/);
