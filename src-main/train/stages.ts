@@ -13,8 +13,7 @@ import { sftConfigSchema } from '../engine/train/sft.js';
 import { rewardConfigSchema } from '../engine/train/reward.js';
 import { dpoConfigSchema } from '../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
-import { rlooRunConfigSchema } from '../jobs/kinds/train-rloo.js';
-import { grpoRunConfigSchema } from '../jobs/kinds/train-grpo.js';
+import { grpoRunConfigSchema, rlooRunConfigSchema } from './critic-free-run-config.js';
 import { demoSettings } from '../demo/pipeline.js';
 import { configFields, field, rlFields, type FieldInfo } from './config-fields.js';
 

@@ -15,9 +15,6 @@ import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 
-/** What a critic-free stage adds to its engine's config: the reward model to optimise against (a checkpoint of stage 'rm'). */
-export const rewardModelField = { reward_model: z.number().int().positive() };
-
 export const trainCriticFreeParamsSchema = fromOrResume(
   z
     .object({

@@ -1,11 +1,8 @@
-// The `train-grpo` job: GRPO (engine/train/grpo.ts) from an SFT checkpoint against a reward model, or the
-// resume of an interrupted run; what it shares with RLOO is in train-critic-free.ts.
-import type { z } from 'zod';
-import { grpoConfigSchema, trainGrpo } from '../../engine/train/grpo.js';
-import { criticFreeJob, rewardModelField } from './train-critic-free.js';
-
-export const grpoRunConfigSchema = grpoConfigSchema.extend(rewardModelField);
-export type GrpoRunConfig = z.infer<typeof grpoRunConfigSchema>;
+// The `train-grpo` job: GRPO (engine/train/grpo.ts) from an SFT checkpoint against a reward model,
+// or the resume of an interrupted run; what it shares with RLOO is in train-critic-free.ts.
+import { trainGrpo } from '../../engine/train/grpo.js';
+import { grpoRunConfigSchema, type GrpoRunConfig } from '../../train/critic-free-run-config.js';
+import { criticFreeJob } from './train-critic-free.js';
 
 export const trainGrpoJob = criticFreeJob<GrpoRunConfig>({
   stage: 'grpo',

@@ -1,11 +1,8 @@
-// The `train-rloo` job: RLOO (engine/train/rloo.ts) from an SFT checkpoint against a reward model, or the
-// resume of an interrupted run; what it shares with GRPO is in train-critic-free.ts.
-import type { z } from 'zod';
-import { rlooConfigSchema, trainRloo } from '../../engine/train/rloo.js';
-import { criticFreeJob, rewardModelField } from './train-critic-free.js';
-
-export const rlooRunConfigSchema = rlooConfigSchema.extend(rewardModelField);
-export type RlooRunConfig = z.infer<typeof rlooRunConfigSchema>;
+// The `train-rloo` job: RLOO (engine/train/rloo.ts) from an SFT checkpoint against a reward model,
+// or the resume of an interrupted run; what it shares with GRPO is in train-critic-free.ts.
+import { trainRloo } from '../../engine/train/rloo.js';
+import { rlooRunConfigSchema, type RlooRunConfig } from '../../train/critic-free-run-config.js';
+import { criticFreeJob } from './train-critic-free.js';
 
 export const trainRlooJob = criticFreeJob<RlooRunConfig>({
   stage: 'rloo',
