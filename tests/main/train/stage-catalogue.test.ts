@@ -59,8 +59,11 @@ describe('stage catalogue', () => {
         expect(['essentials', 'stage', 'advanced']).toContain(f.group);
       }
     }
-    // Each stage has its own colour but PPO and DPO, which share one (the RLHF policies of old).
-    expect(new Set(stages.map((s) => stageInfo(s).colour)).size).toBe(stages.length - 1);
+    // RLOO and GRPO badges read apart from every other stage's.
+    for (const s of ['rloo', 'grpo'] as const) {
+      const others = stages.filter((o) => o !== s).map((o) => stageInfo(o).colour);
+      expect(others, s).not.toContain(stageInfo(s).colour);
+    }
     expect(rlhfStages).toEqual(['ppo', 'dpo', 'rloo', 'grpo']);
   });
 
