@@ -65,11 +65,12 @@ describe('RLOO and GRPO in the Train view', () => {
     expect(keys).toEqual(expect.arrayContaining(['kl_estimator', 'token_level_kl', 'cliprange', 'normalize_advantage', 'num_ppo_epochs']));
     expect(await form.locator('[data-key="rloo_k"]').textContent()).toContain('Answers per prompt (k)');
     await form.locator('[data-key="reward_model"] select').selectOption({ index: 1 });
+    await expect.poll(() => form.getByTestId('start-blockers').count(), { timeout: 10_000 }).toBe(0);
+    await e2e.screenshot('train-rloo-form');
     await form.locator('[data-key="steps"] input').fill('4');
     await form.locator('[data-key="prompts_per_step"] input').fill('2');
     await form.locator('[data-key="rloo_k"] input').fill('3');
     await form.locator('[data-key="max_new_tokens"] input').fill('5');
-    await e2e.screenshot('train-rloo-form');
     await form.getByTestId('advanced').locator('summary').click();
     await form.locator('[data-key="sample_every"] input').fill('2');
     await page.getByLabel('Run name').fill('quick rloo');
