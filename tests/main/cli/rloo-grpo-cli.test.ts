@@ -126,6 +126,20 @@ describe('rlhf-lab train rloo / grpo', () => {
     }
   });
 
+  it('Compare’s reward-model-vs-gold judgement takes an RLOO run’s checkpoints, and refuses a run with no reward model', async () => {
+    const p = Project.open(file);
+    try {
+      const rloo = p.runs.listRuns('rloo').at(-1)!;
+      const judged = await runJobInProcess<{ rm: number; sft: number; points: { step: number }[] }>('judge-checkpoints', { run: rloo.id, prompts: 4, seed: 1 }, p);
+      expect(judged).toMatchObject({ rm, sft: base });
+      expect(judged.points.map((x) => x.step)).toEqual([0, 30]);
+      const rmRun = p.runs.listRuns('rm')[0]!;
+      await expect(runJobInProcess('judge-checkpoints', { run: rmRun.id }, p)).rejects.toThrow(`run ${rmRun.id} is not a PPO run (nor RLOO or GRPO): it has no reward model to check`);
+    } finally {
+      p.close();
+    }
+  });
+
   it('train <stage> --fields lists the stage’s config fields with their defaults', async () => {
     const outputs: unknown[] = [];
     const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: () => {} };
