@@ -13,7 +13,10 @@ import { loadRewardModel } from '../../engine/io/reward-io.js';
 import { textEncoder } from '../../engine/train/sequences.js';
 import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
-import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
+import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape } from './train-run.js';
+
+/** What every training job returns (closeRun's result; the CLI prints it with --json). */
+type TrainStageResult = ReturnType<typeof closeRun>;
 
 export const trainCriticFreeParamsSchema = fromOrResume(
   z
