@@ -34,7 +34,7 @@ describe('RLOO and GRPO in the Train view', () => {
     await e2e?.close();
   });
 
-  it('the form groups GRPO’s settings with their defaults and descriptions', async () => {
+  it('the form groups GRPO’s settings with their defaults and descriptions, and a GRPO run started from it finishes', async () => {
     const { page } = e2e;
     await page.keyboard.press('n');
     const form = page.getByRole('form', { name: 'New run' });
@@ -53,12 +53,30 @@ describe('RLOO and GRPO in the Train view', () => {
     expect(await form.locator('[data-key="epsilon_high"]').textContent()).toContain('DAPO');
     await expect.poll(() => form.getByTestId('start-blockers').textContent()).toBe('To start: choose Reward model');
     await e2e.screenshot('train-grpo-form');
+
+    // Started from the form, it runs in the engine worker to the end, and its samples come in groups of num_generations.
+    await form.locator('[data-key="reward_model"] select').selectOption({ index: 1 });
+    await form.locator('[data-key="steps"] input').fill('2');
+    await form.locator('[data-key="prompts_per_step"] input').fill('2');
+    await form.locator('[data-key="num_generations"] input').fill('2');
+    await form.locator('[data-key="max_new_tokens"] input').fill('4');
+    await page.getByLabel('Run name').fill('quick grpo');
+    await expect.poll(() => form.getByTestId('start-blockers').count(), { timeout: 10_000 }).toBe(0);
+    await form.getByTestId('start-run').click();
+    await page.getByRole('heading', { name: /quick grpo/ }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => runNamed('quick grpo')?.status, { timeout: 90_000 }).toBe('completed');
+    expect(runNamed('quick grpo')).toMatchObject({ stage: 'grpo', step: 2, config: expect.objectContaining({ num_generations: 2, loss_type: 'bnpo' }) });
+    await expect.poll(() => page.locator('figure[data-metric="reward_std"]').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('sample-group').count(), { timeout: 20_000 }).toBe(2);
+    expect(await page.getByTestId('sample-group').first().locator('tr').count()).toBe(3);
+    await page.keyboard.press('n');
   });
 
   it('an RLOO run started from the form finishes with its curves and its samples shown group by group', async () => {
     const { page } = e2e;
     const form = page.getByRole('form', { name: 'New run' });
     await form.getByTestId('stage').selectOption('rloo');
+    await page.getByLabel('Run name').fill('');
     const settings = form.getByTestId('group-stage');
     expect(await settings.locator('legend').textContent()).toBe('RLOO settings');
     const keys = await settings.locator('[data-key]').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
