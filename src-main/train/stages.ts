@@ -12,7 +12,7 @@ import { runStages, type CheckpointStage, type RunStage } from '../shared/vocabu
 import { sftConfigSchema } from '../engine/train/sft.js';
 import { rewardConfigSchema } from '../engine/train/reward.js';
 import { dpoConfigSchema } from '../engine/train/dpo.js';
-import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
+import { ppoRunConfigSchema } from './ppo-run-config.js';
 import { grpoRunConfigSchema, rlooRunConfigSchema } from './critic-free-run-config.js';
 import { demoSettings } from '../demo/pipeline.js';
 import { configFields, field, rlFields, type FieldInfo } from './config-fields.js';

@@ -6,19 +6,13 @@ import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel, modelConfigOf, saveModel } from '../../engine/io/checkpoint-io.js';
 import { GPT, ScalarHead } from '../../engine/models/model.js';
-import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/train/ppo.js';
+import { trainPpo, type PpoResumeState, type ValueModel } from '../../engine/train/ppo.js';
 import { normalisedHeadWeights } from '../../engine/train/reward.js';
 import { loadRewardModel } from '../../engine/io/reward-io.js';
 import { textEncoder } from '../../engine/train/sequences.js';
+import { ppoRunConfigSchema, type PpoRunConfig } from '../../train/ppo-run-config.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
-
-/** PPO's engine config plus the reward model to optimise against. */
-export const ppoRunConfigSchema = ppoConfigSchema.extend({
-  /** Checkpoint id of the reward model (stage 'rm'). */
-  reward_model: z.number().int().positive(),
-});
-export type PpoRunConfig = z.infer<typeof ppoRunConfigSchema>;
 
 export const trainPpoParamsSchema = fromOrResume(
   z
