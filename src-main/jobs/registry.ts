@@ -1,7 +1,9 @@
 // Every kind of job the app can run: kind → the module exporting its JobFn, and which data
 // kinds it changes (sent with `data.changed` when it completes so views refresh).
 // Module paths are relative to this file; the worker imports them by URL, so adding a kind
-// needs only one entry here.
+// needs only one entry here (a training stage's job, none: see trainingJobs).
+import { runStages } from '../shared/vocabulary.js';
+
 export interface JobEntry {
   module: string;
   export: string;
@@ -10,15 +12,25 @@ export interface JobEntry {
 
 export type JobRegistry = Record<string, JobEntry>;
 
+/**
+ * One job per training stage named in shared/vocabulary.ts (runStages): `train-<stage>`, exported as
+ * `train<Stage>Job` by kinds/train-<stage>.ts (the stage catalogue, train/stages.ts, says the same).
+ */
+function trainingJobs(): JobRegistry {
+  const entry = (stage: string): JobEntry => ({
+    module: `./kinds/train-${stage}.js`,
+    export: `train${stage[0]!.toUpperCase()}${stage.slice(1)}Job`,
+    changes: ['runs', 'checkpoints'],
+  });
+  return Object.fromEntries(runStages.map((stage) => [`train-${stage}`, entry(stage)]));
+}
+
 export const jobRegistry: JobRegistry = {
   generate: { module: './kinds/generate.js', export: 'generateJob', changes: [] },
   'new-model': { module: './kinds/models.js', export: 'newModelJob', changes: ['checkpoints'] },
   'import-model': { module: './kinds/models.js', export: 'importModelJob', changes: ['checkpoints'] },
   'export-model': { module: './kinds/models.js', export: 'exportModelJob', changes: [] },
-  'train-sft': { module: './kinds/train-sft.js', export: 'trainSftJob', changes: ['runs', 'checkpoints'] },
-  'train-rm': { module: './kinds/train-rm.js', export: 'trainRmJob', changes: ['runs', 'checkpoints'] },
-  'train-ppo': { module: './kinds/train-ppo.js', export: 'trainPpoJob', changes: ['runs', 'checkpoints'] },
-  'train-dpo': { module: './kinds/train-dpo.js', export: 'trainDpoJob', changes: ['runs', 'checkpoints'] },
+  ...trainingJobs(),
   demo: { module: './kinds/demo.js', export: 'demoJob', changes: ['runs', 'checkpoints', 'responses', 'rankings', 'pairs', 'label_tasks', 'comparison_sets'] },
   import: { module: './kinds/import.js', export: 'importJob', changes: ['prompts', 'responses', 'pairs', 'sft', 'rankings'] },
   'label-generate': { module: './kinds/label-generate.js', export: 'labelGenerateJob', changes: ['responses', 'label_tasks'] },

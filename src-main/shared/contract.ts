@@ -114,6 +114,8 @@ export interface JobProgress {
 }
 
 // ---------- train (issue 7) ----------
+/** Where a field sits in the New run form: the essentials first, the stage's own settings, the rest collapsed. */
+export type FieldGroup = 'essentials' | 'stage' | 'advanced';
 export interface ConfigField {
   key: string;
   type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';
@@ -124,10 +126,20 @@ export interface ConfigField {
   exclusiveMinimum?: number;
   options?: string[];
   description?: string;
+  /** How the form presents it (from the stage's catalogue entry): a label a person reads, one line of help, its group. */
+  label: string;
+  help: string;
+  group: FieldGroup;
 }
 export interface StageInfo {
   stage: RunStage;
   label: string;
+  /** One line on what the stage does, under the stage picker. */
+  summary: string;
+  /** The stage's colour (CSS), the same on every badge and chip. */
+  colour: string;
+  /** The field that sets how long a run is (iterations, max steps), if the schema leaves it unbounded: the form asks before an absurd length. */
+  lengthField?: string;
   /** Stages whose checkpoints this stage may start from. */
   from: string[];
   /** Config keys that name a checkpoint (e.g. PPO's reward_model), with the stage it must have. */
@@ -179,6 +191,9 @@ export interface RunSample {
   response: string;
   score: number | null;
   kl: number | null;
+  /** RLOO and GRPO: the completion's group (the answers to one prompt, shown together) and its advantage. */
+  group?: number;
+  advantage?: number;
 }
 export interface RunEventInfo {
   id: number;

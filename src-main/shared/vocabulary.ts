@@ -8,15 +8,25 @@ export const splits = ['train', 'eval'] as const;
 export const splitSchema = z.enum(splits);
 export type Split = (typeof splits)[number];
 
-/** The training stages a run can be (train/stages.ts says how each one is trained). */
-export const runStages = ['sft', 'rm', 'ppo', 'dpo'] as const;
+/**
+ * The training stages a run can be: the one word each that runs, checkpoints, job kinds
+ * (`train-<stage>`) and the CLI (`rlhf-lab train <stage>`) use. Everything else about a stage is
+ * its entry in the stage catalogue (train/stages.ts), which must have one per name here.
+ */
+export const runStages = ['sft', 'rm', 'ppo', 'dpo', 'rloo', 'grpo'] as const;
 export const runStageSchema = z.enum(runStages);
 export type RunStage = (typeof runStages)[number];
+export function isRunStage(v: string): v is RunStage {
+  return (runStages as readonly string[]).includes(v);
+}
 
 /** What wrote a checkpoint: a run of one of the stages, or nothing yet (a new or imported model, 'base'). */
 export const checkpointStages = ['base', ...runStages] as const;
 export const checkpointStageSchema = z.enum(checkpointStages);
 export type CheckpointStage = (typeof checkpointStages)[number];
+export function isCheckpointStage(v: string): v is CheckpointStage {
+  return (checkpointStages as readonly string[]).includes(v);
+}
 
 /** A pairwise vote on responses A and B, as shown: A better, B better, a tie, or both bad. */
 export const voteOutcomes = ['a', 'b', 'tie', 'both_bad'] as const;

@@ -3,7 +3,7 @@
 // written and checked on every load, so a damaged file is reported instead of silently loaded.
 import { createHash } from 'node:crypto';
 import type { DB } from './db.js';
-import type { CheckpointStage } from '../shared/vocabulary.js';
+import { isCheckpointStage, type CheckpointStage } from '../shared/vocabulary.js';
 
 
 export interface NewCheckpoint {
@@ -122,6 +122,8 @@ export class CheckpointsRepo {
 
   /** Stores a checkpoint in one transaction and returns its id. */
   save(c: NewCheckpoint): number {
+    // 'base' or a stage of the catalogue (the table no longer lists them, migration 0008).
+    if (!isCheckpointStage(c.stage)) throw new Error(`unknown checkpoint stage "${c.stage}"`);
     const sha = checkpointHash(c.weights, c.optimizer);
     return this.db.transaction(() => {
       const r = this.insertStmt.run(

@@ -195,8 +195,19 @@ export function migrate(db: DB, file = db.name): void {
   const current = checkVersion(db, file);
   const pending = loadMigrations().filter((m) => m.version > current);
   if (pending.length === 0) return;
-  db.transaction(() => {
-    for (const m of pending) db.exec(m.sql);
-    db.pragma(`user_version = ${pending[pending.length - 1]!.version}`);
-  })();
+  // A migration that rebuilds a table (0008) must not cascade the drop of the old one: foreign
+  // keys are off while migrating (SQLite ignores the pragma inside a transaction, hence outside)
+  // and checked before the commit, as SQLite's ALTER TABLE procedure says.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      for (const m of pending) db.exec(m.sql);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`${file}: migrating left ${broken.length} broken references; nothing was changed`);
+      db.pragma(`user_version = ${pending[pending.length - 1]!.version}`);
+    })();
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
+  }
 }

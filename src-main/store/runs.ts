@@ -1,7 +1,7 @@
 // Training runs of every stage and what they log as they go: metrics (one value per key and step),
 // sample tables and health events. Shared by SFT, reward modeling, PPO/DPO and the Train view.
 import type { DB } from './db.js';
-import type { RunStage } from '../shared/vocabulary.js';
+import { isRunStage, type RunStage } from '../shared/vocabulary.js';
 
 export type RunStatus = 'pending' | 'running' | 'stopped' | 'completed' | 'failed';
 
@@ -142,6 +142,8 @@ export class RunsRepo {
   }
 
   createRun(r: NewRun): number {
+    // The stage catalogue names the stages (the table no longer lists them, migration 0008).
+    if (!isRunStage(r.stage)) throw new Error(`unknown training stage "${r.stage}"`);
     const now = Date.now();
     const res = this.insertRun.run(
       r.stage,

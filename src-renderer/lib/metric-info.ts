@@ -51,6 +51,22 @@ const info: Record<string, MetricInfo> = {
   'rewards/margins': { group: 'reward', means: 'Mean reward(chosen) − reward(rejected)', good: 'up' },
   'logps/chosen': { group: 'policy', means: 'Log-probability of chosen responses', good: 'none' },
   'logps/rejected': { group: 'policy', means: 'Log-probability of rejected responses', good: 'down' },
+  // GRPO, with TRL's GRPOTrainer names (RLOO logs PPO's names above).
+  reward: { group: 'reward', means: 'Mean reward of the completions (score less the missing-EOS penalty)', good: 'up' },
+  reward_std: { group: 'reward', means: 'Mean standard deviation of the reward within a group', good: 'none' },
+  frac_reward_zero_std: { group: 'reward', means: 'Share of groups whose completions all got the same reward (no learning signal)', good: 'down' },
+  kl: { group: 'objective', means: 'k3 KL(policy ‖ SFT reference) per token of the rollouts', good: 'target' },
+  entropy: { group: 'objective', means: 'Entropy of the policy on its own completions', good: 'none' },
+  'clip_ratio/low_mean': { group: 'policy', means: 'Share of tokens clipped at 1 − ε (negative advantage)', good: 'down' },
+  'clip_ratio/high_mean': { group: 'policy', means: 'Share of tokens clipped at 1 + ε high (positive advantage)', good: 'down' },
+  'clip_ratio/region_mean': { group: 'policy', means: 'Share of tokens whose ratio left the clip region', good: 'down' },
+  'completions/mean_length': { group: 'objective', means: 'Mean completion length in tokens', good: 'none' },
+  'completions/min_length': { group: 'objective', means: 'Shortest completion in tokens', good: 'none' },
+  'completions/max_length': { group: 'objective', means: 'Longest completion in tokens', good: 'none' },
+  'completions/clipped_ratio': { group: 'objective', means: 'Share of completions cut at max_new_tokens (no EOS)', good: 'down' },
+  num_tokens: { group: 'speed', means: 'Completion tokens generated in the step', good: 'none' },
+  learning_rate: { group: 'other', means: 'Learning rate (warmup, then cosine decay)', good: 'none' },
+  episode: { group: 'other', means: 'Completions sampled so far', good: 'none' },
 };
 
 export const groupOrder: MetricInfo['group'][] = ['objective', 'reward', 'loss', 'eval', 'policy', 'value', 'speed', 'other'];

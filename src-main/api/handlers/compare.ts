@@ -12,6 +12,7 @@ import type { BlindPair } from '../../store/blind-pairs.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
 import { UserError } from '../../shared/errors.js';
+import { rlhfStages } from '../../train/stages.js';
 
 function project(ctx: ApiContext): Project {
   return ctx.app.project();
@@ -101,7 +102,7 @@ function options(p: Project): CompareOptions {
   const brief = (c: (typeof all)[number]): CompareCheckpoint => ({ id: c.id, name: c.name, stage: c.stage, step: c.step, created_at: c.created_at });
   const policies = all.filter((c) => c.stage !== 'rm');
   const latest = (stages: string[]) => policies.filter((c) => stages.includes(c.stage)).at(-1)?.id;
-  const defaults = [latest(['sft']), latest(['ppo', 'dpo'])].filter((x) => x !== undefined);
+  const defaults = [latest(['sft']), latest(rlhfStages)].filter((x) => x !== undefined);
   // Without an SFT or an RLHF checkpoint, the newest others fill the two default places.
   for (const c of [...policies].reverse()) if (defaults.length < 2 && !defaults.includes(c.id)) defaults.push(c.id);
   return {

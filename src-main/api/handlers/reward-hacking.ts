@@ -1,5 +1,6 @@
-// Compare's "reward model vs gold/human" panel: start and read the judgement of a PPO run's
-// checkpoints (jobs/kinds/judge-checkpoints.ts), and on the demo project the over-optimisation run
+// Compare's "reward model vs gold/human" panel: start and read the judgement of the checkpoints of a
+// run trained against a reward model (PPO, RLOO, GRPO);
+// (jobs/kinds/judge-checkpoints.ts), and on the demo project the over-optimisation run
 // (jobs/kinds/demo-overoptimization.ts) whose curves Compare charts.
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
@@ -7,6 +8,9 @@ import { readOveroptimization } from '../../demo/overoptimization.js';
 import { isDemoProject, readDemoBaselines } from '../../demo/pipeline.js';
 import { readCheckpointJudges } from '../../jobs/kinds/judge-checkpoints.js';
 import { UserError } from '../../shared/errors.js';
+import { findStage, stageDef, stages } from '../../train/stages.js';
+
+const rewardModelStages = () => stages.filter((s) => stageDef(s).checkpointFields.reward_model === 'rm').map((s) => stageDef(s).label);
 
 function requireHost(ctx: ApiContext): void {
   if (ctx.annotatorId !== null) throw new UserError('Only the host can start this.', 'forbidden');
@@ -19,7 +23,10 @@ export const rewardHackingHandlers: Partial<Handlers<ApiContext>> = {
     requireHost(ctx);
     const run = ctx.app.project().runs.get(runId);
     if (!run) throw new UserError(`No run with id ${runId}.`, 'not_found');
-    if (run.stage !== 'ppo') throw new UserError(`Run #${runId} is a ${run.stage} run: only PPO runs have a reward model to check.`, 'bad_request');
+    // A stage trained against a reward model says so in its catalogue entry (PPO, RLOO, GRPO).
+    if (!findStage(run.stage) || stageDef(findStage(run.stage)!).checkpointFields.reward_model !== 'rm') {
+      throw new UserError(`Run #${runId} is a ${run.stage} run: only runs trained against a reward model (${rewardModelStages().join(', ')}) have one to check.`, 'bad_request');
+    }
     return ctx.app.startJob('judge-checkpoints', { run: runId }, `Judge the checkpoints of run #${runId}`);
   },
 

@@ -36,6 +36,12 @@ function fieldErrors(stage: RunStage, config: Record<string, unknown>) {
   return { errors, resolved: null };
 }
 
+/** The group and advantage a critic-free stage stores with each sample (engine/train/critic-free.ts GroupSample). */
+function groupOf(extra: Record<string, unknown> | null): { group?: number; advantage?: number } {
+  if (typeof extra?.group !== 'number' || typeof extra.advantage !== 'number') return {};
+  return { group: extra.group, advantage: extra.advantage };
+}
+
 const sinceSchema = z.record(z.string(), z.number().int());
 
 /** Resume jobs this process started, by run: a second train.resume sent before the first job took the lease is refused here. */
@@ -155,7 +161,10 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
     return out;
   },
   'runs.samples': ({ runId }, ctx) =>
-    ctx.app.project().runs.samplesFor(runId).map((s) => ({ id: s.id, step: s.step, prompt: s.prompt, response: s.response, score: s.score, kl: s.kl })),
+    ctx.app
+      .project()
+      .runs.samplesFor(runId)
+      .map((s) => ({ id: s.id, step: s.step, prompt: s.prompt, response: s.response, score: s.score, kl: s.kl, ...groupOf(s.extra) })),
   'runs.events': ({ runId }, ctx) => ctx.app.project().runs.eventsFor(runId),
   'runs.exportCsv': ({ runId }, ctx) => {
     const project = ctx.app.project();

@@ -1,37 +1,24 @@
 // `train <stage> <project> --from <checkpoint> [--config file.json] [--set key=value …]` and
 // `train <stage> <project> --resume <run>`: one stage run to the end, checkpointing as it goes.
-// Stages are a map so each stage's engineer adds one entry: its job kind and config schema.
+// The stages, their config schemas and their jobs come from the stage catalogue (train/stages.ts).
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { backendInfo, backendJson } from '../../engine/backend/backend.js';
-import { sftConfigSchema } from '../../engine/train/sft.js';
-import { rewardConfigSchema } from '../../engine/train/reward.js';
-import { dpoConfigSchema } from '../../engine/train/dpo.js';
-import { ppoRunConfigSchema } from '../../train/ppo-run-config.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled, InputError } from '../../shared/errors.js';
+import { findStage, jobKind, stageInfo, stageSchema, stages } from '../../train/stages.js';
 import type { Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags, positiveInt } from '../engine-args.js';
 
+/** What the command needs of a stage: its config schema, to check --config and --set before the job starts. */
 export interface TrainStage {
-  /** Job kind in jobs/registry.ts; it takes { from?, resume?, config, name?, …flags } and returns { run, checkpoint, metrics }. */
-  job: string;
-  /** The stage's strict config schema: --config and --set are validated against it before the job starts. */
   configSchema: z.ZodType;
-  /** Extra checkpoint flags of the stage, e.g. PPO's `--rm <checkpoint>` → params.rm. */
-  checkpointFlags?: string[];
 }
-
-export const trainStages: Record<string, TrainStage> = {
-  sft: { job: 'train-sft', configSchema: sftConfigSchema },
-  rm: { job: 'train-rm', configSchema: rewardConfigSchema },
-  ppo: { job: 'train-ppo', configSchema: ppoRunConfigSchema },
-  dpo: { job: 'train-dpo', configSchema: dpoConfigSchema },
-};
 
 const USAGE =
   'train <stage> <project> --from <checkpoint> [--config file.json] [--set key=value …] [--name NAME] [--json]\n' +
-  '       train <stage> <project> --resume <run> [--json]';
+  '       train <stage> <project> --resume <run> [--json]\n' +
+  '       train <stage> --fields [--json]      (the config fields of the stage, with their defaults)'
 
 /** 1-based line of character `pos` in `text`. */
 function lineAt(text: string, pos: number): number {
@@ -92,20 +79,28 @@ export function resolveConfig(stage: TrainStage, file: string | undefined, sets:
 export const trainCommand: Command = {
   name: 'train',
   usage: USAGE,
-  summary: `run a training stage (${Object.keys(trainStages).join(', ')}) to the end, or resume an interrupted run`,
+  summary: `run a training stage (${stages.join(', ')}) to the end, or resume an interrupted run`,
   async run(argv, io) {
     const stageName = argv[0] ?? '';
-    const stage = trainStages[stageName];
-    if (!stage) throw new InputError(`train: unknown stage "${stageName}" (one of ${Object.keys(trainStages).join(', ')})\nusage: rlhf-lab ${USAGE}`);
-    const extra = Object.fromEntries((stage.checkpointFlags ?? []).map((f) => [f, { type: 'string' as const }]));
+    const found = findStage(stageName);
+    if (!found) throw new InputError(`train: unknown stage "${stageName}" (one of ${stages.join(', ')})\nusage: rlhf-lab ${USAGE}`);
+    const stage: TrainStage = { configSchema: stageSchema(found) };
     const { values, positionals } = parseFlags(`train ${stageName}`, USAGE, argv.slice(1), {
       from: { type: 'string' },
       resume: { type: 'string' },
       config: { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       name: { type: 'string' },
-      ...extra,
+      fields: { type: 'boolean' },
     });
+    if (values.fields) {
+      const fields = stageInfo(found).fields;
+      io.out(
+        { stage: found, fields: fields.map((f) => ({ key: f.key, type: f.type, default: f.default, options: f.options, label: f.label, help: f.help })) },
+        fields.map((f) => `  ${f.key} = ${JSON.stringify(f.default)}${f.options ? `  (${f.options.join('|')})` : ''}\n      ${f.label}: ${f.help}`).join('\n'),
+      );
+      return 0;
+    }
     if (positionals.length !== 1) throw new InputError(`train ${stageName}: expected one project file\nusage: rlhf-lab ${USAGE}`);
     if ((values.from === undefined) === (values.resume === undefined)) throw new InputError(`train ${stageName}: give either --from <checkpoint> or --resume <run>`);
     if (values.resume !== undefined && (values.config !== undefined || (values.set as string[]).length > 0)) {
@@ -125,12 +120,8 @@ export const trainCommand: Command = {
         params.resume = run.id;
       }
       if (values.name !== undefined) params.name = values.name;
-      for (const f of stage.checkpointFlags ?? []) {
-        const flag = (values as Record<string, unknown>)[f];
-        if (flag !== undefined) params[f] = checkpointArg(project, flag as string, `--${f}`);
-      }
       const result = await runJobInProcess<{ run: number; checkpoint: number; metrics: Record<string, number> }>(
-        stage.job,
+        jobKind(found),
         params,
         project,
         (p) => io.progress(p.done, p.total, p.unit, p.message),

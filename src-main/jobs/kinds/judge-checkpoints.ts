@@ -41,7 +41,8 @@ export const judgeCheckpointsJob: JobFn<JudgeCheckpointsParams, CheckpointJudges
   const { project } = ctx;
   await initBackend();
   const run = project.runs.get(p.run);
-  if (!run || run.stage !== 'ppo') throw new Error(`run ${p.run} is not a PPO run`);
+  // PPO, RLOO and GRPO runs name the reward model they were trained against in their config.
+  if (!run || typeof run.config.reward_model !== 'number') throw new Error(`run ${p.run} is not a PPO run (nor RLOO or GRPO): it has no reward model to check`);
   const sft = run.parent_checkpoint_id;
   const rm = Number((run.config as { reward_model?: number }).reward_model);
   if (sft === null || !Number.isInteger(rm)) throw new Error(`run ${p.run} does not name its SFT checkpoint and reward model`);

@@ -1,4 +1,4 @@
-// What the four training jobs (train-sft, train-rm, train-ppo, train-dpo) share: their parameters
+// What the training jobs (train-<stage>, one per stage) share: their parameters
 // — a new run from a checkpoint, or the resume of an interrupted run — and how a resume finds its
 // place: the run's own config and parent, and its last checkpoint, with what the run logged after
 // that checkpoint forgotten (the resumed run logs those steps again).
@@ -39,8 +39,6 @@ export interface RunStart<C> {
   last: CheckpointInfo | null;
 }
 
-const stageNames: Record<RunStage, string> = { sft: 'an SFT', rm: 'a reward-model', ppo: 'a PPO', dpo: 'a DPO' };
-
 export function startOrResume<C>(
   project: Project,
   stage: RunStage,
@@ -49,7 +47,7 @@ export function startOrResume<C>(
 ): RunStart<C> {
   if (params.resume === undefined) return { config: schema.parse(params.config), parentId: params.from!, runId: undefined, last: null };
   const run = project.runs.get(params.resume);
-  if (!run || run.stage !== stage) throw new Error(`run ${params.resume} is not ${stageNames[stage]} run`);
+  if (!run || run.stage !== stage) throw new Error(`run ${params.resume} is not a ${stage} run`);
   // Before anything is read or truncated: another trainer may be writing this run right now.
   holdRunLease(project, run.id);
   if (project.runs.get(run.id)!.status === 'completed') throw new Error(`run ${run.id} already completed; nothing to resume`);

@@ -24,6 +24,7 @@ export class TrainState {
   error = $state<string | null>(null);
   #timer: ReturnType<typeof setInterval> | null = null;
   #busy = false;
+  #again = false;
   /** The job of a run the user just started, until its run id is known. */
   #awaiting: string | null = null;
 
@@ -96,7 +97,13 @@ export class TrainState {
   /** One refresh: the run list, new metric points of shown runs, and the selected run's tables. */
   async tick(force: boolean): Promise<void> {
     const live = this.#awaiting !== null || this.runs.some((r) => r.status === 'running');
-    if ((!force && !live) || this.#busy) return;
+    // A forced refresh (a job just finished) asked for while one is in flight runs right after it:
+    // dropped, the run's last steps and samples would never be fetched once it is no longer live.
+    if (this.#busy) {
+      if (force) this.#again = true;
+      return;
+    }
+    if (!force && !live) return;
     this.#busy = true;
     try {
       this.runs = await this.#client.call('runs.list', {});
@@ -120,6 +127,10 @@ export class TrainState {
       this.error = e instanceof Error ? e.message : String(e);
     } finally {
       this.#busy = false;
+      if (this.#again) {
+        this.#again = false;
+        void this.tick(true);
+      }
     }
   }
 

@@ -62,4 +62,50 @@ describe('migrations', () => {
     expect(project.prompts.page({ search: 'p', offset: 0, limit: 5 }).total).toBe(1);
     project.close();
   });
+
+  it('0008 drops the stage CHECKs: runs, checkpoints and what hangs off them are kept, and a new stage is accepted', () => {
+    const file = join(tempDir(), 'seven.rlhf');
+    // A version-7 file with a PPO run, its checkpoints (one the parent of the other), metrics, samples, a lease and a response of the checkpoint.
+    const db = new Database(file);
+    for (const m of loadMigrations().slice(0, 7)) db.exec(m.sql);
+    db.pragma('user_version = 7');
+    db.pragma('foreign_keys = ON');
+    db.exec(`
+      INSERT INTO checkpoints (id, name, stage, step, model_config, tokenizer, weights, sha256, created_at) VALUES (1, 'sft', 'sft', 0, '{}', '{}', x'00', 'h', 0);
+      INSERT INTO runs (id, stage, name, config, status, parent_checkpoint_id, step, created_at, updated_at, tags, note)
+        VALUES (1, 'ppo', 'ppo run', '{"steps":3}', 'stopped', 1, 2, 0, 0, '["sweep"]', 'a note');
+      INSERT INTO checkpoints (id, name, stage, run_id, parent_id, step, model_config, tokenizer, weights, optimizer, extra, sha256, created_at)
+        VALUES (2, 'ppo · step 2', 'ppo', 1, 1, 2, '{}', '{}', x'01', x'02', '{"reward_model":7}', 'h2', 1);
+      INSERT INTO metrics (run_id, step, key, value, time) VALUES (1, 1, 'objective/kl', 0.5, 0), (1, 2, 'objective/kl', 0.25, 0);
+      INSERT INTO samples (run_id, step, prompt, response, score, kl) VALUES (1, 1, 'p', 'r', 1.5, 0.1);
+      INSERT INTO run_events (run_id, step, kind, message, time) VALUES (1, 1, 'warn', 'w', 0);
+      INSERT INTO annotators (id, name, created_at) VALUES (1, 'ann', 0);
+      INSERT INTO prompts (id, text, created_at, text_hash) VALUES (1, 'p', 0, 'h');
+      INSERT INTO responses (id, prompt_id, text, source, checkpoint_id, created_at) VALUES (1, 1, 'a', 'model', 2, 0);`);
+    expect(() => db.exec(`INSERT INTO runs (stage, name, config, created_at, updated_at) VALUES ('grpo', 'x', '{}', 0, 0)`)).toThrow(/CHECK/);
+    db.close();
+
+    const project = Project.open(file);
+    expect(project.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(project.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const run = project.runs.get(1)!;
+    expect(run).toMatchObject({ stage: 'ppo', name: 'ppo run', config: { steps: 3 }, status: 'stopped', parent_checkpoint_id: 1, step: 2, tags: ['sweep'], note: 'a note' });
+    expect(project.checkpoints.get(2)).toMatchObject({ stage: 'ppo', run_id: 1, parent_id: 1, step: 2, extra: { reward_model: 7 } });
+    // Dropping the old tables cascaded to nothing.
+    expect(project.runs.metricsFor(1)['objective/kl']!.map((m) => [m.step, m.value])).toEqual([
+      [1, 0.5],
+      [2, 0.25],
+    ]);
+    expect(project.runs.samplesFor(1)).toHaveLength(1);
+    expect(project.runs.eventsFor(1)).toHaveLength(1);
+    expect(project.db.prepare('SELECT checkpoint_id FROM responses WHERE id = 1').get()).toEqual({ checkpoint_id: 2 });
+    // The foreign keys still hold on the rebuilt tables: deleting the run keeps its checkpoint, unlinked, and drops its metrics.
+    const grpo = project.runs.createRun({ stage: 'grpo', name: 'grpo run', config: {}, parentCheckpointId: 1 });
+    expect(project.runs.get(grpo)!.stage).toBe('grpo');
+    expect(() => project.runs.createRun({ stage: 'nope' as never, name: 'x', config: {} })).toThrow('unknown training stage "nope"');
+    project.db.prepare('DELETE FROM runs WHERE id = 1').run();
+    expect(project.checkpoints.get(2)!.run_id).toBeNull();
+    expect(project.runs.metricsFor(1)).toEqual({});
+    project.close();
+  });
 });
