@@ -5,8 +5,9 @@ import { openDemoCopy, runDemo } from '../../demo/pipeline.js';
 import { runOveroptimization } from '../../demo/overoptimization.js';
 import { writeOveroptimizationChart } from '../../demo/overoptimization-chart.js';
 import { writeReportPage } from '../../demo/report-page.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { optionalNumber, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'demo [--quick] [--overoptimization] [--out DIR] [--seed S] [--json]';
 

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { initBackend, type BackendPreference } from '../backend/backend.js';
+import { initBackend } from '../backend/backend.js';
+import type { Backend } from '../../shared/vocabulary.js';
 import type { AdapterSummary } from '../backend/webgpu-device.js';
 import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from '../models/model.js';
 import { AdamW } from '../train/optim.js';
@@ -204,7 +205,7 @@ const profiles: StepProfile[] = [];
 export interface BenchOptions {
   sizes: BenchSize[];
   rows?: readonly BenchRowName[];
-  backend?: BackendPreference;
+  backend?: Backend;
   /** Run bench/reference.py with this Python (default RLHF_PYTHON or /usr/bin/python3); false = skip. */
   python?: string | false;
   seed?: number;
@@ -345,7 +346,7 @@ async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {
 
 export function referenceScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // src-main/engine/bench/bench (tsx) and dist-main/engine/bench/bench (compiled) are both three levels below the root.
+  // src-main/engine/bench/ (tsx) and dist-main/engine/bench/ (compiled) are both three levels below the root.
   return path.resolve(here, '..', '..', '..', 'bench', 'reference.py');
 }
 

@@ -2,7 +2,8 @@
 // run in place on the open demo project, so the app can fill Label, Train and Compare with one click.
 import { z } from 'zod';
 import { runDemoStages, type DemoReport } from '../../demo/pipeline.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const demoParamsSchema = z
   .object({
