@@ -3,6 +3,9 @@
 // their Hugging Face names, how they start, how the forward pass runs with and without a KV
 // cache, which matrix produces the logits, and which compiled kernels its passes use.
 import * as tf from '@tensorflow/tfjs';
+import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
+import { causalAttention } from '../kernels/fast-ops.js';
+import { fusedAttendOne } from '../kernels/js-decode-ops.js';
 import type { Rng } from '../rng.js';
 
 export interface ForwardOptions {
@@ -104,6 +107,47 @@ export function cachedMasks(B: number, t: number, cache: KVCache | null, maskDat
           tf.reshape(keyMaskAdd, [B, 1, 1, total]),
         ) as tf.Tensor4D);
   return { keyMaskAdd, maskAdd, total };
+}
+
+/**
+ * How a KV-cached pass attends its t new queries, chosen once per forwardCached call (every layer
+ * of the call uses the same): `wasm-attend-one`, one new query per row by the wasm SIMD kernel
+ * (attend-one.c) at every batch size (measured against the JS kernel at batch 1: tiny +35%,
+ * small +17% tokens per CPU-second); `js-attend-one`, the JS-loop kernel (js-decode-ops.ts) where
+ * that one cannot bind to tfjs's heap and the batch is narrow, so per-kernel overhead dominates;
+ * `prefill`, no cache yet: the training attention over the prompt (one wasm kernel for all heads
+ * on wasm); `tf-ops`, several new queries over a cache, or one where no kernel applies.
+ */
+export type CachedAttention = 'wasm-attend-one' | 'js-attend-one' | 'prefill' | 'tf-ops';
+
+export function cachedAttentionFor(pass: { newTokens: number; cached: boolean; headDim: number; jsAttendOne: boolean }): CachedAttention {
+  if (pass.newTokens === 1 && attendOneAvailable(pass.headDim)) return 'wasm-attend-one';
+  if (pass.newTokens === 1 && pass.jsAttendOne) return 'js-attend-one';
+  if (!pass.cached) return 'prefill';
+  return 'tf-ops';
+}
+
+/** The new queries and the cached keys and values ([B·H, ·, hd]) one layer attends with. */
+export interface CachedAttentionInput {
+  q: tf.Tensor3D;
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+  /** The fused [B·t, 3·H·hd] q|k|v of the new tokens (k and v repeated to the query heads), for the prefill. */
+  qkv: () => tf.Tensor2D;
+}
+
+/** One layer's attention by the kernel chosen for the pass; returns [B·t, H·hd]. */
+export function attendWith(kernel: CachedAttention, a: CachedAttentionInput, masks: { keyMaskAdd: tf.Tensor2D; maskAdd: tf.Tensor4D; total: number }, B: number, H: number, t: number, hd: number): tf.Tensor2D {
+  switch (kernel) {
+    case 'wasm-attend-one':
+      return attendOne(a.q, a.k, a.v, masks.keyMaskAdd, H);
+    case 'js-attend-one':
+      return fusedAttendOne(a.q, a.k, a.v, masks.keyMaskAdd, H, 1 / Math.sqrt(hd));
+    case 'prefill':
+      return causalAttention(a.qkv(), B, t, H, masks.maskAdd);
+    case 'tf-ops':
+      return attendCached(a.q, a.k, a.v, masks.maskAdd, B, H, t, masks.total, hd);
+  }
 }
 
 /** Attention of t new queries over `total` cached keys; returns [B·t, H·hd]. */

@@ -1,10 +1,10 @@
 // Batched sampling from a GPT with a KV cache: the (left-padded) prompts are run once (prefill),
 // then each step feeds one token per sequence. On wasm both run in a compiled decoder
-// (decode-kernel.ts), elsewhere as tf ops (GPT.forwardCached). Either turns logits into
+// (compiled-decoder.ts), elsewhere as tf ops (GPT.forwardCached). Either turns logits into
 // probabilities; the sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the
 // same tokens on every run of a backend.
 import * as tf from '@tensorflow/tfjs';
-import { WasmDecoder, wasmDecoderApplies } from '../kernels/decode-kernel.js';
+import { WasmDecoder, wasmDecoderApplies } from '../kernels/compiled-decoder.js';
 import { disposeCache, type GPT, type KVCache } from './model.js';
 import { Rng } from '../rng.js';
 
@@ -131,7 +131,7 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
 
   const padded = leftPad(prompts, opts.padId);
   let cache: KVCache | null = null;
-  // On wasm, the prompt and then every step are calls into a compiled decoder (decode-kernel.ts).
+  // On wasm, the prompt and then every step are calls into a compiled decoder (compiled-decoder.ts).
   let decoder: WasmDecoder | null = null;
   // Full sequences (prompt + generated so far), only for the uncached path.
   const rows = prompts.map((p) => p.slice());
