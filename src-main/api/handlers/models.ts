@@ -6,7 +6,7 @@ import type { CheckpointRow } from '../../shared/contract.js';
 import type { ApiContext } from '../context.js';
 import type { Handlers } from '../router.js';
 import { initBackend } from '../../engine/backend/backend.js';
-import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { CheckpointInfo } from '../../shared/records.js';
 import { UserError } from '../../shared/errors.js';
 
 /** Managing models is for the person at the machine, never a LAN annotator. */
