@@ -2,9 +2,9 @@
 // responses, SFT examples) and a randomly initialised GPT-2 or Llama-family model of any size,
 // stored as a 'base' checkpoint.
 import { z } from 'zod';
-import { saveModel, type ModelStore } from '../io/checkpoint-io.js';
-import { GPT, parseModelConfig, type ModelConfig } from './model.js';
-import { MAX_TRAINED_VOCAB, MIN_TRAINED_VOCAB, TextTokenizer } from './tokenizer.js';
+import { saveModel, type ModelStore } from './checkpoint-io.js';
+import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
+import { MAX_TRAINED_VOCAB, MIN_TRAINED_VOCAB, TextTokenizer } from '../models/tokenizer.js';
 import type { SftRecord } from '../../shared/records.js';
 
 export const newModelSchema = z

@@ -1,8 +1,8 @@
 // Text in, text out: sampling from a stored checkpoint with the playground's settings. Used by the
 // `generate` CLI command and the `generate` job behind the Models view's playground.
 import { z } from 'zod';
-import { loadModel, type ModelStore } from '../io/checkpoint-io.js';
-import { generate } from './generate.js';
+import { loadModel, type ModelStore } from './checkpoint-io.js';
+import { generate } from '../models/generate.js';
 
 export const samplingSettingsSchema = z
   .object({
