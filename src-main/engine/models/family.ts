@@ -168,6 +168,60 @@ export function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mas
   return tf.reshape(tf.transpose(tf.reshape(o, [B, H, t, hd]), [0, 2, 1, 3]), [B * t, H * hd]) as tf.Tensor2D;
 }
 
+/** What a family's layers see of one KV-cached pass (cachedForward). */
+export interface CachedStep {
+  B: number;
+  /** New tokens per row. */
+  t: number;
+  /** Position ids of the new tokens, [B·t]. */
+  pos: Int32Array;
+  masks: { keyMaskAdd: tf.Tensor2D; maskAdd: tf.Tensor4D; total: number };
+  /** Layer i's keys and values [B·H, total, hd]: the cache's followed by the new ones (kept for the next pass). */
+  extend(layer: number, kNew: tf.Tensor3D, vNew: tf.Tensor3D): { k: tf.Tensor3D; v: tf.Tensor3D };
+}
+
+/**
+ * The KV-cached forward every family shares: positions and masks of the new tokens `ids` [B,t],
+ * the family's layers (`layers`, given the step, returns the last layer's output [B·t, C]), then
+ * the final norm and the logits of each row's last new position [B,V]. With `cache` null it
+ * starts one (prefill); the previous cache's keys and values are disposed, superseded by the new.
+ * Inference only.
+ */
+export function cachedForward(
+  ids: tf.Tensor2D,
+  cache: KVCache | null,
+  attentionMask: tf.Tensor2D | undefined,
+  model: { nPositions: number; width: number; outputWeight: () => tf.Tensor },
+  pass: { layers(step: CachedStep): tf.Tensor2D; finalNorm(x: tf.Tensor2D): tf.Tensor2D },
+): { logits: tf.Tensor2D; cache: KVCache } {
+  const [B, t] = ids.shape;
+  const C = model.width;
+  const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
+  const { pos, nextPosition } = cachedPositions(B, t, model.nPositions, cache, maskData);
+  const out = tf.tidy(() => {
+    // The output matrix, transposed once per generation rather than once per token.
+    const wteT = cache ? cache.wteT : (tf.transpose(model.outputWeight()) as tf.Tensor2D);
+    const masks = cachedMasks(B, t, cache, maskData);
+    const keys: tf.Tensor3D[] = [];
+    const values: tf.Tensor3D[] = [];
+    const extend = (i: number, kNew: tf.Tensor3D, vNew: tf.Tensor3D) => {
+      const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
+      const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
+      keys.push(k);
+      values.push(v);
+      return { k, v };
+    };
+    const x = pass.layers({ B, t, pos, masks, extend });
+    const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
+    const logits = tf.matMul(pass.finalNorm(last), wteT);
+    return { logits, keys, values, keyMaskAdd: masks.keyMaskAdd, ...(cache ? {} : { wteT }) };
+  });
+  // The previous pass's keys/values are superseded (concat copied them); wteT carries over.
+  if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
+  const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
+  return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
+}
+
 /** [B·t, H·hd] → [B·H, t, hd], the cache's layout. */
 export function toCacheHeads(z: tf.Tensor, B: number, t: number, H: number, hd: number): tf.Tensor3D {
   return (t === 1 ? tf.reshape(z, [B * H, 1, hd]) : tf.reshape(tf.transpose(tf.reshape(z, [B, t, H, hd]), [0, 2, 1, 3]), [B * H, t, hd])) as tf.Tensor3D;

@@ -10,7 +10,7 @@ import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear }
 import { jsDecodeOpsAvailable, fusedGelu, fusedLayerNorm } from '../kernels/js-decode-ops.js';
 import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
 import type { Rng } from '../rng.js';
-import { attendWith, cachedAttentionFor, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
+import { attendWith, cachedAttentionFor, cachedForward, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 
 export const gptConfigSchema = z
   .object({
@@ -142,49 +142,32 @@ export const gpt2Family: ModelFamily<GPTConfig> = {
     const { n_embd: C, n_head: H, layer_norm_epsilon: eps } = config;
     const hd = C / H;
     const p = (name: string) => ctx.p(name);
-    const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
-    const { pos, nextPosition } = cachedPositions(B, t, config.n_positions, cache, maskData);
-    const out = tf.tidy(() => {
-      // The tied output matrix, transposed once per generation rather than once per token.
-      const wteT = cache ? cache.wteT : (tf.transpose(p('wte.weight')) as tf.Tensor2D);
-      const masks = cachedMasks(B, t, cache, maskData);
-      const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
-      const x0 = tf.add(tf.gather(p('wte.weight'), flatIds), tf.gather(p('wpe.weight'), tf.tensor1d(pos, 'int32'))) as tf.Tensor2D;
-      const keys: tf.Tensor3D[] = [];
-      const values: tf.Tensor3D[] = [];
-      const toHeads = (z: tf.Tensor) => toCacheHeads(z, B, t, H, hd);
-      // The kernels of this pass, chosen once: on wasm LayerNorm, GELU (up to a size) and narrow
-      // one-query attention as fused JS-loop kernels (js-decode-ops.ts), elsewhere inference tf ops.
-      const fused = jsDecodeOpsAvailable();
-      const norm = fused ? fusedLayerNorm : layerNormInference;
-      const geluKernel = fused && B * t * 4 * C <= FUSED_GELU_MAX_SIZE ? fusedGelu : geluInference;
-      const attention = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: fused && B * C <= FUSED_ATTENTION_MAX_WIDTH });
-      const ln = (z: tf.Tensor2D, name: string) => norm(z, p(name + '.weight'), p(name + '.bias'), eps);
-      const ops: Gpt2Ops = {
-        layerNorm: ln,
-        dense: (z, name) => tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')),
-        gelu: geluKernel,
-        attention: (i, qkv) => {
-          const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));
-          const kNew = toHeads(tf.slice(qkv, [0, C], [-1, C]));
-          const vNew = toHeads(tf.slice(qkv, [0, 2 * C], [-1, C]));
-          const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
-          const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
-          keys.push(k);
-          values.push(v);
-          return attendWith(attention, { q, k, v, qkv: () => qkv }, masks, B, H, t, hd);
-        },
-        residual: (z) => z,
-      };
-      const x = gpt2Layers(config, x0, ops);
-      const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
-      const logits = tf.matMul(ln(last, 'ln_f'), wteT);
-      return { logits, keys, values, keyMaskAdd: masks.keyMaskAdd, ...(cache ? {} : { wteT }) };
+    // The kernels of this pass, chosen once: on wasm LayerNorm, GELU (up to a size) and narrow
+    // one-query attention as fused JS-loop kernels (js-decode-ops.ts), elsewhere inference tf ops.
+    const fused = jsDecodeOpsAvailable();
+    const norm = fused ? fusedLayerNorm : layerNormInference;
+    const geluKernel = fused && B * t * 4 * C <= FUSED_GELU_MAX_SIZE ? fusedGelu : geluInference;
+    const attention = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: fused && B * C <= FUSED_ATTENTION_MAX_WIDTH });
+    const ln = (z: tf.Tensor2D, name: string) => norm(z, p(name + '.weight'), p(name + '.bias'), eps);
+    const toHeads = (z: tf.Tensor) => toCacheHeads(z, B, t, H, hd);
+    return cachedForward(ids, cache, attentionMask, { nPositions: config.n_positions, width: C, outputWeight: () => p('wte.weight') }, {
+      layers: (step) => {
+        const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
+        const x0 = tf.add(tf.gather(p('wte.weight'), flatIds), tf.gather(p('wpe.weight'), tf.tensor1d(step.pos, 'int32'))) as tf.Tensor2D;
+        return gpt2Layers(config, x0, {
+          layerNorm: ln,
+          dense: (z, name) => tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')),
+          gelu: geluKernel,
+          attention: (i, qkv) => {
+            const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));
+            const { k, v } = step.extend(i, toHeads(tf.slice(qkv, [0, C], [-1, C])), toHeads(tf.slice(qkv, [0, 2 * C], [-1, C])));
+            return attendWith(attention, { q, k, v, qkv: () => qkv }, step.masks, B, H, t, hd);
+          },
+          residual: (z) => z,
+        });
+      },
+      finalNorm: (x) => ln(x, 'ln_f'),
     });
-    // The previous step's keys/values are superseded (concat copied them); wteT carries over.
-    if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
-    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
-    return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   },
 
   enginePath(): EnginePath {

@@ -15,7 +15,7 @@ import { attendOneAvailable } from '../kernels/attend-one-kernel.js';
 import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
 import { attentionMaskAdd, causalAttention, embedding, linear } from '../kernels/fast-ops.js';
 import type { Rng } from '../rng.js';
-import { attendWith, cachedAttentionFor, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
+import { attendWith, cachedAttentionFor, cachedForward, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 import { llamaOutputWeight, llamaParameterShapes, ropeInverseFrequencies, ropeTables, type LlamaConfig } from './llama-config.js';
 import { repeatKvHeads, rmsNorm, rope, swiglu } from './llama-ops.js';
 
@@ -111,37 +111,22 @@ export const llamaFamily: ModelFamily<LlamaConfig> = {
     const H = c.n_head;
     const hd = c.head_dim;
     const groups = c.n_head / c.n_kv_head;
-    const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
-    const { pos, nextPosition } = cachedPositions(B, t, c.n_positions, cache, maskData);
-    const out = tf.tidy(() => {
-      const wteT = cache ? cache.wteT : (tf.transpose(ctx.p(llamaOutputWeight(c))) as tf.Tensor2D);
-      const masks = cachedMasks(B, t, cache, maskData);
-      const x0 = tf.gather(ctx.p('model.embed_tokens.weight'), tf.reshape(tf.cast(ids, 'int32'), [-1])) as tf.Tensor2D;
-      const keys: tf.Tensor3D[] = [];
-      const values: tf.Tensor3D[] = [];
-      // The attention kernel of this pass, chosen once (there is no JS-loop one-query kernel for this family).
-      const kernel = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: false });
-      const attention: LlamaAttention = (i, proj) => {
-        const kRep = repeatKvHeads(proj.k, c.n_kv_head, groups);
-        const vRep = repeatKvHeads(proj.v, c.n_kv_head, groups);
-        const q = toCacheHeads(proj.q, B, t, H, hd);
-        const kNew = toCacheHeads(kRep, B, t, H, hd);
-        const vNew = toCacheHeads(vRep, B, t, H, hd);
-        const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
-        const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
-        keys.push(k);
-        values.push(v);
-        return attendWith(kernel, { q, k, v, qkv: () => tf.concat([proj.q, kRep, vRep], 1) }, masks, B, H, t, hd);
-      };
-      const x = llamaLayers(ctx, c, x0, ropeTensors(c, pos), attention, (z) => z);
-      const C = c.n_embd;
-      const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
-      const logits = tf.matMul(rmsNorm(last, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps), wteT);
-      return { logits, keys, values, keyMaskAdd: masks.keyMaskAdd, ...(cache ? {} : { wteT }) };
+    // The attention kernel of this pass, chosen once (there is no JS-loop one-query kernel for this family).
+    const kernel = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: false });
+    return cachedForward(ids, cache, attentionMask, { nPositions: c.n_positions, width: c.n_embd, outputWeight: () => ctx.p(llamaOutputWeight(c)) }, {
+      layers: (step) => {
+        const x0 = tf.gather(ctx.p('model.embed_tokens.weight'), tf.reshape(tf.cast(ids, 'int32'), [-1])) as tf.Tensor2D;
+        const attention: LlamaAttention = (i, proj) => {
+          const kRep = repeatKvHeads(proj.k, c.n_kv_head, groups);
+          const vRep = repeatKvHeads(proj.v, c.n_kv_head, groups);
+          const q = toCacheHeads(proj.q, B, t, H, hd);
+          const { k, v } = step.extend(i, toCacheHeads(kRep, B, t, H, hd), toCacheHeads(vRep, B, t, H, hd));
+          return attendWith(kernel, { q, k, v, qkv: () => tf.concat([proj.q, kRep, vRep], 1) }, step.masks, B, H, t, hd);
+        };
+        return llamaLayers(ctx, c, x0, ropeTensors(c, step.pos), attention, (z) => z);
+      },
+      finalNorm: (x) => rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps),
     });
-    if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
-    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
-    return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   },
 
   enginePath(c: LlamaConfig): EnginePath {
