@@ -50,13 +50,7 @@ const mayImport = {
   renderer: below('shared'),
 };
 // Upward imports that remain, each with its reason (docs/layers.md lists them too).
-const engineStoreReason = 'engine persistence not yet moved beside the store (issue 18 item 4, helper engine)';
 const allow = [
-  ...['io/checkpoint-io.ts', 'io/hf.ts', 'io/reward-io.ts', 'models/new-model.ts', 'models/sample-text.ts', 'train/preference-data.ts', 'train/sft.ts'].map((f) => ({
-    from: `src-main/engine/${f}`,
-    to: 'src-main/store/',
-    reason: engineStoreReason,
-  })),
   { from: 'src-main/train/stages.ts', to: 'src-main/demo/pipeline', reason: "the run form's Demo-sized preset reads demoSettings; the stage catalogue (issue 18 item 3) takes it over" },
 ];
 

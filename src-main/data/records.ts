@@ -3,7 +3,7 @@
 // sharing a prompt prefix, including Anthropic HH-RLHF transcripts split at the last
 // "\n\nAssistant:"). Throws DataError naming the file, line and field.
 import type { z } from 'zod';
-import type { SftRecord } from '../store/sft.js';
+import type { SftRecord } from '../shared/records.js';
 import { DataError } from './errors.js';
 import type { RawRecord } from './readers.js';
 import {

@@ -3,47 +3,9 @@
 // written and checked on every load, so a damaged file is reported instead of silently loaded.
 import { createHash } from 'node:crypto';
 import type { DB } from './db.js';
+import type { CheckpointInfo, LoadedCheckpoint, NewCheckpoint } from '../shared/records.js';
 import { isCheckpointStage, type CheckpointStage } from '../shared/vocabulary.js';
 
-
-export interface NewCheckpoint {
-  name: string;
-  stage: CheckpointStage;
-  runId?: number | null;
-  parentId?: number | null;
-  step?: number;
-  /** The resolved model config (GPTConfig, plus the head for reward/value models). */
-  modelConfig: unknown;
-  /** tokenizer.json text. */
-  tokenizer: string;
-  weights: Uint8Array;
-  optimizer?: Uint8Array | null;
-  /** Anything else a stage needs back: resume state, reward normalisation, final metrics. */
-  extra?: Record<string, unknown> | null;
-}
-
-export interface CheckpointInfo {
-  id: number;
-  name: string;
-  stage: CheckpointStage;
-  run_id: number | null;
-  parent_id: number | null;
-  step: number;
-  model_config: unknown;
-  extra: Record<string, unknown> | null;
-  sha256: string;
-  created_at: number;
-  weights_bytes: number;
-  has_optimizer: boolean;
-  /** Ancestor ids, parent first (the parent chain up to a base or imported model). */
-  lineage: number[];
-}
-
-export interface LoadedCheckpoint extends CheckpointInfo {
-  tokenizer: string;
-  weights: Uint8Array;
-  optimizer: Uint8Array | null;
-}
 
 export class CheckpointNotFoundError extends Error {
   constructor(readonly id: number) {

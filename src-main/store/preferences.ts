@@ -78,6 +78,9 @@ export class PreferencesRepo {
   private readonly rankingsStmt;
   private readonly responseText;
   private readonly comparisonsStmt;
+  private readonly submittedStmt;
+  private readonly votesStmt;
+  private readonly promptStmt;
 
   constructor(db: DB) {
     this.insertRankingStmt = db.prepare(
@@ -111,6 +114,14 @@ export class PreferencesRepo {
        FROM comparisons m JOIN prompts p ON p.id = m.prompt_id JOIN annotators a ON a.id = m.annotator_id
        JOIN responses ra ON ra.id = m.response_a JOIN responses rb ON rb.id = m.response_b ORDER BY m.id`,
     );
+    this.submittedStmt = db.prepare<[], { prompt_id: number; annotator_id: number; ranking: string }>(
+      "SELECT prompt_id, annotator_id, ranking FROM rankings WHERE status = 'submitted' ORDER BY id",
+    );
+    this.votesStmt = db.prepare<[string], { prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: VoteOutcome }>(
+      `SELECT prompt_id, annotator_id, response_a, response_b, outcome FROM comparisons
+       WHERE context = 'label' OR ? = 'all' ORDER BY id`,
+    );
+    this.promptStmt = db.prepare<[number], { text: string; split: 'train' | 'eval' }>('SELECT text, split FROM prompts WHERE id = ?');
   }
 
   /** Adds a submitted ranking unless one with this uid exists; returns whether it was added. */
@@ -188,5 +199,26 @@ export class PreferencesRepo {
       const { seconds_spent, flags, ...rest } = c;
       yield { ...rest, flags: JSON.parse(flags) as string[], seconds: seconds_spent };
     }
+  }
+
+  // The votes reward-model and DPO training learn from (engine/train/preference-data.ts reads them
+  // through its PreferenceVotes interface, which this repo implements).
+
+  /** Submitted rankings in order, each as response ids best first (ids in one inner list are tied). */
+  submittedRankings(): Array<{ prompt_id: number; annotator_id: number; ranking: number[][] }> {
+    return this.submittedStmt.all().map((r) => ({ prompt_id: r.prompt_id, annotator_id: r.annotator_id, ranking: JSON.parse(r.ranking) as number[][] }));
+  }
+
+  /** A/B votes in order: Label's, and with `includeCompare` also Compare's blind votes. */
+  comparisonVotes(includeCompare: boolean): Array<{ prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: VoteOutcome }> {
+    return this.votesStmt.all(includeCompare ? 'all' : 'label');
+  }
+
+  promptOf(id: number): { text: string; split: 'train' | 'eval' } {
+    return this.promptStmt.get(id)!;
+  }
+
+  responseTextOf(id: number): string {
+    return this.responseText.get(id)!.text;
   }
 }

@@ -4,16 +4,7 @@ import type { DB } from './db.js';
 import { hashParts } from './hash.js';
 import { likePattern } from './like.js';
 import type { Split } from '../shared/vocabulary.js';
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-export type SftRecord =
-  | { kind: 'completion'; prompt: string; completion: string }
-  | { kind: 'messages'; messages: ChatMessage[] }
-  | { kind: 'text'; text: string };
+import type { ChatMessage, SftRecord } from '../shared/records.js';
 
 export type SftExample = SftRecord & { id: number; split: Split };
 

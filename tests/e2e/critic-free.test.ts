@@ -4,7 +4,7 @@
 // curves under TRL's names and shows its samples group by group, each answer with its score and
 // advantage. Screenshots: screenshots/train-{rloo,grpo}-form.png, train-rloo-run.png, train-rloo-samples.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/models/new-model.js';
+import { createNewModel } from '../../src-main/engine/io/new-model.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startE2E, type E2E } from './harness.js';
 

@@ -10,7 +10,7 @@ import { initBackend } from '../../engine/backend/backend.js';
 import { listCachedModels } from '../../engine/io/hf-cache.js';
 import { modelConfigOf } from '../../engine/io/checkpoint-io.js';
 import { modelParameterShapes } from '../../engine/models/model.js';
-import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { CheckpointInfo } from '../../shared/records.js';
 import { UserError } from '../../shared/errors.js';
 
 /** Managing models is for the person at the machine, never a LAN annotator. */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend/backend.js';
 import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
 import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/models/model.js';
-import { createNewModel, newModelSchema } from '../../engine/models/new-model.js';
+import { createNewModel, newModelSchema } from '../../engine/io/new-model.js';
 import type { Command, CommandIO } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 import { InputError } from '../../shared/errors.js';

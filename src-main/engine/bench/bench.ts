@@ -346,7 +346,7 @@ async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {
 
 export function referenceScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // src-main/engine (tsx) and dist-main/engine (compiled) are both two levels below the root.
+  // This file runs three levels below the root: src-main/engine/bench/bench.ts under tsx, and its compiled copy in dist-main.
   return path.resolve(here, '..', '..', '..', 'bench', 'reference.py');
 }
 

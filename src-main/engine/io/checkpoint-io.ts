@@ -4,9 +4,21 @@ import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
 import type { AdamWState } from '../train/optim.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from '../models/tokenizer.js';
-import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { CheckpointInfo, LoadedCheckpoint, NewCheckpoint } from '../../shared/records.js';
 import type { CheckpointStage } from '../../shared/vocabulary.js';
-import type { Project } from '../../store/project.js';
+
+/**
+ * What saving and loading models needs of a project: its checkpoints. The store's Project
+ * (store/project.ts, with store/checkpoints.ts) is one, so the engine imports no store module.
+ */
+export interface ModelStore {
+  checkpoints: {
+    /** Writes a checkpoint; returns its id. */
+    save(c: NewCheckpoint): number;
+    /** Reads one back, its sha256 verified. */
+    load(id: number): LoadedCheckpoint;
+  };
+}
 
 export function weightsToBytes(weights: Record<string, Float32Array>, shapes?: Record<string, number[]>): Uint8Array {
   const tensors: Record<string, Tensor> = {};
@@ -66,7 +78,7 @@ export interface SaveModelOptions {
   extraWeights?: Record<string, Float32Array>;
 }
 
-export function saveModel(project: Project, o: SaveModelOptions): number {
+export function saveModel(project: ModelStore, o: SaveModelOptions): number {
   const weights = { ...o.model.getWeights(), ...(o.extraWeights ?? {}) };
   return project.checkpoints.save({
     name: o.name,
@@ -93,7 +105,7 @@ export interface LoadedModel {
 }
 
 /** Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model. */
-export function loadModel(project: Project, checkpointId: number, seed = 0): LoadedModel {
+export function loadModel(project: ModelStore, checkpointId: number, seed = 0): LoadedModel {
   const c = project.checkpoints.load(checkpointId);
   const config = modelConfigOf(c.model_config);
   const weights = weightsFromBytes(c.weights);

@@ -5,13 +5,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { modelConfigOf, weightsFromBytes } from './checkpoint-io.js';
+import { modelConfigOf, weightsFromBytes, type ModelStore } from './checkpoint-io.js';
 import { downloadHubModel, HF_PREFIX, parseHubId, type HubDownloadOptions } from './hf-hub.js';
 import { GPT, gptConfigSchema, isLlamaConfig, modelParameterShapes, parameterShapes, type GPTConfig, type ModelConfig } from '../models/model.js';
 import { llamaConfigFromHf, llamaConfigToHf, llamaWeightsFromHf, llamaWeightsToHf } from '../models/llama-hf.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from '../models/tokenizer.js';
-import type { Project } from '../../store/project.js';
 
 /** The config.json fields we read; others (task params, dtype…) do not change the computation. */
 const hfGpt2ConfigSchema = z
@@ -244,7 +243,7 @@ function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: n
  * Imports a folder as a new 'base' checkpoint; returns its id. `source` is recorded as where it
  * came from, with the model_type and the dtype the weights had before conversion.
  */
-export function importHfModel(project: Project, dir: string, name?: string, source?: string, onTensor?: TensorProgress): number {
+export function importHfModel(project: ModelStore, dir: string, name?: string, source?: string, onTensor?: TensorProgress): number {
   const { config, weights, tokenizer, sourceDtype } = readHfFolder(dir, onTensor);
   // Through GPT.fromWeights so a folder the model cannot load never becomes a checkpoint.
   const model = GPT.fromWeights(config, weights);
@@ -266,7 +265,7 @@ export function importHfModel(project: Project, dir: string, name?: string, sour
 }
 
 /** Exports a checkpoint's model as a Hugging Face folder (sha256 verified on the way out). */
-export function exportHfModel(project: Project, checkpointId: number, dir: string): void {
+export function exportHfModel(project: ModelStore, checkpointId: number, dir: string): void {
   const c = project.checkpoints.load(checkpointId);
   writeHfFolder(dir, modelConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
 }
@@ -282,7 +281,7 @@ export interface ImportOptions extends HubDownloadOptions {
  * Face cache: hf-hub.ts) as a new 'base' checkpoint.
  */
 export async function importModelSource(
-  project: Project,
+  project: ModelStore,
   source: string,
   opts: ImportOptions = {},
 ): Promise<{ checkpoint: number; folder: string; commit?: string; downloaded?: number; fromCache?: boolean }> {

@@ -2,11 +2,10 @@
 // `score.bias` (the names of HF's GPT2ForSequenceClassification), the normalisation gain and bias
 // in `extra.normalisation`. Used by PPO, best-of-N and Compare.
 import type { AdamWState } from '../train/optim.js';
-import { loadModel, saveModel, type LoadedModel } from './checkpoint-io.js';
+import { loadModel, saveModel, type LoadedModel, type ModelStore } from './checkpoint-io.js';
 import { ScalarHead } from '../models/model.js';
 import { RewardModel } from '../train/reward.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
-import type { Project } from '../../store/project.js';
 
 export interface LoadedRewardModel extends Omit<LoadedModel, 'model'> {
   model: RewardModel;
@@ -14,7 +13,7 @@ export interface LoadedRewardModel extends Omit<LoadedModel, 'model'> {
   dispose(): void;
 }
 
-export function loadRewardModel(project: Project, checkpointId: number, seed = 0): LoadedRewardModel {
+export function loadRewardModel(project: ModelStore, checkpointId: number, seed = 0): LoadedRewardModel {
   const loaded = loadModel(project, checkpointId, seed);
   if (!loaded.weights['score.weight']) {
     loaded.model.dispose();
@@ -27,7 +26,7 @@ export function loadRewardModel(project: Project, checkpointId: number, seed = 0
 }
 
 export function saveRewardModel(
-  project: Project,
+  project: ModelStore,
   o: {
     name: string;
     model: RewardModel;

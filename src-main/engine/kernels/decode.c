@@ -2,7 +2,7 @@
 // embedding + position, per layer LayerNorm → c_attn → attention of the new positions over the KV
 // cache (appending their keys and values) → c_proj + residual → LayerNorm → c_fc → gelu_new →
 // c_proj + residual, final LayerNorm, tied logits and the temperature-scaled softmax. Loaded by
-// engine/kernels/decode-kernel.ts, which lays out the weights (packed once per generate() call), the cache
+// engine/kernels/compiled-decoder.ts, which lays out the weights (packed once per generate() call), the cache
 // and the scratch in this module's own memory and describes them in an int32 table (DESC_* below).
 //
 // Why hand-written: with tfjs a step is ~45 kernels per token of < 1 MFLOP each at the tiny
@@ -217,7 +217,7 @@ static void softmax_row(float *z, int n, float temperature) {
 
 // ---- the step ----
 
-// The int32 table written by decode-kernel.ts: sizes, then byte offsets in this memory.
+// The int32 table written by compiled-decoder.ts: sizes, then byte offsets in this memory.
 enum {
   DESC_C, DESC_H, DESC_L, DESC_V, DESC_VP, DESC_MAXT,
   DESC_WTE, DESC_WPE, DESC_LNF_G, DESC_LNF_B,

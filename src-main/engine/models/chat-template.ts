@@ -3,11 +3,7 @@
 // special tokens by name, `add_generation_prompt`. Conversations become token ids with a target
 // mask covering the assistant turns only (their text and the template's end-of-turn tokens).
 import { Template } from '@huggingface/jinja';
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+import type { ChatMessage } from '../../shared/records.js';
 
 /** The template's source and the special tokens it may refer to (bos_token, eos_token…). */
 export interface ChatTemplateSpec {

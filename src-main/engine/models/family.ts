@@ -3,6 +3,9 @@
 // their Hugging Face names, how they start, how the forward pass runs with and without a KV
 // cache, which matrix produces the logits, and which compiled kernels its passes use.
 import * as tf from '@tensorflow/tfjs';
+import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
+import { causalAttention } from '../kernels/fast-ops.js';
+import { fusedAttendOne } from '../kernels/js-decode-ops.js';
 import type { Rng } from '../rng.js';
 
 export interface ForwardOptions {
@@ -106,6 +109,47 @@ export function cachedMasks(B: number, t: number, cache: KVCache | null, maskDat
   return { keyMaskAdd, maskAdd, total };
 }
 
+/**
+ * How a KV-cached pass attends its t new queries, chosen once per forwardCached call (every layer
+ * of the call uses the same): `wasm-attend-one`, one new query per row by the wasm SIMD kernel
+ * (attend-one.c) at every batch size (measured against the JS kernel at batch 1: tiny +35%,
+ * small +17% tokens per CPU-second); `js-attend-one`, the JS-loop kernel (js-decode-ops.ts) where
+ * that one cannot bind to tfjs's heap and the batch is narrow, so per-kernel overhead dominates;
+ * `prefill`, no cache yet: the training attention over the prompt (one wasm kernel for all heads
+ * on wasm); `tf-ops`, several new queries over a cache, or one where no kernel applies.
+ */
+export type CachedAttention = 'wasm-attend-one' | 'js-attend-one' | 'prefill' | 'tf-ops';
+
+export function cachedAttentionFor(pass: { newTokens: number; cached: boolean; headDim: number; jsAttendOne: boolean }): CachedAttention {
+  if (pass.newTokens === 1 && attendOneAvailable(pass.headDim)) return 'wasm-attend-one';
+  if (pass.newTokens === 1 && pass.jsAttendOne) return 'js-attend-one';
+  if (!pass.cached) return 'prefill';
+  return 'tf-ops';
+}
+
+/** The new queries and the cached keys and values ([B·H, ·, hd]) one layer attends with. */
+export interface CachedAttentionInput {
+  q: tf.Tensor3D;
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+  /** The fused [B·t, 3·H·hd] q|k|v of the new tokens (k and v repeated to the query heads), for the prefill. */
+  qkv: () => tf.Tensor2D;
+}
+
+/** One layer's attention by the kernel chosen for the pass; returns [B·t, H·hd]. */
+export function attendWith(kernel: CachedAttention, a: CachedAttentionInput, masks: { keyMaskAdd: tf.Tensor2D; maskAdd: tf.Tensor4D; total: number }, B: number, H: number, t: number, hd: number): tf.Tensor2D {
+  switch (kernel) {
+    case 'wasm-attend-one':
+      return attendOne(a.q, a.k, a.v, masks.keyMaskAdd, H);
+    case 'js-attend-one':
+      return fusedAttendOne(a.q, a.k, a.v, masks.keyMaskAdd, H, 1 / Math.sqrt(hd));
+    case 'prefill':
+      return causalAttention(a.qkv(), B, t, H, masks.maskAdd);
+    case 'tf-ops':
+      return attendCached(a.q, a.k, a.v, masks.maskAdd, B, H, t, masks.total, hd);
+  }
+}
+
 /** Attention of t new queries over `total` cached keys; returns [B·t, H·hd]. */
 export function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, maskAdd: tf.Tensor4D, B: number, H: number, t: number, total: number, hd: number): tf.Tensor2D {
   const scale = 1 / Math.sqrt(hd);
@@ -122,6 +166,60 @@ export function attendCached(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, mas
     o = tf.matMul(p, v);
   }
   return tf.reshape(tf.transpose(tf.reshape(o, [B, H, t, hd]), [0, 2, 1, 3]), [B * t, H * hd]) as tf.Tensor2D;
+}
+
+/** What a family's layers see of one KV-cached pass (cachedForward). */
+export interface CachedStep {
+  B: number;
+  /** New tokens per row. */
+  t: number;
+  /** Position ids of the new tokens, [B·t]. */
+  pos: Int32Array;
+  masks: { keyMaskAdd: tf.Tensor2D; maskAdd: tf.Tensor4D; total: number };
+  /** Layer i's keys and values [B·H, total, hd]: the cache's followed by the new ones (kept for the next pass). */
+  extend(layer: number, kNew: tf.Tensor3D, vNew: tf.Tensor3D): { k: tf.Tensor3D; v: tf.Tensor3D };
+}
+
+/**
+ * The KV-cached forward every family shares: positions and masks of the new tokens `ids` [B,t],
+ * the family's layers (`layers`, given the step, returns the last layer's output [B·t, C]), then
+ * the final norm and the logits of each row's last new position [B,V]. With `cache` null it
+ * starts one (prefill); the previous cache's keys and values are disposed, superseded by the new.
+ * Inference only.
+ */
+export function cachedForward(
+  ids: tf.Tensor2D,
+  cache: KVCache | null,
+  attentionMask: tf.Tensor2D | undefined,
+  model: { nPositions: number; width: number; outputWeight: () => tf.Tensor },
+  pass: { layers(step: CachedStep): tf.Tensor2D; finalNorm(x: tf.Tensor2D): tf.Tensor2D },
+): { logits: tf.Tensor2D; cache: KVCache } {
+  const [B, t] = ids.shape;
+  const C = model.width;
+  const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
+  const { pos, nextPosition } = cachedPositions(B, t, model.nPositions, cache, maskData);
+  const out = tf.tidy(() => {
+    // The output matrix, transposed once per generation rather than once per token.
+    const wteT = cache ? cache.wteT : (tf.transpose(model.outputWeight()) as tf.Tensor2D);
+    const masks = cachedMasks(B, t, cache, maskData);
+    const keys: tf.Tensor3D[] = [];
+    const values: tf.Tensor3D[] = [];
+    const extend = (i: number, kNew: tf.Tensor3D, vNew: tf.Tensor3D) => {
+      const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
+      const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
+      keys.push(k);
+      values.push(v);
+      return { k, v };
+    };
+    const x = pass.layers({ B, t, pos, masks, extend });
+    const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
+    const logits = tf.matMul(pass.finalNorm(last), wteT);
+    return { logits, keys, values, keyMaskAdd: masks.keyMaskAdd, ...(cache ? {} : { wteT }) };
+  });
+  // The previous pass's keys/values are superseded (concat copied them); wteT carries over.
+  if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
+  const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
+  return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
 }
 
 /** [B·t, H·hd] → [B·H, t, hd], the cache's layout. */

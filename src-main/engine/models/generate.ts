@@ -1,10 +1,10 @@
 // Batched sampling from a GPT with a KV cache: the (left-padded) prompts are run once (prefill),
 // then each step feeds one token per sequence. On wasm both run in a compiled decoder
-// (decode-kernel.ts), elsewhere as tf ops (GPT.forwardCached). Either turns logits into
-// probabilities; the sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the
+// (compiled-decoder.ts), elsewhere as tf ops (GPT.forwardCached): the DecodePath, chosen once per
+// call. Either turns logits into probabilities; the sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the
 // same tokens on every run of a backend.
 import * as tf from '@tensorflow/tfjs';
-import { WasmDecoder, wasmDecoderApplies } from '../kernels/decode-kernel.js';
+import { WasmDecoder, wasmDecoderApplies } from '../kernels/compiled-decoder.js';
 import { disposeCache, type GPT, type KVCache } from './model.js';
 import { Rng } from '../rng.js';
 
@@ -127,31 +127,14 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
   const tokens: number[][] = prompts.map(() => []);
   const logprobs: number[][] = prompts.map(() => []);
   const finished = new Array<boolean>(B).fill(false);
-  const useCache = opts.useCache ?? true;
 
   const padded = leftPad(prompts, opts.padId);
-  let cache: KVCache | null = null;
-  // On wasm, the prompt and then every step are calls into a compiled decoder (decode-kernel.ts).
-  let decoder: WasmDecoder | null = null;
   // Full sequences (prompt + generated so far), only for the uncached path.
   const rows = prompts.map((p) => p.slice());
+  const path = decodePathFor(model, opts, maxNew);
+  const run = decodeRun(path, model, padded, B, maxNew, rows, opts.padId);
   try {
-    let probs: Float32Array;
-    if (useCache && maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config)) {
-      decoder = WasmDecoder.create(model, B, padded.length + maxNew - 1);
-    }
-    if (decoder) {
-      probs = decoder.prefill(padded.ids, padded.mask, sampling.temperature);
-    } else if (useCache) {
-      const ids = tf.tensor2d(padded.ids, [B, padded.length], 'int32');
-      const mask = tf.tensor2d(padded.mask, [B, padded.length], 'float32');
-      const out = model.forwardCached(ids, null, mask);
-      tf.dispose([ids, mask]);
-      cache = out.cache;
-      probs = nextTokenProbs(out.logits, sampling.temperature);
-    } else {
-      probs = nextTokenProbs(lastLogitsUncached(model, rows, opts.padId), sampling.temperature);
-    }
+    let probs = run.prefill(sampling.temperature);
     for (let step = 0; step < maxNew; step++) {
       const next = new Int32Array(B);
       for (let b = 0; b < B; b++) {
@@ -168,22 +151,64 @@ export function generate(model: GPT, prompts: number[][], opts: GenerateOptions)
         if (opts.eosId !== undefined && id === opts.eosId) finished[b] = true;
       }
       if (finished.every(Boolean) || step === maxNew - 1) break;
-      if (decoder) {
-        probs = decoder.step(next, sampling.temperature);
-      } else if (useCache) {
-        const ids = tf.tensor2d(next, [B, 1], 'int32');
-        const out = model.forwardCached(ids, cache, undefined);
-        ids.dispose();
-        cache = out.cache;
-        probs = nextTokenProbs(out.logits, sampling.temperature);
-      } else {
-        probs = nextTokenProbs(lastLogitsUncached(model, rows, opts.padId), sampling.temperature);
-      }
+      probs = run.step(next, sampling.temperature);
     }
   } finally {
-    if (cache) disposeCache(cache);
+    run.dispose();
   }
   return { tokens, finished, logprobs };
+}
+
+/**
+ * How generate() runs the model, chosen once per call: `compiled-decoder`, the prompt and every
+ * step as calls into decode.c (compiled-decoder.ts: wasm, a GPT-2 whose weights fit); `tf-cache`,
+ * the family's forwardCached with a KV cache, its kernels chosen per pass (family.ts
+ * CachedAttention); `uncached`, the whole sequence through the training forward every step (the
+ * reference the cache is tested against).
+ */
+export type DecodePath = 'compiled-decoder' | 'tf-cache' | 'uncached';
+
+export function decodePathFor(model: GPT, opts: Pick<GenerateOptions, 'useCache' | 'compiledDecode'>, maxNew: number): DecodePath {
+  if (!(opts.useCache ?? true)) return 'uncached';
+  return maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config) ? 'compiled-decoder' : 'tf-cache';
+}
+
+/** The prompt's and then each step's next-token probabilities [B·V] at a temperature, by one decode path. */
+interface DecodeRun {
+  prefill(temperature: number): Float32Array;
+  step(next: Int32Array, temperature: number): Float32Array;
+  dispose(): void;
+}
+
+function decodeRun(path: DecodePath, model: GPT, padded: ReturnType<typeof leftPad>, B: number, maxNew: number, rows: number[][], padId: number): DecodeRun {
+  switch (path) {
+    case 'compiled-decoder': {
+      // Null where the weights do not fit the decoder's wasm32 memory: then the tf ops run it.
+      const decoder = WasmDecoder.create(model, B, padded.length + maxNew - 1);
+      if (!decoder) return decodeRun('tf-cache', model, padded, B, maxNew, rows, padId);
+      return { prefill: (T) => decoder.prefill(padded.ids, padded.mask, T), step: (next, T) => decoder.step(next, T), dispose: () => {} };
+    }
+    case 'tf-cache': {
+      let cache: KVCache | null = null;
+      const forward = (ids: tf.Tensor2D, mask: tf.Tensor2D | undefined, T: number) => {
+        const out = model.forwardCached(ids, cache, mask);
+        tf.dispose(mask ? [ids, mask] : [ids]);
+        cache = out.cache;
+        return nextTokenProbs(out.logits, T);
+      };
+      return {
+        prefill: (T) => forward(tf.tensor2d(padded.ids, [B, padded.length], 'int32'), tf.tensor2d(padded.mask, [B, padded.length], 'float32'), T),
+        step: (next, T) => forward(tf.tensor2d(next, [B, 1], 'int32'), undefined, T),
+        dispose: () => {
+          if (cache) disposeCache(cache);
+        },
+      };
+    }
+    case 'uncached': {
+      const probs = (T: number) => nextTokenProbs(lastLogitsUncached(model, rows, padId), T);
+      return { prefill: probs, step: (_next, T) => probs(T), dispose: () => {} };
+    }
+  }
 }
 
 /** Logits of the last position of each row by a full forward pass (the reference for the cache). */

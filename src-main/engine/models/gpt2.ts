@@ -3,15 +3,14 @@
 // layouts so imported checkpoints give PyTorch's log-probabilities. Activations are kept 2-D
 // ([B·T, C]) and every heavy op comes from fast-ops.ts, whose gradients avoid tfjs-wasm's slow
 // paths. On wasm every pass has a compiled kernel: attention and LayerNorm/GELU/cross-entropy in
-// training, and the whole decode step in generation (decode-kernel.ts, used by generate.ts).
+// training, and the whole decode step in generation (compiled-decoder.ts, used by generate.ts).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear } from '../kernels/fast-ops.js';
-import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
-import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from '../kernels/decode-kernels.js';
+import { jsDecodeOpsAvailable, fusedGelu, fusedLayerNorm } from '../kernels/js-decode-ops.js';
 import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
 import type { Rng } from '../rng.js';
-import { attendCached, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
+import { attendWith, cachedAttentionFor, cachedForward, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 
 export const gptConfigSchema = z
   .object({
@@ -57,6 +56,32 @@ export function parameterShapes(c: GPTConfig): Array<[string, number[]]> {
   return out;
 }
 
+/**
+ * The ops GPT-2's layers run with, chosen once per pass: training's differentiable ones
+ * (fast-ops.ts) or the decode step's inference ones. `name` is a parameter prefix (`h.0.ln_1`).
+ */
+interface Gpt2Ops {
+  layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D;
+  dense(x: tf.Tensor2D, name: string): tf.Tensor2D;
+  gelu(x: tf.Tensor2D): tf.Tensor2D;
+  /** Layer i's attention from its fused q|k|v [n, 3C]: [n, C]. */
+  attention(layer: number, qkv: tf.Tensor2D): tf.Tensor2D;
+  /** What a residual branch goes through before it is added (dropout while training). */
+  residual(x: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** GPT-2's layers, the one forward of both passes: the embeddings [n, C] in, the last layer's output (before ln_f) out. */
+function gpt2Layers(config: GPTConfig, x: tf.Tensor2D, ops: Gpt2Ops): tf.Tensor2D {
+  for (let i = 0; i < config.n_layer; i++) {
+    const h = `h.${i}.`;
+    const qkv = ops.dense(ops.layerNorm(x, h + 'ln_1'), h + 'attn.c_attn');
+    x = tf.add(x, ops.residual(ops.dense(ops.attention(i, qkv), h + 'attn.c_proj')));
+    const f = ops.gelu(ops.dense(ops.layerNorm(x, h + 'ln_2'), h + 'mlp.c_fc'));
+    x = tf.add(x, ops.residual(ops.dense(f, h + 'mlp.c_proj')));
+  }
+  return x;
+}
+
 /** Above this many query values (B·C) one-query attention uses tf ops, not the JS kernel. */
 const FUSED_ATTENTION_MAX_WIDTH = 1024;
 
@@ -89,25 +114,22 @@ export const gpt2Family: ModelFamily<GPTConfig> = {
 
   hidden(ctx: FamilyContext, config: GPTConfig, ids: tf.Tensor2D, opts: ForwardOptions): tf.Tensor3D {
     const [B, T] = ids.shape;
-    const { n_embd: C, n_layer, n_head, layer_norm_epsilon: eps } = config;
+    const { n_embd: C, n_head, layer_norm_epsilon: eps } = config;
     const p = (name: string) => ctx.p(name);
     return tf.tidy(() => {
       const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
       const pos = tf.tensor1d(positionIds(B, T, config.n_positions, opts.attentionMask), 'int32');
       const mask = attentionMaskAdd(B, T, opts.attentionMask);
-      let x = ctx.dropout(tf.add(embedding(p('wte.weight') as tf.Tensor2D, flatIds), embedding(p('wpe.weight') as tf.Tensor2D, pos)), opts.training);
-      for (let i = 0; i < n_layer; i++) {
-        const h = `h.${i}.`;
-        const a = layerNorm(x, p(h + 'ln_1.weight') as tf.Tensor1D, p(h + 'ln_1.bias') as tf.Tensor1D, eps);
-        const qkv = linear(a, p(h + 'attn.c_attn.weight') as tf.Tensor2D, p(h + 'attn.c_attn.bias') as tf.Tensor1D);
-        const att = causalAttention(qkv, B, T, n_head, mask);
-        x = tf.add(x, ctx.dropout(linear(att, p(h + 'attn.c_proj.weight') as tf.Tensor2D, p(h + 'attn.c_proj.bias') as tf.Tensor1D), opts.training));
-        const m = layerNorm(x, p(h + 'ln_2.weight') as tf.Tensor1D, p(h + 'ln_2.bias') as tf.Tensor1D, eps);
-        const f = gelu(linear(m, p(h + 'mlp.c_fc.weight') as tf.Tensor2D, p(h + 'mlp.c_fc.bias') as tf.Tensor1D));
-        x = tf.add(x, ctx.dropout(linear(f, p(h + 'mlp.c_proj.weight') as tf.Tensor2D, p(h + 'mlp.c_proj.bias') as tf.Tensor1D), opts.training));
-      }
-      x = layerNorm(x, p('ln_f.weight') as tf.Tensor1D, p('ln_f.bias') as tf.Tensor1D, eps);
-      return tf.reshape(x, [B, T, C]) as tf.Tensor3D;
+      const x = ctx.dropout(tf.add(embedding(p('wte.weight') as tf.Tensor2D, flatIds), embedding(p('wpe.weight') as tf.Tensor2D, pos)), opts.training);
+      const ops: Gpt2Ops = {
+        layerNorm: (z, name) => layerNorm(z, p(name + '.weight') as tf.Tensor1D, p(name + '.bias') as tf.Tensor1D, eps),
+        dense: (z, name) => linear(z, p(name + '.weight') as tf.Tensor2D, p(name + '.bias') as tf.Tensor1D),
+        gelu,
+        attention: (_layer, qkv) => causalAttention(qkv, B, T, n_head, mask),
+        residual: (z) => ctx.dropout(z, opts.training),
+      };
+      const out = ops.layerNorm(gpt2Layers(config, x, ops), 'ln_f');
+      return tf.reshape(out, [B, T, C]) as tf.Tensor3D;
     });
   },
 
@@ -117,59 +139,35 @@ export const gpt2Family: ModelFamily<GPTConfig> = {
    */
   forwardCached(ctx: FamilyContext, config: GPTConfig, ids: tf.Tensor2D, cache: KVCache | null, attentionMask?: tf.Tensor2D): { logits: tf.Tensor2D; cache: KVCache } {
     const [B, t] = ids.shape;
-    const { n_embd: C, n_layer, n_head: H, layer_norm_epsilon: eps } = config;
+    const { n_embd: C, n_head: H, layer_norm_epsilon: eps } = config;
     const hd = C / H;
     const p = (name: string) => ctx.p(name);
-    const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
-    const { pos, nextPosition } = cachedPositions(B, t, config.n_positions, cache, maskData);
-    const out = tf.tidy(() => {
-      // The tied output matrix, transposed once per generation rather than once per token.
-      const wteT = cache ? cache.wteT : (tf.transpose(p('wte.weight')) as tf.Tensor2D);
-      const { keyMaskAdd, maskAdd, total } = cachedMasks(B, t, cache, maskData);
-      const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
-      let x = tf.add(tf.gather(p('wte.weight'), flatIds), tf.gather(p('wpe.weight'), tf.tensor1d(pos, 'int32'))) as tf.Tensor2D;
-      const keys: tf.Tensor3D[] = [];
-      const values: tf.Tensor3D[] = [];
-      const toHeads = (z: tf.Tensor) => toCacheHeads(z, B, t, H, hd);
-      // On wasm, LayerNorm, GELU and one-query attention run as single fused kernels (decode-kernels.ts).
-      const fused = decodeKernelsAvailable();
-      const ln = (z: tf.Tensor2D, name: string) => (fused ? fusedLayerNorm : layerNormInference)(z, p(name + '.weight'), p(name + '.bias'), eps);
-      const dense = (z: tf.Tensor2D, name: string) => tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')) as tf.Tensor2D;
-      for (let i = 0; i < n_layer; i++) {
-        const h = `h.${i}.`;
-        const qkv = dense(ln(x, h + 'ln_1'), h + 'attn.c_attn');
-        const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));
-        const kNew = toHeads(tf.slice(qkv, [0, C], [-1, C]));
-        const vNew = toHeads(tf.slice(qkv, [0, 2 * C], [-1, C]));
-        const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
-        const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
-        keys.push(k);
-        values.push(v);
-        // One new query: the wasm SIMD kernel (attend-one-kernel.ts) at every batch size (measured
-        // against the JS kernel at batch 1: tiny +35%, small +17% tokens per CPU-second). Where it
-        // cannot bind to tfjs's heap, the JS kernel wins while per-kernel overhead dominates
-        // (batch 1); with many rows the vectorised wasm ops are faster. The prefill (no cache yet)
-        // is the training attention on the prompt: one wasm kernel for all heads on wasm.
-        const att =
-          t === 1 && attendOneAvailable(hd)
-            ? attendOne(q, k, v, keyMaskAdd, H)
-            : fused && t === 1 && B * C <= FUSED_ATTENTION_MAX_WIDTH
-              ? fusedAttendOne(q, k, v, keyMaskAdd, H, 1 / Math.sqrt(hd))
-              : !cache
-                ? causalAttention(qkv, B, t, H, maskAdd)
-                : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
-        x = tf.add(x, dense(att, h + 'attn.c_proj'));
-        const m = dense(ln(x, h + 'ln_2'), h + 'mlp.c_fc');
-        x = tf.add(x, dense(fused && m.size <= FUSED_GELU_MAX_SIZE ? fusedGelu(m) : geluInference(m), h + 'mlp.c_proj'));
-      }
-      const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
-      const logits = tf.matMul(ln(last, 'ln_f'), wteT);
-      return { logits, keys, values, keyMaskAdd, ...(cache ? {} : { wteT }) };
+    // The kernels of this pass, chosen once: on wasm LayerNorm, GELU (up to a size) and narrow
+    // one-query attention as fused JS-loop kernels (js-decode-ops.ts), elsewhere inference tf ops.
+    const fused = jsDecodeOpsAvailable();
+    const norm = fused ? fusedLayerNorm : layerNormInference;
+    const geluKernel = fused && B * t * 4 * C <= FUSED_GELU_MAX_SIZE ? fusedGelu : geluInference;
+    const attention = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: fused && B * C <= FUSED_ATTENTION_MAX_WIDTH });
+    const ln = (z: tf.Tensor2D, name: string) => norm(z, p(name + '.weight'), p(name + '.bias'), eps);
+    const toHeads = (z: tf.Tensor) => toCacheHeads(z, B, t, H, hd);
+    return cachedForward(ids, cache, attentionMask, { nPositions: config.n_positions, width: C, outputWeight: () => p('wte.weight') }, {
+      layers: (step) => {
+        const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
+        const x0 = tf.add(tf.gather(p('wte.weight'), flatIds), tf.gather(p('wpe.weight'), tf.tensor1d(step.pos, 'int32'))) as tf.Tensor2D;
+        return gpt2Layers(config, x0, {
+          layerNorm: ln,
+          dense: (z, name) => tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')),
+          gelu: geluKernel,
+          attention: (i, qkv) => {
+            const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));
+            const { k, v } = step.extend(i, toHeads(tf.slice(qkv, [0, C], [-1, C])), toHeads(tf.slice(qkv, [0, 2 * C], [-1, C])));
+            return attendWith(attention, { q, k, v, qkv: () => qkv }, step.masks, B, H, t, hd);
+          },
+          residual: (z) => z,
+        });
+      },
+      finalNorm: (x) => ln(x, 'ln_f'),
     });
-    // The previous step's keys/values are superseded (concat copied them); wteT carries over.
-    if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
-    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
-    return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   },
 
   enginePath(): EnginePath {

@@ -11,11 +11,11 @@
 // (llama-ops.ts); the whole-step compiled decoder (kernels/decode.c) implements GPT-2's layer
 // only, so Llama generation runs layer by layer as tfjs ops with a KV cache.
 import * as tf from '@tensorflow/tfjs';
-import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
+import { attendOneAvailable } from '../kernels/attend-one-kernel.js';
 import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
 import { attentionMaskAdd, causalAttention, embedding, linear } from '../kernels/fast-ops.js';
 import type { Rng } from '../rng.js';
-import { attendCached, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
+import { attendWith, cachedAttentionFor, cachedForward, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 import { llamaOutputWeight, llamaParameterShapes, ropeInverseFrequencies, ropeTables, type LlamaConfig } from './llama-config.js';
 import { repeatKvHeads, rmsNorm, rope, swiglu } from './llama-ops.js';
 
@@ -52,6 +52,26 @@ function mlp(ctx: FamilyContext, layer: string, m: tf.Tensor2D): tf.Tensor2D {
   return linear(swiglu(gate, up), ctx.p(layer + 'mlp.down_proj.weight') as tf.Tensor2D);
 }
 
+/** One layer's attention from its q, k, v (after RoPE), as the pass computes it: [n, H·hd]. */
+type LlamaAttention = (layer: number, qkv: { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D }) => tf.Tensor2D;
+
+/**
+ * The Llama family's layers, the one forward of both passes (training's and the KV-cached one):
+ * the embeddings [n, C] in, the last layer's output (before the final norm) out. `residual` is
+ * what a residual branch goes through before it is added (dropout while training).
+ */
+function llamaLayers(ctx: FamilyContext, c: LlamaConfig, x: tf.Tensor2D, rope: { cos: tf.Tensor3D; sin: tf.Tensor3D }, attention: LlamaAttention, residual: (z: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+  for (let i = 0; i < c.n_layer; i++) {
+    const layer = `model.layers.${i}.`;
+    const a = rmsNorm(x, ctx.p(layer + 'input_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
+    const att = attention(i, projectQkv(ctx, c, layer, a, rope.cos, rope.sin));
+    x = tf.add(x, residual(outputProjection(ctx, c, layer, att)));
+    const m = rmsNorm(x, ctx.p(layer + 'post_attention_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
+    x = tf.add(x, residual(mlp(ctx, layer, m)));
+  }
+  return x;
+}
+
 export const llamaFamily: ModelFamily<LlamaConfig> = {
   id: 'llama',
   parameterShapes: llamaParameterShapes,
@@ -75,21 +95,13 @@ export const llamaFamily: ModelFamily<LlamaConfig> = {
     const groups = c.n_head / c.n_kv_head;
     return tf.tidy(() => {
       const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
-      const { cos, sin } = ropeTensors(c, positionIds(B, T, c.n_positions, opts.attentionMask));
       const mask = attentionMaskAdd(B, T, opts.attentionMask);
-      let x = ctx.dropout(embedding(ctx.p('model.embed_tokens.weight') as tf.Tensor2D, flatIds), opts.training);
-      for (let i = 0; i < c.n_layer; i++) {
-        const layer = `model.layers.${i}.`;
-        const a = rmsNorm(x, ctx.p(layer + 'input_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-        const { q, k, v } = projectQkv(ctx, c, layer, a, cos, sin);
-        const qkv = tf.concat([q, repeatKvHeads(k, c.n_kv_head, groups), repeatKvHeads(v, c.n_kv_head, groups)], 1);
-        const att = causalAttention(qkv, B, T, c.n_head, mask);
-        x = tf.add(x, ctx.dropout(outputProjection(ctx, c, layer, att), opts.training));
-        const m = rmsNorm(x, ctx.p(layer + 'post_attention_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-        x = tf.add(x, ctx.dropout(mlp(ctx, layer, m), opts.training));
-      }
-      x = rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
-      return tf.reshape(x, [B, T, c.n_embd]) as tf.Tensor3D;
+      const x0 = ctx.dropout(embedding(ctx.p('model.embed_tokens.weight') as tf.Tensor2D, flatIds), opts.training);
+      const attention: LlamaAttention = (_layer, { q, k, v }) =>
+        causalAttention(tf.concat([q, repeatKvHeads(k, c.n_kv_head, groups), repeatKvHeads(v, c.n_kv_head, groups)], 1), B, T, c.n_head, mask);
+      const x = llamaLayers(ctx, c, x0, ropeTensors(c, positionIds(B, T, c.n_positions, opts.attentionMask)), attention, (z) => ctx.dropout(z, opts.training));
+      const out = rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
+      return tf.reshape(out, [B, T, c.n_embd]) as tf.Tensor3D;
     });
   },
 
@@ -99,46 +111,22 @@ export const llamaFamily: ModelFamily<LlamaConfig> = {
     const H = c.n_head;
     const hd = c.head_dim;
     const groups = c.n_head / c.n_kv_head;
-    const maskData = attentionMask ? (attentionMask.dataSync() as Float32Array) : null;
-    const { pos, nextPosition } = cachedPositions(B, t, c.n_positions, cache, maskData);
-    const out = tf.tidy(() => {
-      const wteT = cache ? cache.wteT : (tf.transpose(ctx.p(llamaOutputWeight(c))) as tf.Tensor2D);
-      const { keyMaskAdd, maskAdd, total } = cachedMasks(B, t, cache, maskData);
-      const { cos, sin } = ropeTensors(c, pos);
-      let x = tf.gather(ctx.p('model.embed_tokens.weight'), tf.reshape(tf.cast(ids, 'int32'), [-1])) as tf.Tensor2D;
-      const keys: tf.Tensor3D[] = [];
-      const values: tf.Tensor3D[] = [];
-      for (let i = 0; i < c.n_layer; i++) {
-        const layer = `model.layers.${i}.`;
-        const a = rmsNorm(x, ctx.p(layer + 'input_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-        const proj = projectQkv(ctx, c, layer, a, cos, sin);
-        const kRep = repeatKvHeads(proj.k, c.n_kv_head, groups);
-        const vRep = repeatKvHeads(proj.v, c.n_kv_head, groups);
-        const q = toCacheHeads(proj.q, B, t, H, hd);
-        const kNew = toCacheHeads(kRep, B, t, H, hd);
-        const vNew = toCacheHeads(vRep, B, t, H, hd);
-        const k = cache ? (tf.concat([cache.keys[i]!, kNew], 1) as tf.Tensor3D) : kNew;
-        const v = cache ? (tf.concat([cache.values[i]!, vNew], 1) as tf.Tensor3D) : vNew;
-        keys.push(k);
-        values.push(v);
-        const att =
-          t === 1 && attendOneAvailable(hd)
-            ? attendOne(q, k, v, keyMaskAdd, H)
-            : !cache
-              ? causalAttention(tf.concat([proj.q, kRep, vRep], 1), B, t, H, maskAdd)
-              : attendCached(q, k, v, maskAdd, B, H, t, total, hd);
-        x = tf.add(x, outputProjection(ctx, c, layer, att));
-        const m = rmsNorm(x, ctx.p(layer + 'post_attention_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-        x = tf.add(x, mlp(ctx, layer, m));
-      }
-      const C = c.n_embd;
-      const last = t === 1 ? x : (tf.reshape(tf.slice(tf.reshape(x, [B, t, C]), [0, t - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D);
-      const logits = tf.matMul(rmsNorm(last, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps), wteT);
-      return { logits, keys, values, keyMaskAdd, ...(cache ? {} : { wteT }) };
+    // The attention kernel of this pass, chosen once (there is no JS-loop one-query kernel for this family).
+    const kernel = cachedAttentionFor({ newTokens: t, cached: cache !== null, headDim: hd, jsAttendOne: false });
+    return cachedForward(ids, cache, attentionMask, { nPositions: c.n_positions, width: c.n_embd, outputWeight: () => ctx.p(llamaOutputWeight(c)) }, {
+      layers: (step) => {
+        const x0 = tf.gather(ctx.p('model.embed_tokens.weight'), tf.reshape(tf.cast(ids, 'int32'), [-1])) as tf.Tensor2D;
+        const attention: LlamaAttention = (i, proj) => {
+          const kRep = repeatKvHeads(proj.k, c.n_kv_head, groups);
+          const vRep = repeatKvHeads(proj.v, c.n_kv_head, groups);
+          const q = toCacheHeads(proj.q, B, t, H, hd);
+          const { k, v } = step.extend(i, toCacheHeads(kRep, B, t, H, hd), toCacheHeads(vRep, B, t, H, hd));
+          return attendWith(kernel, { q, k, v, qkv: () => tf.concat([proj.q, kRep, vRep], 1) }, step.masks, B, H, t, hd);
+        };
+        return llamaLayers(ctx, c, x0, ropeTensors(c, step.pos), attention, (z) => z);
+      },
+      finalNorm: (x) => rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps),
     });
-    if (cache) tf.dispose([...cache.keys, ...cache.values, cache.keyMaskAdd]);
-    const wteT = cache ? cache.wteT : (out.wteT as tf.Tensor2D);
-    return { logits: out.logits as tf.Tensor2D, cache: { keys: out.keys, values: out.values, keyMaskAdd: out.keyMaskAdd, wteT, nextPosition } };
   },
 
   enginePath(c: LlamaConfig): EnginePath {

@@ -2,7 +2,8 @@
 // standard `tokenizer.json` loaded by @huggingface/tokenizers, so both share one code path and a
 // trained tokenizer opens unchanged in Python's `tokenizers`/`transformers`.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ChatTemplate, type ChatMessage } from './chat-template.js';
+import { ChatTemplate } from './chat-template.js';
+import type { ChatMessage } from '../../shared/records.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

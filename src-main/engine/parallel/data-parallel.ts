@@ -59,9 +59,7 @@ export interface SplitThresholds {
 }
 
 function specOf(model: ReplicaModel): ReplicaSpec {
-  if ('backbone' in model) {
-    return { kind: 'reward', config: model.backbone.config, weights: { ...model.backbone.getWeights(), ...model.head.getWeights() }, gain: model.gain, bias: model.bias };
-  }
+  if ('replicaSpec' in model) return model.replicaSpec();
   return { kind: 'gpt', config: model.config, weights: model.getWeights() };
 }
 

@@ -3,9 +3,9 @@
 // Tasks are registered by the module that defines them; a worker imports that module by URL.
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../models/model.js';
-import type { RewardModel } from '../train/reward.js';
+import type { CustomReplicable } from './replicable.js';
 
-export type ReplicaModel = GPT | RewardModel;
+export type ReplicaModel = GPT | CustomReplicable;
 /** The models a task sees, by role (e.g. `policy`, `value`). */
 export type ModelSet = Record<string, ReplicaModel>;
 

@@ -4,13 +4,15 @@ import type { Backend } from '../../shared/vocabulary.js';
 
 /** What a worker needs to build one replica of a model. */
 export interface ReplicaSpec {
-  kind: 'gpt' | 'reward';
+  /** `gpt`, or the kind a module registered its builder under (replicable.ts defineReplicaBuilder). */
+  kind: string;
+  /** `import.meta.url` of the module that registers the builder of `kind` (none for `gpt`). */
+  module?: string;
   config: ModelConfig;
-  /** HF parameter names (plus `score.*` for a reward model). */
+  /** HF parameter names (plus e.g. a reward head's `score.*`). */
   weights: Record<string, Float32Array>;
-  /** Reward normalisation (reward models only). */
-  gain?: number;
-  bias?: number;
+  /** Numbers the builder needs besides the weights (e.g. a reward model's normalisation). */
+  numbers?: Record<string, number>;
 }
 
 export interface ReplicaWorkerInput {

@@ -4,10 +4,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/backend.js';
-import { GPT, ScalarHead } from '../models/model.js';
-import { RewardModel } from '../train/reward.js';
+import { GPT } from '../models/model.js';
 import { computeGrads, registeredGradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
 import { registeredReplicaTask } from './replica-task.js';
+import { registeredReplicaBuilder } from './replicable.js';
 import type { FromReplica, ReplicaSpec, ReplicaWorkerInput, ToReplica } from './protocol.js';
 
 const port = parentPort;
@@ -15,10 +15,11 @@ if (!port) throw new Error('replica-worker.ts must run in a worker thread');
 const input = workerData as ReplicaWorkerInput;
 const post = (m: FromReplica, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-function build(spec: ReplicaSpec): ReplicaModel {
-  const backbone = GPT.fromWeights(spec.config, spec.weights);
-  if (spec.kind === 'gpt') return backbone;
-  return new RewardModel(backbone, ScalarHead.fromWeights(spec.weights), spec.gain ?? 1, spec.bias ?? 0);
+async function build(spec: ReplicaSpec): Promise<ReplicaModel> {
+  if (spec.kind === 'gpt') return GPT.fromWeights(spec.config, spec.weights);
+  if (!spec.module) throw new Error(`replica "${spec.kind}" names no module that builds it`);
+  await import(spec.module);
+  return registeredReplicaBuilder(spec.kind)(spec) as ReplicaModel;
 }
 
 function setWeights(model: ReplicaModel, weights: Record<string, Float32Array>): void {
@@ -58,7 +59,7 @@ async function handle(models: ModelSet, m: ToReplica): Promise<void> {
 
 try {
   await initBackend(input.backend);
-  const models: ModelSet = Object.fromEntries(Object.entries(input.specs).map(([role, spec]) => [role, build(spec)]));
+  const models: ModelSet = Object.fromEntries(await Promise.all(Object.entries(input.specs).map(async ([role, spec]) => [role, await build(spec)] as const)));
   // One message at a time, in order: weights always arrive before the step that needs them.
   let queue = Promise.resolve();
   port.on('message', (m: ToReplica) => {

@@ -2,7 +2,6 @@
 // (each a set of ordered pairs, ties give none) and A/B comparisons with a winner ("tie" and
 // "both bad" give none), with the prompt and response texts they refer to. Held-out prompts are
 // the project's `eval` split, or a seeded share of the voted prompts when none is marked.
-import type { DB } from '../../store/db.js';
 import { pairFromComparison, pairsFromRanking, type Vote } from './rlhf-math.js';
 import { Rng } from '../rng.js';
 import type { Split, VoteOutcome } from '../../shared/vocabulary.js';
@@ -20,38 +19,35 @@ export interface PreferenceOptions {
   marginPerTierGap: number;
 }
 
-export function loadPreferenceData(db: DB, opts: PreferenceOptions): PreferenceData {
+/** The project's votes as training reads them; the store's PreferencesRepo (store/preferences.ts) is one. */
+export interface PreferenceVotes {
+  /** Submitted rankings in order, each as response ids best first (ids in one inner list are tied). */
+  submittedRankings(): Iterable<{ prompt_id: number; annotator_id: number; ranking: number[][] }>;
+  /** A/B votes in order: Label's, and with `includeCompare` also Compare's blind votes. */
+  comparisonVotes(includeCompare: boolean): Iterable<{ prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: VoteOutcome }>;
+  promptOf(id: number): { text: string; split: 'train' | 'eval' };
+  responseTextOf(id: number): string;
+}
+
+export function loadPreferenceData(source: PreferenceVotes, opts: PreferenceOptions): PreferenceData {
   const votes: Vote[] = [];
-  const rankings = db
-    .prepare<[], { prompt_id: number; annotator_id: number; ranking: string }>(
-      "SELECT prompt_id, annotator_id, ranking FROM rankings WHERE status = 'submitted' ORDER BY id",
-    )
-    .all();
-  for (const r of rankings) {
-    for (const p of pairsFromRanking(JSON.parse(r.ranking) as number[][])) {
+  for (const r of source.submittedRankings()) {
+    for (const p of pairsFromRanking(r.ranking)) {
       const vote: Vote = { prompt_id: r.prompt_id, chosen: p.chosen, rejected: p.rejected, annotator_id: r.annotator_id };
       if (opts.marginPerTierGap > 0) vote.margin = opts.marginPerTierGap * (p.gap - 1);
       votes.push(vote);
     }
   }
-  const comparisons = db
-    .prepare<[string], { prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: VoteOutcome }>(
-      `SELECT prompt_id, annotator_id, response_a, response_b, outcome FROM comparisons
-       WHERE context = 'label' OR ? = 'all' ORDER BY id`,
-    )
-    .all(opts.includeCompareVotes ? 'all' : 'label');
-  for (const c of comparisons) {
+  for (const c of source.comparisonVotes(opts.includeCompareVotes)) {
     const pair = pairFromComparison(c.response_a, c.response_b, c.outcome);
     if (pair) votes.push({ prompt_id: c.prompt_id, chosen: pair[0], rejected: pair[1], annotator_id: c.annotator_id });
   }
 
   const prompts = new Map<number, { text: string; split: Split }>();
   const responses = new Map<number, string>();
-  const promptStmt = db.prepare<[number], { text: string; split: Split }>('SELECT text, split FROM prompts WHERE id = ?');
-  const responseStmt = db.prepare<[number], { text: string }>('SELECT text FROM responses WHERE id = ?');
   for (const v of votes) {
-    if (!prompts.has(v.prompt_id)) prompts.set(v.prompt_id, promptStmt.get(v.prompt_id)!);
-    for (const id of [v.chosen, v.rejected]) if (!responses.has(id)) responses.set(id, responseStmt.get(id)!.text);
+    if (!prompts.has(v.prompt_id)) prompts.set(v.prompt_id, source.promptOf(v.prompt_id));
+    for (const id of [v.chosen, v.rejected]) if (!responses.has(id)) responses.set(id, source.responseTextOf(id));
   }
   return { votes, prompts, responses };
 }

@@ -5,10 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { generate } from '../models/generate.js';
-import type { GPT, ScalarHead } from '../models/model.js';
+import { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
 import { Replicas } from '../parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
+import type { ReplicaSpec } from '../parallel/protocol.js';
+import { defineReplicaBuilder, type CustomReplicable } from '../parallel/replicable.js';
 import { groupByPrompt, normalisation, pairMetrics, pairwiseLoss, type PairGroup, type Vote } from './rlhf-math.js';
 import { Rng } from '../rng.js';
 import { disposeBatch, packBatch, promptTail } from './sequences.js';
@@ -72,7 +74,7 @@ export function tokenGroups(
 }
 
 /** Backbone + scalar head; the score is the head's output at the last real token. */
-export class RewardModel {
+export class RewardModel implements CustomReplicable {
   constructor(
     readonly backbone: GPT,
     readonly head: ScalarHead,
@@ -113,7 +115,15 @@ export class RewardModel {
   namedVariables(): Record<string, tf.Variable> {
     return { ...this.backbone.namedVariables(), ...this.head.namedVariables() };
   }
+
+  /** A replica worker rebuilds it from the weights and the normalisation (the builder registered below). */
+  replicaSpec(): ReplicaSpec {
+    const weights = { ...this.backbone.getWeights(), ...this.head.getWeights() };
+    return { kind: 'reward', module: import.meta.url, config: this.backbone.config, weights, numbers: { gain: this.gain, bias: this.bias } };
+  }
 }
+
+defineReplicaBuilder('reward', (spec) => new RewardModel(GPT.fromWeights(spec.config, spec.weights), ScalarHead.fromWeights(spec.weights), spec.numbers?.gain ?? 1, spec.numbers?.bias ?? 0));
 
 export interface RewardHooks {
   onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;

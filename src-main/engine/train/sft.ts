@@ -15,7 +15,7 @@ import { Replicas } from '../parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
 import { Rng, type RngState } from '../rng.js';
 import type { ChatRole, TextTokenizer } from '../models/tokenizer.js';
-import type { SftRecord } from '../../store/sft.js';
+import type { SftRecord } from '../../shared/records.js';
 import type { Split } from '../../shared/vocabulary.js';
 
 export const sftConfigSchema = z

@@ -2,7 +2,7 @@
 // worker and streams the first sample's text as it grows through the job's progress messages.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
-import { samplingSettingsSchema, sampleText, type SampleResult } from '../../engine/models/sample-text.js';
+import { samplingSettingsSchema, sampleText, type SampleResult } from '../../engine/io/sample-text.js';
 import type { JobFn } from '../types.js';
 
 export const generateParamsSchema = z

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend/backend.js';
 import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
-import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/models/new-model.js';
+import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/io/new-model.js';
 import type { JobFn } from '../types.js';
 
 export const newModelJob: JobFn<NewModelOptions, { checkpoint: number; vocab_size: number; parameters: number }> = async (params, ctx) => {

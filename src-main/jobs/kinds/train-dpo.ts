@@ -42,7 +42,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
       if (!start.optimizer) throw new Error(`checkpoint ${resumeFrom.checkpoint} has no optimizer state to resume from`);
       resume = { step: resumeFrom.step, optimizer: start.optimizer };
     }
-    const prefs = loadPreferenceData(project.db, { includeCompareVotes: config.include_compare_votes, marginPerTierGap: 0 });
+    const prefs = loadPreferenceData(project.preferences, { includeCompareVotes: config.include_compare_votes, marginPerTierGap: 0 });
     const split = splitByPrompt(prefs, config.eval_fraction, config.seed);
     const enc = textEncoder(tokenizer);
     const train = dpoPairs(combineVotes(split.train, config.combine), prefs, enc);

@@ -45,7 +45,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
   // training (the normalisation) saves, so the trained weights stay and a resume only normalises.
   let rescue: (() => void) | null = null;
   try {
-    const prefs = loadPreferenceData(project.db, {
+    const prefs = loadPreferenceData(project.preferences, {
       includeCompareVotes: config.include_compare_votes,
       marginPerTierGap: config.margin_per_tier_gap,
     });

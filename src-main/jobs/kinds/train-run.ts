@@ -4,7 +4,7 @@
 // that checkpoint forgotten (the resumed run logs those steps again).
 import { z } from 'zod';
 import type { PreferenceData } from '../../engine/train/preference-data.js';
-import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { CheckpointInfo } from '../../shared/records.js';
 import type { Project } from '../../store/project.js';
 import type { NewRun } from '../../store/runs.js';
 import type { RunStage } from '../../shared/vocabulary.js';

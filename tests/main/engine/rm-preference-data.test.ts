@@ -36,7 +36,7 @@ afterAll(() => {
 
 describe('preference data from the store', () => {
   it('expands the ranking with a tie into 5 pairs and keeps only the decided label vote', () => {
-    const d = loadPreferenceData(p.db, { includeCompareVotes: false, marginPerTierGap: 0 });
+    const d = loadPreferenceData(p.preferences, { includeCompareVotes: false, marginPerTierGap: 0 });
     expect(d.votes.map((v) => [v.chosen, v.rejected])).toEqual([
       [ids.a, ids.b],
       [ids.a, ids.c],
@@ -48,13 +48,13 @@ describe('preference data from the store', () => {
     expect(d.responses.get(ids.a!)).toBe('response a');
   });
   it('adds Compare votes when asked, and margins from the tier gap', () => {
-    const d = loadPreferenceData(p.db, { includeCompareVotes: true, marginPerTierGap: 0.5 });
+    const d = loadPreferenceData(p.preferences, { includeCompareVotes: true, marginPerTierGap: 0.5 });
     expect(d.votes).toHaveLength(7);
     expect(d.votes.find((v) => v.chosen === ids.a && v.rejected === ids.d)!.margin).toBe(0.5);
     expect(d.votes.find((v) => v.chosen === ids.a && v.rejected === ids.b)!.margin).toBe(0);
   });
   it('holds out the prompts marked eval', () => {
-    const d = loadPreferenceData(p.db, { includeCompareVotes: false, marginPerTierGap: 0 });
+    const d = loadPreferenceData(p.preferences, { includeCompareVotes: false, marginPerTierGap: 0 });
     const s = splitByPrompt(d, 0.1, 0);
     expect(s.train).toHaveLength(5);
     expect(s.eval).toHaveLength(1);

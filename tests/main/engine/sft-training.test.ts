@@ -12,7 +12,7 @@ import {
 } from '../../../src-main/engine/train/sft.js';
 import type { AdamWState } from '../../../src-main/engine/train/optim.js';
 import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
-import type { SftRecord } from '../../../src-main/store/sft.js';
+import type { SftRecord } from '../../../src-main/shared/records.js';
 
 const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
 const examples: (SftRecord & { split: 'train' | 'eval' })[] = colours.flatMap((c, i) => [

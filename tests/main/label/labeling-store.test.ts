@@ -146,7 +146,7 @@ describe('labeling store', () => {
     const [x, y] = f.project.labelTasks.items(ab.id);
     f.project.judgments.castVote(x!.id, bob, { outcome: 'b', flags: [], comment: '', seconds_spent: 2 });
     f.project.judgments.castVote(y!.id, bob, { outcome: 'tie', flags: [], comment: '', seconds_spent: 2 });
-    const rm = loadPreferenceData(f.project.db, { includeCompareVotes: false, marginPerTierGap: 0 });
+    const rm = loadPreferenceData(f.project.preferences, { includeCompareVotes: false, marginPerTierGap: 0 });
     expect(rm.votes).toHaveLength(6);
     expect(rm.votes[5]).toMatchObject({ annotator_id: bob, chosen: x!.response_ids[1], rejected: x!.response_ids[0] });
   });

@@ -62,7 +62,7 @@ describe('layer rule', () => {
   });
 
   it('allows an upward import only from the file its exception names', async () => {
-    expect(await layerErrors('src-main/engine/models/sample-text.ts', "export * from '../../store/project.js';\n")).toEqual([]);
+    expect(await layerErrors('src-main/engine/io/sample-text.ts', "export * from '../../store/project.js';\n")).toEqual([]);
     expect(await layerErrors('src-main/engine/models/generate.ts', "export * from '../../store/project.js';\n")).toHaveLength(1);
   });
 

@@ -10,7 +10,7 @@ import type { Input, MethodName, Output } from '../../../src-main/shared/contrac
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { createNewModel } from '../../../src-main/engine/models/new-model.js';
+import { createNewModel } from '../../../src-main/engine/io/new-model.js';
 import { tempDir } from '../store/temp-project.js';
 
 let services: Services;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createNewModel } from '../../../src-main/engine/models/new-model.js';
+import { createNewModel } from '../../../src-main/engine/io/new-model.js';
 import { trainRmJob } from '../../../src-main/jobs/kinds/train-rm.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';

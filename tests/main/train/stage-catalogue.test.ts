@@ -10,7 +10,7 @@ import type { ApiContext } from '../../../src-main/api/context.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { createNewModel } from '../../../src-main/engine/models/new-model.js';
+import { createNewModel } from '../../../src-main/engine/io/new-model.js';
 import { jobModuleUrl, jobRegistry } from '../../../src-main/jobs/registry.js';
 import type { CompareOptions, StageInfo } from '../../../src-main/shared/contract.js';
 import { runStages } from '../../../src-main/shared/vocabulary.js';

@@ -2,10 +2,10 @@
 // responses, SFT examples) and a randomly initialised GPT-2 or Llama-family model of any size,
 // stored as a 'base' checkpoint.
 import { z } from 'zod';
-import { saveModel } from '../io/checkpoint-io.js';
-import { GPT, parseModelConfig, type ModelConfig } from './model.js';
-import { MAX_TRAINED_VOCAB, MIN_TRAINED_VOCAB, TextTokenizer } from './tokenizer.js';
-import type { Project } from '../../store/project.js';
+import { saveModel, type ModelStore } from './checkpoint-io.js';
+import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
+import { MAX_TRAINED_VOCAB, MIN_TRAINED_VOCAB, TextTokenizer } from '../models/tokenizer.js';
+import type { SftRecord } from '../../shared/records.js';
 
 export const newModelSchema = z
   .object({
@@ -56,8 +56,18 @@ export function newModelConfig(o: z.output<typeof newModelSchema>, vocabSize: nu
   });
 }
 
+/**
+ * Where a new model's tokenizer learns from: a project's prompts, their responses and its SFT
+ * examples. The store's Project (store/project.ts) is one, so the engine imports no store module.
+ */
+export interface ProjectTexts {
+  prompts: { iterate(): Iterable<{ id: number; text: string }> };
+  responses: { forPrompt(promptId: number): Iterable<{ text: string }> };
+  sft: { iterate(): Iterable<SftRecord> };
+}
+
 /** Every text of the project, for tokenizer training. */
-export function projectTexts(project: Project): string[] {
+export function projectTexts(project: ProjectTexts): string[] {
   const texts: string[] = [];
   for (const p of project.prompts.iterate()) {
     texts.push(p.text);
@@ -71,7 +81,7 @@ export function projectTexts(project: Project): string[] {
   return texts;
 }
 
-export function createNewModel(project: Project, options: NewModelOptions): { checkpoint: number; vocabSize: number; parameters: number; config: ModelConfig } {
+export function createNewModel(project: ProjectTexts & ModelStore, options: NewModelOptions): { checkpoint: number; vocabSize: number; parameters: number; config: ModelConfig } {
   const o = newModelSchema.parse(options);
   const texts = projectTexts(project);
   if (texts.length === 0) throw new Error('the project has no texts to train a tokenizer on: import prompts or SFT examples first');

@@ -1,4 +1,5 @@
-// Generation on the tfjs wasm backend as calls into kernels/decode.c (wasm SIMD): the prompt
+// Generation on the tfjs wasm backend as calls into decode.c beside this file (wasm SIMD), the
+// whole GPT-2 model per call (js-decode-ops.ts, by contrast, speeds up single ops): the prompt
 // (prefill) and then every one-token step, each one call running embeddings, all layers, the tied
 // logits and the softmax, instead of ~45 tfjs kernels per token (10–15 µs of dispatch each, more
 // than the arithmetic at small sizes). The model's weights are copied into the module's own

@@ -1,9 +1,8 @@
 // Text in, text out: sampling from a stored checkpoint with the playground's settings. Used by the
 // `generate` CLI command and the `generate` job behind the Models view's playground.
 import { z } from 'zod';
-import { loadModel } from '../io/checkpoint-io.js';
-import { generate } from './generate.js';
-import type { Project } from '../../store/project.js';
+import { loadModel, type ModelStore } from './checkpoint-io.js';
+import { generate } from '../models/generate.js';
 
 export const samplingSettingsSchema = z
   .object({
@@ -36,7 +35,7 @@ export interface SampleResult {
  * `onText(i, text)` receives sample i's text so far after every token.
  */
 export function sampleText(
-  project: Project,
+  project: ModelStore,
   checkpointId: number,
   prompt: string,
   settings: SamplingSettings,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend/backend.js';
-import { WasmDecoder, wasmDecoderApplies } from '../../../src-main/engine/kernels/decode-kernel.js';
+import { WasmDecoder, wasmDecoderApplies } from '../../../src-main/engine/kernels/compiled-decoder.js';
 import { generate, leftPad, nextTokenProbs } from '../../../src-main/engine/models/generate.js';
 import { disposeCache, GPT, type GPTConfig, type KVCache } from '../../../src-main/engine/models/model.js';
 import { Rng } from '../../../src-main/engine/rng.js';

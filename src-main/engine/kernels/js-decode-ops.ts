@@ -1,4 +1,6 @@
-// Fused kernels for the KV-cache decode step on the wasm backend. Generating one token runs
+// Single ops of the tf-ops KV-cache decode step (the families' forwardCached) as fused JS-loop
+// kernels on the wasm backend — unlike compiled-decoder.ts, which runs the whole GPT-2 step in
+// compiled C (decode.c), these have no C source and replace one op each. Generating one token runs
 // LayerNorm, GELU and attention on a handful of rows, where tfjs's cost is per-kernel overhead
 // (~10–20 µs each), not arithmetic: LayerNorm is 8 tfjs kernels, GELU 5, one-query attention ~10.
 // Each becomes one kernel here, a plain JS loop over views of the wasm heap. Hand-written because
@@ -103,7 +105,7 @@ function attendOne({ inputs, attrs, backend }: Args): HeapTensor {
 let registered = false;
 
 /** True when the fused decode kernels serve the current backend (registering on first use). */
-export function decodeKernelsAvailable(): boolean {
+export function jsDecodeOpsAvailable(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
   if (!registered) {
     for (const [kernelName, fn] of [
