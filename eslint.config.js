@@ -1,5 +1,5 @@
 // Flat ESLint config: typescript-eslint's recommended rules for TypeScript and scripts, and the
-// layer rule that keeps src-main's imports pointing down (lint/layers.js, docs/layers.md).
+// layer rule that keeps src-main's imports pointing down (lint/layers.js, docs/architecture.md).
 // Svelte components are checked by svelte-check (npm run typecheck), not by ESLint.
 import tseslint from 'typescript-eslint';
 import layers from './lint/layers.js';
@@ -49,7 +49,7 @@ const mayImport = {
   // The renderer talks to the main process only through the API contract.
   renderer: below('shared'),
 };
-// Upward imports that remain, each with its reason (docs/layers.md lists them too).
+// Upward imports that remain, each with its reason (docs/architecture.md lists them too).
 const allow = [
   { from: 'src-main/train/stages.ts', to: 'src-main/demo/pipeline', reason: "the run form's Demo-sized preset reads demoSettings; the stage catalogue (issue 18 item 3) takes it over" },
 ];

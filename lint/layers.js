@@ -1,4 +1,4 @@
-// An ESLint rule that keeps the dependencies of src-main/ pointing one way (docs/layers.md).
+// An ESLint rule that keeps the dependencies of src-main/ pointing one way (docs/architecture.md).
 // Each source file belongs to one part of the app, found by the longest path prefix in `parts`;
 // an import of a file of another part is reported unless `mayImport` lists that part, or an entry
 // of `allow` names the importing file and the imported prefix (each with its reason).
@@ -26,7 +26,7 @@ function partOf(parts, file) {
 const importDirection = {
   meta: {
     type: 'problem',
-    docs: { description: 'Imports point down the layers of the app (docs/layers.md)' },
+    docs: { description: 'Imports point down the layers of the app (docs/architecture.md)' },
     schema: [
       {
         type: 'object',
@@ -48,7 +48,7 @@ const importDirection = {
       },
     ],
     messages: {
-      upward: '{{from}} ({{fromPart}}) imports {{to}} ({{toPart}}): {{fromPart}} may import {{allowed}}. See docs/layers.md.',
+      upward: '{{from}} ({{fromPart}}) imports {{to}} ({{toPart}}): {{fromPart}} may import {{allowed}}. See docs/architecture.md.',
     },
   },
   create(context) {
