@@ -4,10 +4,10 @@
 // --vocab 2048 --batch 16 --new 48]`; prints one JSON object.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src-main/engine/backend.js';
-import { GPT, ScalarHead, defaultGPTConfig } from '../src-main/engine/model.js';
-import { ppoConfigSchema, trainPpo } from '../src-main/engine/ppo.js';
-import { RewardModel } from '../src-main/engine/reward.js';
+import { initBackend } from '../src-main/engine/backend/backend.js';
+import { GPT, ScalarHead, defaultGPTConfig } from '../src-main/engine/models/model.js';
+import { ppoConfigSchema, trainPpo } from '../src-main/engine/train/ppo.js';
+import { RewardModel } from '../src-main/engine/train/reward.js';
 import { Rng } from '../src-main/engine/rng.js';
 
 const { values } = parseArgs({

@@ -10,9 +10,9 @@ With "gpu": true (the engine ran on a GPU) and CUDA present, every row runs on t
 (TF32 off), then again with TF32 matmuls and with bf16 autocast: "tf32_tokens_per_second" and
 "bf16_tokens_per_second" beside the float32 numbers.
 
-Every row mirrors src-main/engine/bench.ts: model structure (HF GPT-2: Conv1D weights [in,out],
+Every row mirrors src-main/engine/bench/bench.ts: model structure (HF GPT-2: Conv1D weights [in,out],
 pre-LN, gelu_new, tied embeddings, additive attention mask), AdamW with grad clipping 1.0,
-sampling in the loop from the probabilities, and the PPO iteration of engine/ppo.ts
+sampling in the loop from the probabilities, and the PPO iteration of engine/train/ppo.ts
 (rollout, policy/ref/value/reward forwards, 4 epochs x minibatches of policy+value updates).
 A size whose config has "family": "llama" uses `Llama` below (engine/models/llama.ts: RMSNorm,
 rotary embeddings, grouped-query attention, SwiGLU, tied embeddings) for the same rows.
@@ -291,7 +291,7 @@ def generation_row(size, batch, gen):
 
 
 def ppo_row(size, gen):
-    """One PPO iteration as engine/ppo.ts does it; tokens/s = response tokens per iteration second."""
+    """One PPO iteration as engine/train/ppo.ts does it; tokens/s = response tokens per iteration second."""
     cfg, p = size["config"], size["ppo"]
     B, P, N = p["batch_size"], p["prompt_len"], p["max_new_tokens"]
     policy, ref, value, reward = Model(cfg), Model(cfg), Model(cfg), Model(cfg)

@@ -8,12 +8,12 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src-main/engine/backend.js';
-import { saveModel } from '../src-main/engine/checkpoint-io.js';
-import { GPT } from '../src-main/engine/model.js';
+import { initBackend } from '../src-main/engine/backend/backend.js';
+import { saveModel } from '../src-main/engine/io/checkpoint-io.js';
+import { GPT } from '../src-main/engine/models/model.js';
 import { Rng } from '../src-main/engine/rng.js';
-import { encodeSftExample, sftConfigSchema, trainSft, type SftSequence } from '../src-main/engine/sft.js';
-import { TextTokenizer } from '../src-main/engine/tokenizer.js';
+import { encodeSftExample, sftConfigSchema, trainSft, type SftSequence } from '../src-main/engine/train/sft.js';
+import { TextTokenizer } from '../src-main/engine/models/tokenizer.js';
 import { buildCorpus } from '../src-main/demo/corpus.js';
 import { runDemo } from '../src-main/demo/pipeline.js';
 import { DEMO_BASE, DEMO_PROJECT, writeDemoData } from '../src-main/demo/project.js';

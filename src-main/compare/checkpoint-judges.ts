@@ -4,12 +4,12 @@
 // pair of checkpoints. A reward-model win rate that keeps climbing while the gold or human one
 // stalls or falls is the proxy being gamed. Also measures KL(π‖π_SFT) per reply, for Gao et al.'s
 // √KL axis. Used by Compare ("Reward model vs gold/human") and `demo --overoptimization`.
-import { loadModel } from '../engine/checkpoint-io.js';
-import { generate } from '../engine/generate.js';
-import { loadRewardModel } from '../engine/reward-io.js';
+import { loadModel } from '../engine/io/checkpoint-io.js';
+import { generate } from '../engine/models/generate.js';
+import { loadRewardModel } from '../engine/io/reward-io.js';
 import type { CheckpointJudgementView } from '../api/contract.js';
 import { Rng } from '../engine/rng.js';
-import { textEncoder } from '../engine/sequences.js';
+import { textEncoder } from '../engine/train/sequences.js';
 import { goldCompare, goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
 import { compareCheckpoints, decodeResponse, klSums } from './compare.js';

@@ -4,13 +4,13 @@
 // b wins, with a bootstrap interval. Also the mean KL of b to a per response token.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { loadModel } from '../engine/checkpoint-io.js';
-import { generate } from '../engine/generate.js';
-import type { GPT } from '../engine/model.js';
-import { loadRewardModel } from '../engine/reward-io.js';
+import { loadModel } from '../engine/io/checkpoint-io.js';
+import { generate } from '../engine/models/generate.js';
+import type { GPT } from '../engine/models/model.js';
+import { loadRewardModel } from '../engine/io/reward-io.js';
 import { Rng } from '../engine/rng.js';
-import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../engine/sequences.js';
-import type { TextTokenizer } from '../engine/tokenizer.js';
+import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../engine/train/sequences.js';
+import type { TextTokenizer } from '../engine/models/tokenizer.js';
 import { goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
 import { winRate, type PairOutcome, type WinRate } from './stats.js';

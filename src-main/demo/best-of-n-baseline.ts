@@ -4,11 +4,11 @@
 // next to it. One draw of the largest N per prompt serves every N: best-of-M picks among its first M.
 import { decodeResponse, type CompareRow } from '../compare/compare.js';
 import { winRate } from '../compare/stats.js';
-import { bestOfN } from '../engine/best-of-n.js';
-import { loadModel } from '../engine/checkpoint-io.js';
-import { loadRewardModel } from '../engine/reward-io.js';
+import { bestOfN } from '../engine/train/best-of-n.js';
+import { loadModel } from '../engine/io/checkpoint-io.js';
+import { loadRewardModel } from '../engine/io/reward-io.js';
 import { Rng } from '../engine/rng.js';
-import { textEncoder } from '../engine/sequences.js';
+import { textEncoder } from '../engine/train/sequences.js';
 import type { Project } from '../store/project.js';
 import { goldCompare, goldScore } from './rubric.js';
 

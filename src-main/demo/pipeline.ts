@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../engine/backend.js';
+import { initBackend } from '../engine/backend/backend.js';
 import { compareCheckpoints, type CompareReport } from '../compare/compare.js';
 import { runJobInProcess } from '../jobs/run-in-process.js';
 import type { TrainStageResult } from '../jobs/kinds/train-rm.js';

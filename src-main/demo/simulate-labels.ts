@@ -2,10 +2,10 @@
 // model, put them in a ranking task, and let the simulated annotators rank them by the guidelines.
 // Everything is stored like a real round (responses with their checkpoint, a label task, rankings by
 // annotators flagged as simulated), so Label shows it and the reward model trains on it unchanged.
-import { loadModel } from '../engine/checkpoint-io.js';
-import { generate } from '../engine/generate.js';
+import { loadModel } from '../engine/io/checkpoint-io.js';
+import { generate } from '../engine/models/generate.js';
 import { Rng } from '../engine/rng.js';
-import { textEncoder } from '../engine/sequences.js';
+import { textEncoder } from '../engine/train/sequences.js';
 import type { Project } from '../store/project.js';
 import { DEMO_ANNOTATORS, SimulatedAnnotator } from './rubric.js';
 

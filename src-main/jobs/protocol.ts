@@ -15,6 +15,6 @@ export type ToWorker = { type: 'cancel' };
 export type FromWorker =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'log'; message: string }
-  /** `backend`: the engine the job started, if it started one (engine/backend-used.ts). */
+  /** `backend`: the engine the job started, if it started one (engine/backend/backend-used.ts). */
   | { type: 'done'; result: unknown; backend?: string }
   | { type: 'failed'; message: string; cancelled: boolean };

@@ -1,7 +1,7 @@
 // The body of one job's worker thread: opens its own connection to the project (SQLite
 // connections must not cross threads), runs the job, and reports back to the manager.
 import { parentPort, workerData } from 'node:worker_threads';
-import { backendUsed } from '../engine/backend-used.js';
+import { backendUsed } from '../engine/backend/backend-used.js';
 import { Project } from '../store/project.js';
 import { useWritePriorityBuffer } from '../store/write-priority.js';
 import { loadJobFn } from './load.js';

@@ -3,9 +3,9 @@
 // (so every default the engine uses is the default the form shows).
 import { z } from 'zod';
 import type { ConfigField, RunStage, StageInfo } from '../api/contract.js';
-import { sftConfigSchema } from '../engine/sft.js';
-import { rewardConfigSchema } from '../engine/reward.js';
-import { dpoConfigSchema } from '../engine/dpo.js';
+import { sftConfigSchema } from '../engine/train/sft.js';
+import { rewardConfigSchema } from '../engine/train/reward.js';
+import { dpoConfigSchema } from '../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
 import { demoSettings } from '../demo/pipeline.js';
 

@@ -1,7 +1,7 @@
 // Compare view in Chromium: SFT and PPO checkpoints of a tiny model answer the eval prompts side by
 // side with scores; ten blind votes with the keyboard; the human win rate and interval update.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startE2E, type E2E } from './harness.js';
 

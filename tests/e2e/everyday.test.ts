@@ -4,7 +4,7 @@
 // without a reload; the mouse wheel over a chart scrolls the Train pane, while Ctrl+wheel, a drag
 // or the keyboard zoom it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { IMPORT_ANNOTATOR } from '../../src-main/store/annotators.js';
 import type { Project } from '../../src-main/store/project.js';
 import { startE2E, type E2E } from './harness.js';

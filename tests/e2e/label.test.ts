@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { startServer } from '../../src-main/server.js';
 import type { Project } from '../../src-main/store/project.js';
 import { RENDERER_DIR, SCREENSHOT_DIR, startE2E, type E2E } from './harness.js';

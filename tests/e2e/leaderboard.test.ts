@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../src-main/api/handlers/index.js';
 import { dispatch } from '../../src-main/api/router.js';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import type { Project } from '../../src-main/store/project.js';
 import { startE2E, type E2E } from './harness.js';
 

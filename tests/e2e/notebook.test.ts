@@ -1,7 +1,7 @@
 // Runs as a team's lab notebook: rename a run, tag it and write a note; the run list filters by
 // tag; the full config of one run is diffed against another's, naming the fields that differ.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSftConfig } from '../../src-main/engine/sft.js';
+import { defaultSftConfig } from '../../src-main/engine/train/sft.js';
 import { startE2E, type E2E } from './harness.js';
 
 let e2e: E2E;

@@ -3,7 +3,7 @@
 // starts the run or says why not, presets fill the form; and a reward-model run over a prompt
 // longer than the model's context finishes and names that prompt in the run's warnings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startE2E, type E2E } from './harness.js';
 

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../src-main/engine/new-model.js';
+import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startServer, type RunningServer } from '../../src-main/server.js';
 import { RENDERER_DIR, SCREENSHOT_DIR, startE2E, type E2E } from './harness.js';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { CheckpointRow } from '../contract.js';
 import type { ApiContext } from '../context.js';
 import { type Handlers, UserError } from '../router.js';
-import { initBackend } from '../../engine/backend.js';
+import { initBackend } from '../../engine/backend/backend.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 
 /** Managing models is for the person at the machine, never a LAN annotator. */

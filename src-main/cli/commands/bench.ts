@@ -2,7 +2,7 @@
 // [--rows sft_step,…] [--backend webgpu|wasm|cpu|tensorflow] [--no-reference] [--json]`: engine throughput
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
-import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, llamaVariant, runBench, type BenchRowName, type BenchSize } from '../../engine/bench.js';
+import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, llamaVariant, runBench, type BenchRowName, type BenchSize } from '../../engine/bench/bench.js';
 import { InputError, type Command } from '../command.js';
 
 const USAGE =

@@ -1,6 +1,6 @@
 // `rlhf-lab compare <project> --a <ckpt> --b <ckpt> [--split eval] [--judge rm|gold|human] …`:
 // side-by-side generation and scoring, b against a (CLI.md).
-import { initBackend } from '../../engine/backend.js';
+import { initBackend } from '../../engine/backend/backend.js';
 import { compareCheckpoints, compareOptionsSchema } from '../../compare/compare.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';

@@ -1,7 +1,7 @@
 // `generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T]
 // [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (CLI.md).
-import { backendJson, initBackend } from '../../engine/backend.js';
-import { samplingSettingsSchema, sampleText } from '../../engine/sample-text.js';
+import { backendJson, initBackend } from '../../engine/backend/backend.js';
+import { samplingSettingsSchema, sampleText } from '../../engine/models/sample-text.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 

@@ -1,8 +1,8 @@
 // `logprobs <project> --checkpoint <id> (--text TEXT | --ids 1,2,3)`: {"ids", "logprobs"} where
 // logprobs[i] = log p(ids[i+1] | ids[0..i]) (CLI.md) — the numbers to check a model against.
 import * as tf from '@tensorflow/tfjs';
-import { backendJson, initBackend } from '../../engine/backend.js';
-import { loadModel } from '../../engine/checkpoint-io.js';
+import { backendJson, initBackend } from '../../engine/backend/backend.js';
+import { loadModel } from '../../engine/io/checkpoint-io.js';
 import { InputError, type Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags } from '../engine-args.js';
 

@@ -1,10 +1,10 @@
 // `model new|import|export|list`: make, bring in, take out and list the project's models (CLI.md).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importModelSource } from '../../engine/hf.js';
-import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/model.js';
-import { createNewModel, newModelSchema } from '../../engine/new-model.js';
+import { initBackend } from '../../engine/backend/backend.js';
+import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
+import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/models/model.js';
+import { createNewModel, newModelSchema } from '../../engine/models/new-model.js';
 import { InputError, type Command, type CommandIO } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
 

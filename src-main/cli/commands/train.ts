@@ -3,10 +3,10 @@
 // Stages are a map so each stage's engineer adds one entry: its job kind and config schema.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { backendInfo, backendJson } from '../../engine/backend.js';
-import { sftConfigSchema } from '../../engine/sft.js';
-import { rewardConfigSchema } from '../../engine/reward.js';
-import { dpoConfigSchema } from '../../engine/dpo.js';
+import { backendInfo, backendJson } from '../../engine/backend/backend.js';
+import { sftConfigSchema } from '../../engine/train/sft.js';
+import { rewardConfigSchema } from '../../engine/train/reward.js';
+import { dpoConfigSchema } from '../../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../../jobs/kinds/train-ppo.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
 import { JobCancelled } from '../../jobs/types.js';

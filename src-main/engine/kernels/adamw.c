@@ -1,5 +1,5 @@
 // AdamW's per-parameter update and the sum of squares behind the global gradient norm, on
-// tfjs-wasm's heap in place (built with --import-memory, like attend-one.c: engine/adamw-kernel.ts
+// tfjs-wasm's heap in place (built with --import-memory, like attend-one.c: engine/kernels/adamw-kernel.ts
 // passes the tensors' byte offsets), so it must not own any memory: no static data, no stack
 // arrays.
 //

@@ -1,6 +1,6 @@
 // One new query per sequence attending over its KV cache (the generation step), all heads and
 // batch rows in one call. Built by scripts/build-wasm-kernels.mjs with --import-memory: it runs
-// directly on tfjs-wasm's heap (engine/attend-one-kernel.ts passes the tensors' byte offsets),
+// directly on tfjs-wasm's heap (engine/kernels/attend-one-kernel.ts passes the tensors' byte offsets),
 // because copying the whole cache into a separate memory every token would cost more than the
 // arithmetic. It therefore must not own any memory: no static data, no stack arrays.
 //

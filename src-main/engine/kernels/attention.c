@@ -1,7 +1,7 @@
 // Causal multi-head self-attention, forward and backward, as two calls that do every head of
 // every batch row (GPT-2 layout: qkv [B·T, 3C] with q, k, v side by side, heads side by side
 // within each). Built to wasm32 + SIMD by scripts/build-wasm-kernels.mjs and called from
-// engine/attention-kernel.ts on the tfjs wasm backend.
+// engine/kernels/attention-kernel.ts on the tfjs wasm backend.
 //
 // Why hand-written: tfjs-wasm has no attention kernel, so attention was ~70 tfjs kernels per layer
 // (per-head slices, matMuls, concats, softmax, transposes), each costing 10–15 µs of dispatch, and

@@ -2,7 +2,7 @@
 // embedding + position, per layer LayerNorm → c_attn → attention of the new positions over the KV
 // cache (appending their keys and values) → c_proj + residual → LayerNorm → c_fc → gelu_new →
 // c_proj + residual, final LayerNorm, tied logits and the temperature-scaled softmax. Loaded by
-// engine/decode-kernel.ts, which lays out the weights (packed once per generate() call), the cache
+// engine/kernels/decode-kernel.ts, which lays out the weights (packed once per generate() call), the cache
 // and the scratch in this module's own memory and describes them in an int32 table (DESC_* below).
 //
 // Why hand-written: with tfjs a step is ~45 kernels per token of < 1 MFLOP each at the tiny

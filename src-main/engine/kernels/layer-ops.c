@@ -1,7 +1,7 @@
 // The per-element and per-row parts of a training step: LayerNorm, GPT-2's gelu_new and the
 // target log-probabilities of softmax cross-entropy, forward and backward; also the backward
 // pass's transposes and column sums (called from wasm-kernels.ts). Built with
-// --import-memory, like adamw.c: engine/layer-ops-kernel.ts passes the byte offsets of tensors on
+// --import-memory, like adamw.c: engine/kernels/layer-ops-kernel.ts passes the byte offsets of tensors on
 // tfjs-wasm's heap, so this module must not own any memory: no static data, no stack arrays.
 //
 // Why hand-written: with tf ops each of these is 5–10 tfjs kernels (LayerNorm's backward alone

@@ -6,10 +6,10 @@
 // training, and the whole decode step in generation (decode-kernel.ts, used by generate.ts).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear } from '../fast-ops.js';
-import { attendOne, attendOneAvailable } from '../attend-one-kernel.js';
-import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from '../decode-kernels.js';
-import { attentionKernelAvailable } from '../attention-kernel.js';
+import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear } from '../kernels/fast-ops.js';
+import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
+import { decodeKernelsAvailable, fusedAttendOne, fusedGelu, fusedLayerNorm } from '../kernels/decode-kernels.js';
+import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
 import type { Rng } from '../rng.js';
 import { attendCached, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 

@@ -2,7 +2,7 @@
 // of LlamaConfig / Qwen2Config / MistralConfig, tensor names of *ForCausalLM, and torch's
 // nn.Linear layout [out, in] (stored here as [in, out], as fast-ops' linear takes it).
 import { z } from 'zod';
-import type { Tensor } from '../safetensors.js';
+import type { Tensor } from '../io/safetensors.js';
 import { isTransposedLinear, llamaConfigSchema, llamaParameterShapes, type LlamaConfig, type LlamaModelType } from './llama-config.js';
 
 /** The config.json fields we read; others (dtype, initializer_range…) do not change the computation. */

@@ -3,7 +3,7 @@
 // fast-ops.ts keeps only what each backward needs alive). Each is checked against autodiff of the
 // plain formula in tests/main/engine/llama-ops.test.ts.
 import * as tf from '@tensorflow/tfjs';
-import { columnSum, customGrad } from '../fast-ops.js';
+import { columnSum, customGrad } from '../kernels/fast-ops.js';
 
 /** RMSNorm over the last axis of x [n,C]: x · rsqrt(mean(x²) + eps) · g (transformers' LlamaRMSNorm). */
 export function rmsNorm(x: tf.Tensor2D, gain: tf.Tensor1D, eps: number): tf.Tensor2D {

@@ -11,9 +11,9 @@
 // (llama-ops.ts); the whole-step compiled decoder (kernels/decode.c) implements GPT-2's layer
 // only, so Llama generation runs layer by layer as tfjs ops with a KV cache.
 import * as tf from '@tensorflow/tfjs';
-import { attendOne, attendOneAvailable } from '../attend-one-kernel.js';
-import { attentionKernelAvailable } from '../attention-kernel.js';
-import { attentionMaskAdd, causalAttention, embedding, linear } from '../fast-ops.js';
+import { attendOne, attendOneAvailable } from '../kernels/attend-one-kernel.js';
+import { attentionKernelAvailable } from '../kernels/attention-kernel.js';
+import { attentionMaskAdd, causalAttention, embedding, linear } from '../kernels/fast-ops.js';
 import type { Rng } from '../rng.js';
 import { attendCached, cachedMasks, cachedPositions, positionIds, toCacheHeads, type EnginePath, type FamilyContext, type ForwardOptions, type KVCache, type ModelFamily } from './family.js';
 import { llamaOutputWeight, llamaParameterShapes, ropeInverseFrequencies, ropeTables, type LlamaConfig } from './llama-config.js';

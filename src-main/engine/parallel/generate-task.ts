@@ -1,8 +1,8 @@
 // Batched generation split over the cores: each thread generates some of the rows with its
 // replica of the model. Rows sample from per-row random streams (generate's `firstRow`), so a
 // seed gives the same tokens whether the batch runs on one thread or several.
-import { generate, type GenerateOptions, type GenerateResult } from '../generate.js';
-import type { GPT } from '../model.js';
+import { generate, type GenerateOptions, type GenerateResult } from '../models/generate.js';
+import type { GPT } from '../models/model.js';
 import type { Replicas } from './data-parallel.js';
 import { shardRanges } from './grad-task.js';
 import { defineReplicaTask } from './replica-task.js';

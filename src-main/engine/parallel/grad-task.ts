@@ -2,8 +2,8 @@
 // models — on the main thread for its shard of the batch and in each replica worker for theirs.
 // Tasks are registered by the module that defines them; a worker imports that module by URL.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT } from '../model.js';
-import type { RewardModel } from '../reward.js';
+import type { GPT } from '../models/model.js';
+import type { RewardModel } from '../train/reward.js';
 
 export type ReplicaModel = GPT | RewardModel;
 /** The models a task sees, by role (e.g. `policy`, `value`). */

@@ -1,5 +1,5 @@
 // Messages between the trainer (main side) and its replica workers.
-import type { ModelConfig } from '../model.js';
+import type { ModelConfig } from '../models/model.js';
 
 /** What a worker needs to build one replica of a model. */
 export interface ReplicaSpec {

@@ -3,9 +3,9 @@
 // the updated weights after every optimizer step.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend.js';
-import { GPT, ScalarHead } from '../model.js';
-import { RewardModel } from '../reward.js';
+import { initBackend } from '../backend/backend.js';
+import { GPT, ScalarHead } from '../models/model.js';
+import { RewardModel } from '../train/reward.js';
 import { computeGrads, registeredGradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
 import { registeredReplicaTask } from './replica-task.js';
 import type { FromReplica, ReplicaSpec, ReplicaWorkerInput, ToReplica } from './protocol.js';

@@ -5,12 +5,12 @@
 // the rows written so far stay.
 import { z } from 'zod';
 import { decodeResponse, klSums } from '../../compare/compare.js';
-import { bestOfN } from '../../engine/best-of-n.js';
-import { initBackend } from '../../engine/backend.js';
-import { loadModel, type LoadedModel } from '../../engine/checkpoint-io.js';
-import { generate } from '../../engine/generate.js';
-import { loadRewardModel, type LoadedRewardModel } from '../../engine/reward-io.js';
-import { textEncoder } from '../../engine/sequences.js';
+import { bestOfN } from '../../engine/train/best-of-n.js';
+import { initBackend } from '../../engine/backend/backend.js';
+import { loadModel, type LoadedModel } from '../../engine/io/checkpoint-io.js';
+import { generate } from '../../engine/models/generate.js';
+import { loadRewardModel, type LoadedRewardModel } from '../../engine/io/reward-io.js';
+import { textEncoder } from '../../engine/train/sequences.js';
 import type { ComparisonRowData } from '../../store/comparison-sets.js';
 import { JobCancelled, type JobFn } from '../types.js';
 

@@ -1,8 +1,8 @@
 // The `generate` job behind the Models view's playground: samples from a checkpoint in the engine
 // worker and streams the first sample's text as it grows through the job's progress messages.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { samplingSettingsSchema, sampleText, type SampleResult } from '../../engine/sample-text.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { samplingSettingsSchema, sampleText, type SampleResult } from '../../engine/models/sample-text.js';
 import type { JobFn } from '../types.js';
 
 export const generateParamsSchema = z

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { judgeCheckpoints, type CheckpointJudgement } from '../../compare/checkpoint-judges.js';
 import { isDemoProject } from '../../demo/pipeline.js';
-import { initBackend } from '../../engine/backend.js';
+import { initBackend } from '../../engine/backend/backend.js';
 import type { Project } from '../../store/project.js';
 import { JobCancelled, type JobFn } from '../types.js';
 

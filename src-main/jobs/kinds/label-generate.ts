@@ -3,9 +3,9 @@
 // model A/B), stored as responses with their provenance, then a labeling task over them with the
 // responses shuffled per item. Runs in the engine worker; cancellable between batches.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
-import { loadModel } from '../../engine/checkpoint-io.js';
-import { generate } from '../../engine/generate.js';
+import { initBackend } from '../../engine/backend/backend.js';
+import { loadModel } from '../../engine/io/checkpoint-io.js';
+import { generate } from '../../engine/models/generate.js';
 import { Rng } from '../../engine/rng.js';
 import { JobCancelled, type JobFn } from '../types.js';
 

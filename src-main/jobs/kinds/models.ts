@@ -1,9 +1,9 @@
 // Model jobs that read or write whole weight files (a GPT-2 import is hundreds of MB) or train a
 // tokenizer on the whole project: run in the engine worker so the window never stalls.
 import { z } from 'zod';
-import { initBackend } from '../../engine/backend.js';
-import { exportHfModel, importModelSource } from '../../engine/hf.js';
-import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/new-model.js';
+import { initBackend } from '../../engine/backend/backend.js';
+import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
+import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/models/new-model.js';
 import type { JobFn } from '../types.js';
 
 export const newModelJob: JobFn<NewModelOptions, { checkpoint: number; vocab_size: number; parameters: number }> = async (params, ctx) => {

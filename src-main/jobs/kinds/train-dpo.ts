@@ -1,13 +1,13 @@
 // The `train-dpo` job: DPO of an SFT checkpoint on the project's preference pairs (rankings and
 // A/B votes), against that checkpoint frozen as the reference; or the resume of an interrupted run.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
-import { dpoConfigSchema, dpoSteps, trainDpo, type DpoConfig, type DpoPair } from '../../engine/dpo.js';
-import type { AdamWState } from '../../engine/optim.js';
-import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/preference-data.js';
-import { combineVotes, type Vote } from '../../engine/rlhf-math.js';
-import { textEncoder } from '../../engine/sequences.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
+import { dpoConfigSchema, dpoSteps, trainDpo, type DpoConfig, type DpoPair } from '../../engine/train/dpo.js';
+import type { AdamWState } from '../../engine/train/optim.js';
+import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/train/preference-data.js';
+import { combineVotes, type Vote } from '../../engine/train/rlhf-math.js';
+import { textEncoder } from '../../engine/train/sequences.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, longPreferencePrompts, markFailed, openRun, reportLongRecords, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 

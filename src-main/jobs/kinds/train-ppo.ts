@@ -3,13 +3,13 @@
 // checkpoints hold the policy (stage 'ppo'); intermediate ones also hold the value model
 // (`value.*` tensors) and the optimizer state, which a resume needs and the final one does not.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { loadModel, modelConfigOf, saveModel } from '../../engine/checkpoint-io.js';
-import { GPT, ScalarHead } from '../../engine/model.js';
-import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/ppo.js';
-import { normalisedHeadWeights } from '../../engine/reward.js';
-import { loadRewardModel } from '../../engine/reward-io.js';
-import { textEncoder } from '../../engine/sequences.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { loadModel, modelConfigOf, saveModel } from '../../engine/io/checkpoint-io.js';
+import { GPT, ScalarHead } from '../../engine/models/model.js';
+import { ppoConfigSchema, trainPpo, type PpoResumeState, type ValueModel } from '../../engine/train/ppo.js';
+import { normalisedHeadWeights } from '../../engine/train/reward.js';
+import { loadRewardModel } from '../../engine/io/reward-io.js';
+import { textEncoder } from '../../engine/train/sequences.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape, type TrainStageResult } from './train-run.js';
 

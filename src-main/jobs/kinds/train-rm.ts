@@ -2,15 +2,15 @@
 // SFT checkpoint (backbone) with a fresh scalar head, or the resume of an interrupted run. After
 // training it normalises the scores on SFT samples and stores gain and bias with the checkpoint.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { loadModel } from '../../engine/checkpoint-io.js';
-import { ScalarHead } from '../../engine/model.js';
-import type { AdamWState } from '../../engine/optim.js';
-import { loadPreferenceData, splitByPrompt } from '../../engine/preference-data.js';
-import { loadRewardModel, saveRewardModel } from '../../engine/reward-io.js';
-import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tokenGroups, trainRewardModel, type RewardConfig } from '../../engine/reward.js';
-import { combineVotes } from '../../engine/rlhf-math.js';
-import { textEncoder } from '../../engine/sequences.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { loadModel } from '../../engine/io/checkpoint-io.js';
+import { ScalarHead } from '../../engine/models/model.js';
+import type { AdamWState } from '../../engine/train/optim.js';
+import { loadPreferenceData, splitByPrompt } from '../../engine/train/preference-data.js';
+import { loadRewardModel, saveRewardModel } from '../../engine/io/reward-io.js';
+import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tokenGroups, trainRewardModel, type RewardConfig } from '../../engine/train/reward.js';
+import { combineVotes } from '../../engine/train/rlhf-math.js';
+import { textEncoder } from '../../engine/train/sequences.js';
 import type { JobFn } from '../types.js';
 import { closeRun, etaClock, longPreferencePrompts, markFailed, reportLongRecords, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 

@@ -3,7 +3,7 @@
 // place: the run's own config and parent, and its last checkpoint, with what the run logged after
 // that checkpoint forgotten (the resumed run logs those steps again).
 import { z } from 'zod';
-import type { PreferenceData } from '../../engine/preference-data.js';
+import type { PreferenceData } from '../../engine/train/preference-data.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import type { Project } from '../../store/project.js';
 import type { NewRun, RunStage } from '../../store/runs.js';

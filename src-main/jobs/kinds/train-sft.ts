@@ -2,10 +2,10 @@
 // interrupted one. Creates the run row, writes metrics and checkpoints to the store as they come,
 // reports progress (step, tokens/s, ETA); a cancel saves a checkpoint and leaves the run 'stopped'.
 import { z } from 'zod';
-import { backendLabel, initBackend } from '../../engine/backend.js';
-import { loadModel, saveModel } from '../../engine/checkpoint-io.js';
-import { generate } from '../../engine/generate.js';
-import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/sft.js';
+import { backendLabel, initBackend } from '../../engine/backend/backend.js';
+import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
+import { generate } from '../../engine/models/generate.js';
+import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/train/sft.js';
 import type { JobFn } from '../types.js';
 import { closeRun, reportLongRecords, markFailed, openRun, startOrResume, trainParamsSchema, type TrainStageResult } from './train-run.js';
 

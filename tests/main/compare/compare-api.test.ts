@@ -10,7 +10,7 @@ import type { EventName, Events, Input, JobInfo, JobProgress, MethodName, Output
 import { compareHandlers } from '../../../src-main/api/handlers/compare.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';
 

@@ -1,10 +1,10 @@
 // A demo project in miniature for tests: the real corpus generator and data writer, a tokenizer
 // trained on the corpus and an untrained one-layer GPT as the base checkpoint.
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { saveModel } from '../../../src-main/engine/checkpoint-io.js';
-import { GPT } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { saveModel } from '../../../src-main/engine/io/checkpoint-io.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import { TextTokenizer } from '../../../src-main/engine/tokenizer.js';
+import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 import { buildCorpus } from '../../../src-main/demo/corpus.js';
 import { writeDemoData } from '../../../src-main/demo/project.js';
 import { Project } from '../../../src-main/store/project.js';

@@ -2,8 +2,8 @@
 // arithmetic in float64, on sizes that exercise the 4-wide body and the scalar tail.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fusedAdamWIsSimd, fusedAdamWStep, fusedSumOfSquares } from '../../../src-main/engine/adamw-kernel.js';
-import { initBackend } from '../../../src-main/engine/backend.js';
+import { fusedAdamWIsSimd, fusedAdamWStep, fusedSumOfSquares } from '../../../src-main/engine/kernels/adamw-kernel.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const rng = new Rng(21);

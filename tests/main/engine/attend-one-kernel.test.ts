@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attendOne, attendOneAvailable } from '../../../src-main/engine/attend-one-kernel.js';
-import { initBackend } from '../../../src-main/engine/backend.js';
+import { attendOne, attendOneAvailable } from '../../../src-main/engine/kernels/attend-one-kernel.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const rng = new Rng(5);

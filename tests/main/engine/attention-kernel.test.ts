@@ -3,9 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionKernelAvailable } from '../../../src-main/engine/attention-kernel.js';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { attentionMaskAdd, causalAttention, tfOpsAttention } from '../../../src-main/engine/fast-ops.js';
+import { attentionKernelAvailable } from '../../../src-main/engine/kernels/attention-kernel.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { attentionMaskAdd, causalAttention, tfOpsAttention } from '../../../src-main/engine/kernels/fast-ops.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

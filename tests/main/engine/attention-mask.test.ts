@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT, type GPTConfig } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT, type GPTConfig } from '../../../src-main/engine/models/model.js';
 
 const cfg: GPTConfig = { vocab_size: 50, n_positions: 16, n_embd: 16, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
 let model: GPT;

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backendInfo, backendLabel, initBackend, type BackendInfo } from '../../../src-main/engine/backend.js';
+import { backendInfo, backendLabel, initBackend, type BackendInfo } from '../../../src-main/engine/backend/backend.js';
 import { SWIFTSHADER_ENV, SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './webgpu/swiftshader.js';
 
-const backendModule = new URL('../../../src-main/engine/backend.ts', import.meta.url).href;
+const backendModule = new URL('../../../src-main/engine/backend/backend.ts', import.meta.url).href;
 // tsx's loader must be registered inside the worker (execArgv --import does not reach it on Node 20).
 const tsxApi = import.meta.resolve('tsx/esm/api');
 

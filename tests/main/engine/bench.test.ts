@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { benchSizeSchema, benchTable, llamaVariant, referenceScript, runBench, type BenchSize } from '../../../src-main/engine/bench.js';
+import { benchSizeSchema, benchTable, llamaVariant, referenceScript, runBench, type BenchSize } from '../../../src-main/engine/bench/bench.js';
 
 const micro: BenchSize = benchSizeSchema.parse({
   name: 'micro',

@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSftExample } from '../../../src-main/engine/sft.js';
-import { textEncoder } from '../../../src-main/engine/sequences.js';
-import { TextTokenizer } from '../../../src-main/engine/tokenizer.js';
+import { encodeSftExample } from '../../../src-main/engine/train/sft.js';
+import { textEncoder } from '../../../src-main/engine/train/sequences.js';
+import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 
 // ChatML with a default system turn, in the style of SmolLM2-Instruct's and Qwen2.5-Instruct's templates.
 const CHATML =

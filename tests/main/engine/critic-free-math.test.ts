@@ -10,7 +10,7 @@ import {
   rlooPolicyLoss,
   rlooRewards,
   type GrpoLossOptions,
-} from '../../../src-main/engine/critic-free-math.js';
+} from '../../../src-main/engine/train/critic-free-math.js';
 
 tf.setBackend('cpu');
 

@@ -1,11 +1,11 @@
 // RLOO and GRPO resume exactly: 3 iterations, a checkpoint's resume state, 3 more gives the same
 // policy as 6 straight (every random choice of an iteration derives from (seed, step)).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import type { CriticFreeResumeState } from '../../../src-main/engine/critic-free.js';
-import { grpoConfigSchema, trainGrpo } from '../../../src-main/engine/grpo.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import { rlooConfigSchema, trainRloo } from '../../../src-main/engine/rloo.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import type { CriticFreeResumeState } from '../../../src-main/engine/train/critic-free.js';
+import { grpoConfigSchema, trainGrpo } from '../../../src-main/engine/train/grpo.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import { rlooConfigSchema, trainRloo } from '../../../src-main/engine/train/rloo.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { goodCounter, prompt, tinyConfig, tinyModel, tok } from './rm-task.js';
 

@@ -3,19 +3,19 @@
 // optimizer step by step (same loss curve with 1, 2 and 3 threads).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { generate } from '../../../src-main/engine/generate.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { generate } from '../../../src-main/engine/models/generate.js';
 import { generateOnReplicas } from '../../../src-main/engine/parallel/generate-task.js';
-import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
-import { AdamW } from '../../../src-main/engine/optim.js';
+import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/models/model.js';
+import { AdamW } from '../../../src-main/engine/train/optim.js';
 import { Replicas, trainingThreads } from '../../../src-main/engine/parallel/data-parallel.js';
 import { computeGrads, shardRanges } from '../../../src-main/engine/parallel/grad-task.js';
 import { lastLogitTask } from './fixtures/last-logit-task.js';
-import { dpoGradTask, type DpoPair } from '../../../src-main/engine/dpo.js';
-import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/ppo.js';
-import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/reward.js';
+import { dpoGradTask, type DpoPair } from '../../../src-main/engine/train/dpo.js';
+import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/train/ppo.js';
+import { RewardModel, rewardGradTask, type TokenGroup } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import { makeSftBatch, sftGradTask, sftStep, type SftBatch } from '../../../src-main/engine/sft.js';
+import { makeSftBatch, sftGradTask, sftStep, type SftBatch } from '../../../src-main/engine/train/sft.js';
 
 const cfg: GPTConfig = { vocab_size: 48, n_positions: 24, n_embd: 32, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
 

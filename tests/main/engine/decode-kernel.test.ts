@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { WasmDecoder, wasmDecoderApplies } from '../../../src-main/engine/decode-kernel.js';
-import { generate, leftPad, nextTokenProbs } from '../../../src-main/engine/generate.js';
-import { disposeCache, GPT, type GPTConfig, type KVCache } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { WasmDecoder, wasmDecoderApplies } from '../../../src-main/engine/kernels/decode-kernel.js';
+import { generate, leftPad, nextTokenProbs } from '../../../src-main/engine/models/generate.js';
+import { disposeCache, GPT, type GPTConfig, type KVCache } from '../../../src-main/engine/models/model.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const base: GPTConfig = { vocab_size: 37, n_positions: 40, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, dropout: 0 };

@@ -1,9 +1,9 @@
 // DPO on the tiny synthetic task: the policy learns from pairs alone to prefer responses with the
 // GOOD token, so the implicit rewards rank held-out pairs correctly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { dpoConfigSchema, evaluateDpo, trainDpo, type DpoPair } from '../../../src-main/engine/dpo.js';
-import { GPT } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { dpoConfigSchema, evaluateDpo, trainDpo, type DpoPair } from '../../../src-main/engine/train/dpo.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
 import { PAD, rankingGroups, tinyConfig, tinyModel } from './rm-task.js';
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs, tiedLogits } from '../../../src-main/engine/fast-ops.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { attentionMaskAdd, causalAttention, embedding, gelu, layerNorm, linear, targetLogprobs, tiedLogits } from '../../../src-main/engine/kernels/fast-ops.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const rng = new Rng(7);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { generate, nextTokenProbs, sampleToken } from '../../../src-main/engine/generate.js';
-import { GPT, type GPTConfig } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { generate, nextTokenProbs, sampleToken } from '../../../src-main/engine/models/generate.js';
+import { GPT, type GPTConfig } from '../../../src-main/engine/models/model.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const cfg: GPTConfig = { vocab_size: 40, n_positions: 32, n_embd: 24, n_layer: 2, n_head: 3, layer_norm_epsilon: 1e-5, dropout: 0 };

@@ -3,11 +3,11 @@
 // generation batch move the ratio off 1 so clipping shows up; every metric has its TRL name.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/critic-free.js';
-import { grpoConfigSchema, trainGrpo } from '../../../src-main/engine/grpo.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/reward.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/train/critic-free.js';
+import { grpoConfigSchema, trainGrpo } from '../../../src-main/engine/train/grpo.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 

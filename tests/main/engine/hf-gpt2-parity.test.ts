@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { loadModel } from '../../../src-main/engine/checkpoint-io.js';
-import { exportHfModel, importHfModel, readHfFolder } from '../../../src-main/engine/hf.js';
-import { GPT } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { loadModel } from '../../../src-main/engine/io/checkpoint-io.js';
+import { exportHfModel, importHfModel, readHfFolder } from '../../../src-main/engine/io/hf.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
 import { Project } from '../../../src-main/store/project.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../../../src-main/engine/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../../src-main/engine/io/safetensors.js';
 
 function fileWith(header: object, data: Uint8Array): Uint8Array {
   const h = new TextEncoder().encode(JSON.stringify(header));

@@ -3,9 +3,9 @@
 // at sizes that exercise the scalar tails.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { columnSum, gelu, layerNorm, targetLogprobs, tfOpsGelu, tfOpsLayerNorm, tfOpsTargetLogprobs } from '../../../src-main/engine/fast-ops.js';
-import { layerOpsAvailable } from '../../../src-main/engine/layer-ops-kernel.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { columnSum, gelu, layerNorm, targetLogprobs, tfOpsGelu, tfOpsLayerNorm, tfOpsTargetLogprobs } from '../../../src-main/engine/kernels/fast-ops.js';
+import { layerOpsAvailable } from '../../../src-main/engine/kernels/layer-ops-kernel.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const rng = new Rng(11);

@@ -2,7 +2,7 @@
 // the hand-written gradients equal autodiff of those formulas.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import { repeatKvHeads, rmsNorm, rope, swiglu } from '../../../src-main/engine/models/llama-ops.js';
 import { ropeInverseFrequencies, ropeTables, type LlamaConfig } from '../../../src-main/engine/models/llama-config.js';
 import { Rng } from '../../../src-main/engine/rng.js';

@@ -3,14 +3,14 @@
 // the run (not earlier). PPO takes epochs × minibatches optimizer steps per iteration and steps its
 // schedule once per iteration, so its warmup and decay are counted in iterations.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { dpoConfigSchema, trainDpo, type DpoPair } from '../../../src-main/engine/dpo.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import { AdamW } from '../../../src-main/engine/optim.js';
-import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/ppo.js';
-import { RewardModel, rewardConfigSchema, rewardSteps, trainRewardModel } from '../../../src-main/engine/reward.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { dpoConfigSchema, trainDpo, type DpoPair } from '../../../src-main/engine/train/dpo.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import { AdamW } from '../../../src-main/engine/train/optim.js';
+import { ppoConfigSchema, trainPpo } from '../../../src-main/engine/train/ppo.js';
+import { RewardModel, rewardConfigSchema, rewardSteps, trainRewardModel } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import { defaultSftConfig, trainSft, type SftData } from '../../../src-main/engine/sft.js';
+import { defaultSftConfig, trainSft, type SftData } from '../../../src-main/engine/train/sft.js';
 import { EOS, PAD, goodCounter, prompt, rankingGroups, response, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 
 beforeAll(async () => {

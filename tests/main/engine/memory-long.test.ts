@@ -2,9 +2,9 @@
 // RLHF_LONG_TESTS=1; the short tensor-count check in model-training.test.ts runs always.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import { AdamW } from '../../../src-main/engine/optim.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import { AdamW } from '../../../src-main/engine/train/optim.js';
 
 const STEPS = Number(process.env.RLHF_MEMORY_STEPS ?? 10_000);
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
-import { AdamW } from '../../../src-main/engine/optim.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/models/model.js';
+import { AdamW } from '../../../src-main/engine/train/optim.js';
 
 const tiny: GPTConfig = { vocab_size: 32, n_positions: 16, n_embd: 16, n_layer: 2, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };
 

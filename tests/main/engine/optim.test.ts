@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT, type GPTConfig } from '../../../src-main/engine/model.js';
-import { AdamW, learningRateAt, adamWConfigSchema } from '../../../src-main/engine/optim.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT, type GPTConfig } from '../../../src-main/engine/models/model.js';
+import { AdamW, learningRateAt, adamWConfigSchema } from '../../../src-main/engine/train/optim.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 const cfg: GPTConfig = { vocab_size: 30, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 2, layer_norm_epsilon: 1e-5, dropout: 0 };

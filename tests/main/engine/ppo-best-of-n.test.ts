@@ -1,7 +1,7 @@
 // Best-of-N keeps the reward model's favourite of N samples, so its mean score beats plain sampling.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { bestOfN, bestOfNConfigSchema } from '../../../src-main/engine/best-of-n.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { bestOfN, bestOfNConfigSchema } from '../../../src-main/engine/train/best-of-n.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { EOS, PAD, goodCounter, prompt, tinyModel } from './rm-task.js';
 

@@ -1,7 +1,7 @@
 // The four health warnings fire on the situations they describe, with step and example samples,
 // and stay quiet on a healthy step.
 import { describe, expect, it } from 'vitest';
-import { HealthMonitor, type HealthSample } from '../../../src-main/engine/health.js';
+import { HealthMonitor, type HealthSample } from '../../../src-main/engine/train/health.js';
 
 const healthy: Record<string, number> = { 'objective/kl': 0.5, 'val/ratio': 1.01 };
 const varied = (n: number): HealthSample[] =>

@@ -3,8 +3,8 @@
 // sequence's log-probs do not depend on the padding around it.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { alignRows, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../../../src-main/engine/sequences.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { alignRows, packBatch, responseRows, textEncoder, tokenLogprobsAt } from '../../../src-main/engine/train/sequences.js';
 import { PAD, tinyModel } from './rm-task.js';
 
 beforeAll(async () => {

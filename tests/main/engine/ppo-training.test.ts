@@ -3,12 +3,12 @@
 // ALGORITHMS.md §3 is logged with its TRL name.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import { ppoConfigSchema, trainPpo, type PpoModels, type PpoSample, type Scorer } from '../../../src-main/engine/ppo.js';
-import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/reward.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import { ppoConfigSchema, trainPpo, type PpoModels, type PpoSample, type Scorer } from '../../../src-main/engine/train/ppo.js';
+import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
-import type { HealthWarning } from '../../../src-main/engine/health.js';
+import type { HealthWarning } from '../../../src-main/engine/train/health.js';
 import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 
 beforeAll(async () => {

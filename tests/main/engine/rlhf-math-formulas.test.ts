@@ -21,7 +21,7 @@ import {
   varianceExplained,
   whiten,
   type Vote,
-} from '../../../src-main/engine/rlhf-math.js';
+} from '../../../src-main/engine/train/rlhf-math.js';
 
 tf.setBackend('cpu');
 

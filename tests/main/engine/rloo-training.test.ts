@@ -3,12 +3,12 @@
 // the sample tables show whole groups with each completion's advantage.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/critic-free.js';
-import { GPT } from '../../../src-main/engine/model.js';
-import type { Scorer } from '../../../src-main/engine/ppo.js';
-import { rlooConfigSchema, trainRloo } from '../../../src-main/engine/rloo.js';
-import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/reward.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import type { CriticFreeModels, GroupSample } from '../../../src-main/engine/train/critic-free.js';
+import { GPT } from '../../../src-main/engine/models/model.js';
+import type { Scorer } from '../../../src-main/engine/train/ppo.js';
+import { rlooConfigSchema, trainRloo } from '../../../src-main/engine/train/rloo.js';
+import { RewardModel, rewardConfigSchema, trainRewardModel } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from './rm-task.js';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPreferenceData, splitByPrompt } from '../../../src-main/engine/preference-data.js';
+import { loadPreferenceData, splitByPrompt } from '../../../src-main/engine/train/preference-data.js';
 import { Project } from '../../../src-main/store/project.js';
 
 let dir: string;

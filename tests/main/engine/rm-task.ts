@@ -1,8 +1,8 @@
 // A tiny synthetic preference task shared by the reward-model, PPO and DPO tests: vocabulary of 16
 // ids (0 pad, 1 EOS), prompts of three "topic" tokens, responses of a few tokens; a response is
 // preferred when it contains the GOOD token, and the more GOOD tokens the better.
-import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/model.js';
-import type { TokenGroup } from '../../../src-main/engine/reward.js';
+import { GPT, ScalarHead, type GPTConfig } from '../../../src-main/engine/models/model.js';
+import type { TokenGroup } from '../../../src-main/engine/train/reward.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 
 export const PAD = 0;

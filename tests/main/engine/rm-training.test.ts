@@ -1,7 +1,7 @@
 // The reward model learns a preference it has never seen the rule of: held-out prompts' rankings
 // are predicted well above chance, and normalisation maps SFT samples to mean 0, std 1.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import {
   RewardModel,
   defaultRewardConfig,
@@ -10,8 +10,8 @@ import {
   normalisedHeadWeights,
   rewardConfigSchema,
   trainRewardModel,
-} from '../../../src-main/engine/reward.js';
-import { GPT, ScalarHead } from '../../../src-main/engine/model.js';
+} from '../../../src-main/engine/train/reward.js';
+import { GPT, ScalarHead } from '../../../src-main/engine/models/model.js';
 import { PAD, EOS, rankingGroups, tinyConfig, tinyHead, tinyModel } from './rm-task.js';
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { JobCancelled } from '../../../src-main/jobs/types.js';
 import { Project } from '../../../src-main/store/project.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src-main/engine/backend.js';
-import { GPT, type GPTConfig } from '../../../src-main/engine/model.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { GPT, type GPTConfig } from '../../../src-main/engine/models/model.js';
 import {
   defaultSftConfig,
   encodeSftExample,
@@ -9,9 +9,9 @@ import {
   trainSft,
   type SftConfig,
   type SftResumeState,
-} from '../../../src-main/engine/sft.js';
-import type { AdamWState } from '../../../src-main/engine/optim.js';
-import { TextTokenizer } from '../../../src-main/engine/tokenizer.js';
+} from '../../../src-main/engine/train/sft.js';
+import type { AdamWState } from '../../../src-main/engine/train/optim.js';
+import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 import type { SftRecord } from '../../../src-main/store/sft.js';
 
 const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SPECIAL_TOKENS, TextTokenizer } from '../../../src-main/engine/tokenizer.js';
+import { SPECIAL_TOKENS, TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 
 const corpus = [
   'The quick brown fox jumps over the lazy dog.',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { samplesPerCheckpoint } from '../../../src-main/jobs/kinds/label-generate.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { makeProject, type Fixture } from './fixture.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPreferenceData } from '../../../src-main/engine/preference-data.js';
+import { loadPreferenceData } from '../../../src-main/engine/train/preference-data.js';
 import { LabelingError } from '../../../src-main/store/labeling.js';
 import { makeProject, type Fixture } from './fixture.js';
 

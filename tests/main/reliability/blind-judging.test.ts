@@ -10,7 +10,7 @@ import type { Input, MethodName, Output } from '../../../src-main/api/contract.j
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { tempDir } from '../store/temp-project.js';
 
 let services: Services;

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../../src-main/engine/checkpoint-io.js';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { loadModel } from '../../../src-main/engine/io/checkpoint-io.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { Rng } from '../../../src-main/engine/rng.js';
 import { Project } from '../../../src-main/store/project.js';
 

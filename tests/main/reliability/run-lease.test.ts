@@ -11,7 +11,7 @@ import type { JobInfo, RunInfo } from '../../../src-main/api/contract.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { JobCancelled } from '../../../src-main/jobs/types.js';
 import { Project } from '../../../src-main/store/project.js';

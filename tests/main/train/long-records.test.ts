@@ -6,15 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createNewModel } from '../../../src-main/engine/new-model.js';
+import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { trainRmJob } from '../../../src-main/jobs/kinds/train-rm.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';
 
 // The normalisation fails while `failNormalisation.on` (a full disk, a crash): everything else is real.
 const failNormalisation = vi.hoisted(() => ({ on: false }));
-vi.mock('../../../src-main/engine/reward.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src-main/engine/reward.js')>();
+vi.mock('../../../src-main/engine/train/reward.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src-main/engine/train/reward.js')>();
   return {
     ...real,
     normaliseRewardModel: (...args: Parameters<typeof real.normaliseRewardModel>) => {

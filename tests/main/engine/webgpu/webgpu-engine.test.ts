@@ -3,13 +3,13 @@
 // (a software adapter, so tiny shapes): every reference is computed on wasm first, in this process,
 // then the backend is switched to webgpu and the same work is repeated from the same weights.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../../src-main/engine/backend.js';
-import { dpoConfigSchema, trainDpo, type DpoPair } from '../../../../src-main/engine/dpo.js';
-import { generate } from '../../../../src-main/engine/generate.js';
-import { GPT, type GPTConfig } from '../../../../src-main/engine/model.js';
-import { ppoConfigSchema, trainPpo } from '../../../../src-main/engine/ppo.js';
+import { initBackend } from '../../../../src-main/engine/backend/backend.js';
+import { dpoConfigSchema, trainDpo, type DpoPair } from '../../../../src-main/engine/train/dpo.js';
+import { generate } from '../../../../src-main/engine/models/generate.js';
+import { GPT, type GPTConfig } from '../../../../src-main/engine/models/model.js';
+import { ppoConfigSchema, trainPpo } from '../../../../src-main/engine/train/ppo.js';
 import { Rng } from '../../../../src-main/engine/rng.js';
-import { defaultSftConfig, trainSft, type SftData } from '../../../../src-main/engine/sft.js';
+import { defaultSftConfig, trainSft, type SftData } from '../../../../src-main/engine/train/sft.js';
 import { PAD, goodCounter, prompt, rankingGroups, tinyConfig, tinyHead, tinyModel, tok } from '../rm-task.js';
 import { SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './swiftshader.js';
 

@@ -1,12 +1,12 @@
-// Each WGSL kernel of the webgpu backend (engine/webgpu/kernels.ts) against the wasm engine's
+// Each WGSL kernel of the webgpu backend (engine/kernels/webgpu/kernels.ts) against the wasm engine's
 // kernel of the same name, forward and gradient, to 1e-4 in float32, on Chromium's SwiftShader.
 // The same inputs go through both: the wasm results are computed first, then the backend switches.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from '../../../../src-main/engine/adamw-kernel.js';
-import { initBackend } from '../../../../src-main/engine/backend.js';
-import { attentionMaskAdd, causalAttention, gelu, layerNorm, targetLogprobs } from '../../../../src-main/engine/fast-ops.js';
-import { layerOpsAvailable } from '../../../../src-main/engine/layer-ops-kernel.js';
+import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from '../../../../src-main/engine/kernels/adamw-kernel.js';
+import { initBackend } from '../../../../src-main/engine/backend/backend.js';
+import { attentionMaskAdd, causalAttention, gelu, layerNorm, targetLogprobs } from '../../../../src-main/engine/kernels/fast-ops.js';
+import { layerOpsAvailable } from '../../../../src-main/engine/kernels/layer-ops-kernel.js';
 import { Rng } from '../../../../src-main/engine/rng.js';
 import { SWIFTSHADER_ICD, swiftShaderPresent, swiftShaderSuffix } from './swiftshader.js';
 

@@ -1,5 +1,5 @@
 // The engine benchmark: tokens/s of an SFT step, a reward-model step, KV-cache generation at
-// batch 1 and 16, and one PPO iteration (engine/ppo.ts), per model size, next to a PyTorch
+// batch 1 and 16, and one PPO iteration (engine/train/ppo.ts), per model size, next to a PyTorch
 // reference of the same model and work (bench/reference.py) run in the same invocation, so the
 // ratio engine/PyTorch is measured on the same machine at the same time.
 import { spawn } from 'node:child_process';
@@ -8,16 +8,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { initBackend, type BackendPreference } from './backend.js';
-import type { AdapterSummary } from './webgpu/device.js';
-import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from './model.js';
-import { AdamW } from './optim.js';
-import { Replicas, trainingThreads } from './parallel/data-parallel.js';
-import { generateOnReplicas } from './parallel/generate-task.js';
-import { ppoConfigSchema, trainPpo } from './ppo.js';
-import { RewardModel, rewardStep, type TokenGroup } from './reward.js';
-import { Rng } from './rng.js';
-import { makeSftBatch, sftStep } from './sft.js';
+import { initBackend, type BackendPreference } from '../backend/backend.js';
+import type { AdapterSummary } from '../backend/webgpu-device.js';
+import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from '../models/model.js';
+import { AdamW } from '../train/optim.js';
+import { Replicas, trainingThreads } from '../parallel/data-parallel.js';
+import { generateOnReplicas } from '../parallel/generate-task.js';
+import { ppoConfigSchema, trainPpo } from '../train/ppo.js';
+import { RewardModel, rewardStep, type TokenGroup } from '../train/reward.js';
+import { Rng } from '../rng.js';
+import { makeSftBatch, sftStep } from '../train/sft.js';
 
 export const BENCH_ROWS = ['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'] as const;
 export type BenchRowName = (typeof BENCH_ROWS)[number];
@@ -345,8 +345,8 @@ async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {
 
 export function referenceScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // src-main/engine (tsx) and dist-main/engine (compiled) are both two levels below the root.
-  return path.resolve(here, '..', '..', 'bench', 'reference.py');
+  // src-main/engine/bench/bench (tsx) and dist-main/engine/bench/bench (compiled) are both three levels below the root.
+  return path.resolve(here, '..', '..', '..', 'bench', 'reference.py');
 }
 
 interface ReferenceOutput {

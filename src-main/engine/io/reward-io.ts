@@ -1,12 +1,12 @@
 // Reward models ↔ checkpoints: the backbone's GPT-2 weights plus the head's `score.weight` /
 // `score.bias` (the names of HF's GPT2ForSequenceClassification), the normalisation gain and bias
 // in `extra.normalisation`. Used by PPO, best-of-N and Compare.
-import type { AdamWState } from './optim.js';
+import type { AdamWState } from '../train/optim.js';
 import { loadModel, saveModel, type LoadedModel } from './checkpoint-io.js';
-import { ScalarHead } from './model.js';
-import { RewardModel } from './reward.js';
-import type { TextTokenizer } from './tokenizer.js';
-import type { Project } from '../store/project.js';
+import { ScalarHead } from '../models/model.js';
+import { RewardModel } from '../train/reward.js';
+import type { TextTokenizer } from '../models/tokenizer.js';
+import type { Project } from '../../store/project.js';
 
 export interface LoadedRewardModel extends Omit<LoadedModel, 'model'> {
   model: RewardModel;

@@ -4,8 +4,8 @@
 // three models (policy, reference, reward) and no value model are the point of these methods, and
 // PPO's worker replicas (ppo.ts) are sized for its four.
 import * as tf from '@tensorflow/tfjs';
-import { generate } from './generate.js';
-import type { GPT } from './model.js';
+import { generate } from '../models/generate.js';
+import type { GPT } from '../models/model.js';
 import type { AdamW, AdamWState } from './optim.js';
 import type { PpoPrompt, PpoTokens, Scorer } from './ppo.js';
 import { disposeBatch, packBatch, promptTail, responseRows, tokenLogprobsAt, type SequenceBatch } from './sequences.js';

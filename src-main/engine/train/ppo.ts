@@ -10,12 +10,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
-import type { GPT, ScalarHead } from './model.js';
+import type { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { Replicas, type SplitThresholds } from './parallel/data-parallel.js';
-import { generateOnReplicas } from './parallel/generate-task.js';
-import { defineGradTask, shardRanges, type GradTask } from './parallel/grad-task.js';
-import { defineReplicaTask } from './parallel/replica-task.js';
+import { Replicas, type SplitThresholds } from '../parallel/data-parallel.js';
+import { generateOnReplicas } from '../parallel/generate-task.js';
+import { defineGradTask, shardRanges, type GradTask } from '../parallel/grad-task.js';
+import { defineReplicaTask } from '../parallel/replica-task.js';
 import { RewardModel } from './reward.js';
 import {
   AdaptiveKLController,
@@ -30,7 +30,7 @@ import {
   whiten,
   type KLController,
 } from './rlhf-math.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { alignRows, disposeBatch, packBatch, responseRows, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
 
 export const ppoConfigSchema = z

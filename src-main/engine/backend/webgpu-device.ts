@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { watchDawnTicks } from './sync-read.js';
+import { watchDawnTicks } from './webgpu-sync-read.js';
 
 /** What the run's adapter is, as `--json` outputs and the app show it. */
 export interface AdapterSummary {

@@ -3,11 +3,11 @@
 // for every row (the last real token), and the log-probs of the response tokens are the last
 // `len` columns of the [B, T−1] log-prob matrix, for every row alike.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT } from './model.js';
+import type { GPT } from '../models/model.js';
 
 /**
  * Prompt and response tokens exactly as SFT's prompt/completion examples are laid out
- * (engine/sft.ts): the prompt's tokens, then the response's tokens and EOS; with an Instruct
+ * (engine/train/sft.ts): the prompt's tokens, then the response's tokens and EOS; with an Instruct
  * model's chat template, the prompt as a user turn with the generation prompt and the response
  * as the assistant's turn with its end-of-turn tokens. The reward model, PPO, DPO and best-of-N
  * all encode through this, so they see what SFT trained on.

@@ -4,12 +4,12 @@
 // run forward only outside the gradient tape.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import type { GPT } from './model.js';
+import type { GPT } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { Replicas } from './parallel/data-parallel.js';
-import { defineGradTask, shardRanges } from './parallel/grad-task.js';
+import { Replicas } from '../parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
 import { dpoLoss, dpoMetrics } from './rlhf-math.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { disposeBatch, packBatch, tokenLogprobsAt, type SequenceBatch } from './sequences.js';
 
 export const dpoConfigSchema = z

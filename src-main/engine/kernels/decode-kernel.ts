@@ -10,7 +10,7 @@
 // model decoded and stays, because touching fresh pages cost more than packing (measured: ~50 ms
 // for 72 MB on first touch, ~6 ms after). A new decoder therefore invalidates the previous one.
 import * as tf from '@tensorflow/tfjs';
-import { isLlamaConfig, type GPT, type GPTConfig, type ModelConfig } from './model.js';
+import { isLlamaConfig, type GPT, type GPTConfig, type ModelConfig } from '../models/model.js';
 import { kernelBytes } from './wasm-heap.js';
 
 interface DecodeExports {

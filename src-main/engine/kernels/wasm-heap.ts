@@ -1,5 +1,5 @@
 // What our kernels see of the tfjs wasm backend, and the loader of our compiled modules
-// (kernels/*.wasm). tfjs exports no types for its backend's internals, so the few members the
+// (the *.wasm files beside this one). tfjs exports no types for its backend's internals, so the few members the
 // kernels use are typed here.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,9 +18,9 @@ export interface WithHeapMemory {
   wasm: { asm?: { memory?: WebAssembly.Memory } };
 }
 
-/** The bytes of kernels/<name>.wasm; inside a packaged app they are read from the unpacked copy. */
+/** The bytes of <name>.wasm beside this file; inside a packaged app they are read from the unpacked copy. */
 export function kernelBytes(name: string): Uint8Array<ArrayBuffer> {
-  const file = fileURLToPath(new URL(`./kernels/${name}.wasm`, import.meta.url));
+  const file = fileURLToPath(new URL(`./${name}.wasm`, import.meta.url));
   return readFileSync(file.replace('app.asar' + path.sep, 'app.asar.unpacked' + path.sep)) as Uint8Array<ArrayBuffer>;
 }
 

@@ -1,9 +1,9 @@
 // Text in, text out: sampling from a stored checkpoint with the playground's settings. Used by the
 // `generate` CLI command and the `generate` job behind the Models view's playground.
 import { z } from 'zod';
-import { loadModel } from './checkpoint-io.js';
+import { loadModel } from '../io/checkpoint-io.js';
 import { generate } from './generate.js';
-import type { Project } from '../store/project.js';
+import type { Project } from '../../store/project.js';
 
 export const samplingSettingsSchema = z
   .object({

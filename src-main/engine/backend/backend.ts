@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { noteBackendUsed } from './backend-used.js';
-import { installWasmKernels } from './wasm-kernels.js';
-import { adapterLabel, findAdapter, type AdapterSummary } from './webgpu/device.js';
-import { patchReadSync } from './webgpu/sync-read.js';
+import { installWasmKernels } from '../kernels/wasm-kernels.js';
+import { adapterLabel, findAdapter, type AdapterSummary } from './webgpu-device.js';
+import { patchReadSync } from './webgpu-sync-read.js';
 
 export type BackendPreference = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 

@@ -3,7 +3,7 @@
 // so an interrupted run resumes with exactly the next step it would have taken.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from './adamw-kernel.js';
+import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from '../kernels/adamw-kernel.js';
 
 export const adamWConfigSchema = z
   .object({

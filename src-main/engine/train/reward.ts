@@ -4,13 +4,13 @@
 // and bias make SFT samples on the training prompts score mean 0, std 1 (lm-human-preferences).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { generate } from './generate.js';
-import type { GPT, ScalarHead } from './model.js';
+import { generate } from '../models/generate.js';
+import type { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { Replicas } from './parallel/data-parallel.js';
-import { defineGradTask, shardRanges } from './parallel/grad-task.js';
+import { Replicas } from '../parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
 import { groupByPrompt, normalisation, pairMetrics, pairwiseLoss, type PairGroup, type Vote } from './rlhf-math.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { disposeBatch, packBatch, promptTail } from './sequences.js';
 
 export const rewardConfigSchema = z

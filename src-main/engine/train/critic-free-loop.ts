@@ -16,7 +16,7 @@ import {
 } from './critic-free.js';
 import { AdamW } from './optim.js';
 import type { PpoPrompt, PpoTokens } from './ppo.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import type { SequenceBatch } from './sequences.js';
 
 /** The settings the loop itself reads; both stages' config schemas have them. */

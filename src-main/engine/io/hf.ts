@@ -7,11 +7,11 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { modelConfigOf, weightsFromBytes } from './checkpoint-io.js';
 import { downloadHubModel, HF_PREFIX, parseHubId, type HubDownloadOptions } from './hf-hub.js';
-import { GPT, gptConfigSchema, isLlamaConfig, modelParameterShapes, parameterShapes, type GPTConfig, type ModelConfig } from './model.js';
-import { llamaConfigFromHf, llamaConfigToHf, llamaWeightsFromHf, llamaWeightsToHf } from './models/llama-hf.js';
+import { GPT, gptConfigSchema, isLlamaConfig, modelParameterShapes, parameterShapes, type GPTConfig, type ModelConfig } from '../models/model.js';
+import { llamaConfigFromHf, llamaConfigToHf, llamaWeightsFromHf, llamaWeightsToHf } from '../models/llama-hf.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
-import { TextTokenizer } from './tokenizer.js';
-import type { Project } from '../store/project.js';
+import { TextTokenizer } from '../models/tokenizer.js';
+import type { Project } from '../../store/project.js';
 
 /** The config.json fields we read; others (task params, dtype…) do not change the computation. */
 const hfGpt2ConfigSchema = z

@@ -4,16 +4,16 @@
 // GPT-2 (models/gpt2.ts) or the Llama family (models/llama.ts: Llama, Qwen2, Mistral). Plus
 // ScalarHead, the one-number-per-token head of reward and value models.
 import * as tf from '@tensorflow/tfjs';
-import { linear, targetLogprobs, tiedLogits } from './fast-ops.js';
-import type { EnginePath, FamilyContext, ForwardOptions, KVCache, ModelFamily } from './models/family.js';
-import { gpt2Family, gptConfigSchema, type GPTConfig } from './models/gpt2.js';
-import { llamaFamily } from './models/llama.js';
-import { llamaConfigSchema, type LlamaConfig } from './models/llama-config.js';
-import { Rng } from './rng.js';
+import { linear, targetLogprobs, tiedLogits } from '../kernels/fast-ops.js';
+import type { EnginePath, FamilyContext, ForwardOptions, KVCache, ModelFamily } from './family.js';
+import { gpt2Family, gptConfigSchema, type GPTConfig } from './gpt2.js';
+import { llamaFamily } from './llama.js';
+import { llamaConfigSchema, type LlamaConfig } from './llama-config.js';
+import { Rng } from '../rng.js';
 
-export { gptConfigSchema, parameterShapes, type GPTConfig } from './models/gpt2.js';
-export { llamaConfigSchema, type LlamaConfig } from './models/llama-config.js';
-export { disposeCache, type EnginePath, type ForwardOptions, type KVCache } from './models/family.js';
+export { gptConfigSchema, parameterShapes, type GPTConfig } from './gpt2.js';
+export { llamaConfigSchema, type LlamaConfig } from './llama-config.js';
+export { disposeCache, type EnginePath, type ForwardOptions, type KVCache } from './family.js';
 
 /** A model's config: GPT-2's fields as they always were, or a Llama-family config (`family: 'llama'`). */
 export type ModelConfig = GPTConfig | LlamaConfig;

@@ -2,8 +2,8 @@
 // scores highest. The cheapest baseline an RLHF result should beat; Compare can use it as a
 // generator next to plain sampling from a checkpoint.
 import { z } from 'zod';
-import { generate } from './generate.js';
-import type { GPT } from './model.js';
+import { generate } from '../models/generate.js';
+import type { GPT } from '../models/model.js';
 import type { Scorer } from './ppo.js';
 
 export const bestOfNConfigSchema = z

@@ -2,9 +2,9 @@
 // (each a set of ordered pairs, ties give none) and A/B comparisons with a winner ("tie" and
 // "both bad" give none), with the prompt and response texts they refer to. Held-out prompts are
 // the project's `eval` split, or a seeded share of the voted prompts when none is marked.
-import type { DB } from '../store/db.js';
+import type { DB } from '../../store/db.js';
 import { pairFromComparison, pairsFromRanking, type Vote } from './rlhf-math.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 
 export interface PreferenceData {
   votes: Vote[];

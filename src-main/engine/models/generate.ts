@@ -4,9 +4,9 @@
 // probabilities; the sampling (top-k, top-p) is done in JS with the seeded Rng, so a seed gives the
 // same tokens on every run of a backend.
 import * as tf from '@tensorflow/tfjs';
-import { WasmDecoder, wasmDecoderApplies } from './decode-kernel.js';
+import { WasmDecoder, wasmDecoderApplies } from '../kernels/decode-kernel.js';
 import { disposeCache, type GPT, type KVCache } from './model.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 
 export interface GenerateOptions {
   maxNewTokens: number;

@@ -2,10 +2,10 @@
 // responses, SFT examples) and a randomly initialised GPT-2 or Llama-family model of any size,
 // stored as a 'base' checkpoint.
 import { z } from 'zod';
-import { saveModel } from './checkpoint-io.js';
+import { saveModel } from '../io/checkpoint-io.js';
 import { GPT, parseModelConfig, type ModelConfig } from './model.js';
 import { MAX_TRAINED_VOCAB, MIN_TRAINED_VOCAB, TextTokenizer } from './tokenizer.js';
-import type { Project } from '../store/project.js';
+import type { Project } from '../../store/project.js';
 
 export const newModelSchema = z
   .object({

@@ -8,14 +8,14 @@
 // so a resumed run takes exactly the steps an uninterrupted run of the same seed takes.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { targetLogprobs } from './fast-ops.js';
-import type { GPT } from './model.js';
+import { targetLogprobs } from '../kernels/fast-ops.js';
+import type { GPT } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
-import { Replicas } from './parallel/data-parallel.js';
-import { defineGradTask, shardRanges } from './parallel/grad-task.js';
-import { Rng, type RngState } from './rng.js';
-import type { ChatRole, TextTokenizer } from './tokenizer.js';
-import type { SftRecord } from '../store/sft.js';
+import { Replicas } from '../parallel/data-parallel.js';
+import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
+import { Rng, type RngState } from '../rng.js';
+import type { ChatRole, TextTokenizer } from '../models/tokenizer.js';
+import type { SftRecord } from '../../store/sft.js';
 
 export const sftConfigSchema = z
   .object({

@@ -1,11 +1,11 @@
 // Models ↔ checkpoints in the project store: weights and optimizer state as safetensors bytes, the
 // model config (GPT-2 or Llama family) as JSON, the tokenizer as tokenizer.json text. Every stage saves and loads through here.
-import { GPT, parseModelConfig, type ModelConfig } from './model.js';
-import type { AdamWState } from './optim.js';
+import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
+import type { AdamWState } from '../train/optim.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
-import { TextTokenizer } from './tokenizer.js';
-import type { CheckpointInfo, Stage } from '../store/checkpoints.js';
-import type { Project } from '../store/project.js';
+import { TextTokenizer } from '../models/tokenizer.js';
+import type { CheckpointInfo, Stage } from '../../store/checkpoints.js';
+import type { Project } from '../../store/project.js';
 
 export function weightsToBytes(weights: Record<string, Float32Array>, shapes?: Record<string, number[]>): Uint8Array {
   const tensors: Record<string, Tensor> = {};
