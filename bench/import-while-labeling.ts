@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Result } from '../src-main/api/contract.js';
+import type { Result } from '../src-main/shared/contract.js';
 import { Services } from '../src-main/api/services.js';
 import { startServer } from '../src-main/server.js';
 

@@ -2,7 +2,7 @@
 // `window.rlhf`, typed as RlhfApi. No Node or Electron API reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { IPC_CALL, IPC_EVENT } from './api/channels.js';
-import type { EventName, Events, RlhfApi } from './api/contract.js';
+import type { EventName, Events, RlhfApi } from './shared/contract.js';
 
 const api: RlhfApi = {
   call: (method, input) => ipcRenderer.invoke(IPC_CALL, method, input),

@@ -3,7 +3,7 @@
 // list every method, a remote call is refused when its input names a host path (a `path`,
 // `file`, `folder` or `dir` field) or when its namespace manages the app.
 import { z } from 'zod';
-import { methods, type MethodName } from './contract.js';
+import { methods, type MethodName } from '../shared/contract.js';
 
 const HOST_PATH_FIELDS = ['path', 'file', 'folder', 'dir', 'out'];
 // models.*: creating, deleting and sampling checkpoints is the host's work, not a labeler's.

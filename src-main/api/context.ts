@@ -1,6 +1,6 @@
 // What an API handler can reach. One AppServices per process (desktop app or `serve`).
 import type { Project } from '../store/project.js';
-import type { Events, EventName, JobInfo } from './contract.js';
+import type { Events, EventName, JobInfo } from '../shared/contract.js';
 
 export interface AppServices {
   /** The open project; throws UserError('no_project') when none is open. */

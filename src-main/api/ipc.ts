@@ -4,7 +4,7 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { IPC_CALL, IPC_EVENT } from './channels.js';
 import type { ApiContext } from './context.js';
-import type { Result } from './contract.js';
+import type { Result } from '../shared/contract.js';
 import { urlOrigin } from './origin.js';
 import { dispatch, type Handlers } from './router.js';
 import type { Services } from './services.js';

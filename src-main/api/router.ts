@@ -3,18 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { waitingForWriteLock } from '../store/write-priority.js';
-import { methods, type ApiError, type MethodName, type Output, type ParsedInput, type Result } from './contract.js';
-
-/** Thrown by handlers for errors the user can act on; `code` is stable for tests and the UI. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly code = 'bad_request',
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+import { UserError } from '../shared/errors.js';
+import { methods, type ApiError, type MethodName, type Output, type ParsedInput, type Result } from '../shared/contract.js';
 
 export type Handler<M extends MethodName, Ctx> = (input: ParsedInput<M>, ctx: Ctx) => Promise<Output<M>> | Output<M>;
 export type Handlers<Ctx> = { [M in MethodName]: Handler<M, Ctx> };

@@ -10,8 +10,8 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { checkWritableLocation, ProjectLocationError } from '../store/location.js';
 import { Project } from '../store/project.js';
 import type { AppServices } from './context.js';
-import type { Events, EventName, JobInfo, ProjectInfo } from './contract.js';
-import { UserError } from './router.js';
+import type { Events, EventName, JobInfo, ProjectInfo } from '../shared/contract.js';
+import { UserError } from '../shared/errors.js';
 import { SettingsStore } from './settings.js';
 
 /**

@@ -17,6 +17,3 @@ export interface Command {
   /** Returns the exit status: 0 ok, 2 bad input (throw InputError), 1 run-time failure. */
   run(argv: string[], io: CommandIO): Promise<number>;
 }
-
-/** Bad input: exit status 2, one message naming file, line and field. */
-export class InputError extends Error {}

@@ -1,7 +1,7 @@
 // Argument helpers shared by the engine's commands (model, train, generate, logprobs).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Project, ProjectNotFoundError } from '../store/project.js';
-import { InputError } from './command.js';
+import { InputError } from '../shared/errors.js';
 
 export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O) {
   try {

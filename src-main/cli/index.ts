@@ -2,11 +2,11 @@
 // (0 ok, 2 bad input, 1 run-time failure, 130 cancelled with Ctrl-C). Commands load lazily so
 // `stats` does not pay for tfjs.
 import { SqliteError } from 'better-sqlite3';
-import { JobCancelled } from '../jobs/types.js';
+import { JobCancelled, InputError } from '../shared/errors.js';
 import { DamagedProjectError, NewerProjectError, NotAProjectError } from '../store/db.js';
 import { ProjectLocationError } from '../store/location.js';
 import { ProjectNotFoundError } from '../store/project.js';
-import { InputError, type Command } from './command.js';
+import type { Command } from './command.js';
 import { createIO } from './io.js';
 
 type Loader = () => Promise<Command>;

@@ -7,13 +7,14 @@
 import { loadModel } from '../engine/io/checkpoint-io.js';
 import { generate } from '../engine/models/generate.js';
 import { loadRewardModel } from '../engine/io/reward-io.js';
-import type { CheckpointJudgementView } from '../api/contract.js';
+import type { CheckpointJudgementView } from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
 import { textEncoder } from '../engine/train/sequences.js';
 import { goldCompare, goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
 import { compareCheckpoints, decodeResponse, klSums } from './compare.js';
-import { winRate, type PairOutcome } from './stats.js';
+import { winRate } from './stats.js';
+import type { PairOutcome } from '../shared/vocabulary.js';
 
 /** One checkpoint judged against SFT: the shape the API hands to the app (defined once, in the contract). */
 export type CheckpointJudgement = CheckpointJudgementView;

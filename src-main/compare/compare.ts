@@ -13,7 +13,9 @@ import { disposeBatch, packBatch, responseRows, textEncoder, tokenLogprobsAt } f
 import type { TextTokenizer } from '../engine/models/tokenizer.js';
 import { goldScore } from '../demo/rubric.js';
 import type { Project } from '../store/project.js';
-import { winRate, type PairOutcome, type WinRate } from './stats.js';
+import { winRate, type WinRate } from './stats.js';
+import type { VoteOutcome } from '../shared/vocabulary.js';
+import type { PairOutcome } from '../shared/vocabulary.js';
 
 export const compareOptionsSchema = z
   .object({
@@ -237,7 +239,7 @@ export async function compareCheckpoints(project: Project, input: CompareOptions
 interface VoteRow {
   prompt_id: number;
   prompt: string;
-  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  outcome: VoteOutcome;
   text_a: string;
   text_b: string;
   ckpt_a: number | null;

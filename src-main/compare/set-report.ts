@@ -9,11 +9,12 @@ import type {
   CompareStats,
   CompareStatsSide,
   CompareWinRate,
-} from '../api/contract.js';
+} from '../shared/contract.js';
 import { Rng } from '../engine/rng.js';
 import type { ComparisonRowData, StoredVote } from '../store/comparison-sets.js';
 import type { Project } from '../store/project.js';
-import { bradleyTerry, winRate, type Battle, type PairOutcome } from './stats.js';
+import { bradleyTerry, winRate, type Battle } from './stats.js';
+import type { PairOutcome } from '../shared/vocabulary.js';
 
 const WIN_RATE_RESAMPLES = 2000;
 const BT_RESAMPLES = 200;

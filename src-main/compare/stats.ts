@@ -4,9 +4,7 @@
 // percentile bootstrap is a few lines.
 
 import type { Rng } from '../engine/rng.js';
-
-/** Who won one pairwise judgment: the first model, the second, or neither. */
-export type PairOutcome = 'a' | 'b' | 'tie';
+import type { PairOutcome } from '../shared/vocabulary.js';
 
 export interface WinRate {
   n: number;

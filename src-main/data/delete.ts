@@ -4,9 +4,7 @@
 // share these words and checks.
 import type { Project } from '../store/project.js';
 import type { Dependent, TrashEntry } from '../store/trash.js';
-
-export const deletableKinds = ['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator'] as const;
-export type DeletableKind = (typeof deletableKinds)[number];
+import type { DeletableKind } from '../shared/vocabulary.js';
 
 interface KindDef {
   table: string;

@@ -1,6 +1,6 @@
 // Bad input in a data file: names the file, the line and, where there is one, the field,
 // e.g. `data.jsonl:3: "chosen" is missing`. An InputError, so the CLI exits with status 2.
-import { InputError } from '../cli/command.js';
+import { InputError } from '../shared/errors.js';
 
 export class DataError extends InputError {
   constructor(

@@ -7,8 +7,8 @@
 // also makes an import that stopped during the write pass (cancelled, or the process killed)
 // complete when the same file is imported again.
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ImportResult, JobProgress } from '../api/contract.js';
-import { JobCancelled } from '../jobs/types.js';
+import type { ImportResult, JobProgress } from '../shared/contract.js';
+import { JobCancelled } from '../shared/errors.js';
 import { IMPORT_ANNOTATOR } from '../store/annotators.js';
 import { hashParts } from '../store/hash.js';
 import type { Project } from '../store/project.js';

@@ -2,11 +2,11 @@
 // (engine/rloo.ts, engine/grpo.ts): the store has no 'rloo' or 'grpo' run stage yet, so the demo
 // keeps the metric series in memory and saves only the final policy, as a checkpoint of stage
 // 'ppo' (the RL-policy stage the store knows) whose `extra.method` says which method trained it.
-import { loadModel, saveModel } from '../engine/checkpoint-io.js';
-import { grpoConfigSchema, trainGrpo } from '../engine/grpo.js';
-import { loadRewardModel } from '../engine/reward-io.js';
-import { rlooConfigSchema, trainRloo } from '../engine/rloo.js';
-import { textEncoder } from '../engine/sequences.js';
+import { loadModel, saveModel } from '../engine/io/checkpoint-io.js';
+import { grpoConfigSchema, trainGrpo } from '../engine/train/grpo.js';
+import { loadRewardModel } from '../engine/io/reward-io.js';
+import { rlooConfigSchema, trainRloo } from '../engine/train/rloo.js';
+import { textEncoder } from '../engine/train/sequences.js';
 import type { Project } from '../store/project.js';
 
 export type CriticFreeMethodName = 'rloo' | 'grpo';

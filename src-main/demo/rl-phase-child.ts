@@ -1,6 +1,6 @@
 // The child process of one RL phase (rl-phase.ts): receives one request, trains on the project
 // named in it, sends the result with this process's peak resident set, and exits.
-import { initBackend } from '../engine/backend.js';
+import { initBackend } from '../engine/backend/backend.js';
 import type { TrainStageResult } from '../jobs/kinds/train-rm.js';
 import { runJobInProcess } from '../jobs/run-in-process.js';
 import { Project } from '../store/project.js';

@@ -5,6 +5,7 @@ import {
   EMPATHY_PATTERN, INVENTED_PATTERN, OFF_TOPIC_PATTERN, OFFER_PATTERN, RUDE_PATTERN, TOPICS, topicOf, type Topic,
 } from './domain.js';
 import type { Rng } from '../engine/rng.js';
+import type { PairOutcome, VoteOutcome } from '../shared/vocabulary.js';
 
 /** Points per criterion; GUIDELINES.md states the same numbers in words. */
 export const RUBRIC_WEIGHTS = {
@@ -122,9 +123,8 @@ export function goldScore(prompt: string, response: string): number {
   return scoreResponse(prompt, response).total;
 }
 
-export type Outcome = 'a' | 'b' | 'tie';
 /** Which of two replies the rubric prefers; equal scores are a tie. */
-export function goldCompare(prompt: string, a: string, b: string): Outcome {
+export function goldCompare(prompt: string, a: string, b: string): PairOutcome {
   const d = goldScore(prompt, b) - goldScore(prompt, a);
   return Math.abs(d) < 1e-9 ? 'tie' : d > 0 ? 'b' : 'a';
 }
@@ -179,7 +179,7 @@ export class SimulatedAnnotator {
   }
 
   /** A blind A/B vote with Chatbot Arena's four outcomes. */
-  vote(prompt: string, a: string, b: string): Outcome | 'both_bad' {
+  vote(prompt: string, a: string, b: string): VoteOutcome {
     const sa = this.perceive(prompt, a);
     const sb = this.perceive(prompt, b);
     if (sa < 0 && sb < 0) return 'both_bad';

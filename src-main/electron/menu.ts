@@ -3,7 +3,7 @@
 import { BrowserWindow, dialog, Menu, type MenuItemConstructorOptions } from 'electron';
 import { basename } from 'node:path';
 import type { ApiContext } from '../api/context.js';
-import { exportKinds, importKinds } from '../api/contract.js';
+import { exportKinds, importKinds } from '../shared/contract.js';
 import { dispatch, type Handlers } from '../api/router.js';
 import type { Services } from '../api/services.js';
 import { backupProject } from '../store/backup.js';

@@ -1,6 +1,6 @@
 // Shows running jobs in the taskbar / dock icon (the window may be in the background for hours).
 import type { BrowserWindow } from 'electron';
-import type { Events } from '../api/contract.js';
+import type { Events } from '../shared/contract.js';
 import type { Services } from '../api/services.js';
 
 export function setupTaskbarProgress(win: BrowserWindow, services: Services): () => void {

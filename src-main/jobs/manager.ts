@@ -3,8 +3,8 @@
 // messages into API events: job.progress while running, job.done + data.changed at the end.
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnModuleWorker } from '../engine/parallel/spawn-worker.js';
-import type { Events, EventName, JobInfo } from '../api/contract.js';
-import { UserError } from '../api/router.js';
+import type { Events, EventName, JobInfo } from '../shared/contract.js';
+import { UserError } from '../shared/errors.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
 import { writePriorityBuffer } from '../store/write-priority.js';
 import { jobModuleUrl, jobRegistry, type JobRegistry } from './registry.js';

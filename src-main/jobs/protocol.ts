@@ -1,5 +1,5 @@
 // Messages between the job manager (main thread) and a job's worker thread.
-import type { JobProgress } from '../api/contract.js';
+import type { JobProgress } from '../shared/contract.js';
 
 export interface WorkerInput {
   moduleUrl: string;

@@ -1,6 +1,6 @@
 // The CLI runs the same job functions as the app, in its own process (no worker needed:
 // nothing else shares the event loop). Ctrl-C aborts the signal.
-import type { JobProgress } from '../api/contract.js';
+import type { JobProgress } from '../shared/contract.js';
 import type { Project } from '../store/project.js';
 import { loadJobFn } from './load.js';
 import { releaseRunLeases } from './run-lease.js';

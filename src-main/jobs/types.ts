@@ -1,6 +1,6 @@
 // What every long-running piece of work (import, training, generation) sees. Jobs run in a
 // worker thread under the app and in-process under the CLI; they know nothing about either.
-import type { JobProgress } from '../api/contract.js';
+import type { JobProgress } from '../shared/contract.js';
 import type { Project } from '../store/project.js';
 
 export interface JobContext {
@@ -13,10 +13,3 @@ export interface JobContext {
 }
 
 export type JobFn<P, R> = (params: P, ctx: JobContext) => Promise<R>;
-
-/** Thrown (or returned as failure) when a job stops because its signal was aborted. */
-export class JobCancelled extends Error {
-  constructor() {
-    super('cancelled');
-  }
-}

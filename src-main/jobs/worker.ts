@@ -7,7 +7,7 @@ import { useWritePriorityBuffer } from '../store/write-priority.js';
 import { loadJobFn } from './load.js';
 import { releaseRunLeases } from './run-lease.js';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.js';
-import { JobCancelled } from './types.js';
+import { JobCancelled } from '../shared/errors.js';
 
 const port = parentPort;
 if (!port) throw new Error('jobs/worker.ts must run in a worker thread');

@@ -4,9 +4,10 @@
 // and their uid, so importing the same bundle twice, or a bundle that contains judgments the
 // project already has, adds nothing twice.
 import { z } from 'zod';
-import type { BundleImportResult } from '../api/contract.js';
+import type { BundleImportResult } from '../shared/contract.js';
 import { FLAGS } from '../store/labeling.js';
 import type { Project } from '../store/project.js';
+import { voteOutcomeSchema } from '../shared/vocabulary.js';
 
 const FORMAT = 'rlhf-lab/annotations';
 const flag = z.enum(FLAGS);
@@ -46,7 +47,7 @@ export const bundleSchema = z
     ),
     votes: z.array(
       z
-        .object({ ...meta, a: text, b: text, outcome: z.enum(['a', 'b', 'tie', 'both_bad']), context: z.enum(['label', 'compare']) })
+        .object({ ...meta, a: text, b: text, outcome: voteOutcomeSchema, context: z.enum(['label', 'compare']) })
         .strict(),
     ),
   })

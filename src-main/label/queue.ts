@@ -2,23 +2,14 @@
 // has `min_annotators` submissions; then it is done and leaves the pending queues of everyone who
 // has not touched it. Pure functions over what the store holds, so they are tested without SQLite.
 
-export type ItemStatus = 'pending' | 'draft' | 'submitted' | 'skipped';
-export type Outcome = 'a' | 'b' | 'tie' | 'both_bad';
+import type { JudgmentStatus, Mark } from '../store/labeling.js';
+import type { VoteOutcome } from '../shared/vocabulary.js';
+
+export type ItemStatus = 'pending' | JudgmentStatus;
 
 export interface QueueItem {
   id: number;
   position: number;
-}
-
-/** One annotator's mark on one item. A ranking's tiers are best first; ids within a tier are tied. */
-export interface Mark {
-  itemId: number;
-  annotatorId: number;
-  status: Exclude<ItemStatus, 'pending'>;
-  ranking?: number[][];
-  /** Pairwise votes, with the two responses in the order shown. */
-  vote?: { a: number; b: number; outcome: Outcome };
-  seconds?: number;
 }
 
 export interface Queue {
@@ -133,7 +124,7 @@ export function pairPreferences(ranking: readonly (readonly number[])[]): Map<st
 }
 
 /** A vote in terms of the responses, independent of which side they were shown on. */
-export function canonicalOutcome(vote: { a: number; b: number; outcome: Outcome }): 'lower' | 'higher' | 'tie' | 'both_bad' {
+export function canonicalOutcome(vote: { a: number; b: number; outcome: VoteOutcome }): 'lower' | 'higher' | 'tie' | 'both_bad' {
   if (vote.outcome === 'tie' || vote.outcome === 'both_bad') return vote.outcome;
   const winner = vote.outcome === 'a' ? vote.a : vote.b;
   return winner === Math.min(vote.a, vote.b) ? 'lower' : 'higher';

@@ -7,7 +7,9 @@
 // Pairwise: nominal α and κ over the vote outcomes (lower id wins / higher id wins / tie / both
 // bad), one unit per item.
 import { cohensKappa, krippendorffAlpha, reading, type Reading } from './agreement.js';
-import { canonicalOutcome, groupSubmitted, pairPreferences, type Mark } from './queue.js';
+import { canonicalOutcome, groupSubmitted, pairPreferences } from './queue.js';
+import type { Mark } from '../store/labeling.js';
+import type { LabelMode } from '../shared/vocabulary.js';
 
 export interface PairKappa {
   a: number;
@@ -28,7 +30,7 @@ export interface TaskAgreement {
   pairs: PairKappa[];
 }
 
-export function taskAgreement(mode: 'ranking' | 'pairwise', marks: readonly Mark[]): TaskAgreement {
+export function taskAgreement(mode: LabelMode, marks: readonly Mark[]): TaskAgreement {
   const byItem = [...groupSubmitted(marks).values()].filter((ms) => ms.length >= 2);
   const units: (number | string)[][] = [];
   if (mode === 'ranking') {
@@ -59,7 +61,7 @@ function tierPositions(ranking: readonly (readonly number[])[]): Map<number, num
 }
 
 /** Each annotator's labels per unit key, so two annotators can be lined up on shared units. */
-function labelsOf(mode: 'ranking' | 'pairwise', marks: readonly Mark[]): Map<number, Map<string, string>> {
+function labelsOf(mode: LabelMode, marks: readonly Mark[]): Map<number, Map<string, string>> {
   const out = new Map<number, Map<string, string>>();
   for (const m of marks) {
     if (m.status !== 'submitted') continue;
@@ -73,7 +75,7 @@ function labelsOf(mode: 'ranking' | 'pairwise', marks: readonly Mark[]): Map<num
   return out;
 }
 
-function pairKappas(mode: 'ranking' | 'pairwise', marks: readonly Mark[]): PairKappa[] {
+function pairKappas(mode: LabelMode, marks: readonly Mark[]): PairKappa[] {
   const labels = labelsOf(mode, marks);
   const annotators = [...labels.keys()].sort((x, y) => x - y);
   const out: PairKappa[] = [];

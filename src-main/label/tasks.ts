@@ -3,7 +3,8 @@
 // hint of where a response came from, and the same seed rebuilds the same task.
 import { Rng } from '../engine/rng.js';
 import type { Project } from '../store/project.js';
-import type { LabelMode, NewTask } from '../store/labeling.js';
+import type { NewTask } from '../store/labeling.js';
+import type { LabelMode } from '../shared/vocabulary.js';
 
 export interface TaskSpec {
   name: string;

@@ -7,11 +7,12 @@ import type {
   LabelProgress,
   LabelTaskInfo,
   ResponseSourceInfo,
-} from '../api/contract.js';
+} from '../shared/contract.js';
 import type { LabelTask, ResponseInfo } from '../store/labeling.js';
 import type { Project } from '../store/project.js';
 import { conflicts, nextFor, queueFor, submissionCounts } from './queue.js';
 import { taskAgreement } from './stats.js';
+import type { VoteOutcome } from '../shared/vocabulary.js';
 
 export function taskInfo(project: Project, task: LabelTask): LabelTaskInfo {
   const counts = submissionCounts(project.labeling.statusMarks(task.id));
@@ -161,7 +162,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const OUTCOME_TEXT = { a: 'A better', b: 'B better', tie: 'tie', both_bad: 'both bad' } as const;
+const OUTCOME_TEXT: Record<VoteOutcome, string> = { a: 'A better', b: 'B better', tie: 'tie', both_bad: 'both bad' };
 
 /** Everyone's judgment of an item, rankings written in the display numbers the annotators saw. */
 export function itemJudgments(project: Project, itemId: number): ItemJudgment[] | null {

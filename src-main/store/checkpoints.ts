@@ -3,12 +3,12 @@
 // written and checked on every load, so a damaged file is reported instead of silently loaded.
 import { createHash } from 'node:crypto';
 import type { DB } from './db.js';
+import type { CheckpointStage } from '../shared/vocabulary.js';
 
-export type Stage = 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
 
 export interface NewCheckpoint {
   name: string;
-  stage: Stage;
+  stage: CheckpointStage;
   runId?: number | null;
   parentId?: number | null;
   step?: number;
@@ -25,7 +25,7 @@ export interface NewCheckpoint {
 export interface CheckpointInfo {
   id: number;
   name: string;
-  stage: Stage;
+  stage: CheckpointStage;
   run_id: number | null;
   parent_id: number | null;
   step: number;
@@ -73,7 +73,7 @@ export function checkpointHash(weights: Uint8Array, optimizer: Uint8Array | null
 interface InfoRow {
   id: number;
   name: string;
-  stage: Stage;
+  stage: CheckpointStage;
   run_id: number | null;
   parent_id: number | null;
   step: number;
@@ -101,7 +101,7 @@ export class CheckpointsRepo {
 
   constructor(private readonly db: DB) {
     this.insertStmt = db.prepare<
-      [string, Stage, number | null, number | null, number, string, string, Uint8Array, Uint8Array | null, string | null, string, number]
+      [string, CheckpointStage, number | null, number | null, number, string, string, Uint8Array, Uint8Array | null, string | null, string, number]
     >(
       `INSERT INTO checkpoints (name, stage, run_id, parent_id, step, model_config, tokenizer, weights, optimizer, extra, sha256, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -3,9 +3,9 @@
 // row with context 'compare', linked here to the checkpoints that wrote A and B.
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.js';
+import type { VoteOutcome } from '../shared/vocabulary.js';
 
 export type SetStatus = 'running' | 'completed' | 'cancelled' | 'failed';
-export type VoteOutcome = 'a' | 'b' | 'tie' | 'both_bad';
 
 export interface ComparisonSet {
   id: number;

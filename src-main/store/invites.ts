@@ -1,7 +1,7 @@
 // Invite tokens for LAN mode: each binds one annotator. Only the token's sha256 is stored,
 // so a copied project file does not hand out working invites.
 import { createHash, randomBytes } from 'node:crypto';
-import type { InviteInfo } from '../api/contract.js';
+import type { InviteInfo } from '../shared/contract.js';
 import type { DB } from './db.js';
 
 

@@ -8,12 +8,22 @@
 // revealed to the voter).
 import { randomUUID } from 'node:crypto';
 import type { DB } from './db.js';
-import type { Mark, Outcome } from '../label/queue.js';
+import type { LabelMode, VoteOutcome } from '../shared/vocabulary.js';
 
 export const FLAGS = ['unsafe', 'factually_wrong', 'should_say_idk'] as const;
 export type Flag = (typeof FLAGS)[number];
-export type LabelMode = 'ranking' | 'pairwise';
 export type JudgmentStatus = 'draft' | 'submitted' | 'skipped';
+
+/** One annotator's mark on one item (what label/queue.ts and label/stats.ts work on). A ranking's tiers are best first; ids within a tier are tied. */
+export interface Mark {
+  itemId: number;
+  annotatorId: number;
+  status: JudgmentStatus;
+  ranking?: number[][];
+  /** Pairwise votes, with the two responses in the order shown. */
+  vote?: { a: number; b: number; outcome: VoteOutcome };
+  seconds?: number;
+}
 
 export interface LabelTask {
   id: number;
@@ -61,7 +71,7 @@ export interface VoteJudgment {
   annotator_id: number;
   response_a: number;
   response_b: number;
-  outcome: Outcome;
+  outcome: VoteOutcome;
   flags: Flag[];
   comment: string;
   seconds_spent: number;
@@ -76,7 +86,7 @@ export interface JudgmentInput {
 }
 
 export interface VoteInput {
-  outcome: Outcome;
+  outcome: VoteOutcome;
   flags: Flag[];
   comment: string;
   seconds_spent: number;
@@ -121,7 +131,7 @@ export interface ImportedVote {
   prompt_id: number;
   response_a: number;
   response_b: number;
-  outcome: Outcome;
+  outcome: VoteOutcome;
   annotator_id: number;
   context: string;
   flags: string;
@@ -258,7 +268,7 @@ export class LabelingRepo {
       prompt: number;
       a: number;
       b: number;
-      outcome: Outcome;
+      outcome: VoteOutcome;
       annotator: number;
       item: number;
       flags: string;

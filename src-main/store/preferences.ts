@@ -1,7 +1,8 @@
 // Preference data read as pairs (chosen, rejected): from submitted rankings (every two responses
 // in different rank groups; ties give no pair) plus A/B comparisons with a winner. Also writes the
 // rankings that imports create.
-import type { Page, PairRow } from '../api/contract.js';
+import type { Page, PairRow } from '../shared/contract.js';
+import type { VoteOutcome } from '../shared/vocabulary.js';
 import type { DB } from './db.js';
 import { likePattern } from './like.js';
 
@@ -43,7 +44,7 @@ export interface ComparisonExport {
   prompt: string;
   response_a: string;
   response_b: string;
-  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  outcome: VoteOutcome;
   annotator: string;
   context: string;
   flags: string[];

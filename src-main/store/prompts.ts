@@ -1,5 +1,5 @@
 // Prompts: unique by text (sha256), with a train/eval split.
-import type { Page, PromptRow } from '../api/contract.js';
+import type { Page, PromptRow } from '../shared/contract.js';
 import type { DB } from './db.js';
 import { sha256 } from './hash.js';
 import { likePattern } from './like.js';

@@ -1,8 +1,8 @@
 // Training runs of every stage and what they log as they go: metrics (one value per key and step),
 // sample tables and health events. Shared by SFT, reward modeling, PPO/DPO and the Train view.
 import type { DB } from './db.js';
+import type { RunStage } from '../shared/vocabulary.js';
 
-export type RunStage = 'sft' | 'rm' | 'ppo' | 'dpo';
 export type RunStatus = 'pending' | 'running' | 'stopped' | 'completed' | 'failed';
 
 export interface Run {

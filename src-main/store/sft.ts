@@ -1,5 +1,5 @@
 // SFT demonstrations in the three shapes of ALGORITHMS.md: prompt/completion, messages, text.
-import type { Page, SftRow } from '../api/contract.js';
+import type { Page, SftRow } from '../shared/contract.js';
 import type { DB } from './db.js';
 import { hashParts } from './hash.js';
 import { likePattern } from './like.js';

@@ -1,5 +1,5 @@
 // Counts shown on the Data view and by `rlhf-lab stats`.
-import type { ProjectStats } from '../api/contract.js';
+import type { ProjectStats } from '../shared/contract.js';
 import type { DB } from './db.js';
 
 export interface AnnotatorStats {

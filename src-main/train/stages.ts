@@ -2,12 +2,13 @@
 // checkpoints each may start from, and the config form generated from each engine's zod schema
 // (so every default the engine uses is the default the form shows).
 import { z } from 'zod';
-import type { ConfigField, RunStage, StageInfo } from '../api/contract.js';
+import type { ConfigField, StageInfo } from '../shared/contract.js';
 import { sftConfigSchema } from '../engine/train/sft.js';
 import { rewardConfigSchema } from '../engine/train/reward.js';
 import { dpoConfigSchema } from '../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../jobs/kinds/train-ppo.js';
 import { demoSettings } from '../demo/pipeline.js';
+import { runStages, type RunStage } from '../shared/vocabulary.js';
 
 interface StageDef {
   label: string;
@@ -23,7 +24,7 @@ const defs: Record<RunStage, StageDef> = {
   dpo: { label: 'DPO', schema: dpoConfigSchema, from: ['sft'], checkpointFields: {} },
 };
 
-export const stages: RunStage[] = ['sft', 'rm', 'ppo', 'dpo'];
+export const stages: readonly RunStage[] = runStages;
 
 export function jobKind(stage: RunStage): string {
   return `train-${stage}`;

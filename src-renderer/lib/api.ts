@@ -10,7 +10,7 @@ import type {
   Output,
   Result,
   RlhfApi,
-} from '../../src-main/api/contract.js';
+} from '../../src-main/shared/contract.js';
 
 declare global {
   interface Window {

@@ -1,7 +1,8 @@
 // App-wide state: which view is shown, the open project, engine info, and the event channel.
 import { untrack } from 'svelte';
-import type { AnnotatorInfo, DeletableKind, Output, ProjectInfo, TrashEntryInfo } from '../../src-main/api/contract.js';
+import type { AnnotatorInfo, Output, ProjectInfo, TrashEntryInfo } from '../../src-main/shared/contract.js';
 import type { Client, ConnectionState } from './api';
+import type { DeletableKind } from '../../src-main/shared/vocabulary.js';
 
 export const views = [
   { id: 'data', label: 'Data' },

@@ -3,7 +3,7 @@
 // for the job it started.
 import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
-import type { JobInfo } from '../../src-main/api/contract.js';
+import type { JobInfo } from '../../src-main/shared/contract.js';
 import type { Client } from './api';
 
 /** How long a completed or cancelled job stays in the status bar so its outcome can be read. */

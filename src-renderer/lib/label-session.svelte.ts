@@ -6,8 +6,9 @@ import type {
   LabelItemView,
   LabelTaskInfo,
   ResponseSourceInfo,
-} from '../../src-main/api/contract.js';
+} from '../../src-main/shared/contract.js';
 import type { Client } from './api';
+import type { VoteOutcome } from '../../src-main/shared/vocabulary.js';
 import * as R from './ranking';
 
 const ANNOTATOR_KEY = 'rlhf-lab.annotator';
@@ -23,7 +24,6 @@ export const FLAG_INFO: { flag: LabelFlag; key: string; label: string }[] = [
 ];
 
 export type SaveState = 'idle' | 'unsaved' | 'saving' | 'saved' | 'error';
-export type Outcome = 'a' | 'b' | 'tie' | 'both_bad';
 
 export class LabelSession {
   readonly #client: Client;
@@ -53,7 +53,7 @@ export class LabelSession {
   /** Display index of the response last placed (highlighted), -1 for none. */
   selected = $state(-1);
   sources = $state.raw<ResponseSourceInfo[] | null>(null);
-  vote = $state<Outcome | null>(null);
+  vote = $state<VoteOutcome | null>(null);
   saveState = $state<SaveState>('idle');
   /** Set while a label-generate job runs (the task appears when it completes). */
   generating = $state<string | null>(null);
@@ -324,7 +324,7 @@ export class LabelSession {
     });
   }
 
-  async castVote(outcome: Outcome): Promise<void> {
+  async castVote(outcome: VoteOutcome): Promise<void> {
     const item = this.item;
     if (!item || this.annotatorId === null || item.task.mode !== 'pairwise' || this.vote) return;
     const annotatorId = this.annotatorId;

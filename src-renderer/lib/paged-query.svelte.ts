@@ -1,7 +1,7 @@
 // One server-side paged list (prompts, pairs, SFT examples …): search, offset and page size live
 // here; only the visible page is ever fetched, so 100k rows cost the same as 100.
 import { untrack } from 'svelte';
-import type { Page } from '../../src-main/api/contract.js';
+import type { Page } from '../../src-main/shared/contract.js';
 import { clampOffset } from './format';
 
 export interface PageQuery {

@@ -2,7 +2,8 @@
 // what it does, and the group it sits in — the essentials first, then the stage's own settings,
 // then the rest (collapsed). The key itself (TRL's name where TRL has the field) is shown in small
 // type. A field the engine adds later and this table does not know lands in "Advanced" under its key.
-import type { ConfigField, RunStage } from '../../src-main/api/contract.js';
+import type { ConfigField } from '../../src-main/shared/contract.js';
+import type { RunStage } from '../../src-main/shared/vocabulary.js';
 
 export type FieldGroup = 'essentials' | 'stage' | 'advanced';
 

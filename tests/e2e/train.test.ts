@@ -3,7 +3,7 @@
 // reward and KL curves and its sample table. Also measures the renderer's longest main-thread
 // task while a run streams metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunInfo } from '../../src-main/api/contract.js';
+import type { RunInfo } from '../../src-main/shared/contract.js';
 import { createNewModel } from '../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../src-main/jobs/run-in-process.js';
 import { startE2E, type E2E } from './harness.js';

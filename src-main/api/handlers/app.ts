@@ -1,7 +1,8 @@
 // app.*, project.* (but stats), jobs.* and invites.*: the app's own methods.
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { Services } from '../services.js';
+import { UserError } from '../../shared/errors.js';
 
 function services(ctx: ApiContext): Services {
   if (!(ctx.app instanceof Services)) throw new Error('app handlers need the Services implementation');

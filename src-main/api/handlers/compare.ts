@@ -2,15 +2,16 @@
 // is handed out under a random token that only the store resolves to its checkpoints (the
 // blind_pairs table), so nothing in the answer says which model wrote A or B until the vote is in.
 import { randomInt, randomUUID } from 'node:crypto';
-import type { CompareCheckpoint, CompareOptions, CompareSetInfo, CompareSettings, ParsedInput } from '../contract.js';
+import type { CompareCheckpoint, CompareOptions, CompareSetInfo, CompareSettings, ParsedInput } from '../../shared/contract.js';
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { Services } from '../services.js';
 import { latestRewardCheckpoint } from '../../compare/compare.js';
 import { checkpointInfo, compareStats, promptRows, rowsCsv, votesTrl } from '../../compare/set-report.js';
 import type { BlindPair } from '../../store/blind-pairs.js';
 import type { ComparisonSet } from '../../store/comparison-sets.js';
 import type { Project } from '../../store/project.js';
+import { UserError } from '../../shared/errors.js';
 
 /** The job writing each comparison this process started. */
 const jobOfSet = new Map<number, string>();

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exportText, exportToFile } from '../../data/export.js';
 import type { ApiContext } from '../context.js';
-import { UserError, type Handlers } from '../router.js';
+import type { Handlers } from '../router.js';
+import { UserError } from '../../shared/errors.js';
 
 function exportName(file: string): void {
   if (!/\.jsonl?$/i.test(file)) throw new UserError(`${file}: export writes .jsonl (or a JSON array to .json)`, 'bad_file');

@@ -2,7 +2,8 @@
 // first and an undo until the project closes (data/delete.ts, store/trash.ts). Host only.
 import { DeleteRefused, deleteRecord, previewDelete } from '../../data/delete.js';
 import type { ApiContext } from '../context.js';
-import { UserError, type Handlers } from '../router.js';
+import type { Handlers } from '../router.js';
+import { UserError } from '../../shared/errors.js';
 
 function requireLocal(ctx: ApiContext): void {
   if (ctx.annotatorId !== null) throw new UserError('Only the host can do this.', 'forbidden');

@@ -2,12 +2,13 @@
 // Who is labeling: in LAN mode the caller's invite decides (ctx.annotatorId) and naming anyone
 // else is refused; locally the renderer passes the profile chosen in the annotator switcher.
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { LabelingError } from '../../store/labeling.js';
 import type { Project } from '../../store/project.js';
 import { exportBundle, importBundle, parseBundle, BundleError } from '../../label/bundle.js';
 import { planTask } from '../../label/tasks.js';
 import { agreement, itemJudgments, itemView, nextItemId, progress, sourceLabel, taskInfo } from '../../label/views.js';
+import { UserError } from '../../shared/errors.js';
 
 function project(ctx: ApiContext): Project {
   return ctx.app.project();

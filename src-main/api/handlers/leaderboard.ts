@@ -2,7 +2,8 @@
 // the host only: a teammate still judging blind should not see which checkpoint is ahead.
 import { FEW_BATTLES, leaderboard } from '../../compare/leaderboard.js';
 import type { ApiContext } from '../context.js';
-import { UserError, type Handlers } from '../router.js';
+import type { Handlers } from '../router.js';
+import { UserError } from '../../shared/errors.js';
 
 export const leaderboardHandlers: Partial<Handlers<ApiContext>> = {
   'compare.leaderboard': (_input, ctx) => {

@@ -2,11 +2,12 @@
 // new/import/export and the playground's sampling (its text streams through job.progress).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CheckpointRow } from '../contract.js';
+import type { CheckpointRow } from '../../shared/contract.js';
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { initBackend } from '../../engine/backend/backend.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
+import { UserError } from '../../shared/errors.js';
 
 /** Managing models is for the person at the machine, never a LAN annotator. */
 function requireLocal(ctx: ApiContext): void {

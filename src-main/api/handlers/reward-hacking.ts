@@ -2,10 +2,11 @@
 // checkpoints (jobs/kinds/judge-checkpoints.ts), and on the demo project the over-optimisation run
 // (jobs/kinds/demo-overoptimization.ts) whose curves Compare charts.
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { readOveroptimization } from '../../demo/overoptimization.js';
 import { isDemoProject, readDemoBaselines } from '../../demo/pipeline.js';
 import { readCheckpointJudges } from '../../jobs/kinds/judge-checkpoints.js';
+import { UserError } from '../../shared/errors.js';
 
 function requireHost(ctx: ApiContext): void {
   if (ctx.annotatorId !== null) throw new UserError('Only the host can start this.', 'forbidden');

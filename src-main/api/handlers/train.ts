@@ -1,12 +1,14 @@
 // train.* and runs.*: start, stop and resume runs of every stage, and read what they log.
 // The runs themselves are jobs (jobs/kinds/train-*.ts) running in the engine worker.
 import { z } from 'zod';
-import type { JobInfo, RunInfo, RunStage, Series } from '../contract.js';
+import type { JobInfo, RunInfo, Series } from '../../shared/contract.js';
 import type { ApiContext } from '../context.js';
-import { type Handlers, UserError } from '../router.js';
+import type { Handlers } from '../router.js';
 import { Services } from '../services.js';
 import { stages, stageInfo, stageSchema, jobKind } from '../../train/stages.js';
 import { metricsCsv } from '../../train/metrics-csv.js';
+import { UserError } from '../../shared/errors.js';
+import type { RunStage } from '../../shared/vocabulary.js';
 
 function services(ctx: ApiContext): Services {
   if (!(ctx.app instanceof Services)) throw new Error('train handlers need the Services implementation');

@@ -1,7 +1,8 @@
 // `backup <project> <file>`: an online copy of the project, safe while the app or a run uses it.
 import { backupProject } from '../../store/backup.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'backup <project> <backup-file>';
 

@@ -3,7 +3,9 @@
 // next to the PyTorch reference of the same model and work, measured in the same run.
 import { parseArgs } from 'node:util';
 import { BENCH_ROWS, BENCH_SIZES, benchSizeSchema, benchTable, llamaVariant, runBench, type BenchRowName, type BenchSize } from '../../engine/bench/bench.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
+import { InputError } from '../../shared/errors.js';
+import { isBackend } from '../../shared/vocabulary.js';
 
 const USAGE =
   'bench [--sizes tiny,small,gpt2,smollm2] [--family gpt2|llama] [--layers N] [--heads N] [--embd N] [--ctx N] [--vocab N] [--batch N] ' +
@@ -105,7 +107,7 @@ export const benchCommand: Command = {
       if (bad) fail(`--rows: unknown row "${bad}" (${BENCH_ROWS.join(', ')})`);
     }
     const backend = values.backend;
-    if (backend !== undefined && backend !== 'webgpu' && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') fail(`--backend must be webgpu, wasm, cpu or tensorflow, got "${backend}"`);
+    if (backend !== undefined && !isBackend(backend)) fail(`--backend must be webgpu, wasm, cpu or tensorflow, got "${backend}"`);
     const report = await runBench({
       sizes,
       ...(rows ? { rows } : {}),

@@ -2,8 +2,9 @@
 // side-by-side generation and scoring, b against a (CLI.md).
 import { initBackend } from '../../engine/backend/backend.js';
 import { compareCheckpoints, compareOptionsSchema } from '../../compare/compare.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE =
   'compare <project> --a <ckpt> --b <ckpt> [--split eval|train] [--judge rm|gold|human] [--rm <ckpt>] [--n N] [--seed S] ' +

@@ -1,9 +1,11 @@
 // `delete <project> <kind> <id> [--yes]`: what deleting a record takes with it, and with --yes the
 // delete itself. The CLI has no undo (its process ends with the command): without --yes nothing
 // is deleted, so the list of dependents is always seen first.
-import { DeleteRefused, deletableKinds, deleteRecord, previewDelete, type DeletableKind } from '../../data/delete.js';
-import { InputError, type Command } from '../command.js';
+import { DeleteRefused, deleteRecord, previewDelete } from '../../data/delete.js';
+import type { Command } from '../command.js';
 import { openProject, parseFlags, positiveInt } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
+import { deletableKinds, type DeletableKind } from '../../shared/vocabulary.js';
 
 const USAGE = `delete <project> ${deletableKinds.join('|')} <id> [--yes]`;
 

@@ -9,8 +9,9 @@ import type { RlMethod } from '../../demo/rl-phase.js';
 import { runOveroptimization } from '../../demo/overoptimization.js';
 import { writeOveroptimizationChart } from '../../demo/overoptimization-chart.js';
 import { writeReportPage } from '../../demo/report-page.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { optionalNumber, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'demo [--quick] [--overoptimization] [--rl ppo,rloo,grpo] [--out DIR] [--seed S | --seeds S1,S2,...] [--json]';
 

@@ -1,7 +1,8 @@
 // `export <project> <file> --as preferences|sft|rankings|comparisons|prompts [--format trl|hh]`.
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
 import { exportToFile, type ExportKind } from '../../data/export.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'export <project> <file.jsonl|file.json> --as preferences|sft|rankings|comparisons|prompts [--format trl|hh]';
 const KINDS: ExportKind[] = ['preferences', 'sft', 'rankings', 'comparisons', 'prompts'];

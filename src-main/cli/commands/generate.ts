@@ -2,8 +2,9 @@
 // [--max-tokens N] [--top-k K] [--top-p P] [--chat]`: sample; the same seed gives the same text (CLI.md).
 import { backendJson, initBackend } from '../../engine/backend/backend.js';
 import { samplingSettingsSchema, sampleText } from '../../engine/models/sample-text.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE =
   'generate <project> --checkpoint <id> --prompt TEXT [-n N] [--seed S] [--temperature T] [--max-tokens N] [--top-k K] [--top-p P] [--chat] [--json]';

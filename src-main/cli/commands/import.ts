@@ -1,9 +1,10 @@
 // `import <project> <file> --as prompts|sft|preferences|rankings [--split train|eval]`: all or nothing.
 import { existsSync } from 'node:fs';
-import type { ImportResult } from '../../api/contract.js';
+import type { ImportResult } from '../../shared/contract.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'import <project> <file> --as prompts|sft|preferences|rankings [--split train|eval]';
 const KINDS = ['prompts', 'sft', 'preferences', 'rankings'] as const;

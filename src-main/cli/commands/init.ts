@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { SCHEMA_VERSION } from '../../store/db.js';
 import { Project } from '../../store/project.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'init <project>';
 

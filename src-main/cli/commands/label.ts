@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { BundleError, exportBundle, importBundle, parseBundle } from '../../label/bundle.js';
 import { agreement, progress } from '../../label/views.js';
 import { Project } from '../../store/project.js';
-import { InputError, type Command, type CommandIO } from '../command.js';
+import type { Command, CommandIO } from '../command.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'label status <project> | label export-bundle|import-bundle <project> <file>';
 

@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendJson, initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'logprobs <project> --checkpoint <id> (--text TEXT | --ids 1,2,3) [--json]';
 

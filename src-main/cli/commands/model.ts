@@ -5,8 +5,9 @@ import { initBackend } from '../../engine/backend/backend.js';
 import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
 import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/models/model.js';
 import { createNewModel, newModelSchema } from '../../engine/models/new-model.js';
-import { InputError, type Command, type CommandIO } from '../command.js';
+import type { Command, CommandIO } from '../command.js';
 import { checkpointArg, openProject, optionalNumber, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE =
   'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +

@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { BadBackupError, restoreProject } from '../../store/backup.js';
 import { Project } from '../../store/project.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'restore <backup-file> <project> [--force]';
 

@@ -6,7 +6,8 @@ import { Services } from '../../api/services.js';
 import { defaultDataDir } from '../../api/settings.js';
 import { appVersion } from '../../app-version.js';
 import { startServer } from '../../server.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
+import { InputError } from '../../shared/errors.js';
 
 /** With no project named: the demo, else the last project, else a scratch project. */
 function openDefault(services: Services, dataDir: string): void {

@@ -1,7 +1,8 @@
 // `stats <project>`: counts per kind and per annotator, and inter-annotator agreement per label task.
 import { agreement } from '../../label/views.js';
-import { InputError, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { openProject, parseFlags } from '../engine-args.js';
+import { InputError } from '../../shared/errors.js';
 
 const USAGE = 'stats <project>';
 

@@ -9,8 +9,8 @@ import { rewardConfigSchema } from '../../engine/train/reward.js';
 import { dpoConfigSchema } from '../../engine/train/dpo.js';
 import { ppoRunConfigSchema } from '../../jobs/kinds/train-ppo.js';
 import { runJobInProcess } from '../../jobs/run-in-process.js';
-import { JobCancelled } from '../../jobs/types.js';
-import { InputError, type Command } from '../command.js';
+import { JobCancelled, InputError } from '../../shared/errors.js';
+import type { Command } from '../command.js';
 import { checkpointArg, openProject, parseFlags, positiveInt } from '../engine-args.js';
 
 export interface TrainStage {

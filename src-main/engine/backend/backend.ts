@@ -11,8 +11,7 @@ import { noteBackendUsed } from './backend-used.js';
 import { installWasmKernels } from '../kernels/wasm-kernels.js';
 import { adapterLabel, findAdapter, type AdapterSummary } from './webgpu-device.js';
 import { patchReadSync } from './webgpu-sync-read.js';
-
-export type BackendPreference = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+import { backends, isBackend, type Backend } from '../../shared/vocabulary.js';
 
 export interface BackendInfo {
   /** tfjs backend name in use: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'. */
@@ -27,12 +26,6 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
-
-const PREFERENCES: readonly BackendPreference[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
-
-function isPreference(v: string | undefined): v is BackendPreference {
-  return v !== undefined && (PREFERENCES as readonly string[]).includes(v);
-}
 
 /** Directory of the wasm binaries shipped in @tensorflow/tfjs-backend-wasm (a file path in Node). */
 export function wasmDistDir(): string {
@@ -79,7 +72,7 @@ function message(e: unknown): string {
   return m.split('\n')[0]!.slice(0, 200);
 }
 
-async function select(prefer: BackendPreference | undefined, forcedBy: string): Promise<BackendInfo> {
+async function select(prefer: Backend | undefined, forcedBy: string): Promise<BackendInfo> {
   // The engine is tuned for production use; prod mode also silences tfjs's "install tfjs-node" banner.
   tf.enableProdMode();
   let adapter: AdapterSummary | null = null;
@@ -117,11 +110,11 @@ async function select(prefer: BackendPreference | undefined, forcedBy: string): 
  * Initialise the tfjs backend once per process (or worker thread). Later calls return the same
  * choice unless a different backend is explicitly preferred.
  */
-export async function initBackend(prefer?: BackendPreference): Promise<BackendInfo> {
+export async function initBackend(prefer?: Backend): Promise<BackendInfo> {
   const env = process.env.RLHF_BACKEND;
   let forcedBy = 'argument';
   if (!prefer && env) {
-    if (!isPreference(env)) throw new Error(`RLHF_BACKEND must be one of ${PREFERENCES.join(', ')}, got "${env}"`);
+    if (!isBackend(env)) throw new Error(`RLHF_BACKEND must be one of ${backends.join(', ')}, got "${env}"`);
     prefer = env;
     forcedBy = 'RLHF_BACKEND';
   }
@@ -139,7 +132,7 @@ export async function initBackend(prefer?: BackendPreference): Promise<BackendIn
   }
 }
 
-function backendMatches(name: string, prefer: BackendPreference): boolean {
+function backendMatches(name: string, prefer: Backend): boolean {
   return name === prefer;
 }
 

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { initBackend, type BackendPreference } from '../backend/backend.js';
+import { initBackend } from '../backend/backend.js';
+import type { Backend } from '../../shared/vocabulary.js';
 import type { AdapterSummary } from '../backend/webgpu-device.js';
 import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from '../models/model.js';
 import { AdamW } from '../train/optim.js';
@@ -204,7 +205,7 @@ const profiles: StepProfile[] = [];
 export interface BenchOptions {
   sizes: BenchSize[];
   rows?: readonly BenchRowName[];
-  backend?: BackendPreference;
+  backend?: Backend;
   /** Run bench/reference.py with this Python (default RLHF_PYTHON or /usr/bin/python3); false = skip. */
   python?: string | false;
   seed?: number;

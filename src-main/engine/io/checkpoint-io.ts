@@ -4,7 +4,8 @@ import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
 import type { AdamWState } from '../train/optim.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from '../models/tokenizer.js';
-import type { CheckpointInfo, Stage } from '../../store/checkpoints.js';
+import type { CheckpointInfo } from '../../store/checkpoints.js';
+import type { CheckpointStage } from '../../shared/vocabulary.js';
 import type { Project } from '../../store/project.js';
 
 export function weightsToBytes(weights: Record<string, Float32Array>, shapes?: Record<string, number[]>): Uint8Array {
@@ -53,7 +54,7 @@ export function modelConfigOf(modelConfig: unknown): ModelConfig {
 
 export interface SaveModelOptions {
   name: string;
-  stage: Stage;
+  stage: CheckpointStage;
   model: GPT;
   tokenizer: TextTokenizer;
   runId?: number | null;

@@ -1,5 +1,6 @@
 // Messages between the trainer (main side) and its replica workers.
 import type { ModelConfig } from '../models/model.js';
+import type { Backend } from '../../shared/vocabulary.js';
 
 /** What a worker needs to build one replica of a model. */
 export interface ReplicaSpec {
@@ -15,7 +16,7 @@ export interface ReplicaSpec {
 export interface ReplicaWorkerInput {
   specs: Record<string, ReplicaSpec>;
   /** The main side's tfjs backend: replicas must compute exactly like it. */
-  backend: 'wasm' | 'cpu';
+  backend: Extract<Backend, 'wasm' | 'cpu'>;
 }
 
 export type ToReplica =

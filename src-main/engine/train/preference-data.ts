@@ -5,6 +5,7 @@
 import type { DB } from '../../store/db.js';
 import { pairFromComparison, pairsFromRanking, type Vote } from './rlhf-math.js';
 import { Rng } from '../rng.js';
+import type { VoteOutcome } from '../../shared/vocabulary.js';
 
 export interface PreferenceData {
   votes: Vote[];
@@ -34,7 +35,7 @@ export function loadPreferenceData(db: DB, opts: PreferenceOptions): PreferenceD
     }
   }
   const comparisons = db
-    .prepare<[string], { prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: 'a' | 'b' | 'tie' | 'both_bad' }>(
+    .prepare<[string], { prompt_id: number; annotator_id: number; response_a: number; response_b: number; outcome: VoteOutcome }>(
       `SELECT prompt_id, annotator_id, response_a, response_b, outcome FROM comparisons
        WHERE context = 'label' OR ? = 'all' ORDER BY id`,
     )

@@ -3,6 +3,7 @@
 // Rollout-side quantities (KL per token, rewards, GAE, whitening) are plain arrays: they need no
 // gradients. Losses are tfjs ops so that they can be differentiated.
 import * as tf from '@tensorflow/tfjs';
+import type { VoteOutcome } from '../../shared/vocabulary.js';
 
 // ---------------------------------------------------------------- preference pairs
 
@@ -35,7 +36,7 @@ export function pairsFromRanking(ranking: number[][]): { chosen: number; rejecte
 export function pairFromComparison(
   a: number,
   b: number,
-  outcome: 'a' | 'b' | 'tie' | 'both_bad',
+  outcome: VoteOutcome,
 ): [chosen: number, rejected: number] | null {
   if (outcome === 'a') return [a, b];
   if (outcome === 'b') return [b, a];

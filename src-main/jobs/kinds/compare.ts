@@ -12,7 +12,8 @@ import { generate } from '../../engine/models/generate.js';
 import { loadRewardModel, type LoadedRewardModel } from '../../engine/io/reward-io.js';
 import { textEncoder } from '../../engine/train/sequences.js';
 import type { ComparisonRowData } from '../../store/comparison-sets.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const compareJobParamsSchema = z
   .object({

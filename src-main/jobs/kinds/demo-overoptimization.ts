@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { isDemoProject } from '../../demo/pipeline.js';
 import { runOveroptimization, type OveroptimizationReport } from '../../demo/overoptimization.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const demoOveroptimizationParamsSchema = z
   .object({

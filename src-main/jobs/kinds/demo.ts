@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { runDemoStages, type DemoReport } from '../../demo/pipeline.js';
 import { RL_METHODS } from '../../demo/rl-phase.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const demoParamsSchema = z
   .object({

@@ -1,8 +1,8 @@
 // The `import` job: one data file (by path, or an uploaded text) into the project, all or nothing.
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { ImportResult } from '../../api/contract.js';
-import { importKinds } from '../../api/contract.js';
+import type { ImportResult } from '../../shared/contract.js';
+import { importKinds } from '../../shared/contract.js';
 import { importData } from '../../data/import.js';
 import type { Source } from '../../data/text-source.js';
 import type { JobFn } from '../types.js';

@@ -7,7 +7,8 @@ import { judgeCheckpoints, type CheckpointJudgement } from '../../compare/checkp
 import { isDemoProject } from '../../demo/pipeline.js';
 import { initBackend } from '../../engine/backend/backend.js';
 import type { Project } from '../../store/project.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const judgeCheckpointsParamsSchema = z
   .object({

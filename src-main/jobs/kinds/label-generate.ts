@@ -7,12 +7,14 @@ import { initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';
 import { generate } from '../../engine/models/generate.js';
 import { Rng } from '../../engine/rng.js';
-import { JobCancelled, type JobFn } from '../types.js';
+import type { JobFn } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
+import { labelModeSchema } from '../../shared/vocabulary.js';
 
 export const labelGenerateParamsSchema = z
   .object({
     name: z.string().min(1).max(200),
-    mode: z.enum(['ranking', 'pairwise']),
+    mode: labelModeSchema,
     k: z.number().int().min(2).max(9),
     minAnnotators: z.number().int().min(1).max(50),
     split: z.enum(['train', 'eval']).optional(),

@@ -6,9 +6,11 @@ import { z } from 'zod';
 import type { PreferenceData } from '../../engine/train/preference-data.js';
 import type { CheckpointInfo } from '../../store/checkpoints.js';
 import type { Project } from '../../store/project.js';
-import type { NewRun, RunStage } from '../../store/runs.js';
+import type { NewRun } from '../../store/runs.js';
+import type { RunStage } from '../../shared/vocabulary.js';
 import { holdRunLease } from '../run-lease.js';
-import { JobCancelled, type JobContext } from '../types.js';
+import type { JobContext } from '../types.js';
+import { JobCancelled } from '../../shared/errors.js';
 
 export const trainParamsShape = {
   /** Checkpoint to start a new run from. */

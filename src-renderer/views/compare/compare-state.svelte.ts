@@ -11,14 +11,14 @@ import type {
   ComparePromptRow,
   Input,
   JobInfo,
-} from '../../../src-main/api/contract.js';
+} from '../../../src-main/shared/contract.js';
 import type { Client } from '../../lib/api';
+import type { VoteOutcome } from '../../../src-main/shared/vocabulary.js';
 import { downloadText } from '../../lib/download';
 import type { JobsState } from '../../lib/jobs.svelte';
 
 /** Shared with the Label view's annotator switcher: one "who am I" across views. */
 const ANNOTATOR_KEY = 'rlhf-lab.annotator';
-export type Outcome = 'a' | 'b' | 'tie' | 'both_bad';
 
 export class CompareState {
   #client: Client;
@@ -190,7 +190,7 @@ export class CompareState {
     });
   }
 
-  async vote(outcome: Outcome): Promise<void> {
+  async vote(outcome: VoteOutcome): Promise<void> {
     const pair = this.pair;
     if (!pair || this.annotatorId === null || !this.current) return;
     this.pair = null; // a second key press must not vote twice

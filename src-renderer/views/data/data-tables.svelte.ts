@@ -1,6 +1,6 @@
 // The three browsable lists of the Data view. Held by the view (not by each table) so switching
 // tabs keeps each list's search, page and page size.
-import type { PairRow, PromptRow, SftRow } from '../../../src-main/api/contract.js';
+import type { PairRow, PromptRow, SftRow } from '../../../src-main/shared/contract.js';
 import type { Client } from '../../lib/api';
 import { PagedQuery } from '../../lib/paged-query.svelte';
 

@@ -1,6 +1,6 @@
 // One import from the browser: read the chosen file, upload its text, follow the import job.
 // Kept outside the component so the phases (and their failure modes) stay readable.
-import type { ImportResult, JobInfo } from '../../../src-main/api/contract.js';
+import type { ImportResult, JobInfo } from '../../../src-main/shared/contract.js';
 import type { Client } from '../../lib/api';
 import type { JobsState } from '../../lib/jobs.svelte';
 import { decodeUtf8 } from '../../lib/utf8';

@@ -1,7 +1,7 @@
 // The Train view's state: the runs of the project, which are selected and overlaid, and their
 // metric series, fetched incrementally (only steps after the last one held) while runs are live.
 import { SvelteSet } from 'svelte/reactivity';
-import type { RunEventInfo, RunInfo, RunSample, Series, StageInfo } from '../../../src-main/api/contract.js';
+import type { RunEventInfo, RunInfo, RunSample, Series, StageInfo } from '../../../src-main/shared/contract.js';
 import type { Client } from '../../lib/api';
 
 /** How often live curves refresh: fast enough to watch, slow enough to leave the UI idle. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowedRemotely } from '../../../src-main/api/access.js';
-import { methods, type MethodName } from '../../../src-main/api/contract.js';
+import { methods, type MethodName } from '../../../src-main/shared/contract.js';
 
 describe('what an invited teammate may call', () => {
   it('refuses every method that names a host file or manages the app', () => {

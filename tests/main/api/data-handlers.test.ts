@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobInfo } from '../../../src-main/api/contract.js';
+import type { JobInfo } from '../../../src-main/shared/contract.js';
 import type { ApiContext, AppServices } from '../../../src-main/api/context.js';
 import { dataHandlers } from '../../../src-main/api/handlers/data.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';

@@ -6,7 +6,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabelItemView, Result } from '../../../src-main/api/contract.js';
+import type { LabelItemView, Result } from '../../../src-main/shared/contract.js';
 import { Services } from '../../../src-main/api/services.js';
 import { startServer, type RunningServer } from '../../../src-main/server.js';
 

@@ -1,7 +1,8 @@
 // `rlhf-lab demo`'s arguments: --rl and --seeds are checked before anything runs (the runs
 // themselves are in tests/main/demo/rl-methods.test.ts, on a miniature demo project).
 import { describe, expect, it } from 'vitest';
-import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
+import type { CommandIO } from '../../../src-main/cli/command.js';
+import { InputError } from '../../../src-main/shared/errors.js';
 import { demoCommand, parseSeeds } from '../../../src-main/cli/commands/demo.js';
 
 const io: CommandIO = { json: true, out: () => {}, progress: () => {}, err: () => {} };

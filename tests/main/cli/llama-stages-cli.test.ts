@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
+import type { CommandIO } from '../../../src-main/cli/command.js';
 import { generateCommand } from '../../../src-main/cli/commands/generate.js';
 import { logprobsCommand } from '../../../src-main/cli/commands/logprobs.js';
 import { modelCommand } from '../../../src-main/cli/commands/model.js';
 import { trainCommand } from '../../../src-main/cli/commands/train.js';
 import { Project } from '../../../src-main/store/project.js';
+import { InputError } from '../../../src-main/shared/errors.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
 

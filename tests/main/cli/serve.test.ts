@@ -3,10 +3,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
+import type { CommandIO } from '../../../src-main/cli/command.js';
 import { serveCommand } from '../../../src-main/cli/commands/serve.js';
 import { BUNDLED_DEMO } from '../../../src-main/paths.js';
 import { Project } from '../../../src-main/store/project.js';
+import { InputError } from '../../../src-main/shared/errors.js';
 
 let dir: string;
 let home: string | undefined;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices, ApiContext } from '../../../src-main/api/context.js';
-import type { EventName, Events, Input, JobInfo, JobProgress, MethodName, Output } from '../../../src-main/api/contract.js';
+import type { EventName, Events, Input, JobInfo, JobProgress, MethodName, Output } from '../../../src-main/shared/contract.js';
 import { compareHandlers } from '../../../src-main/api/handlers/compare.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bradleyTerry, fitBradleyTerry, winRate, type Battle, type PairOutcome } from '../../../src-main/compare/stats.js';
+import { bradleyTerry, fitBradleyTerry, winRate, type Battle } from '../../../src-main/compare/stats.js';
 import { Rng } from '../../../src-main/engine/rng.js';
+import type { PairOutcome } from '../../../src-main/shared/vocabulary.js';
 
 function outcomes(rng: Rng, n: number, pB: number, pTie = 0): PairOutcome[] {
   return Array.from({ length: n }, () => {

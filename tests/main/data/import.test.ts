@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportRecords, exportText, exportToFile } from '../../../src-main/data/export.js';
 import { importData, type ImportKind } from '../../../src-main/data/import.js';
-import { JobCancelled } from '../../../src-main/jobs/types.js';
+import { JobCancelled } from '../../../src-main/shared/errors.js';
 import type { Project } from '../../../src-main/store/project.js';
 import { tempDir, tempProject } from '../store/temp-project.js';
 

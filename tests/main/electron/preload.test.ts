@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC_CALL, IPC_EVENT } from '../../../src-main/api/channels.js';
-import type { RlhfApi } from '../../../src-main/api/contract.js';
+import type { RlhfApi } from '../../../src-main/shared/contract.js';
 import { contextBridge, ipcRenderer } from './mock-electron.js';
 
 vi.mock('electron', () => import('./mock-electron.js'));

@@ -77,7 +77,7 @@ describe('rlhf-lab bench arguments', () => {
   const io = { json: true, out: () => {}, progress: () => {}, err: () => {} };
   it('rejects unknown sizes, rows and bad numbers with a usage message', async () => {
     const { benchCommand } = await import('../../../src-main/cli/commands/bench.js');
-    const { InputError } = await import('../../../src-main/cli/command.js');
+    const { InputError } = await import('../../../src-main/shared/errors.js');
     await expect(benchCommand.run(['--sizes', 'huge'], io)).rejects.toThrow(InputError);
     await expect(benchCommand.run(['--rows', 'sft_step,nope'], io)).rejects.toThrow(/unknown row "nope"/);
     await expect(benchCommand.run(['--layers', '0'], io)).rejects.toThrow(/--layers must be a positive integer/);

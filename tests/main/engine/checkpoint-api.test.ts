@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../../src-main/api/context.js';
-import type { CheckpointRow, GenerateOutput, JobInfo } from '../../../src-main/api/contract.js';
+import type { CheckpointRow, GenerateOutput, JobInfo } from '../../../src-main/shared/contract.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
-import { JobCancelled } from '../../../src-main/jobs/types.js';
+import { JobCancelled } from '../../../src-main/shared/errors.js';
 import { Project } from '../../../src-main/store/project.js';
 
 let dir: string;

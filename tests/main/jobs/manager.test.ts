@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Events, EventName } from '../../../src-main/api/contract.js';
+import type { Events, EventName } from '../../../src-main/shared/contract.js';
 import { JobManager } from '../../../src-main/jobs/manager.js';
 import type { JobRegistry } from '../../../src-main/jobs/registry.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';

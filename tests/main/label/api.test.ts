@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppServices, ApiContext } from '../../../src-main/api/context.js';
-import type { EventName, Events, Input, MethodName, Output } from '../../../src-main/api/contract.js';
+import type { EventName, Events, Input, MethodName, Output } from '../../../src-main/shared/contract.js';
 import { labelHandlers } from '../../../src-main/api/handlers/label.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { makeProject, type Fixture } from './fixture.js';

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { labelCommand } from '../../../src-main/cli/commands/label.js';
-import { InputError, type CommandIO } from '../../../src-main/cli/command.js';
+import type { CommandIO } from '../../../src-main/cli/command.js';
 import { exportBundle, importBundle, parseBundle } from '../../../src-main/label/bundle.js';
 import { makeProject, type Fixture } from './fixture.js';
+import { InputError } from '../../../src-main/shared/errors.js';
 
 const open: Fixture[] = [];
 afterEach(() => open.splice(0).forEach((f) => f.cleanup()));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conflicts, nextFor, queueFor, type Mark } from '../../../src-main/label/queue.js';
+import { conflicts, nextFor, queueFor } from '../../../src-main/label/queue.js';
+import type { Mark } from '../../../src-main/store/labeling.js';
 import { taskAgreement } from '../../../src-main/label/stats.js';
 
 const items = [1, 2, 3, 4].map((id) => ({ id, position: id }));

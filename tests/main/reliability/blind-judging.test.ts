@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../../src-main/api/context.js';
-import type { Input, MethodName, Output } from '../../../src-main/api/contract.js';
+import type { Input, MethodName, Output } from '../../../src-main/shared/contract.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';

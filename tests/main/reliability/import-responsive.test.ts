@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobInfo, LabelItemView, Result } from '../../../src-main/api/contract.js';
+import type { JobInfo, LabelItemView, Result } from '../../../src-main/shared/contract.js';
 import { Services } from '../../../src-main/api/services.js';
 import { startServer, type RunningServer } from '../../../src-main/server.js';
 import { tempDir } from '../store/temp-project.js';

@@ -7,13 +7,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../../src-main/api/context.js';
-import type { JobInfo, RunInfo } from '../../../src-main/api/contract.js';
+import type { JobInfo, RunInfo } from '../../../src-main/shared/contract.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';
 import { createNewModel } from '../../../src-main/engine/models/new-model.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
-import { JobCancelled } from '../../../src-main/jobs/types.js';
+import { JobCancelled } from '../../../src-main/shared/errors.js';
 import { Project } from '../../../src-main/store/project.js';
 import { tempDir } from '../store/temp-project.js';
 

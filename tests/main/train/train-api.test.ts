@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiContext } from '../../../src-main/api/context.js';
-import type { JobInfo, RunInfo } from '../../../src-main/api/contract.js';
+import type { JobInfo, RunInfo } from '../../../src-main/shared/contract.js';
 import { handlers } from '../../../src-main/api/handlers/index.js';
 import { dispatch } from '../../../src-main/api/router.js';
 import { Services } from '../../../src-main/api/services.js';

@@ -3,6 +3,8 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (api/http.ts).
 import { z } from 'zod';
+import { deletableKindSchema, labelModeSchema, runStageSchema, voteOutcomeSchema } from './vocabulary.js';
+import type { CheckpointStage, LabelMode, RunStage, VoteOutcome } from './vocabulary.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -17,7 +19,7 @@ function method<O>() {
 }
 const none = z.object({}).strict();
 const id = z.number().int().positive();
-const deleteTarget = z.object({ kind: z.enum(['run', 'prompt', 'response', 'sft', 'ranking', 'vote', 'task', 'comparison', 'annotator']), id }).strict();
+const deleteTarget = z.object({ kind: deletableKindSchema, id }).strict();
 const split = z.enum(['train', 'eval']);
 
 // ---------- shared shapes (outputs) ----------
@@ -62,8 +64,6 @@ export interface PairRow {
   ranking_id: number | null;
   comparison_id: number | null;
 }
-/** What `data.delete` deletes (data/delete.ts). */
-export type DeletableKind = 'run' | 'prompt' | 'response' | 'sft' | 'ranking' | 'vote' | 'task' | 'comparison' | 'annotator';
 export interface DeletePreviewInfo {
   label: string;
   dependents: { table: string; count: number; effect: 'deleted' | 'unlinked'; what: string }[];
@@ -114,7 +114,6 @@ export interface JobProgress {
 }
 
 // ---------- train (issue 7) ----------
-export type RunStage = 'sft' | 'rm' | 'ppo' | 'dpo';
 export interface ConfigField {
   key: string;
   type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';
@@ -231,7 +230,7 @@ export interface AnnotatorInfo {
 export interface LabelTaskInfo {
   id: number;
   name: string;
-  mode: 'ranking' | 'pairwise';
+  mode: LabelMode;
   k: number;
   min_annotators: number;
   items: number;
@@ -256,14 +255,14 @@ export interface LabelJudgment {
   updated_at: number;
 }
 export interface LabelItemView {
-  task: { id: number; name: string; mode: 'ranking' | 'pairwise'; k: number; min_annotators: number };
+  task: { id: number; name: string; mode: LabelMode; k: number; min_annotators: number };
   item: { id: number; position: number; total: number; prev: number | null; next: number | null };
   annotatorId: number;
   prompt: { id: number; text: string };
   /** In display order. */
   responses: { id: number; text: string }[];
   judgment: LabelJudgment | null;
-  vote: { outcome: 'a' | 'b' | 'tie' | 'both_bad'; flags: LabelFlag[]; comment: string; seconds_spent: number } | null;
+  vote: { outcome: VoteOutcome; flags: LabelFlag[]; comment: string; seconds_spent: number } | null;
   /** Revealed once this annotator's judgment is in; null before. */
   sources: ResponseSourceInfo[] | null;
   queue: { pending: number; draft: number; submitted: number; skipped: number };
@@ -318,7 +317,7 @@ export interface BundleImportResult {
 export interface CheckpointRow {
   id: number;
   name: string;
-  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  stage: CheckpointStage;
   parent_id: number | null;
   /** Ancestor ids, parent first. */
   lineage: number[];
@@ -346,7 +345,6 @@ export interface GenerateOutput {
 }
 
 // ---------- compare (issue 8): side by side, blind votes, statistics, export ----------
-const compareOutcome = z.enum(['a', 'b', 'tie', 'both_bad']);
 const comparePrompts = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('split'), split, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
   z.object({ kind: z.literal('task'), taskId: id, limit: z.number().int().min(1).max(2000).default(50) }).strict(),
@@ -357,7 +355,7 @@ export type ComparePromptSet = z.input<typeof comparePrompts>;
 export interface CompareCheckpoint {
   id: number;
   name: string;
-  stage: 'base' | 'sft' | 'rm' | 'ppo' | 'dpo';
+  stage: CheckpointStage;
   step: number;
   created_at: number;
 }
@@ -470,7 +468,7 @@ export interface BlindPair {
   voted: number;
 }
 export interface BlindVoteResult {
-  outcome: 'a' | 'b' | 'tie' | 'both_bad';
+  outcome: VoteOutcome;
   revealed: { a: CompareCheckpoint; b: CompareCheckpoint };
   stats: CompareStats;
 }
@@ -579,7 +577,7 @@ export const methods = {
     z
       .object({
         name: z.string().trim().min(1).max(200),
-        mode: z.enum(['ranking', 'pairwise']),
+        mode: labelModeSchema,
         k: z.number().int().min(2).max(9).default(4),
         minAnnotators: z.number().int().min(1).max(50).default(1),
         split: split.optional(),
@@ -595,7 +593,7 @@ export const methods = {
     z
       .object({
         name: z.string().trim().min(1).max(200),
-        mode: z.enum(['ranking', 'pairwise']),
+        mode: labelModeSchema,
         k: z.number().int().min(2).max(9).default(4),
         minAnnotators: z.number().int().min(1).max(50).default(1),
         split: split.optional(),
@@ -620,12 +618,12 @@ export const methods = {
     z.object({ itemId: id, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
   ),
   /** Pairwise: the sources behind A and B are in the answer, never before the vote. */
-  'label.vote': method<{ outcome: 'a' | 'b' | 'tie' | 'both_bad'; created: boolean; sources: ResponseSourceInfo[]; next: number | null }>()(
+  'label.vote': method<{ outcome: VoteOutcome; created: boolean; sources: ResponseSourceInfo[]; next: number | null }>()(
     z
       .object({
         itemId: id,
         annotatorId: id.optional(),
-        outcome: z.enum(['a', 'b', 'tie', 'both_bad']),
+        outcome: voteOutcomeSchema,
         flags: z.array(labelFlag).max(3).default([]),
         comment: z.string().max(10_000).default(''),
         seconds_spent: seconds,
@@ -646,12 +644,12 @@ export const methods = {
   'train.stages': method<StageInfo[]>()(none),
   /** Field-by-field errors for the config form; `resolved` is the config with defaults filled in. */
   'train.validate': method<{ errors: Record<string, string>; resolved: Record<string, unknown> | null }>()(
-    z.object({ stage: z.enum(['sft', 'rm', 'ppo', 'dpo']), config: z.record(z.string(), z.unknown()) }).strict(),
+    z.object({ stage: runStageSchema, config: z.record(z.string(), z.unknown()) }).strict(),
   ),
   'train.start': method<JobInfo>()(
     z
       .object({
-        stage: z.enum(['sft', 'rm', 'ppo', 'dpo']),
+        stage: runStageSchema,
         from: id,
         config: z.record(z.string(), z.unknown()).default({}),
         name: z.string().trim().min(1).max(200).optional(),
@@ -757,7 +755,7 @@ export const methods = {
   /** null when this annotator has judged every pair of the comparison. */
   'compare.nextBlind': method<BlindPair | null>()(z.object({ setId: id, annotatorId: id.optional() }).strict()),
   'compare.vote': method<BlindVoteResult>()(
-    z.object({ token: z.string().uuid(), outcome: compareOutcome, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
+    z.object({ token: z.string().uuid(), outcome: voteOutcomeSchema, annotatorId: id.optional(), seconds_spent: seconds }).strict(),
   ),
   /** csv/json: the comparison's rows; trl: the blind votes as {"prompt","chosen","rejected"} JSONL (ties and both-bad give none). */
   'compare.export': method<{ name: string; text: string; count: number }>()(
