@@ -26,6 +26,8 @@ const BETA: Record<RlMethod, string> = { ppo: 'kl_coef', rloo: 'kl_coef', grpo: 
 /** How far below the best validation gold mean a setting may score and still count as the best. */
 const WITHIN = 0.03;
 
+const say = (m: string) => void process.stderr.write(`[tune-rl ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
 const { values } = parseArgs({
   options: {
     out: { type: 'string' },
@@ -47,7 +49,6 @@ const seed = Number(values.seed);
 if ([4, 5, 6].includes(seed)) throw new Error(`seed ${seed} is reported in the README: tune on another one`);
 const grid = JSON.parse(values.grid) as Partial<Record<RlMethod, Record<string, unknown[]>>>;
 mkdirSync(out, { recursive: true });
-const say = (m: string) => void process.stderr.write(`[tune-rl ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 interface Row {
   method: RlMethod;
