@@ -80,12 +80,13 @@ describe('--rl: the RL methods of the demo', () => {
     const md = readFileSync(writeReportPage(out, report), 'utf8');
     expect(md).toMatch(/\| GRPO \| .*MiB/);
     expect(md).toMatch(/\| best-of-2 \(baseline\) \|/);
-  });
+    // Three RL phases, each a process of its own (starting one loads tsx): more than the default limit on a busy machine.
+  }, 180_000);
 
   it('runs without PPO: the first method leads the report', async () => {
     const report = await runDemo({ quick: true, seed: 2, out: join(dir, 'grpo'), source, settings: { ...tiny, compare: { ...tiny.compare, best_of_n: [] } }, rl: ['grpo'] });
     expect(report.stages.ppo).toBeUndefined();
     expect(report.methods.map((m) => m.method)).toEqual(['grpo']);
     expect(report.compare.gold.win_rate).toBe(report.methods[0]!.gold.win_rate);
-  });
+  }, 120_000);
 });
