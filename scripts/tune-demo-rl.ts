@@ -9,8 +9,8 @@
 // The rule: per method, the largest KL weight (β) whose validation gold mean, averaged over the
 // tuning seeds, lies within 0.03 of the best setting's. A gold mean at 300 prompts moves by about
 // that much between seeds of one setting, and the more conservative β over-optimises the reward
-// model less. (It was first meant for seed 101 alone; one seed's runs took a minute each, so the
-// average over three tuning seeds replaced it before any other run, and long before any eval one.)
+// model less. (It was first meant for seed 101 alone; its RLOO runs took a minute each, so the
+// average over three tuning seeds replaced it before the GRPO rows and the other seeds ran.)
 // Writes DIR/tune-rl.json and prints the rows; --choose prints the per-seed table and the choice.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
