@@ -2,13 +2,12 @@
 // whole RLHF loop on the bundled demo project with simulated annotators; a report on stdout (one
 // JSON object with --json) and, with --out, the project and a Markdown report page in DIR (in
 // DIR/seed-S for each seed when several are given).
-import { join } from 'node:path';
-import { formatMethodRows, methodRows, parseRlMethods } from '../../demo/method-table.js';
-import { openDemoCopy, runDemo, type DemoReport } from '../../demo/pipeline.js';
+import { formatMethodRows, parseRlMethods } from '../../demo/method-table.js';
+import { openDemoCopy, type DemoReport } from '../../demo/pipeline.js';
+import { runDemoSeeds } from '../../demo/seeds.js';
 import type { RlMethod } from '../../demo/rl-phase.js';
 import { runOveroptimization } from '../../demo/overoptimization.js';
 import { writeOveroptimizationChart } from '../../demo/overoptimization-chart.js';
-import { writeReportPage } from '../../demo/report-page.js';
 import type { Command } from '../command.js';
 import { optionalNumber, parseFlags } from '../engine-args.js';
 import { InputError } from '../../shared/errors.js';
@@ -54,27 +53,19 @@ export const demoCommand: Command = {
     process.once('SIGINT', onSigint);
     try {
       if (values.overoptimization) return await overoptimization({ quick: values.quick, seed, out: values.out, signal: abort.signal }, io);
-      const reports: (Omit<DemoReport, 'curves'> & { report_page: string | null })[] = [];
-      const text: string[] = [];
-      for (const s of seeds) {
-        const out = values.out && seeds.length > 1 ? join(values.out, `seed-${s}`) : values.out;
-        const report = await runDemo({
-          quick: values.quick,
-          seed: s,
-          rl,
-          out,
-          signal: abort.signal,
-          progress: (stage, done, total, message) => io.progress(done, total, seeds.length > 1 ? `seed ${s}: ${stage}` : stage, message),
-          log: (m) => io.err(seeds.length > 1 ? `[seed ${s}] ${m}` : m),
-        });
-        const page = out ? writeReportPage(out, report) : null;
-        const { curves: _curves, ...rest } = report;
-        reports.push({ ...rest, report_page: page });
-        text.push(...(seeds.length > 1 ? [`seed ${s}:`] : []), humanReport(report, page));
-      }
-      const table = reports.flatMap(methodRows);
+      const many = seeds.length > 1;
+      const { runs, table } = await runDemoSeeds(seeds, {
+        quick: values.quick,
+        rl,
+        out: values.out,
+        signal: abort.signal,
+        progress: (s, stage, done, total, message) => io.progress(done, total, many ? `seed ${s}: ${stage}` : stage, message),
+        log: (s, m) => io.err(many ? `[seed ${s}] ${m}` : m),
+      });
+      const reports = runs.map(({ report: { curves: _curves, ...rest }, page }) => ({ ...rest, report_page: page }));
+      const text = runs.flatMap((r) => [...(many ? [`seed ${r.report.seed}:`] : []), humanReport(r.report, r.page)]);
       text.push('', formatMethodRows(table));
-      io.out(reports.length === 1 ? { ...reports[0], table } : { seeds: reports, table }, text.join('\n'));
+      io.out(many ? { seeds: reports, table } : { ...reports[0], table }, text.join('\n'));
       return 0;
     } finally {
       process.off('SIGINT', onSigint);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMethodRows, methodRows, parseRlMethods } from '../../../src-main/demo/method-table.js';
 import { readDemoBaselines, runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
 import { writeReportPage } from '../../../src-main/demo/report-page.js';
+import { runDemoSeeds } from '../../../src-main/demo/seeds.js';
 import { Project } from '../../../src-main/store/project.js';
 import { makeTinyDemo } from './tiny-demo.js';
 
@@ -89,4 +90,14 @@ describe('--rl: the RL methods of the demo', () => {
     expect(report.methods.map((m) => m.method)).toEqual(['grpo']);
     expect(report.compare.gold.win_rate).toBe(report.methods[0]!.gold.win_rate);
   }, 120_000);
+
+  it('--seeds runs each seed in its own directory and puts every seed\'s rows in one table', async () => {
+    const out = join(dir, 'seeds');
+    const settings = { ...tiny, compare: { ...tiny.compare, best_of_n: [] } };
+    const { runs, table } = await runDemoSeeds([3, 4], { quick: true, source, settings, rl: ['rloo'], out });
+    expect(runs.map((r) => r.report.seed)).toEqual([3, 4]);
+    expect(runs.map((r) => r.page)).toEqual([join(out, 'seed-3', 'report.md'), join(out, 'seed-4', 'report.md')]);
+    expect(runs[0]!.report.project).toBe(join(out, 'seed-3', 'demo.rlhf'));
+    expect(table.map((r) => [r.seed, r.method])).toEqual([[3, 'rloo'], [4, 'rloo']]);
+  }, 180_000);
 });
