@@ -1,6 +1,7 @@
 // The whole RLHF loop on the bundled demo project, headless (`rlhf-lab demo`): SFT → K samples per
-// training prompt → rankings by the simulated annotators → reward model → PPO → SFT vs RLHF on
-// held-out prompts, judged by the gold rubric (which the policy never saw) and by the reward model.
+// training prompt → rankings by the simulated annotators → reward model → PPO (and/or RLOO, GRPO)
+// → SFT vs RLHF on held-out prompts, judged by the gold rubric (which the policy never saw) and by
+// the reward model.
 // Each stage runs the same job the app runs, so the resulting project opens in the app with its
 // runs, curves, label task and checkpoints.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { Project } from '../store/project.js';
 import { Rng } from '../engine/rng.js';
 import { bestOfNBaseline, type BestOfNSummary } from './best-of-n-baseline.js';
 import { DEMO_BASE, readDemoValidation } from './project.js';
+import { runRlPhase, type RlMethod, type RlPhaseResult } from './rl-phase.js';
 import { goldScore } from './rubric.js';
 import { simulateLabelRound, type SimulateResult } from './simulate-labels.js';
 
@@ -23,6 +25,9 @@ export interface DemoSettings {
   labels: { prompts: number; k: number; samples: number; temperature: number; max_new_tokens: number; annotators_per_item: number };
   rm: Record<string, unknown>;
   ppo: Record<string, unknown>;
+  /** RLOO's and GRPO's engine configs (engine/train/rloo.ts, engine/train/grpo.ts), for `--rl rloo,grpo`; absent: the demo's own. */
+  rloo?: Record<string, unknown>;
+  grpo?: Record<string, unknown>;
   /** The KL (nats per response) the PPO run must stay under (the report checks it). */
   kl_bound: number;
   /** `best_of_n`: the N of each best-of-N baseline from the SFT model (empty: none). */
@@ -53,6 +58,39 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
       sample_every: 5,
       checkpoint_every: 100_000,
     },
+    // 30 iterations of 8 prompts × 4 completions: PPO's 32 rollouts per iteration, PPO's lr and
+    // sampling. β was chosen on the validation split only (scripts/tune-demo-rl.ts, tuning seeds
+    // 101–103, none of which the README's table reports) by the rule fixed in that script: the
+    // largest β whose gold mean over the tuning seeds lies within 0.03 of the best. RLOO β 0.05:
+    // 2.212, 0.15: 2.203; GRPO β 0.04: 2.151, 0.12: 2.143 (SFT 1.49).
+    rloo: {
+      seed,
+      steps: quick ? 30 : 80,
+      prompts_per_step: 8,
+      rloo_k: 4,
+      num_mini_batches: 2,
+      num_ppo_epochs: 2,
+      lr: 1e-4,
+      temperature: 0.7,
+      max_new_tokens: 40,
+      kl_coef: 0.15,
+      sample_every: 5,
+      checkpoint_every: 100_000,
+    },
+    grpo: {
+      seed,
+      steps: quick ? 30 : 80,
+      prompts_per_step: 8,
+      num_generations: 4,
+      num_iterations: 2,
+      num_mini_batches: 2,
+      lr: 1e-4,
+      temperature: 0.7,
+      max_new_tokens: 40,
+      beta: 0.12,
+      sample_every: 5,
+      checkpoint_every: 100_000,
+    },
     kl_bound: 9,
     compare: { prompts: 300, temperature: 0.7, max_new_tokens: 40, best_of_n: [4, 16] },
   };
@@ -61,6 +99,8 @@ export function demoSettings(quick: boolean, seed: number): DemoSettings {
 export interface DemoOptions {
   quick: boolean;
   seed: number;
+  /** The RL methods to train from the SFT model, each against the reward model (default: PPO alone). */
+  rl?: RlMethod[];
   /** Directory to keep the project and the report page in; a temp dir when absent. */
   out?: string;
   /** The demo project to start from (default: the bundled base project). */
@@ -108,7 +148,8 @@ export interface DemoReport {
     sft: { run: number; checkpoint: number; loss: number | null; eval_loss: number | null; seconds: number };
     labels: SimulateResult & { seconds: number };
     rm: { run: number; checkpoint: number; accuracy: number | null; eval_accuracy: number | null; seconds: number };
-    ppo: {
+    /** Present when PPO ran. */
+    ppo?: {
       run: number;
       checkpoint: number;
       kl: number | null;
@@ -119,11 +160,31 @@ export interface DemoReport {
       seconds: number;
     };
   };
+  /** The RL methods side by side, in the order they ran; `compare.gold` and `compare.rm` judge the first. */
+  methods: DemoMethodReport[];
   /** `best_of_n`: best-of-N from the SFT model by the reward model, gold-judged against SFT on the same prompts. */
   compare: { gold: CompareSummary; rm: CompareSummary; best_of_n: BestOfNSummary[]; seconds: number };
   examples: { prompt: string; sft: string; rlhf: string; gold_sft: number; gold_rlhf: number }[];
   /** Metric series for the report page's curves. */
   curves: Record<string, { step: number; value: number }[]>;
+}
+
+/** One RL method's result: gold-judged against the same SFT replies as every other method and best-of-N. */
+export interface DemoMethodReport {
+  method: RlMethod;
+  checkpoint: number;
+  /** Its run in the project (each method trains as its own stage). */
+  run: number;
+  /** Reward-model score during training, the mean of the first and of the last 3 iterations. */
+  score_start: number | null;
+  score_end: number | null;
+  /** KL of the policy to SFT on the judged prompts, nats per response token (the same measure for every method). */
+  kl: number | null;
+  gold: { n: number; win_rate: number; ci_low: number; ci_high: number; wins: number; ties: number; losses: number; mean_gold: number | null };
+  /** Peak resident memory of the method's own process (rl-phase.ts), MiB. */
+  peak_rss_mb: number;
+  /** Seconds of its RL phase (the child process: loading, training, saving). */
+  seconds: number;
 }
 
 /** Mean of the first / last `k` points of a series: one PPO batch is noisy. */
@@ -256,40 +317,42 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
   const started = performance.now();
   const since = (t: number) => (performance.now() - t) / 1000;
   const ctx = await demoContext(project, o);
-  const { settings, backend, log, progress, job } = ctx;
+  const { settings, backend, log, progress } = ctx;
   const { sft, rm, stages: first } = await demoFirstStages(project, o, ctx);
   const { sft: sftStage, labels: labelStage, rm: rmStage } = first;
 
-  let t = performance.now();
-  const ppo = await job<TrainStageResult>('train-ppo', 'ppo', {
-    from: sft.checkpoint,
-    config: { ...settings.ppo, reward_model: rm.checkpoint },
-    name: 'Demo PPO',
-  });
-  const series = project.runs.metricsFor(ppo.run, ['objective/scores', 'objective/kl', 'objective/kl_coef']);
-  const ppoStage = {
+  const methods = o.rl ?? ['ppo'];
+  if (methods.length === 0) throw new Error('no RL method to run: give ppo, rloo and/or grpo');
+  const trained: { method: RlMethod; r: RlPhaseResult }[] = [];
+  for (const method of methods) {
+    const r = await runRlPhase(
+      { project: project.path, method, from: sft.checkpoint, reward_model: rm.checkpoint, config: settings[method] ?? demoSettings(o.quick, o.seed)[method]!, name: `Demo ${method.toUpperCase()}` },
+      { signal: o.signal, log, progress: (d, n, m) => progress(method, d, n, m) },
+    );
+    const score = r.series['objective/scores'] ?? r.series.reward;
+    log(`${method.toUpperCase()}: reward-model score ${edgeMean(score, 3, false)?.toFixed(2)} → ${edgeMean(score, 3, true)?.toFixed(2)}, peak RSS ${r.peak_rss_mb} MiB (${r.seconds.toFixed(0)} s)`);
+    trained.push({ method, r });
+  }
+  const ppo = trained.find((x) => x.method === 'ppo')?.r;
+  const ppoStage = ppo && {
     run: ppo.run,
     checkpoint: ppo.checkpoint,
-    kl: edgeMean(series['objective/kl'], 3, true),
+    kl: edgeMean(ppo.series['objective/kl'], 3, true),
     kl_bound: settings.kl_bound,
     kl_coef: ppo.metrics['objective/kl_coef'] ?? null,
-    mean_score_start: edgeMean(series['objective/scores'], 3, false),
-    mean_score_end: edgeMean(series['objective/scores'], 3, true),
-    seconds: since(t),
+    mean_score_start: edgeMean(ppo.series['objective/scores'], 3, false),
+    mean_score_end: edgeMean(ppo.series['objective/scores'], 3, true),
+    seconds: ppo.seconds,
   };
-  log(
-    `PPO: reward-model score ${ppoStage.mean_score_start?.toFixed(2)} → ${ppoStage.mean_score_end?.toFixed(2)}, ` +
-      `KL ${ppoStage.kl?.toFixed(2)} (${ppoStage.seconds.toFixed(0)} s)`,
-  );
+  if (ppoStage) log(`PPO: KL ${ppoStage.kl?.toFixed(2)} (bound ${ppoStage.kl_bound})`);
 
-  t = performance.now();
+  const t = performance.now();
   const C = settings.compare;
   const judgeOn = o.judge_on ?? 'eval';
   // The validation prompts live outside the prompts table; their responses are not stored.
   const outside = judgeOn === 'validation' ? { prompts: readDemoValidation(project) } : {};
   const common = {
     a: sft.checkpoint,
-    b: ppo.checkpoint,
     split: 'eval' as const,
     n: C.prompts,
     seed: o.seed,
@@ -297,19 +360,26 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     max_new_tokens: C.max_new_tokens,
     ...(judgeOn === 'validation' ? { store_responses: false } : {}),
   };
-  const gold = await compareCheckpoints(project, { ...common, judge: 'gold' }, {
-    gold: goldScore,
-    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, gold judge'),
-    signal: o.signal,
-    ...outside,
-  });
+  // Same seeds for every method, so the SFT side of each comparison is the same replies.
+  const golds: CompareReport[] = [];
+  for (const { method, r } of trained) {
+    const g = await compareCheckpoints(project, { ...common, b: r.checkpoint, judge: 'gold' }, {
+      gold: goldScore,
+      progress: (d, n) => progress('compare', d, n, `SFT vs ${method.toUpperCase()}, gold judge`),
+      signal: o.signal,
+      ...outside,
+    });
+    log(`gold judge: ${method.toUpperCase()} wins ${(100 * g.win_rate).toFixed(1)}% [${(100 * g.ci_low).toFixed(1)}, ${(100 * g.ci_high).toFixed(1)}] of ${g.n} (${judgeOn})`);
+    golds.push(g);
+  }
+  const gold = golds[0]!;
+  const lead = trained[0]!;
   // Same seeds, so the same responses: the reward model judges exactly what the gold judge saw.
-  const byRm = await compareCheckpoints(project, { ...common, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
-    progress: (d, n) => progress('compare', d, n, 'SFT vs RLHF, reward model'),
+  const byRm = await compareCheckpoints(project, { ...common, b: lead.r.checkpoint, judge: 'rm', rm: rm.checkpoint, store_responses: false }, {
+    progress: (d, n) => progress('compare', d, n, `SFT vs ${lead.method.toUpperCase()}, reward model`),
     signal: o.signal,
     ...outside,
   });
-  log(`gold judge: RLHF wins ${(100 * gold.win_rate).toFixed(1)}% [${(100 * gold.ci_low).toFixed(1)}, ${(100 * gold.ci_high).toFixed(1)}] of ${gold.n} (${judgeOn})`);
   const bestOfN = C.best_of_n.length
     ? await bestOfNBaseline(
         project,
@@ -317,9 +387,27 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
         { progress: (d, n) => progress('compare', d, n, `best-of-${Math.max(...C.best_of_n)} from SFT`), signal: o.signal },
       )
     : [];
+  const ppoGold = golds[trained.findIndex((x) => x.method === 'ppo')];
   // Kept for Compare's panel: PPO's gold result next to the best-of-N baselines of this run.
-  writeDemoBaselines(project, { judged_on: judgeOn, n: gold.n, ppo: { checkpoint: ppo.checkpoint, win_rate: gold.win_rate, ci_low: gold.ci_low, ci_high: gold.ci_high, mean_gold: gold.mean_score_b ?? NaN }, best_of_n: bestOfN });
-  for (const b of bestOfN) log(`best-of-${b.n}: gold win over SFT ${(100 * b.win_rate).toFixed(1)}%, gold mean ${b.mean_gold.toFixed(3)} (PPO ${gold.mean_score_b?.toFixed(3)})`);
+  if (ppo && ppoGold) {
+    writeDemoBaselines(project, { judged_on: judgeOn, n: ppoGold.n, ppo: { checkpoint: ppo.checkpoint, win_rate: ppoGold.win_rate, ci_low: ppoGold.ci_low, ci_high: ppoGold.ci_high, mean_gold: ppoGold.mean_score_b ?? NaN }, best_of_n: bestOfN });
+  }
+  for (const b of bestOfN) log(`best-of-${b.n}: gold win over SFT ${(100 * b.win_rate).toFixed(1)}%, gold mean ${b.mean_gold.toFixed(3)}`);
+  const methodReports: DemoMethodReport[] = trained.map(({ method, r }, i) => {
+    const g = golds[i]!;
+    const score = r.series['objective/scores'] ?? r.series.reward;
+    return {
+      method,
+      checkpoint: r.checkpoint,
+      run: r.run,
+      score_start: edgeMean(score, 3, false),
+      score_end: edgeMean(score, 3, true),
+      kl: g.mean_kl_b,
+      gold: { n: g.n, win_rate: g.win_rate, ci_low: g.ci_low, ci_high: g.ci_high, wins: g.wins, ties: g.ties, losses: g.losses, mean_gold: g.mean_score_b },
+      peak_rss_mb: r.peak_rss_mb,
+      seconds: r.seconds,
+    };
+  });
   const compareSeconds = since(t);
 
   const curves: DemoReport['curves'] = {};
@@ -331,8 +419,13 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
   add(sft.run, 'eval/loss', 'sft/eval_loss');
   add(rm.run, 'accuracy', 'rm/accuracy');
   add(rm.run, 'eval/accuracy', 'rm/eval_accuracy');
-  add(ppo.run, 'objective/scores', 'ppo/score');
-  add(ppo.run, 'objective/kl', 'ppo/kl');
+  for (const { method, r } of trained) {
+    const score = r.series['objective/scores'] ?? r.series.reward;
+    if (score) curves[`${method}/score`] = score;
+    // PPO and RLOO log the KL per response; GRPO its k3 estimate per token (engine/train/grpo.ts).
+    const kl = r.series['objective/kl'] ?? r.series.kl;
+    if (kl) curves[`${method}/kl`] = kl;
+  }
 
   return {
     seed: o.seed,
@@ -341,7 +434,8 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     backend: backend.name,
     seconds: since(started),
     project: project.path,
-    stages: { sft: sftStage, labels: labelStage, rm: rmStage, ppo: ppoStage },
+    stages: { sft: sftStage, labels: labelStage, rm: rmStage, ...(ppoStage ? { ppo: ppoStage } : {}) },
+    methods: methodReports,
     compare: { gold: summary(gold), rm: summary(byRm), best_of_n: bestOfN, seconds: compareSeconds },
     examples: drawExamples(gold, 6, o.seed),
     curves,

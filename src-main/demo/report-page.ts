@@ -3,6 +3,7 @@
 // The charts are plain SVG polylines (hand-written: a charting library would need a browser).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { methodRows } from './method-table.js';
 import type { DemoReport } from './pipeline.js';
 
 function svgChart(title: string, points: { step: number; value: number }[]): string {
@@ -57,7 +58,7 @@ export function writeReportPage(dir: string, r: DemoReport): string {
     '',
     '## Headline',
     '',
-    `**The RLHF model beats the SFT model on ${g.n} held-out prompts by the gold judge: win rate ${pct(g.win_rate)} ` +
+    `**The ${r.methods[0]?.method.toUpperCase() ?? 'RLHF'} model beats the SFT model on ${g.n} held-out prompts by the gold judge: win rate ${pct(g.win_rate)} ` +
       `(95% bootstrap interval ${pct(g.ci_low)}–${pct(g.ci_high)}; ${g.wins} wins, ${g.ties} ties, ${g.losses} losses).**`,
     '',
     '| stage | figure |',
@@ -65,7 +66,12 @@ export function writeReportPage(dir: string, r: DemoReport): string {
     `| SFT | eval loss ${num(s.sft.eval_loss)} (${s.sft.seconds.toFixed(0)} s) |`,
     `| simulated labels | ${s.labels.items} items, ${s.labels.rankings} rankings, ${s.labels.mean_distinct.toFixed(1)} distinct samples per prompt (${s.labels.seconds.toFixed(0)} s) |`,
     `| reward model | held-out pair accuracy ${pct(s.rm.eval_accuracy)} (${s.rm.seconds.toFixed(0)} s) |`,
-    `| PPO | reward-model score ${num(s.ppo.mean_score_start, 2)} → ${num(s.ppo.mean_score_end, 2)}, KL ${num(s.ppo.kl, 2)} nats (bound ${s.ppo.kl_bound}) (${s.ppo.seconds.toFixed(0)} s) |`,
+    ...(s.ppo
+      ? [`| PPO | reward-model score ${num(s.ppo.mean_score_start, 2)} → ${num(s.ppo.mean_score_end, 2)}, KL ${num(s.ppo.kl, 2)} nats (bound ${s.ppo.kl_bound}) (${s.ppo.seconds.toFixed(0)} s) |`]
+      : []),
+    ...r.methods
+      .filter((x) => x.method !== 'ppo')
+      .map((x) => `| ${x.method.toUpperCase()} | reward-model score ${num(x.score_start, 2)} → ${num(x.score_end, 2)} (${x.seconds.toFixed(0)} s) |`),
     `| compare, gold judge | ${pct(g.win_rate)} [${pct(g.ci_low)}, ${pct(g.ci_high)}]; mean gold score SFT ${num(g.mean_score_sft, 2)} → RLHF ${num(g.mean_score_rlhf, 2)} |`,
     `| compare, reward model | ${pct(m.win_rate)} [${pct(m.ci_low)}, ${pct(m.ci_high)}] |`,
     ...r.compare.best_of_n.map(
@@ -73,6 +79,18 @@ export function writeReportPage(dir: string, r: DemoReport): string {
         `| best-of-${b.n} from SFT (baseline), gold judge | ${pct(b.win_rate)} [${pct(b.ci_low)}, ${pct(b.ci_high)}] over SFT; mean gold score ${num(b.mean_gold, 2)} (PPO ${num(g.mean_score_rlhf, 2)}) |`,
     ),
     `| length (words) | SFT ${g.mean_len_sft.toFixed(1)}, RLHF ${g.mean_len_rlhf.toFixed(1)}; KL of RLHF to SFT ${num(g.mean_kl_b)} nats/token |`,
+    '',
+    '## RL methods side by side',
+    '',
+    'Each method trained from the same SFT model against the same reward model, in a process of its own (its peak resident memory alone); ' +
+      'gold-judged against the same SFT replies as best-of-N. KL: nats per response token to SFT on the judged prompts.',
+    '',
+    '| method | gold win over SFT [95% CI] | gold mean | KL/token | peak RSS | RL seconds |',
+    '|---|---|---|---|---|---|',
+    ...methodRows(r).map(
+      (x) =>
+        `| ${x.method.startsWith('best-of') ? `${x.method} (baseline)` : x.method.toUpperCase()} | ${pct(x.win_rate)} [${pct(x.ci_low)}, ${pct(x.ci_high)}] | ${num(x.mean_gold, 2)} | ${num(x.kl)} | ${x.peak_rss_mb === null ? '–' : `${x.peak_rss_mb} MiB`} | ${x.seconds === null ? '–' : x.seconds.toFixed(0)} |`,
+    ),
     '',
     '## Curves',
     '',

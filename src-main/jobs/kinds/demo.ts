@@ -2,6 +2,7 @@
 // run in place on the open demo project, so the app can fill Label, Train and Compare with one click.
 import { z } from 'zod';
 import { runDemoStages, type DemoReport } from '../../demo/pipeline.js';
+import { RL_METHODS } from '../../demo/rl-phase.js';
 import type { JobFn } from '../types.js';
 import { JobCancelled } from '../../shared/errors.js';
 
@@ -9,26 +10,28 @@ export const demoParamsSchema = z
   .object({
     quick: z.boolean().default(true),
     seed: z.number().int().min(0).default(1),
+    /** The RL methods to train, each against the reward model (as `rlhf-lab demo --rl`). */
+    rl: z.array(z.enum(RL_METHODS)).min(1).default(['ppo']),
   })
   .strict();
 
 export type DemoParams = z.input<typeof demoParamsSchema>;
 
-const STAGES = ['sft', 'labels', 'rm', 'ppo', 'compare'];
-
 export const demoJob: JobFn<DemoParams, Omit<DemoReport, 'curves'>> = async (raw, ctx) => {
   const p = demoParamsSchema.parse(raw);
+  const stages = ['sft', 'labels', 'rm', ...p.rl, 'compare'];
   try {
     const { curves: _curves, ...report } = await runDemoStages(ctx.project, {
       quick: p.quick,
       seed: p.seed,
+      rl: p.rl,
       signal: ctx.signal,
       log: ctx.log,
-      // One bar over the five stages: the whole stage count, the stage's own progress as a fraction.
+      // One bar over the stages: the whole stage count, the stage's own progress as a fraction.
       progress: (stage, done, total, message) =>
         ctx.progress({
-          done: STAGES.indexOf(stage) + (total > 0 ? Math.min(done / total, 1) : 0),
-          total: STAGES.length,
+          done: stages.indexOf(stage) + (total > 0 ? Math.min(done / total, 1) : 0),
+          total: stages.length,
           unit: 'stages',
           message: `${stage}${message ? `: ${message}` : ''}`,
         }),

@@ -39,9 +39,9 @@ describe('rlhf-lab demo pipeline', () => {
     expect(Number.isFinite(report.stages.sft.eval_loss)).toBe(true);
     expect(report.stages.labels.items).toBeGreaterThan(0);
     expect(report.stages.rm.eval_accuracy).toBeGreaterThanOrEqual(0);
-    expect(Number.isFinite(report.stages.ppo.kl)).toBe(true);
-    expect(Number.isFinite(report.stages.ppo.mean_score_start)).toBe(true);
-    expect(Number.isFinite(report.stages.ppo.mean_score_end)).toBe(true);
+    expect(Number.isFinite(report.stages.ppo!.kl)).toBe(true);
+    expect(Number.isFinite(report.stages.ppo!.mean_score_start)).toBe(true);
+    expect(Number.isFinite(report.stages.ppo!.mean_score_end)).toBe(true);
     for (const judge of ['gold', 'rm'] as const) {
       const c = report.compare[judge];
       expect(c.n).toBe(8);
@@ -65,7 +65,7 @@ describe('rlhf-lab demo pipeline', () => {
     const runs = p.runs.listRuns().sort((x, y) => x.id - y.id).map((r) => [r.stage, r.status]);
     expect(runs).toEqual([['sft', 'completed'], ['rm', 'completed'], ['ppo', 'completed']]);
     // Compare's panel reads PPO's gold verdict beside the baselines from the project.
-    expect(readDemoBaselines(p)).toMatchObject({ judged_on: 'eval', n: 8, ppo: { checkpoint: report.stages.ppo.checkpoint, win_rate: report.compare.gold.win_rate } });
+    expect(readDemoBaselines(p)).toMatchObject({ judged_on: 'eval', n: 8, ppo: { checkpoint: report.stages.ppo!.checkpoint, win_rate: report.compare.gold.win_rate } });
     expect(readDemoBaselines(p)!.best_of_n.map((b) => b.n)).toEqual([2, 4]);
     const [task] = p.labelTasks.tasks();
     expect(task!.items).toBe(report.stages.labels.items);
