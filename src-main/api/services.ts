@@ -58,6 +58,11 @@ export class Services implements AppServices {
    * project state: a new process has no jobs, and every set it finds running was interrupted.
    */
   readonly comparisonJobs = new Map<number, string>();
+  /**
+   * The resume job this process started for each run (Train view), so a second resume sent before
+   * the first job has taken the run's lease is refused. Process state, like `comparisonJobs`.
+   */
+  readonly resumeJobs = new Map<number, string>();
 
   constructor(opts: ServicesOptions) {
     this.#dataDir = opts.dataDir;

@@ -44,11 +44,9 @@ function groupOf(extra: Record<string, unknown> | null): { group?: number; advan
 
 const sinceSchema = z.record(z.string(), z.number().int());
 
-/** Resume jobs this process started, by run: a second train.resume sent before the first job took the lease is refused here. */
-const resumeJobs = new Map<number, string>();
-
+/** The running resume job this process started for a run (Services.resumeJobs), if any. */
 function resumeJobOf(ctx: ApiContext, runId: number): JobInfo | null {
-  const id = resumeJobs.get(runId);
+  const id = services(ctx).resumeJobs.get(runId);
   const job = id === undefined ? undefined : services(ctx).jobs.list().find((j) => j.id === id);
   return job?.status === 'running' ? job : null;
 }
@@ -105,7 +103,7 @@ export const trainHandlers: Partial<Handlers<ApiContext>> = {
     if (lease) throw new UserError(`Run ${runId} is being trained by ${lease.owner}.`, 'conflict');
     if (run.status === 'completed') throw new UserError(`Run ${runId} has completed; start a new run from its checkpoint instead.`, 'conflict');
     const job = ctx.app.startJob(jobKind(run.stage as RunStage), { resume: runId }, `${stageInfo(run.stage as RunStage).label}: resume ${run.name}`);
-    resumeJobs.set(runId, job.id);
+    services(ctx).resumeJobs.set(runId, job.id);
     return job;
   },
   'runs.list': (_input, ctx) => {
