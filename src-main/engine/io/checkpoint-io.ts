@@ -52,7 +52,7 @@ export function optimizerFromBytes(bytes: Uint8Array): AdamWState {
 
 /** Weight shapes by HF name, so stored safetensors carry real shapes (readable by other tools). */
 export function modelShapes(model: GPT): Record<string, number[]> {
-  return Object.fromEntries(Object.entries(model.namedVariables()).map(([name, v]) => [name, v.shape]));
+  return Object.fromEntries(Object.entries(model.weightVariables()).map(([name, v]) => [name, v.shape]));
 }
 
 /**
