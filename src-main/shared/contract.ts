@@ -115,7 +115,7 @@ export interface JobProgress {
 
 // ---------- train (issue 7) ----------
 /** Where a field sits in the New run form: the essentials first, the stage's own settings, the rest collapsed. */
-export type FieldGroup = 'essentials' | 'stage' | 'advanced';
+export type FieldGroup = 'essentials' | 'stage' | 'lora' | 'advanced';
 export interface ConfigField {
   key: string;
   type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';

@@ -267,6 +267,7 @@ export function importHfModel(project: ModelStore, dir: string, name?: string, s
 /** Exports a checkpoint's model as a Hugging Face folder (sha256 verified on the way out). */
 export function exportHfModel(project: ModelStore, checkpointId: number, dir: string): void {
   const c = project.checkpoints.load(checkpointId);
+  if (c.extra?.adapter) throw new Error(`checkpoint ${checkpointId} holds a LoRA adapter, not full weights: export it with adapter-io.ts exportCheckpoint`);
   writeHfFolder(dir, modelConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
 }
 

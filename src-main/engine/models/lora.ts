@@ -180,3 +180,37 @@ export class LoraAdapter {
     this.pairs.clear();
   }
 }
+
+/**
+ * A stage's LoRA settings as flat config fields (the run form and `--set` take scalars):
+ * `lora_r` 0 trains every weight; from 1 on, adapters of that rank on `lora_targets`
+ * (comma-separated module names; empty: the family's usual attention projections).
+ */
+export const loraRunFields = {
+  /** Rank of the LoRA adapters; 0 fine-tunes every weight. */
+  lora_r: z.number().int().min(0).max(1024).default(0),
+  /** The adapters' update is scaled by lora_alpha / lora_r. */
+  lora_alpha: z.number().positive().default(16),
+  /** Dropout on the adapters' input while training. */
+  lora_dropout: z.number().min(0).max(0.9).default(0),
+  /** Comma-separated module names (PEFT's target_modules); empty: q_proj,v_proj (Llama family) or c_attn (GPT-2). */
+  lora_targets: z.string().default(''),
+};
+
+/** The LoRA config a run's flat fields ask for on a model of this family, or null for full fine-tuning. */
+export function loraFromRunConfig(c: { lora_r: number; lora_alpha: number; lora_dropout: number; lora_targets: string }, family: 'gpt2' | 'llama'): LoraConfig | null {
+  if (c.lora_r === 0) return null;
+  const given = c.lora_targets.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  const targets = given.length > 0 ? given : family === 'llama' ? ['q_proj', 'v_proj'] : ['c_attn'];
+  return loraConfigSchema.parse({ r: c.lora_r, alpha: c.lora_alpha, dropout: c.lora_dropout, targets });
+}
+
+/** What an adapter checkpoint records in `extra.adapter` (the Models view shows it as LoRA). */
+export interface AdapterMetadata {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targets: string[];
+  /** The checkpoint whose weights the adapter goes on. */
+  base: number;
+}

@@ -158,6 +158,15 @@ export class GPT {
     }
   }
 
+  /** Folds the adapters into the weights (W + (alpha/r)·(B·A)ᵀ) and drops them: a fully trainable model. */
+  mergeLora(): void {
+    const a = this.adapter;
+    if (!a) return;
+    this.setWeights(a.merge(this.getWeights()));
+    a.dispose();
+    this.adapter = null;
+  }
+
   /** Copies of all base weights by HF name (without any adapter). */
   getWeights(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
