@@ -19,7 +19,7 @@ function baseModelName(project: ModelStore, baseId: number): string {
  * (W + (alpha/r)·(B·A)ᵀ); any other checkpoint as a Hugging Face folder. Returns the files written.
  */
 export function exportCheckpoint(project: ModelStore, checkpointId: number, dir: string, opts: { merged?: boolean } = {}): string[] {
-  const loaded = loadModel(project, checkpointId);
+  const loaded = loadModel(project, checkpointId, 0, { adapter: 'attach' });
   const { model, tokenizer, config } = loaded;
   try {
     const adapter = adapterOf(loaded.info);

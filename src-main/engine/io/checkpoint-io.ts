@@ -137,12 +137,15 @@ export function adapterOf(info: { extra?: Record<string, unknown> | null }): Ada
 
 /**
  * Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model.
- * An adapter checkpoint loads as its base's weights with the adapters on.
+ * An adapter checkpoint loads as its base's weights with the adapter: attached (`adapter:
+ * 'attach'`: training goes on in the adapter alone, the forward is exactly base + adapter) or, by
+ * default, merged into the weights (W + (alpha/r)·(B·A)ᵀ), so stages and tools that know nothing of
+ * adapters get a plain model and `weights` holds every weight.
  */
-export function loadModel(project: ModelStore, checkpointId: number, seed = 0): LoadedModel {
+export function loadModel(project: ModelStore, checkpointId: number, seed = 0, opts: { adapter?: 'attach' | 'merge' } = {}): LoadedModel {
   const c = project.checkpoints.load(checkpointId);
   const config = modelConfigOf(c.model_config);
-  const weights = weightsFromBytes(c.weights);
+  let weights = weightsFromBytes(c.weights);
   const tokenizer = TextTokenizer.fromJSON(c.tokenizer);
   const adapter = adapterOf(c);
   let model: GPT;
@@ -152,6 +155,10 @@ export function loadModel(project: ModelStore, checkpointId: number, seed = 0): 
     model = GPT.fromWeights(config, weightsFromBytes(base.weights), seed);
     const { base: _b, ...loraConfig } = adapter;
     model.loadLora(loraConfig, weights, seed);
+    if (opts.adapter !== 'attach') {
+      model.mergeLora();
+      weights = model.getWeights();
+    }
   } else {
     model = GPT.fromWeights(config, weights, seed);
   }

@@ -31,7 +31,7 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   // A reward model's backbone is tuned to score, not to write: SFT starts from a language model.
   if (project.checkpoints.get(parentId)?.stage === 'rm') throw new Error(`checkpoint ${parentId} is a reward model; SFT starts from a base, SFT, PPO or DPO checkpoint`);
   // Loaded (and sha256-checked) before a new run row exists, so a bad checkpoint leaves no empty run.
-  const loaded = loadModel(project, startCheckpoint, config.seed);
+  const loaded = loadModel(project, startCheckpoint, config.seed, { adapter: 'attach' });
   const newRun = { stage: 'sft' as const, name: params.name ?? `SFT from ${loaded.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
   runId ??= project.runs.createRun(newRun);
   const { model, tokenizer } = loaded;

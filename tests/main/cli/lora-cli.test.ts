@@ -2,6 +2,7 @@
 // trains adapters only (the checkpoint stores just them and points to its base), loading it is
 // base + adapter, `model export` writes a PEFT folder (or --merged a full model) and `model import
 // --adapter` reads one back; a PEFT adapter written by the fixture script gives PyTorch's log-probs.
+import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,10 +74,19 @@ describe('LoRA SFT, export and import through the CLI', () => {
     expect(names).toHaveLength(2 * 4 * 2);
     expect(names.every((n) => /^model\.layers\.\d\.(self_attn|mlp)\.\w+_proj\.lora_[AB]\.weight$/.test(n))).toBe(true);
     // Loading it is the base plus the adapter; the adapters switched off give the base exactly.
-    const loaded = loadModel(p, adapter);
+    const loaded = loadModel(p, adapter, 0, { adapter: 'attach' });
     const baseModel = loadModel(p, full);
     expect(loaded.model.lora?.modules()).toHaveLength(8);
     expect(loaded.model.getWeights()).toEqual(baseModel.model.getWeights());
+    // What knows nothing of adapters (the RM, PPO, DPO, RLOO and GRPO stages, Compare) loads it merged.
+    const merged = loadModel(p, adapter);
+    expect(merged.model.lora).toBeNull();
+    expect(Object.keys(merged.weights).sort()).toEqual(Object.keys(baseModel.weights).sort());
+    const ids = tf.tensor2d([seq], [1, seq.length], 'int32');
+    const lp = (m: typeof merged) => Array.from(m.model.tokenLogprobs(ids).dataSync());
+    expect(maxAbsDiff(lp(merged), lp(loaded))).toBeLessThan(1e-5);
+    ids.dispose();
+    merged.model.dispose();
     loaded.model.dispose();
     baseModel.model.dispose();
     p.close();
