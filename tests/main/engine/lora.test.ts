@@ -1,4 +1,4 @@
-// LoRA adapters (models/lora.ts) on both families: they start as the identity (B = 0), compute
+// LoRA adapters (src-main/engine/models/lora.ts) on both families: they start as the identity (B = 0), compute
 // PyTorch's LoRA forward (scripts/make-lora-fixture.py, a PEFT folder on the llama-tiny fixture),
 // switch off to give the base back, merge into the base weights, train alone (the optimizer sees
 // only A and B) and leave the base weights bit-identical through an SFT run.
