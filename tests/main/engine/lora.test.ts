@@ -14,7 +14,8 @@ import { GPT, type GPTConfig, type ModelConfig } from '../../../src-main/engine/
 import { linearModules, targetedModules } from '../../../src-main/engine/models/lora.js';
 import { modelParameterShapes } from '../../../src-main/engine/models/model.js';
 import { llamaConfigSchema } from '../../../src-main/engine/models/llama-config.js';
-import { defaultSftConfig, prepareSftData, trainSft } from '../../../src-main/engine/train/sft.js';
+import { defaultSftConfig, makeSftBatch, prepareSftData, sftGradTask, trainSft } from '../../../src-main/engine/train/sft.js';
+import { computeGrads } from '../../../src-main/engine/parallel/grad-task.js';
 import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 import type { SftRecord } from '../../../src-main/shared/records.js';
 
@@ -146,6 +147,27 @@ describe('SFT with LoRA', () => {
     const after = model.getWeights();
     for (const [name, w] of Object.entries(before)) expect(Buffer.from(after[name]!.buffer).equals(Buffer.from(w.buffer))).toBe(true);
     expect(Object.values(model.lora!.getWeights()).some((w) => w.some((x) => x !== 0))).toBe(true);
+    model.dispose();
+  });
+});
+
+describe('gradient accumulation with LoRA', () => {
+  it('splits a pass by the whole model it runs through, not by the adapters it trains', () => {
+    if (tf.getBackend() !== 'wasm') return; // passes are split on the wasm heap only
+    const model = GPT.create(gpt2Config, 9);
+    model.addLora({ r: 2, alpha: 4, targets: ['c_attn'] }, 10);
+    const seqs = [seq, seq.slice(2), seq.slice(1), seq.slice(3)].map((ids) => ({ ids, targets: ids.map(() => true) }));
+    const batch = { ...makeSftBatch(seqs, 0), denominator: 30 };
+    const parts: number[] = [];
+    const task = { ...sftGradTask, split: (b: typeof batch, n: number) => (parts.push(n), sftGradTask.split(b, n)) };
+    // A budget the adapters alone (r·(in+out) per module) would fit in one pass, the model does not.
+    const budget = (batch.B * batch.T * (model.parameterCount() + model.trainableParameterCount())) / 2;
+    expect(batch.B * batch.T * model.trainableParameterCount()).toBeLessThan(budget);
+    const split = computeGrads({ policy: model }, ['policy'], task, batch, budget);
+    expect(parts).toEqual([2]);
+    const whole = computeGrads({ policy: model }, ['policy'], sftGradTask, batch);
+    for (const [k, g] of Object.entries(whole.grads)) expect(maxAbsDiff(split.grads[k]!.dataSync(), g.dataSync())).toBeLessThan(1e-6);
+    tf.dispose([...Object.values(split.grads), ...Object.values(whole.grads)]);
     model.dispose();
   });
 });
