@@ -744,7 +744,8 @@ export const methods = {
     z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
   ),
   'models.export': method<JobInfo>()(
-    z.object({ checkpoint: id, folder: z.string().min(1).max(4096) }).strict(),
+    /** `merged`: a LoRA adapter checkpoint as a full model (W + (alpha/r)·(B·A)ᵀ) instead of a PEFT folder. */
+    z.object({ checkpoint: id, folder: z.string().min(1).max(4096), merged: z.boolean().optional() }).strict(),
   ),
   'models.delete': method<{ deleted: boolean }>()(z.object({ checkpoint: id }).strict()),
   /**
