@@ -3,7 +3,8 @@
 // Face folder), and `model import DIR --adapter ADAPTER_DIR` stores a base and the adapter on it.
 import { basename, resolve } from 'node:path';
 import { adapterOf, loadModel, saveModel, type ModelStore } from './checkpoint-io.js';
-import { importHfModel, writeHfFolder } from './hf.js';
+import { readHfFolder, saveHfModel, writeHfFolder } from './hf.js';
+import { GPT } from '../models/model.js';
 import { readPeftAdapter, writePeftAdapter } from './peft.js';
 
 /** What a PEFT folder names as its base: the folder or Hub id the base checkpoint came from, else its name. */
@@ -39,26 +40,26 @@ export function exportCheckpoint(project: ModelStore, checkpointId: number, dir:
 /**
  * Imports a Hugging Face folder as a base checkpoint and a PEFT LoRA folder as an adapter
  * checkpoint on it (stage sft, its parent the base). The adapter is attached to the base before
- * anything of it is stored, so one that does not fit the base is refused.
+ * anything is stored, so one that does not fit the base leaves no checkpoint behind.
  */
 export function importWithAdapter(project: ModelStore, dir: string, adapterDir: string, name?: string): { base: number; adapter: number } {
-  const base = importHfModel(project, dir, name);
-  const loaded = loadModel(project, base);
+  const hf = readHfFolder(dir);
+  const peft = readPeftAdapter(adapterDir, hf.config);
+  const model = GPT.fromWeights(hf.config, hf.weights);
   try {
-    const peft = readPeftAdapter(adapterDir, loaded.config);
-    loaded.model.loadLora(peft.config, peft.weights);
+    model.loadLora(peft.config, peft.weights);
+    const base = saveHfModel(project, hf, dir, name);
     const adapter = saveModel(project, {
       name: `${name ?? basename(resolve(dir))} + ${basename(resolve(adapterDir))}`,
       stage: 'sft',
-      model: loaded.model,
-      tokenizer: loaded.tokenizer,
+      model,
+      tokenizer: hf.tokenizer,
       parentId: base,
       adapterBase: base,
       extra: { imported_from: resolve(adapterDir) },
     });
     return { base, adapter };
   } finally {
-    loaded.model.dispose();
+    model.dispose();
   }
 }
-

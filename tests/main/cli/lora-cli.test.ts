@@ -128,4 +128,16 @@ describe('LoRA SFT, export and import through the CLI', () => {
     const r = await run<{ logprobs: number[] }>(logprobsCommand, [file, '--checkpoint', String(imp.checkpoint), '--ids', ref.sequences[1]!.join(',')]);
     expect(maxAbsDiff(r.logprobs, ref.logprobs[1]!)).toBeLessThan(1e-4);
   });
+
+  it('model import --adapter refuses an adapter that does not fit the base, storing nothing', async () => {
+    const count = () => {
+      const p = Project.open(file);
+      const n = p.checkpoints.list().length;
+      p.close();
+      return n;
+    };
+    const before = count();
+    await expect(run(modelCommand, ['import', file, join(fixtures, 'qwen2-tiny'), '--adapter', join(fixtures, 'llama-tiny-lora')])).rejects.toThrow(/LoRA weights of model\.layers\.0\.self_attn\.q_proj have the wrong size/);
+    expect(count()).toBe(before);
+  });
 });
