@@ -115,7 +115,7 @@ export interface JobProgress {
 
 // ---------- train (issue 7) ----------
 /** Where a field sits in the New run form: the essentials first, the stage's own settings, the rest collapsed. */
-export type FieldGroup = 'essentials' | 'stage' | 'advanced';
+export type FieldGroup = 'essentials' | 'stage' | 'lora' | 'advanced';
 export interface ConfigField {
   key: string;
   type: 'integer' | 'number' | 'boolean' | 'string' | 'enum';
@@ -744,7 +744,8 @@ export const methods = {
     z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
   ),
   'models.export': method<JobInfo>()(
-    z.object({ checkpoint: id, folder: z.string().min(1).max(4096) }).strict(),
+    /** `merged`: a LoRA adapter checkpoint as a full model (W + (alpha/r)·(B·A)ᵀ) instead of a PEFT folder. */
+    z.object({ checkpoint: id, folder: z.string().min(1).max(4096), merged: z.boolean().optional() }).strict(),
   ),
   'models.delete': method<{ deleted: boolean }>()(z.object({ checkpoint: id }).strict()),
   /**

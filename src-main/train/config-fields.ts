@@ -29,6 +29,14 @@ const common: Record<string, FieldInfo> = {
   include_compare_votes: field('Learn from Compare votes', "Also train on Compare's blind votes (they judge the models under evaluation).", 'stage'),
 };
 
+/** The LoRA fields (engine/models/lora.ts loraRunFields), the form's "LoRA" group on every stage that has them. */
+export const loraFields: Record<string, FieldInfo> = {
+  lora_r: field('LoRA rank', 'Train low-rank adapters of this rank instead of every weight; 0 trains every weight.', 'lora'),
+  lora_alpha: field('LoRA alpha', "The adapters' update is scaled by alpha / rank.", 'lora'),
+  lora_dropout: field('LoRA dropout', "Dropout on the adapters' input while training.", 'lora'),
+  lora_targets: field('LoRA modules', 'Comma-separated module names (q_proj,v_proj …; GPT-2: c_attn, c_proj, c_fc); empty: q_proj,v_proj, or c_attn on GPT-2.', 'lora'),
+};
+
 /** The sampling and bookkeeping fields of the RL stages (PPO, RLOO, GRPO), presented alike. */
 export const rlFields: Record<string, FieldInfo> = {
   reward_model: field('Reward model', 'The reward-model checkpoint the policy learns to maximise.', 'essentials'),

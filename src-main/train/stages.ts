@@ -15,7 +15,7 @@ import { dpoConfigSchema } from '../engine/train/dpo.js';
 import { ppoRunConfigSchema } from './ppo-run-config.js';
 import { grpoRunConfigSchema, rlooRunConfigSchema } from './critic-free-run-config.js';
 import { demoSettings } from '../demo/pipeline.js';
-import { configFields, field, rlFields, type FieldInfo } from './config-fields.js';
+import { configFields, field, loraFields, rlFields, type FieldInfo } from './config-fields.js';
 
 export interface StageDef {
   /** How people name it ("Reward model", "GRPO"). */
@@ -55,6 +55,7 @@ const sft: StageDef = {
     eval_max_examples: field('Max eval examples', 'Upper bound on held-out examples, so an evaluation stays short.', 'advanced'),
     sample_count: field('Samples per eval', 'Held-out prompts the model answers at each evaluation.', 'stage'),
     sample_max_tokens: field('Sample length', 'Tokens per sample answer.', 'advanced'),
+    ...loraFields,
   },
 };
 

@@ -91,10 +91,10 @@ export const modelsHandlers: Partial<Handlers<ApiContext>> = {
     return ctx.app.startJob('import-model', { folder: abs, ...(name ? { name } : {}) }, `Import ${abs}`);
   },
 
-  'models.export': ({ checkpoint, folder }, ctx) => {
+  'models.export': ({ checkpoint, folder, merged }, ctx) => {
     requireLocal(ctx);
     if (!ctx.app.project().checkpoints.get(checkpoint)) throw new UserError(`No checkpoint with id ${checkpoint}.`, 'not_found');
-    return ctx.app.startJob('export-model', { checkpoint, folder: resolve(folder) }, `Export checkpoint ${checkpoint}`);
+    return ctx.app.startJob('export-model', { checkpoint, folder: resolve(folder), ...(merged ? { merged } : {}) }, `Export checkpoint ${checkpoint}`);
   },
 
   'models.delete': ({ checkpoint }, ctx) => {

@@ -25,7 +25,8 @@ export const logprobsCommand: Command = {
     try {
       const id = checkpointArg(project, values.checkpoint, '--checkpoint');
       const backend = await initBackend();
-      const { model, tokenizer } = loadModel(project, id);
+      // An adapter checkpoint scores as base + adapter, exactly as it trained.
+      const { model, tokenizer } = loadModel(project, id, 0, { adapter: 'attach' });
       try {
         let ids: number[];
         if (values.ids !== undefined) {

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend/backend.js';
-import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
+import { importModelSource } from '../../engine/io/hf.js';
+import { exportCheckpoint, importWithAdapter } from '../../engine/io/adapter-io.js';
 import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/models/model.js';
 import { createNewModel, newModelSchema } from '../../engine/io/new-model.js';
 import type { Command, CommandIO } from '../command.js';
@@ -12,8 +13,8 @@ import { InputError } from '../../shared/errors.js';
 const USAGE =
   'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +
   '           [--family gpt2|llama] [--kv-heads N] [--mlp N] [--untied] [--qkv-bias] [--rope-theta X]\n' +
-  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME]\n' +
-  '       model export <project> <checkpoint> <folder>\n' +
+  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME] [--adapter PEFT_LORA_FOLDER]\n' +
+  '       model export <project> <checkpoint> <folder> [--merged]   (a LoRA checkpoint: a PEFT folder, or merged a full model)\n' +
   '       model list <project>';
 
 async function modelNew(argv: string[], io: CommandIO): Promise<number> {
@@ -83,16 +84,35 @@ async function modelNew(argv: string[], io: CommandIO): Promise<number> {
 }
 
 async function modelImport(argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseFlags('model import', USAGE, argv, { name: { type: 'string' } });
+  const { values, positionals } = parseFlags('model import', USAGE, argv, { name: { type: 'string' }, adapter: { type: 'string' } });
   if (positionals.length !== 2) throw new InputError(`model import: expected <project> <hf-folder | hf:OWNER/NAME>\nusage: rlhf-lab ${USAGE}`);
   const folder = positionals[1]!;
   const fromHub = folder.startsWith('hf:');
   if (!fromHub && !existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
+  if (values.adapter !== undefined) {
+    if (fromHub) throw new InputError('model import --adapter: the base must be a local folder for now');
+    if (!existsSync(values.adapter)) throw new InputError(`model import: ${values.adapter}: no such folder`);
+  }
   const project = openProject(positionals[0]!);
   try {
     await initBackend();
     let id: number;
     let hubNote = '';
+    if (values.adapter !== undefined) {
+      let ids: { base: number; adapter: number };
+      try {
+        ids = importWithAdapter(project, folder, values.adapter, values.name);
+      } catch (e) {
+        throw new InputError(`model import: ${(e as Error).message}`);
+      }
+      const a = project.checkpoints.get(ids.adapter)!;
+      io.out(
+        { checkpoint: ids.adapter, base: ids.base, adapter: a.extra?.adapter ?? null, model_config: a.model_config },
+        `checkpoint ${ids.base}: imported ${resolve(folder)}
+checkpoint ${ids.adapter}: its LoRA adapter from ${resolve(values.adapter)}`,
+      );
+      return 0;
+    }
     try {
       const r = await importModelSource(project, folder, {
         ...(values.name ? { name: values.name } : {}),
@@ -119,14 +139,15 @@ async function modelImport(argv: string[], io: CommandIO): Promise<number> {
 }
 
 async function modelExport(argv: string[], io: CommandIO): Promise<number> {
-  const { positionals } = parseFlags('model export', USAGE, argv, {});
+  const { values, positionals } = parseFlags('model export', USAGE, argv, { merged: { type: 'boolean' } });
   if (positionals.length !== 3) throw new InputError(`model export: expected <project> <checkpoint> <folder>\nusage: rlhf-lab ${USAGE}`);
   const project = openProject(positionals[0]!);
   try {
     const id = checkpointArg(project, positionals[1], 'model export: <checkpoint>');
-    exportHfModel(project, id, positionals[2]!);
+    await initBackend();
+    const files = exportCheckpoint(project, id, positionals[2]!, { merged: values.merged === true });
     const folder = resolve(positionals[2]!);
-    io.out({ checkpoint: id, folder, files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] }, `checkpoint ${id} → ${folder}`);
+    io.out({ checkpoint: id, folder, files }, `checkpoint ${id} → ${folder} (${files.join(', ')})`);
     return 0;
   } finally {
     project.close();

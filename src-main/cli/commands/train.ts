@@ -17,6 +17,7 @@ export interface TrainStage {
 
 const USAGE =
   'train <stage> <project> --from <checkpoint> [--config file.json] [--set key=value …] [--name NAME] [--json]\n' +
+  '       [--lora-r R --lora-alpha A --lora-targets q_proj,v_proj --lora-dropout P]   (LoRA adapters; sft)\n' +
   '       train <stage> <project> --resume <run> [--json]\n' +
   '       train <stage> --fields [--json]      (the config fields of the stage, with their defaults)'
 
@@ -76,6 +77,18 @@ export function resolveConfig(stage: TrainStage, file: string | undefined, sets:
   return config;
 }
 
+/** --lora-r and friends as the --set entries of the stage's lora_* fields; refused where the stage has none. */
+function loraFlagSets(stage: Parameters<typeof stageInfo>[0], values: Record<string, unknown>): string[] {
+  const flags = { 'lora-r': 'lora_r', 'lora-alpha': 'lora_alpha', 'lora-targets': 'lora_targets', 'lora-dropout': 'lora_dropout' } as const;
+  const given = Object.entries(flags).filter(([flag]) => values[flag] !== undefined);
+  if (given.length === 0) return [];
+  if (!stageInfo(stage).fields.some((f) => f.key === 'lora_r')) {
+    throw new InputError(`train ${stage}: LoRA adapters are not available for this stage yet (only sft trains them)`);
+  }
+  // Targets stay a string even when they look like JSON (a single name such as "c_attn" does not).
+  return given.map(([flag, key]) => `${key}=${key === 'lora_targets' ? JSON.stringify(values[flag]) : String(values[flag])}`);
+}
+
 export const trainCommand: Command = {
   name: 'train',
   usage: USAGE,
@@ -92,6 +105,10 @@ export const trainCommand: Command = {
       set: { type: 'string', multiple: true, default: [] },
       name: { type: 'string' },
       fields: { type: 'boolean' },
+      'lora-r': { type: 'string' },
+      'lora-alpha': { type: 'string' },
+      'lora-targets': { type: 'string' },
+      'lora-dropout': { type: 'string' },
     });
     if (values.fields) {
       const fields = stageInfo(found).fields;
@@ -106,7 +123,9 @@ export const trainCommand: Command = {
     if (values.resume !== undefined && (values.config !== undefined || (values.set as string[]).length > 0)) {
       throw new InputError(`train ${stageName}: --config and --set do not apply to --resume (a resumed run keeps its own config)`);
     }
-    const config = values.resume === undefined ? resolveConfig(stage, values.config as string | undefined, values.set as string[]) : {};
+    const loraSets = loraFlagSets(found, values as Record<string, unknown>);
+    if (values.resume !== undefined && loraSets.length > 0) throw new InputError(`train ${stageName}: the --lora-* flags do not apply to --resume (a resumed run keeps its own config)`);
+    const config = values.resume === undefined ? resolveConfig(stage, values.config as string | undefined, [...(values.set as string[]), ...loraSets]) : {};
     const project = openProject(positionals[0]!);
     const controller = new AbortController();
     const onSigint = () => controller.abort();

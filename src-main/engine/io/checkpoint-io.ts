@@ -1,6 +1,7 @@
 // Models ↔ checkpoints in the project store: weights and optimizer state as safetensors bytes, the
 // model config (GPT-2 or Llama family) as JSON, the tokenizer as tokenizer.json text. Every stage saves and loads through here.
 import { GPT, parseModelConfig, type ModelConfig } from '../models/model.js';
+import type { AdapterMetadata } from '../models/lora.js';
 import type { AdamWState } from '../train/optim.js';
 import { readSafetensors, writeSafetensors, type Tensor } from './safetensors.js';
 import { TextTokenizer } from '../models/tokenizer.js';
@@ -52,7 +53,7 @@ export function optimizerFromBytes(bytes: Uint8Array): AdamWState {
 
 /** Weight shapes by HF name, so stored safetensors carry real shapes (readable by other tools). */
 export function modelShapes(model: GPT): Record<string, number[]> {
-  return Object.fromEntries(Object.entries(model.namedVariables()).map(([name, v]) => [name, v.shape]));
+  return Object.fromEntries(Object.entries(model.weightVariables()).map(([name, v]) => [name, v.shape]));
 }
 
 /**
@@ -76,9 +77,33 @@ export interface SaveModelOptions {
   extra?: Record<string, unknown> | null;
   /** Extra tensors stored with the weights (e.g. a reward head's `score.*`). */
   extraWeights?: Record<string, Float32Array>;
+  /** For a model with LoRA adapters: the checkpoint holding the base weights they go on. */
+  adapterBase?: number;
 }
 
+/**
+ * Saves a model as a checkpoint. A model with LoRA adapters stores only the adapters' tensors,
+ * and `extra.adapter` (r, alpha, dropout, targets, base) points to the checkpoint of its base.
+ */
 export function saveModel(project: ModelStore, o: SaveModelOptions): number {
+  const lora = o.model.lora;
+  if (lora) {
+    if (o.adapterBase === undefined) throw new Error('a model with LoRA adapters is saved with the checkpoint of its base (adapterBase)');
+    const adapter: AdapterMetadata = { ...lora.config, base: o.adapterBase };
+    const vars = lora.namedVariables();
+    return project.checkpoints.save({
+      name: o.name,
+      stage: o.stage,
+      runId: o.runId ?? null,
+      parentId: o.parentId ?? null,
+      step: o.step ?? 0,
+      modelConfig: o.model.config,
+      tokenizer: o.tokenizer.toJSON(),
+      weights: weightsToBytes({ ...lora.getWeights(), ...(o.extraWeights ?? {}) }, Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v.shape]))),
+      optimizer: o.optimizer ? optimizerToBytes(o.optimizer) : null,
+      extra: { ...(o.extra ?? {}), adapter },
+    });
+  }
   const weights = { ...o.model.getWeights(), ...(o.extraWeights ?? {}) };
   return project.checkpoints.save({
     name: o.name,
@@ -104,13 +129,39 @@ export interface LoadedModel {
   optimizer: AdamWState | null;
 }
 
-/** Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model. */
-export function loadModel(project: ModelStore, checkpointId: number, seed = 0): LoadedModel {
+/** The LoRA adapter a checkpoint holds (its `extra.adapter`), or null for full weights. */
+export function adapterOf(info: { extra?: Record<string, unknown> | null }): AdapterMetadata | null {
+  const a = info.extra?.adapter as AdapterMetadata | undefined;
+  return a && typeof a.base === 'number' ? a : null;
+}
+
+/**
+ * Loads a checkpoint (sha256 verified by the store) into a GPT; the caller disposes the model.
+ * An adapter checkpoint loads as its base's weights with the adapter: attached (`adapter:
+ * 'attach'`: training goes on in the adapter alone, the forward is exactly base + adapter) or, by
+ * default, merged into the weights (W + (alpha/r)·(B·A)ᵀ), so stages and tools that know nothing of
+ * adapters get a plain model and `weights` holds every weight.
+ */
+export function loadModel(project: ModelStore, checkpointId: number, seed = 0, opts: { adapter?: 'attach' | 'merge' } = {}): LoadedModel {
   const c = project.checkpoints.load(checkpointId);
   const config = modelConfigOf(c.model_config);
-  const weights = weightsFromBytes(c.weights);
+  let weights = weightsFromBytes(c.weights);
   const tokenizer = TextTokenizer.fromJSON(c.tokenizer);
-  const model = GPT.fromWeights(config, weights, seed);
+  const adapter = adapterOf(c);
+  let model: GPT;
+  if (adapter) {
+    const base = project.checkpoints.load(adapter.base);
+    if (adapterOf(base)) throw new Error(`checkpoint ${checkpointId}: its base ${adapter.base} is itself an adapter`);
+    model = GPT.fromWeights(config, weightsFromBytes(base.weights), seed);
+    const { base: _b, ...loraConfig } = adapter;
+    model.loadLora(loraConfig, weights, seed);
+    if (opts.adapter !== 'attach') {
+      model.mergeLora();
+      weights = model.getWeights();
+    }
+  } else {
+    model = GPT.fromWeights(config, weights, seed);
+  }
   const { tokenizer: _t, weights: _w, optimizer, ...info } = c;
   return { model, tokenizer, config, info, weights, optimizer: optimizer ? optimizerFromBytes(optimizer) : null };
 }

@@ -244,7 +244,12 @@ function writeTokenizerFiles(dir: string, tokenizer: TextTokenizer, maxLength: n
  * came from, with the model_type and the dtype the weights had before conversion.
  */
 export function importHfModel(project: ModelStore, dir: string, name?: string, source?: string, onTensor?: TensorProgress): number {
-  const { config, weights, tokenizer, sourceDtype } = readHfFolder(dir, onTensor);
+  return saveHfModel(project, readHfFolder(dir, onTensor), dir, name, source);
+}
+
+/** Stores a folder already read (readHfFolder) as a new 'base' checkpoint; returns its id. */
+export function saveHfModel(project: ModelStore, hf: HfModel, dir: string, name?: string, source?: string): number {
+  const { config, weights, tokenizer, sourceDtype } = hf;
   // Through GPT.fromWeights so a folder the model cannot load never becomes a checkpoint.
   const model = GPT.fromWeights(config, weights);
   try {
@@ -267,6 +272,7 @@ export function importHfModel(project: ModelStore, dir: string, name?: string, s
 /** Exports a checkpoint's model as a Hugging Face folder (sha256 verified on the way out). */
 export function exportHfModel(project: ModelStore, checkpointId: number, dir: string): void {
   const c = project.checkpoints.load(checkpointId);
+  if (c.extra?.adapter) throw new Error(`checkpoint ${checkpointId} holds a LoRA adapter, not full weights: export it with adapter-io.ts exportCheckpoint`);
   writeHfFolder(dir, modelConfigOf(c.model_config), weightsFromBytes(c.weights), TextTokenizer.fromJSON(c.tokenizer));
 }
 

@@ -96,7 +96,7 @@ export class WasmDecoder {
     const chunk = Math.max(1, Math.min(maxT, Math.floor(MAX_TOKENS_PER_CALL / B)));
     const R = B * chunk;
     const Vp = Math.ceil(V / 8) * 8;
-    const w = model.namedVariables();
+    const w = model.weightVariables();
 
     // Regions in floats, 16-byte aligned, one after another above the module's static data.
     let next = Math.ceil((m.__heap_base.value as number) / 16) * 16;

@@ -31,6 +31,11 @@ export interface KVCache {
 export interface FamilyContext {
   p(name: string): tf.Tensor;
   dropout(x: tf.Tensor2D, training: boolean | undefined): tf.Tensor2D;
+  /**
+   * The output y of linear module `path` (a parameter prefix such as `h.0.attn.c_attn`) for its
+   * input x, with the module's LoRA update added where an adapter is on (models/lora.ts).
+   */
+  adapt(path: string, x: tf.Tensor2D, y: tf.Tensor2D, training: boolean | undefined): tf.Tensor2D;
 }
 
 /** Which code runs a family's passes on the current backend, and why (shown by the CLI and jobs). */

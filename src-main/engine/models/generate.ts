@@ -170,7 +170,7 @@ export type DecodePath = 'compiled-decoder' | 'tf-cache' | 'uncached';
 
 export function decodePathFor(model: GPT, opts: Pick<GenerateOptions, 'useCache' | 'compiledDecode'>, maxNew: number): DecodePath {
   if (!(opts.useCache ?? true)) return 'uncached';
-  return maxNew > 0 && (opts.compiledDecode ?? true) && wasmDecoderApplies(model.config) ? 'compiled-decoder' : 'tf-cache';
+  return maxNew > 0 && (opts.compiledDecode ?? true) && !model.adaptersActive() && wasmDecoderApplies(model.config) ? 'compiled-decoder' : 'tf-cache';
 }
 
 /** The prompt's and then each step's next-token probabilities [B·V] at a temperature, by one decode path. */

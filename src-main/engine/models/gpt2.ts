@@ -123,7 +123,7 @@ export const gpt2Family: ModelFamily<GPTConfig> = {
       const x = ctx.dropout(tf.add(embedding(p('wte.weight') as tf.Tensor2D, flatIds), embedding(p('wpe.weight') as tf.Tensor2D, pos)), opts.training);
       const ops: Gpt2Ops = {
         layerNorm: (z, name) => layerNorm(z, p(name + '.weight') as tf.Tensor1D, p(name + '.bias') as tf.Tensor1D, eps),
-        dense: (z, name) => linear(z, p(name + '.weight') as tf.Tensor2D, p(name + '.bias') as tf.Tensor1D),
+        dense: (z, name) => ctx.adapt(name, z, linear(z, p(name + '.weight') as tf.Tensor2D, p(name + '.bias') as tf.Tensor1D), opts.training),
         gelu,
         attention: (_layer, qkv) => causalAttention(qkv, B, T, n_head, mask),
         residual: (z) => ctx.dropout(z, opts.training),
@@ -156,7 +156,7 @@ export const gpt2Family: ModelFamily<GPTConfig> = {
         const x0 = tf.add(tf.gather(p('wte.weight'), flatIds), tf.gather(p('wpe.weight'), tf.tensor1d(step.pos, 'int32'))) as tf.Tensor2D;
         return gpt2Layers(config, x0, {
           layerNorm: ln,
-          dense: (z, name) => tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')),
+          dense: (z, name) => ctx.adapt(name, z, tf.add(tf.matMul(z, p(name + '.weight') as tf.Tensor2D), p(name + '.bias')) as tf.Tensor2D, false),
           gelu: geluKernel,
           attention: (i, qkv) => {
             const q = toHeads(tf.slice(qkv, [0, 0], [-1, C]));

@@ -34,22 +34,28 @@ function ropeTensors(c: LlamaConfig, positions: Int32Array): { cos: tf.Tensor3D;
 }
 
 /** One layer's q, k, v after the projections and RoPE: q [n, H·hd], k and v [n, KV·hd]. */
-function projectQkv(ctx: FamilyContext, c: LlamaConfig, layer: string, a: tf.Tensor2D, cos: tf.Tensor3D, sin: tf.Tensor3D): { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D } {
-  const bias = (name: string) => (c.qkv_bias ? (ctx.p(layer + name + '.bias') as tf.Tensor1D) : undefined);
-  const q = linear(a, ctx.p(layer + 'self_attn.q_proj.weight') as tf.Tensor2D, bias('self_attn.q_proj'));
-  const k = linear(a, ctx.p(layer + 'self_attn.k_proj.weight') as tf.Tensor2D, bias('self_attn.k_proj'));
-  const v = linear(a, ctx.p(layer + 'self_attn.v_proj.weight') as tf.Tensor2D, bias('self_attn.v_proj'));
+function projectQkv(ctx: FamilyContext, c: LlamaConfig, layer: string, a: tf.Tensor2D, cos: tf.Tensor3D, sin: tf.Tensor3D, training: boolean | undefined): { q: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D } {
+  const project = (name: string) => {
+    const path = layer + 'self_attn.' + name;
+    return ctx.adapt(path, a, linear(a, ctx.p(path + '.weight') as tf.Tensor2D, c.qkv_bias ? (ctx.p(path + '.bias') as tf.Tensor1D) : undefined), training);
+  };
+  const q = project('q_proj');
+  const k = project('k_proj');
+  const v = project('v_proj');
   return { q: rope(q, cos, sin, c.n_head), k: rope(k, cos, sin, c.n_kv_head), v };
 }
 
-function outputProjection(ctx: FamilyContext, c: LlamaConfig, layer: string, att: tf.Tensor2D): tf.Tensor2D {
-  return linear(att, ctx.p(layer + 'self_attn.o_proj.weight') as tf.Tensor2D, c.o_bias ? (ctx.p(layer + 'self_attn.o_proj.bias') as tf.Tensor1D) : undefined);
+function outputProjection(ctx: FamilyContext, c: LlamaConfig, layer: string, att: tf.Tensor2D, training: boolean | undefined): tf.Tensor2D {
+  const path = layer + 'self_attn.o_proj';
+  return ctx.adapt(path, att, linear(att, ctx.p(path + '.weight') as tf.Tensor2D, c.o_bias ? (ctx.p(path + '.bias') as tf.Tensor1D) : undefined), training);
 }
 
-function mlp(ctx: FamilyContext, layer: string, m: tf.Tensor2D): tf.Tensor2D {
-  const gate = linear(m, ctx.p(layer + 'mlp.gate_proj.weight') as tf.Tensor2D);
-  const up = linear(m, ctx.p(layer + 'mlp.up_proj.weight') as tf.Tensor2D);
-  return linear(swiglu(gate, up), ctx.p(layer + 'mlp.down_proj.weight') as tf.Tensor2D);
+function mlp(ctx: FamilyContext, layer: string, m: tf.Tensor2D, training: boolean | undefined): tf.Tensor2D {
+  const project = (name: string, x: tf.Tensor2D) => {
+    const path = layer + 'mlp.' + name;
+    return ctx.adapt(path, x, linear(x, ctx.p(path + '.weight') as tf.Tensor2D), training);
+  };
+  return project('down_proj', swiglu(project('gate_proj', m), project('up_proj', m)));
 }
 
 /** One layer's attention from its q, k, v (after RoPE), as the pass computes it: [n, H·hd]. */
@@ -60,14 +66,14 @@ type LlamaAttention = (layer: number, qkv: { q: tf.Tensor2D; k: tf.Tensor2D; v: 
  * the embeddings [n, C] in, the last layer's output (before the final norm) out. `residual` is
  * what a residual branch goes through before it is added (dropout while training).
  */
-function llamaLayers(ctx: FamilyContext, c: LlamaConfig, x: tf.Tensor2D, rope: { cos: tf.Tensor3D; sin: tf.Tensor3D }, attention: LlamaAttention, residual: (z: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+function llamaLayers(ctx: FamilyContext, c: LlamaConfig, x: tf.Tensor2D, rope: { cos: tf.Tensor3D; sin: tf.Tensor3D }, attention: LlamaAttention, residual: (z: tf.Tensor2D) => tf.Tensor2D, training: boolean | undefined): tf.Tensor2D {
   for (let i = 0; i < c.n_layer; i++) {
     const layer = `model.layers.${i}.`;
     const a = rmsNorm(x, ctx.p(layer + 'input_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-    const att = attention(i, projectQkv(ctx, c, layer, a, rope.cos, rope.sin));
-    x = tf.add(x, residual(outputProjection(ctx, c, layer, att)));
+    const att = attention(i, projectQkv(ctx, c, layer, a, rope.cos, rope.sin, training));
+    x = tf.add(x, residual(outputProjection(ctx, c, layer, att, training)));
     const m = rmsNorm(x, ctx.p(layer + 'post_attention_layernorm.weight') as tf.Tensor1D, c.rms_norm_eps);
-    x = tf.add(x, residual(mlp(ctx, layer, m)));
+    x = tf.add(x, residual(mlp(ctx, layer, m, training)));
   }
   return x;
 }
@@ -99,7 +105,7 @@ export const llamaFamily: ModelFamily<LlamaConfig> = {
       const x0 = ctx.dropout(embedding(ctx.p('model.embed_tokens.weight') as tf.Tensor2D, flatIds), opts.training);
       const attention: LlamaAttention = (_layer, { q, k, v }) =>
         causalAttention(tf.concat([q, repeatKvHeads(k, c.n_kv_head, groups), repeatKvHeads(v, c.n_kv_head, groups)], 1), B, T, c.n_head, mask);
-      const x = llamaLayers(ctx, c, x0, ropeTensors(c, positionIds(B, T, c.n_positions, opts.attentionMask)), attention, (z) => ctx.dropout(z, opts.training));
+      const x = llamaLayers(ctx, c, x0, ropeTensors(c, positionIds(B, T, c.n_positions, opts.attentionMask)), attention, (z) => ctx.dropout(z, opts.training), opts.training);
       const out = rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps);
       return tf.reshape(out, [B, T, c.n_embd]) as tf.Tensor3D;
     });
@@ -123,7 +129,7 @@ export const llamaFamily: ModelFamily<LlamaConfig> = {
           const { k, v } = step.extend(i, toCacheHeads(kRep, B, t, H, hd), toCacheHeads(vRep, B, t, H, hd));
           return attendWith(kernel, { q, k, v, qkv: () => tf.concat([proj.q, kRep, vRep], 1) }, step.masks, B, H, t, hd);
         };
-        return llamaLayers(ctx, c, x0, ropeTensors(c, step.pos), attention, (z) => z);
+        return llamaLayers(ctx, c, x0, ropeTensors(c, step.pos), attention, (z) => z, false);
       },
       finalNorm: (x) => rmsNorm(x, ctx.p('model.norm.weight') as tf.Tensor1D, c.rms_norm_eps),
     });

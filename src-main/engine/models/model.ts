@@ -9,6 +9,7 @@ import type { EnginePath, FamilyContext, ForwardOptions, KVCache, ModelFamily } 
 import { gpt2Family, gptConfigSchema, type GPTConfig } from './gpt2.js';
 import { llamaFamily } from './llama.js';
 import { llamaConfigSchema, type LlamaConfig } from './llama-config.js';
+import { LoraAdapter, type LoraConfig, type LoraConfigInput } from './lora.js';
 import { Rng } from '../rng.js';
 
 export { gptConfigSchema, parameterShapes, type GPTConfig } from './gpt2.js';
@@ -70,6 +71,7 @@ export class GPT {
   private readonly params: Map<string, tf.Variable>;
   private readonly rng: Rng;
   private readonly ctx: FamilyContext;
+  private adapter: LoraAdapter | null = null;
 
   private constructor(config: ModelConfig, values: Record<string, tf.Tensor | Float32Array>, seed: number) {
     this.config = config;
@@ -88,7 +90,14 @@ export class GPT {
       this.params.set(name, tf.variable(t, true, prefix + name));
       t.dispose();
     }
-    this.ctx = { p: (name) => this.p(name), dropout: (x, training) => this.dropout(x, training) };
+    this.ctx = {
+      p: (name) => this.p(name),
+      dropout: (x, training) => this.dropout(x, training),
+      adapt: (path, x, y, training) => {
+        const d = this.adapter?.delta(path, x, training);
+        return d ? (tf.add(y, d) as tf.Tensor2D) : y;
+      },
+    };
   }
 
   /** A freshly initialised model (the family's init; GPT-2: N(0, 0.02), residual projections by 1/√(2·n_layer)). */
@@ -102,7 +111,63 @@ export class GPT {
     return new GPT(parseModelConfig(config), weights, seed);
   }
 
-  /** Copies of all weights by HF name. */
+  /**
+   * Adds fresh LoRA adapters (B = 0: the model computes exactly what it did). From then on only
+   * the adapters train: namedVariables() returns theirs, the base weights stay as they are.
+   */
+  addLora(config: LoraConfigInput, seed: number): LoraAdapter {
+    if (this.adapter) throw new Error('this model already has LoRA adapters');
+    this.adapter = LoraAdapter.create(this.family.parameterShapes(this.config), config, new Rng(seed).fork('lora'));
+    return this.adapter;
+  }
+
+  /** Adds stored LoRA adapters (weights keyed `<module>.lora_A.weight` / `.lora_B.weight`). */
+  loadLora(config: LoraConfigInput, weights: Record<string, Float32Array>, seed = 0): LoraAdapter {
+    if (this.adapter) throw new Error('this model already has LoRA adapters');
+    this.adapter = LoraAdapter.fromWeights(this.family.parameterShapes(this.config), config, weights, new Rng(seed).fork('lora'));
+    return this.adapter;
+  }
+
+  /** The model's LoRA adapters, or null for a fully trained model. */
+  get lora(): LoraAdapter | null {
+    return this.adapter;
+  }
+
+  /** The LoRA config when adapters are attached. */
+  loraConfig(): LoraConfig | null {
+    return this.adapter?.config ?? null;
+  }
+
+  /** True when adapters are attached and on: the forward differs from the base weights' alone. */
+  adaptersActive(): boolean {
+    return this.adapter !== null && this.adapter.enabled;
+  }
+
+  /**
+   * Runs fn on the base model, adapters switched off (e.g. the reference model of PPO/DPO: the
+   * same weights, no second copy), and switches them back on after.
+   */
+  withAdaptersOff<T>(fn: () => T): T {
+    const a = this.adapter;
+    if (!a || !a.enabled) return fn();
+    a.enabled = false;
+    try {
+      return fn();
+    } finally {
+      a.enabled = true;
+    }
+  }
+
+  /** Folds the adapters into the weights (W + (alpha/r)·(B·A)ᵀ) and drops them: a fully trainable model. */
+  mergeLora(): void {
+    const a = this.adapter;
+    if (!a) return;
+    this.setWeights(a.merge(this.getWeights()));
+    a.dispose();
+    this.adapter = null;
+  }
+
+  /** Copies of all base weights by HF name (without any adapter). */
   getWeights(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
     for (const [name, v] of this.params) out[name] = v.dataSync() as Float32Array;
@@ -118,19 +183,34 @@ export class GPT {
     }
   }
 
+  /** The variables training updates: every weight, or only the LoRA adapters' when attached. */
   variables(): tf.Variable[] {
-    return [...this.params.values()];
+    return Object.values(this.namedVariables());
   }
 
-  /** Variables by HF name (stable keys for optimizer state across processes). */
+  /**
+   * The variables training updates, by stable name (keys of optimizer state across processes):
+   * the weights by HF name, or, with LoRA adapters attached, only the adapters' (the base is frozen).
+   */
   namedVariables(): Record<string, tf.Variable> {
+    return this.adapter ? this.adapter.namedVariables() : Object.fromEntries(this.params);
+  }
+
+  /** The base weights' variables by HF name, adapters or not (e.g. for kernels that pack them). */
+  weightVariables(): Record<string, tf.Variable> {
     return Object.fromEntries(this.params);
   }
 
+  /** Base weights (adapters not counted). */
   parameterCount(): number {
     let n = 0;
     for (const v of this.params.values()) n += v.size;
     return n;
+  }
+
+  /** Parameters training updates: all of them, or the adapters' alone. */
+  trainableParameterCount(): number {
+    return this.adapter ? this.adapter.parameterCount() : this.parameterCount();
   }
 
   /** Which kernels and ops run this model's training and generation on the current backend, and why. */
@@ -194,6 +274,8 @@ export class GPT {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
+    this.adapter?.dispose();
+    this.adapter = null;
   }
 }
 

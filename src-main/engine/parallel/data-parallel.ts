@@ -60,7 +60,8 @@ export interface SplitThresholds {
 
 function specOf(model: ReplicaModel): ReplicaSpec {
   if ('replicaSpec' in model) return model.replicaSpec();
-  return { kind: 'gpt', config: model.config, weights: model.getWeights() };
+  const lora = model.lora;
+  return { kind: 'gpt', config: model.config, weights: model.getWeights(), ...(lora ? { lora: { config: lora.config, weights: lora.getWeights() } } : {}) };
 }
 
 function weightsOf(model: ReplicaModel): Record<string, Float32Array> {

@@ -75,7 +75,13 @@ export const MAX_PASS_TOKEN_PARAMETERS = 2 ** 34;
 
 /** Loss and gradients of one shard on one replica: one pass, or (very large work on wasm) several accumulated. */
 export function computeGrads<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I, maxPassTokenParameters = MAX_PASS_TOKEN_PARAMETERS): ShardGrads {
-  const parameters = Object.values(trainableVariables(models, roles)).reduce((n, v) => n + v.size, 0);
+  // The activations a pass holds grow with the whole model, not with what trains (a LoRA model
+  // trains a fraction of its weights and still runs all of them).
+  const parameters = roles.reduce((n, role) => {
+    const m = models[role];
+    if (!m) throw new Error(`no model for role "${role}"`);
+    return n + forwardParameters(m);
+  }, 0);
   const passes = tf.getBackend() === 'wasm' ? Math.ceil((task.tokens(input) * parameters) / maxPassTokenParameters) : 1;
   if (passes <= 1) return computeGradsOnce(models, roles, task, input);
   // The running sum lives in JS memory, not on the heap the next pass's activations need.
@@ -101,6 +107,12 @@ export function computeGrads<I>(models: ModelSet, roles: readonly string[], task
   }
   for (const [key, { shape, data }] of Object.entries(sums)) total.grads[key] = tf.tensor(data, shape, 'float32');
   return total;
+}
+
+/** Parameters a forward pass of the model runs through: its weights (frozen ones included) and any adapters. */
+function forwardParameters(m: ReplicaModel): number {
+  const trained = Object.values(m.namedVariables()).reduce((n, v) => n + v.size, 0);
+  return 'lora' in m && m.lora ? m.parameterCount() + trained : trained;
 }
 
 function computeGradsOnce<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {

@@ -13,6 +13,8 @@ export interface ReplicaSpec {
   weights: Record<string, Float32Array>;
   /** Numbers the builder needs besides the weights (e.g. a reward model's normalisation). */
   numbers?: Record<string, number>;
+  /** A GPT's LoRA adapters (models/lora.ts): their config and weights, keyed as the adapter names them. */
+  lora?: { config: unknown; weights: Record<string, Float32Array> };
 }
 
 export interface ReplicaWorkerInput {

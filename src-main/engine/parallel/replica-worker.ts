@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/backend.js';
 import { GPT } from '../models/model.js';
+import type { LoraConfigInput } from '../models/lora.js';
 import { computeGrads, registeredGradTask, type ModelSet, type ReplicaModel } from './grad-task.js';
 import { registeredReplicaTask } from './replica-task.js';
 import { registeredReplicaBuilder } from './replicable.js';
@@ -16,7 +17,11 @@ const input = workerData as ReplicaWorkerInput;
 const post = (m: FromReplica, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 async function build(spec: ReplicaSpec): Promise<ReplicaModel> {
-  if (spec.kind === 'gpt') return GPT.fromWeights(spec.config, spec.weights);
+  if (spec.kind === 'gpt') {
+    const model = GPT.fromWeights(spec.config, spec.weights);
+    if (spec.lora) model.loadLora(spec.lora.config as LoraConfigInput, spec.lora.weights);
+    return model;
+  }
   if (!spec.module) throw new Error(`replica "${spec.kind}" names no module that builds it`);
   await import(spec.module);
   return registeredReplicaBuilder(spec.kind)(spec) as ReplicaModel;

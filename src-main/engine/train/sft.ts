@@ -15,6 +15,7 @@ import { Replicas } from '../parallel/data-parallel.js';
 import { defineGradTask, shardRanges } from '../parallel/grad-task.js';
 import { Rng, type RngState } from '../rng.js';
 import type { ChatRole, TextTokenizer } from '../models/tokenizer.js';
+import { loraRunFields } from '../models/lora.js';
 import type { SftRecord } from '../../shared/records.js';
 import type { Split } from '../../shared/vocabulary.js';
 
@@ -43,6 +44,7 @@ export const sftConfigSchema = z
     /** At every eval, this many eval prompts are answered by the model and kept as samples (0 = none). */
     sample_count: z.number().int().min(0).max(32).default(3),
     sample_max_tokens: z.number().int().min(1).max(1024).default(48),
+    ...loraRunFields,
   })
   .strict();
 

@@ -2,7 +2,8 @@
 // tokenizer on the whole project: run in the engine worker so the window never stalls.
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend/backend.js';
-import { exportHfModel, importModelSource } from '../../engine/io/hf.js';
+import { importModelSource } from '../../engine/io/hf.js';
+import { exportCheckpoint } from '../../engine/io/adapter-io.js';
 import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/io/new-model.js';
 import type { JobFn } from '../types.js';
 
@@ -30,11 +31,13 @@ export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: n
   return { checkpoint: r.checkpoint };
 };
 
-const exportParams = z.object({ checkpoint: z.number().int().positive(), folder: z.string().min(1) }).strict();
+const exportParams = z.object({ checkpoint: z.number().int().positive(), folder: z.string().min(1), merged: z.boolean().default(false) }).strict();
 
 export const exportModelJob: JobFn<z.input<typeof exportParams>, { folder: string; files: string[] }> = async (params, ctx) => {
   const p = exportParams.parse(params);
   ctx.progress({ done: 0, total: 1, unit: 'models', message: `writing ${p.folder}` });
-  exportHfModel(ctx.project, p.checkpoint, p.folder);
-  return { folder: p.folder, files: ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'] };
+  await initBackend();
+  // A LoRA checkpoint leaves as a PEFT adapter folder (or, merged, a full model).
+  const files = exportCheckpoint(ctx.project, p.checkpoint, p.folder, { merged: p.merged });
+  return { folder: p.folder, files };
 };

@@ -1,4 +1,4 @@
-// models.cached / models.import / models.list through the router: the local Hugging Face cache
+// models.cached / models.import / models.list / models.export through the router: the local Hugging Face cache
 // ($HF_HOME/hub) is listed with what each snapshot is, one is imported from it without touching
 // the network, and the checkpoint list shows family, parameters, source dtype, adapter and base.
 import { mkdtempSync, statSync } from 'node:fs';
@@ -14,6 +14,8 @@ import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import type { Project } from '../../../src-main/store/project.js';
 import { tempProject } from '../store/temp-project.js';
 import { addToFakeHfCache } from './fake-hf-cache.js';
+import { initBackend } from '../../../src-main/engine/backend/backend.js';
+import { importWithAdapter } from '../../../src-main/engine/io/adapter-io.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
 const LLAMA = '1'.repeat(40);
@@ -129,5 +131,18 @@ describe('models API and the local Hugging Face cache', () => {
     const { call, jobs } = context(tempProject());
     await call('models.import', { folder: `hf:google/bert-tiny@${BERT}` });
     expect(await jobs[0]!.done).toEqual({ error: expect.stringMatching(/model_type "bert" is not supported \(supported: gpt2, llama, qwen2, mistral\)/) });
+  });
+
+  it('exports a LoRA checkpoint as a PEFT folder, or merged as a full model', async () => {
+    await initBackend();
+    const project = tempProject();
+    const { call, jobs } = context(project);
+    const { adapter } = importWithAdapter(project, join(fixtures, 'llama-tiny'), join(fixtures, 'llama-tiny-lora'));
+    const out = mkdtempSync(join(tmpdir(), 'export-'));
+    await call('models.export', { checkpoint: adapter, folder: join(out, 'peft') });
+    await call('models.export', { checkpoint: adapter, folder: join(out, 'merged'), merged: true });
+    expect(await jobs[0]!.done).toMatchObject({ files: ['adapter_config.json', 'adapter_model.safetensors'] });
+    expect(await jobs[1]!.done).toMatchObject({ files: expect.arrayContaining(['model.safetensors', 'config.json']) });
+    expect(statSync(join(out, 'merged', 'model.safetensors')).size).toBeGreaterThan(statSync(join(out, 'peft', 'adapter_model.safetensors')).size);
   });
 });

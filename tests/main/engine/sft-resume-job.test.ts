@@ -56,3 +56,27 @@ describe('train-sft job', () => {
     await expect(runJobInProcess('train-sft', { resume: interrupted }, project)).rejects.toThrow(/already completed/);
   });
 });
+
+describe('train-sft job with LoRA', () => {
+  it('resumes a stopped LoRA run exactly, every checkpoint an adapter on the run’s base', async () => {
+    const lora = { ...config, lora_r: 4, lora_alpha: 8, lora_targets: 'c_attn,c_fc' };
+    const full = await runJobInProcess<{ run: number }>('train-sft', { from: base, config: lora }, project);
+    const fullLoss = project.runs.metricsFor(full.run, ['loss']).loss!.map((p) => p.value);
+    expect(fullLoss.length).toBe(9);
+
+    const ctrl = new AbortController();
+    await expect(
+      runJobInProcess('train-sft', { from: base, config: lora }, project, (p) => p.done === 4 && ctrl.abort(), { signal: ctrl.signal }),
+    ).rejects.toThrow(JobCancelled);
+    const stopped = project.runs.listRuns('sft')[0]!;
+    const resumed = await runJobInProcess<{ run: number; checkpoint: number }>('train-sft', { resume: stopped.id }, project);
+    const resumedLoss = project.runs.metricsFor(stopped.id, ['loss']).loss!.map((p) => p.value);
+    resumedLoss.forEach((l, i) => expect(l).toBe(fullLoss[i]!));
+    for (const c of project.checkpoints.list().filter((x) => x.run_id === stopped.id)) {
+      expect(c.extra?.adapter).toEqual({ r: 4, alpha: 8, dropout: 0, targets: ['c_attn', 'c_fc'], base });
+    }
+    expect(project.checkpoints.get(resumed.checkpoint)).toMatchObject({ parent_id: base });
+    // SFT on from the adapter with other LoRA settings is refused, saying why.
+    await expect(runJobInProcess('train-sft', { from: resumed.checkpoint, config: { ...lora, lora_r: 2 } }, project)).rejects.toThrow(/holds a LoRA adapter/);
+  });
+});

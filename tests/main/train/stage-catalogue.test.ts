@@ -56,7 +56,7 @@ describe('stage catalogue', () => {
       expect(info.colour).toMatch(/^#[0-9a-f]{6}$/);
       for (const f of info.fields) {
         expect(f.label, `${stage}.${f.key}`).not.toBe('');
-        expect(['essentials', 'stage', 'advanced']).toContain(f.group);
+        expect(['essentials', 'stage', 'lora', 'advanced']).toContain(f.group);
       }
     }
     // RLOO and GRPO badges read apart from every other stage's.
@@ -113,5 +113,17 @@ describe('stage catalogue', () => {
     const again = await value<CompareOptions>('compare.options', {});
     expect(again.defaults).toEqual([sft, grpo]);
     expect(again.checkpoints.map((c) => c.stage)).toEqual(expect.arrayContaining(['rloo', 'grpo']));
+  });
+});
+
+describe('the LoRA group', () => {
+  it('SFT offers rank, alpha, dropout and target modules in a "lora" group, full fine-tuning by default', () => {
+    const lora = stageInfo('sft').fields.filter((f) => f.group === 'lora');
+    expect(lora.map((f) => [f.key, f.default])).toEqual([
+      ['lora_r', 0],
+      ['lora_alpha', 16],
+      ['lora_dropout', 0],
+      ['lora_targets', ''],
+    ]);
   });
 });
