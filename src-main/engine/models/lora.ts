@@ -92,10 +92,13 @@ export class LoraAdapter {
     for (const m of modules) {
       const { a, b } = values(m);
       if (a.length !== config.r * m.in || b.length !== m.out * config.r) throw new Error(`LoRA weights of ${m.path} have the wrong size for r=${config.r}`);
+      // tf.variable keeps its initial tensor alive until that is disposed too: free them here.
+      const [ta, tb] = [tf.tensor2d(a, [config.r, m.in]), tf.tensor2d(b, [m.out, config.r])];
       this.pairs.set(m.path, {
-        a: tf.variable(tf.tensor2d(a, [config.r, m.in]), true, prefix + loraKey(m.path, 'A')),
-        b: tf.variable(tf.tensor2d(b, [m.out, config.r]), true, prefix + loraKey(m.path, 'B')),
+        a: tf.variable(ta, true, prefix + loraKey(m.path, 'A')),
+        b: tf.variable(tb, true, prefix + loraKey(m.path, 'B')),
       });
+      tf.dispose([ta, tb]);
     }
   }
 

@@ -53,6 +53,23 @@ export function defaultGPTConfig(): GPTConfig {
 
 let instanceCounter = 0;
 
+/**
+ * A model's base weights, which several GPT objects may compute with (GPT.shareBase): e.g. a LoRA
+ * policy, its reference (the same weights, no adapter) and a value model's backbone hold one set.
+ * The variables are freed when the last model holding them is disposed.
+ */
+class BaseWeights {
+  holders = 1;
+  constructor(readonly params: Map<string, tf.Variable>) {}
+
+  release(): void {
+    this.holders -= 1;
+    if (this.holders > 0) return;
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
+
 /** tf.Variable names are global in tfjs; each model instance gets its own prefix. */
 function uniquePrefix(kind: string): string {
   instanceCounter += 1;
@@ -68,28 +85,37 @@ export interface LogprobOptions extends ForwardOptions {
 export class GPT {
   readonly config: ModelConfig;
   readonly family: ModelFamily<ModelConfig>;
+  private readonly base: BaseWeights;
   private readonly params: Map<string, tf.Variable>;
   private readonly rng: Rng;
   private readonly ctx: FamilyContext;
   private adapter: LoraAdapter | null = null;
+  private disposed = false;
 
-  private constructor(config: ModelConfig, values: Record<string, tf.Tensor | Float32Array>, seed: number) {
+  private constructor(config: ModelConfig, values: Record<string, tf.Tensor | Float32Array> | BaseWeights, seed: number) {
     this.config = config;
     this.family = familyOf(config);
     this.rng = new Rng(seed).fork('dropout');
-    const prefix = uniquePrefix(this.family.id === 'gpt2' ? 'gpt' : this.family.id);
-    this.params = new Map();
-    for (const [name, shape] of this.family.parameterShapes(config)) {
-      const v = values[name];
-      if (v === undefined) throw new Error(`missing weight "${name}"`);
-      const size = shape.reduce((a, b) => a * b, 1);
-      if ((v instanceof Float32Array ? v.length : v.size) !== size) {
-        throw new Error(`weight "${name}" has ${v instanceof Float32Array ? v.length : v.size} values, expected shape [${shape}]`);
+    if (values instanceof BaseWeights) {
+      values.holders += 1;
+      this.base = values;
+    } else {
+      const prefix = uniquePrefix(this.family.id === 'gpt2' ? 'gpt' : this.family.id);
+      const params = new Map<string, tf.Variable>();
+      for (const [name, shape] of this.family.parameterShapes(config)) {
+        const v = values[name];
+        if (v === undefined) throw new Error(`missing weight "${name}"`);
+        const size = shape.reduce((a, b) => a * b, 1);
+        if ((v instanceof Float32Array ? v.length : v.size) !== size) {
+          throw new Error(`weight "${name}" has ${v instanceof Float32Array ? v.length : v.size} values, expected shape [${shape}]`);
+        }
+        const t = v instanceof Float32Array ? tf.tensor(v, shape, 'float32') : tf.reshape(v, shape);
+        params.set(name, tf.variable(t, true, prefix + name));
+        t.dispose();
       }
-      const t = v instanceof Float32Array ? tf.tensor(v, shape, 'float32') : tf.reshape(v, shape);
-      this.params.set(name, tf.variable(t, true, prefix + name));
-      t.dispose();
+      this.base = new BaseWeights(params);
     }
+    this.params = this.base.params;
     this.ctx = {
       p: (name) => this.p(name),
       dropout: (x, training) => this.dropout(x, training),
@@ -109,6 +135,28 @@ export class GPT {
   /** A model from weights by HF name (GPT-2: without `transformer.`, Conv1D layout [in,out]; Llama: projections [in,out]). */
   static fromWeights(config: ModelConfig, weights: Record<string, Float32Array>, seed = 0): GPT {
     return new GPT(parseModelConfig(config), weights, seed);
+  }
+
+  /**
+   * A second model on this one's base weights, not a copy of them, without adapters: what the
+   * base computes (e.g. the frozen reference of a LoRA policy), or, given adapters of its own, a
+   * differently adapted model (a LoRA value model on the backbone it starts from). Freezing is
+   * the caller's promise: base weights shared by several models must only be trained through
+   * adapters. The weights are freed when the last model holding them is disposed.
+   */
+  shareBase(seed = 0): GPT {
+    if (this.disposed) throw new Error('this model has been disposed');
+    return new GPT(this.config, this.base, seed);
+  }
+
+  /** True when `other` computes with the same base weights (one is a shareBase of the other, or both of a third). */
+  sharesBaseWith(other: GPT): boolean {
+    return this.base === other.base;
+  }
+
+  /** The identity of the base weights, equal for every model that shares them (replicas use it to build one copy). */
+  baseIdentity(): object {
+    return this.base;
   }
 
   /**
@@ -158,10 +206,17 @@ export class GPT {
     }
   }
 
+  /** Drops the adapters (their variables are freed): the model computes its base alone again. */
+  removeLora(): void {
+    this.adapter?.dispose();
+    this.adapter = null;
+  }
+
   /** Folds the adapters into the weights (W + (alpha/r)·(B·A)ᵀ) and drops them: a fully trainable model. */
   mergeLora(): void {
     const a = this.adapter;
     if (!a) return;
+    if (this.base.holders > 1) throw new Error('the base weights are shared with another model: merging adapters into them would change that model too');
     this.setWeights(a.merge(this.getWeights()));
     a.dispose();
     this.adapter = null;
@@ -272,8 +327,9 @@ export class GPT {
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.base.release();
     this.adapter?.dispose();
     this.adapter = null;
   }
@@ -288,8 +344,11 @@ export class ScalarHead {
   private constructor(nEmbd: number, w: Float32Array, b: Float32Array) {
     const prefix = uniquePrefix('head');
     this.nEmbd = nEmbd;
-    this.w = tf.variable(tf.tensor2d(w, [nEmbd, 1]), true, prefix + 'score.weight');
-    this.b = tf.variable(tf.tensor1d(b), true, prefix + 'score.bias');
+    // tf.variable keeps its initial tensor alive until that is disposed too.
+    const [tw, tb] = [tf.tensor2d(w, [nEmbd, 1]), tf.tensor1d(b)];
+    this.w = tf.variable(tw, true, prefix + 'score.weight');
+    this.b = tf.variable(tb, true, prefix + 'score.bias');
+    tf.dispose([tw, tb]);
   }
 
   static create(nEmbd: number, seed: number): ScalarHead {

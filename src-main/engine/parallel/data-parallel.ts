@@ -58,10 +58,31 @@ export interface SplitThresholds {
   minPartTokenParameters: number;
 }
 
-function specOf(model: ReplicaModel): ReplicaSpec {
-  if ('replicaSpec' in model) return model.replicaSpec();
-  const lora = model.lora;
-  return { kind: 'gpt', config: model.config, weights: model.getWeights(), ...(lora ? { lora: { config: lora.config, weights: lora.getWeights() } } : {}) };
+/**
+ * What a worker needs to build each role's replica, in order. A GPT (or a model's backbone) whose
+ * base weights an earlier role's model already holds names that role instead of carrying them,
+ * so a worker holds one copy of them, as the main thread does (a LoRA policy, its reference and
+ * value model on one base: models/model.ts GPT.shareBase).
+ */
+function specsOf(models: ModelSet): Record<string, ReplicaSpec> {
+  const specs: Record<string, ReplicaSpec> = {};
+  const owners: Array<[object, string]> = [];
+  for (const [role, model] of Object.entries(models)) {
+    const own = 'replicaSpec' in model ? model.replicaSpec() : { kind: 'gpt', weights: {} };
+    const backbone = 'replicaSpec' in model ? model.backbone : model;
+    const identity = backbone.baseIdentity();
+    const owner = owners.find(([id]) => id === identity)?.[1];
+    if (owner === undefined) owners.push([identity, role]);
+    const lora = backbone.lora;
+    specs[role] = {
+      ...own,
+      config: backbone.config,
+      weights: owner === undefined ? { ...backbone.getWeights(), ...own.weights } : own.weights,
+      ...(owner !== undefined ? { base: owner } : {}),
+      ...(lora ? { lora: { config: lora.config, weights: lora.getWeights() } } : {}),
+    };
+  }
+  return specs;
 }
 
 function weightsOf(model: ReplicaModel): Record<string, Float32Array> {
@@ -181,7 +202,7 @@ export class Replicas {
   /** Replicates `models` into `threads − 1` workers; `roles` are the trained ones. */
   static async start(models: ModelSet, roles: string[], threads = trainingThreads(), thresholds: Partial<SplitThresholds> = {}): Promise<Replicas> {
     // The weights are read out once; each worker gets its own structured-clone copy.
-    const specs = threads > 1 ? Object.fromEntries(Object.entries(models).map(([role, m]) => [role, specOf(m)])) : {};
+    const specs = threads > 1 ? specsOf(models) : {};
     const workers = threads > 1 ? await Promise.all(Array.from({ length: threads - 1 }, () => ReplicaWorker.start(specs))) : [];
     return new Replicas(models, roles, workers, {
       minShardTokens: MIN_SHARD_TOKENS,

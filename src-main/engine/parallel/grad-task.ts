@@ -112,7 +112,8 @@ export function computeGrads<I>(models: ModelSet, roles: readonly string[], task
 /** Parameters a forward pass of the model runs through: its weights (frozen ones included) and any adapters. */
 function forwardParameters(m: ReplicaModel): number {
   const trained = Object.values(m.namedVariables()).reduce((n, v) => n + v.size, 0);
-  return 'lora' in m && m.lora ? m.parameterCount() + trained : trained;
+  const gpt = 'replicaSpec' in m ? m.backbone : m;
+  return gpt.lora ? gpt.parameterCount() + trained : trained;
 }
 
 function computeGradsOnce<I>(models: ModelSet, roles: readonly string[], task: GradTask<I>, input: I): ShardGrads {

@@ -9,8 +9,14 @@ export interface ReplicaSpec {
   /** `import.meta.url` of the module that registers the builder of `kind` (none for `gpt`). */
   module?: string;
   config: ModelConfig;
-  /** HF parameter names (plus e.g. a reward head's `score.*`). */
+  /** HF parameter names (plus e.g. a reward head's `score.*`); without the GPT's when `base` names a role. */
   weights: Record<string, Float32Array>;
+  /**
+   * The role (built before this one) whose GPT base weights this model computes with, shared and
+   * not copied (models/model.ts GPT.shareBase): e.g. a LoRA policy's reference, or a LoRA value
+   * model on the reward model's backbone.
+   */
+  base?: string;
   /** Numbers the builder needs besides the weights (e.g. a reward model's normalisation). */
   numbers?: Record<string, number>;
   /** A GPT's LoRA adapters (models/lora.ts): their config and weights, keyed as the adapter names them. */

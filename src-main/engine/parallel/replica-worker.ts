@@ -16,15 +16,26 @@ if (!port) throw new Error('replica-worker.ts must run in a worker thread');
 const input = workerData as ReplicaWorkerInput;
 const post = (m: FromReplica, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-async function build(spec: ReplicaSpec): Promise<ReplicaModel> {
-  if (spec.kind === 'gpt') {
-    const model = GPT.fromWeights(spec.config, spec.weights);
-    if (spec.lora) model.loadLora(spec.lora.config as LoraConfigInput, spec.lora.weights);
-    return model;
+/** The GPT a replica runs on: its own weights, or those of an earlier role's (shared, not copied), plus its adapters. */
+function backboneOf(spec: ReplicaSpec, built: ModelSet): GPT {
+  let model: GPT;
+  if (spec.base !== undefined) {
+    const owner = built[spec.base];
+    if (!owner) throw new Error(`replica shares the base weights of role "${spec.base}", which is not built before it`);
+    model = ('replicaSpec' in owner ? owner.backbone : owner).shareBase();
+  } else {
+    model = GPT.fromWeights(spec.config, spec.weights);
   }
+  if (spec.lora) model.loadLora(spec.lora.config as LoraConfigInput, spec.lora.weights);
+  return model;
+}
+
+async function build(spec: ReplicaSpec, built: ModelSet): Promise<ReplicaModel> {
+  const backbone = backboneOf(spec, built);
+  if (spec.kind === 'gpt') return backbone;
   if (!spec.module) throw new Error(`replica "${spec.kind}" names no module that builds it`);
   await import(spec.module);
-  return registeredReplicaBuilder(spec.kind)(spec) as ReplicaModel;
+  return registeredReplicaBuilder(spec.kind)(spec, backbone) as ReplicaModel;
 }
 
 function setWeights(model: ReplicaModel, weights: Record<string, Float32Array>): void {
@@ -64,7 +75,9 @@ async function handle(models: ModelSet, m: ToReplica): Promise<void> {
 
 try {
   await initBackend(input.backend);
-  const models: ModelSet = Object.fromEntries(await Promise.all(Object.entries(input.specs).map(async ([role, spec]) => [role, await build(spec)] as const)));
+  // In order: a role that shares another's base weights comes after it.
+  const models: ModelSet = {};
+  for (const [role, spec] of Object.entries(input.specs)) models[role] = await build(spec, models);
   // One message at a time, in order: weights always arrive before the step that needs them.
   let queue = Promise.resolve();
   port.on('message', (m: ToReplica) => {

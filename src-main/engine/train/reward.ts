@@ -116,14 +116,13 @@ export class RewardModel implements CustomReplicable {
     return { ...this.backbone.namedVariables(), ...this.head.namedVariables() };
   }
 
-  /** A replica worker rebuilds it from the weights and the normalisation (the builder registered below). */
-  replicaSpec(): ReplicaSpec {
-    const weights = { ...this.backbone.getWeights(), ...this.head.getWeights() };
-    return { kind: 'reward', module: import.meta.url, config: this.backbone.config, weights, numbers: { gain: this.gain, bias: this.bias } };
+  /** A replica worker rebuilds it from its backbone (shipped by the trainer), the head and the normalisation (the builder registered below). */
+  replicaSpec(): Omit<ReplicaSpec, 'config'> {
+    return { kind: 'reward', module: import.meta.url, weights: this.head.getWeights(), numbers: { gain: this.gain, bias: this.bias } };
   }
 }
 
-defineReplicaBuilder('reward', (spec) => new RewardModel(GPT.fromWeights(spec.config, spec.weights), ScalarHead.fromWeights(spec.weights), spec.numbers?.gain ?? 1, spec.numbers?.bias ?? 0));
+defineReplicaBuilder('reward', (spec, backbone) => new RewardModel(backbone, ScalarHead.fromWeights(spec.weights), spec.numbers?.gain ?? 1, spec.numbers?.bias ?? 0));
 
 export interface RewardHooks {
   onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
