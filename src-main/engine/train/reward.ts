@@ -4,6 +4,7 @@
 // and bias make SFT samples on the training prompts score mean 0, std 1 (lm-human-preferences).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loraRunFields, type LoraConfigInput } from '../models/lora.js';
 import { generate } from '../models/generate.js';
 import { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
@@ -40,6 +41,8 @@ export const rewardConfigSchema = z
     norm_samples: z.number().int().min(2).max(4096).default(64),
     norm_temperature: z.number().positive().default(0.7),
     norm_max_new_tokens: z.number().int().min(1).default(48),
+    /** LoRA adapters on the backbone (the score head always trains fully); lora_r 0 trains every weight. */
+    ...loraRunFields,
   })
   .strict();
 export type RewardConfig = z.infer<typeof rewardConfigSchema>;
@@ -119,11 +122,24 @@ export class RewardModel implements CustomReplicable {
   /** A replica worker rebuilds it from the weights and the normalisation (the builder registered below). */
   replicaSpec(): ReplicaSpec {
     const weights = { ...this.backbone.getWeights(), ...this.head.getWeights() };
-    return { kind: 'reward', module: import.meta.url, config: this.backbone.config, weights, numbers: { gain: this.gain, bias: this.bias } };
+    const lora = this.backbone.lora;
+    return {
+      kind: 'reward',
+      module: import.meta.url,
+      config: this.backbone.config,
+      weights,
+      numbers: { gain: this.gain, bias: this.bias },
+      ...(lora ? { lora: { config: lora.config, weights: lora.getWeights() } } : {}),
+    };
   }
 }
 
-defineReplicaBuilder('reward', (spec) => new RewardModel(GPT.fromWeights(spec.config, spec.weights), ScalarHead.fromWeights(spec.weights), spec.numbers?.gain ?? 1, spec.numbers?.bias ?? 0));
+defineReplicaBuilder('reward', (spec) => {
+  const backbone = GPT.fromWeights(spec.config, spec.weights);
+  // A LoRA reward model trains its backbone's adapters: the replica holds them too.
+  if (spec.lora) backbone.loadLora(spec.lora.config as LoraConfigInput, spec.lora.weights);
+  return new RewardModel(backbone, ScalarHead.fromWeights(spec.weights), spec.numbers?.gain ?? 1, spec.numbers?.bias ?? 0);
+});
 
 export interface RewardHooks {
   onStep?(step: number, metrics: Record<string, number>): void | Promise<void>;
