@@ -18,6 +18,8 @@ export interface ModelStore {
     save(c: NewCheckpoint): number;
     /** Reads one back, its sha256 verified. */
     load(id: number): LoadedCheckpoint;
+    /** Every checkpoint's metadata (where a store can list them: a merged LoRA base is then reused). */
+    list?(): CheckpointInfo[];
   };
 }
 

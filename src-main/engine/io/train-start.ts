@@ -7,8 +7,8 @@
 // - A new run with LoRA from a LoRA checkpoint: a stage whose reference is the start model with
 //   the adapters off (DPO, PPO, RLOO, GRPO) merges the adapter into its base and adds fresh
 //   adapters on that merged model, stored as a full checkpoint once the run saves its first
-//   adapter (so the reference is exactly the start model, and every adapter's base is a full
-//   checkpoint: bases never chain). The other stages (SFT, reward model) continue the adapter
+//   adapter, or reused from an earlier run (so the reference is exactly the start model, and every
+//   adapter's base is a full checkpoint: bases never chain). The other stages (SFT, reward model) continue the adapter
 //   when the settings match, and refuse other settings, saying how to go on.
 import { loadModel, type LoadedModel, type ModelStore, adapterOf, modelShapes, nonAdapterTensors, weightsToBytes } from './checkpoint-io.js';
 import { loraFromRunConfig, type LoraConfig } from '../models/lora.js';
@@ -72,8 +72,10 @@ export function loadForTraining(project: ModelStore, o: TrainStartOptions): Trai
       model.addLora(wanted, o.seed);
       let stored: number | undefined;
       const info = loaded.info;
+      // One merged base per LoRA checkpoint: a later run from the same one reuses it (the merge is deterministic).
+      const earlier = () => project.checkpoints.list?.().find((c) => c.extra?.merged_from === o.checkpoint && !adapterOf(c))?.id;
       base = () =>
-        (stored ??= project.checkpoints.save({
+        (stored ??= earlier() ?? project.checkpoints.save({
           name: `${info.name} (merged)`,
           stage: info.stage,
           parentId: o.checkpoint,

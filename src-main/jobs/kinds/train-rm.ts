@@ -1,6 +1,8 @@
 // The `train-rm` job: a reward model from the project's rankings and A/B votes, starting from an
 // SFT checkpoint (backbone) with a fresh scalar head, or the resume of an interrupted run. After
 // training it normalises the scores on SFT samples and stores gain and bias with the checkpoint.
+// With LoRA (lora_r > 0) the backbone trains adapters and the head trains fully; checkpoints then
+// hold the adapter and the head, pointing to the base (engine/io/train-start.ts).
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';

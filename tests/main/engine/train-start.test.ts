@@ -91,6 +91,11 @@ describe('loadForTraining', () => {
     expect(logprobs(s.model)).not.toEqual(off);
     const merged = s.adapterBase()!;
     expect(s.adapterBase()).toBe(merged); // stored once
+    // A second run from the same LoRA checkpoint reuses that merged base.
+    const again = loadForTraining(project, { checkpoint: adapter, resume: false, lora, seed: 2, reference: true });
+    expect(again.adapterBase()).toBe(merged);
+    expect(project.checkpoints.count()).toBe(before + 1);
+    again.model.dispose();
     const info = project.checkpoints.get(merged)!;
     expect(info).toMatchObject({ name: 'LoRA SFT (merged)', stage: 'sft', parent_id: adapter, extra: { merged_from: adapter } });
     // The new base is a full checkpoint: an adapter saved on it loads without chaining.
