@@ -38,6 +38,11 @@ export interface StageDef {
   lengthField?: string;
 }
 
+/** The stages with a frozen reference say where it comes from when adapters train. */
+const referenceLora: Record<string, FieldInfo> = {
+  lora_r: field('LoRA rank', 'Train low-rank adapters of this rank on the policy; the reference is then the same weights with them off (no second copy). 0 trains every weight.', 'lora'),
+};
+
 const sft: StageDef = {
   lengthField: 'max_steps',
   label: 'SFT',
@@ -74,6 +79,8 @@ const rm: StageDef = {
     norm_samples: field('Normalisation samples', 'SFT answers to training prompts that set the scores to mean 0, std 1.', 'advanced'),
     norm_temperature: field('Normalisation temperature', 'Sampling temperature of those answers.', 'advanced'),
     norm_max_new_tokens: field('Normalisation answer length', 'Tokens per normalisation answer.', 'advanced'),
+    ...loraFields,
+    lora_r: field('LoRA rank', 'Train low-rank adapters of this rank on the backbone (the score head trains fully); 0 trains every weight.', 'lora'),
   },
 };
 
@@ -124,6 +131,8 @@ const ppo: StageDef = {
     'health.repeated_token_share': field('Warn: repeated-token share', 'Warn when one token takes this share of all answer tokens.', 'advanced'),
     'health.repeat_every': field('Warnings repeat every', 'Iterations before the same warning fires again.', 'advanced'),
     'health.examples': field('Examples per warning', 'Sample answers stored with each warning.', 'advanced'),
+    ...loraFields,
+    ...referenceLora,
   },
 };
 
@@ -138,6 +147,8 @@ const dpo: StageDef = {
   form: {
     batch_size: field('Pairs per step', 'Preference pairs per optimizer step.', 'essentials'),
     beta: field('β', 'How far the policy may move from the SFT model: higher stays closer.', 'essentials'),
+    ...loraFields,
+    ...referenceLora,
   },
 };
 
@@ -162,6 +173,8 @@ const rloo: StageDef = {
     normalize_advantage: field('Normalise advantages', 'Whiten the advantages over the batch (mean 0, std 1).', 'stage'),
     num_ppo_epochs: field('Passes per batch', 'Passes of updates over each iteration’s answers.', 'stage'),
     num_mini_batches: field('Minibatches', 'Each iteration’s answers are split into this many minibatches.', 'stage'),
+    ...loraFields,
+    ...referenceLora,
   },
 };
 
@@ -186,6 +199,8 @@ const grpo: StageDef = {
     scale_rewards: field('Scale by group std', 'Divide advantages by the group’s reward std (off in Dr. GRPO).', 'stage'),
     num_iterations: field('Updates per batch (μ)', 'Policy updates per generation batch; above 1 the ratio and its clipping come into play.', 'stage'),
     num_mini_batches: field('Minibatches', 'Each iteration’s answers are split into this many minibatches.', 'stage'),
+    ...loraFields,
+    ...referenceLora,
   },
 };
 

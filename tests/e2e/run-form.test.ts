@@ -57,13 +57,14 @@ describe('New run form', () => {
     const { page } = e2e;
     await page.keyboard.press('n');
     const form = page.getByRole('form', { name: 'New run' });
-    // SFT has its LoRA fields in a group of their own; the stages without adapters show none.
+    // Every stage has its LoRA fields in a group of their own.
     await form.getByTestId('stage').selectOption('sft');
     const lora = form.getByTestId('group-lora');
     await expect.poll(() => lora.locator('legend').textContent()).toBe('LoRA');
     expect(await lora.locator('[data-key]').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toEqual(['lora_r', 'lora_alpha', 'lora_dropout', 'lora_targets']);
+    await form.getByTestId('stage').selectOption('dpo');
+    await expect.poll(() => form.getByTestId('group-lora').locator('[data-key="lora_r"]').textContent()).toContain('the reference is then the same weights with them off');
     await form.getByTestId('stage').selectOption('ppo');
-    await expect.poll(() => form.getByTestId('group-lora').count()).toBe(0);
     // Essentials first, with human labels and the TRL key in small type; the rest collapsed.
     const essentials = form.getByTestId('group-essentials');
     await expect.poll(() => essentials.locator('.label').allTextContents()).toEqual(

@@ -100,10 +100,16 @@ export const modelsHandlers: Partial<Handlers<ApiContext>> = {
   'models.delete': ({ checkpoint }, ctx) => {
     requireLocal(ctx);
     const repo = ctx.app.project().checkpoints;
-    const children = repo.list().filter((c) => c.parent_id === checkpoint);
+    const all = repo.list();
+    const children = all.filter((c) => c.parent_id === checkpoint);
     // Deleting a parent would cut its descendants' lineage.
     if (children.length > 0) {
       throw new UserError(`Checkpoint ${checkpoint} is the parent of ${children.map((c) => c.id).join(', ')}; delete those first.`, 'conflict');
+    }
+    // An adapter's base need not be its parent (a LoRA run from a LoRA checkpoint stores a merged base): its weights are theirs.
+    const adapters = all.filter((c) => (c.extra?.adapter as { base?: unknown } | undefined)?.base === checkpoint);
+    if (adapters.length > 0) {
+      throw new UserError(`Checkpoint ${checkpoint} holds the base weights of the LoRA adapters ${adapters.map((c) => c.id).join(', ')}; delete those first.`, 'conflict');
     }
     const deleted = repo.delete(checkpoint);
     if (deleted) ctx.app.emit('data.changed', { kinds: ['checkpoints'] });

@@ -17,7 +17,7 @@ export interface TrainStage {
 
 const USAGE =
   'train <stage> <project> --from <checkpoint> [--config file.json] [--set key=value …] [--name NAME] [--json]\n' +
-  '       [--lora-r R --lora-alpha A --lora-targets q_proj,v_proj --lora-dropout P]   (LoRA adapters; sft)\n' +
+  '       [--lora-r R --lora-alpha A --lora-targets q_proj,v_proj --lora-dropout P]   (LoRA adapters, every stage)\n' +
   '       train <stage> <project> --resume <run> [--json]\n' +
   '       train <stage> --fields [--json]      (the config fields of the stage, with their defaults)'
 
@@ -83,7 +83,7 @@ function loraFlagSets(stage: Parameters<typeof stageInfo>[0], values: Record<str
   const given = Object.entries(flags).filter(([flag]) => values[flag] !== undefined);
   if (given.length === 0) return [];
   if (!stageInfo(stage).fields.some((f) => f.key === 'lora_r')) {
-    throw new InputError(`train ${stage}: LoRA adapters are not available for this stage yet (only sft trains them)`);
+    throw new InputError(`train ${stage}: this stage has no LoRA fields`);
   }
   // Targets stay a string even when they look like JSON (a single name such as "c_attn" does not).
   return given.map(([flag, key]) => `${key}=${key === 'lora_targets' ? JSON.stringify(values[flag]) : String(values[flag])}`);

@@ -18,6 +18,8 @@ export interface ModelStore {
     save(c: NewCheckpoint): number;
     /** Reads one back, its sha256 verified. */
     load(id: number): LoadedCheckpoint;
+    /** Every checkpoint's metadata (where a store can list them: a merged LoRA base is then reused). */
+    list?(): CheckpointInfo[];
   };
 }
 
@@ -129,6 +131,11 @@ export interface LoadedModel {
   optimizer: AdamWState | null;
 }
 
+/** The stored tensors that are not LoRA adapter weights (e.g. a reward head's `score.*`). */
+export function nonAdapterTensors(weights: Record<string, Float32Array>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(weights).filter(([k]) => !/\.lora_[AB]\.weight$/.test(k)));
+}
+
 /** The LoRA adapter a checkpoint holds (its `extra.adapter`), or null for full weights. */
 export function adapterOf(info: { extra?: Record<string, unknown> | null }): AdapterMetadata | null {
   const a = info.extra?.adapter as AdapterMetadata | undefined;
@@ -150,14 +157,20 @@ export function loadModel(project: ModelStore, checkpointId: number, seed = 0, o
   const adapter = adapterOf(c);
   let model: GPT;
   if (adapter) {
-    const base = project.checkpoints.load(adapter.base);
+    let base: ReturnType<ModelStore['checkpoints']['load']>;
+    try {
+      base = project.checkpoints.load(adapter.base);
+    } catch (e) {
+      throw new Error(`checkpoint ${checkpointId} is a LoRA adapter on checkpoint ${adapter.base}, which cannot be loaded: ${(e as Error).message}`);
+    }
     if (adapterOf(base)) throw new Error(`checkpoint ${checkpointId}: its base ${adapter.base} is itself an adapter`);
     model = GPT.fromWeights(config, weightsFromBytes(base.weights), seed);
     const { base: _b, ...loraConfig } = adapter;
     model.loadLora(loraConfig, weights, seed);
     if (opts.adapter !== 'attach') {
       model.mergeLora();
-      weights = model.getWeights();
+      // The merged weights, plus what else the checkpoint stored (a reward model's score head).
+      weights = { ...model.getWeights(), ...nonAdapterTensors(weights) };
     }
   } else {
     model = GPT.fromWeights(config, weights, seed);

@@ -13,11 +13,19 @@ export interface LoadedRewardModel extends Omit<LoadedModel, 'model'> {
   dispose(): void;
 }
 
+/**
+ * Loads a reward model. A LoRA reward model (adapter and head stored, extra.adapter naming its
+ * base) loads as its base with the adapter merged in, like any checkpoint (checkpoint-io.ts).
+ */
 export function loadRewardModel(project: ModelStore, checkpointId: number, seed = 0): LoadedRewardModel {
-  const loaded = loadModel(project, checkpointId, seed);
+  return rewardModelOf(loadModel(project, checkpointId, seed));
+}
+
+/** A loaded checkpoint (any LoRA adapter merged or attached) with its stored head and normalisation, as a reward model. */
+export function rewardModelOf<L extends LoadedModel>(loaded: L): Omit<L, 'model'> & { model: RewardModel; dispose(): void } {
   if (!loaded.weights['score.weight']) {
     loaded.model.dispose();
-    throw new Error(`checkpoint ${checkpointId} (${loaded.info.stage}) is not a reward model: it has no scalar head`);
+    throw new Error(`checkpoint ${loaded.info.id} (${loaded.info.stage}) is not a reward model: it has no scalar head`);
   }
   const head = ScalarHead.fromWeights(loaded.weights);
   const norm = (loaded.info.extra?.normalisation ?? { gain: 1, bias: 0 }) as { gain: number; bias: number };
@@ -36,6 +44,8 @@ export function saveRewardModel(
     step: number;
     optimizer?: AdamWState | null;
     extra?: Record<string, unknown>;
+    /** A backbone with LoRA adapters: the checkpoint of its base (the checkpoint then stores the adapter and the head only). */
+    adapterBase?: number;
   },
 ): number {
   return saveModel(project, {
@@ -49,5 +59,6 @@ export function saveRewardModel(
     optimizer: o.optimizer ?? null,
     extraWeights: o.model.head.getWeights(),
     extra: { ...(o.extra ?? {}), normalisation: { gain: o.model.gain, bias: o.model.bias } },
+    ...(o.adapterBase !== undefined ? { adapterBase: o.adapterBase } : {}),
   });
 }

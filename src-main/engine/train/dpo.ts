@@ -1,9 +1,11 @@
 // Direct Preference Optimization (Rafailov et al. 2023; docs/algorithms.md, "DPO"): the policy
 // is trained straight from preference pairs with −log σ(β[(logπ(y_w) − logπ_ref(y_w)) −
 // (logπ(y_l) − logπ_ref(y_l))]); no reward model, no sampling. The reference is the SFT model,
-// run forward only outside the gradient tape.
+// run forward only outside the gradient tape: a second model, or, when the policy trains LoRA
+// adapters, the policy itself with its adapters switched off (no second copy of the weights).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loraRunFields } from '../models/lora.js';
 import type { GPT } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
 import { Replicas } from '../parallel/data-parallel.js';
@@ -29,6 +31,8 @@ export const dpoConfigSchema = z
     eval_fraction: z.number().min(0).max(0.9).default(0.1),
     eval_every: z.number().int().min(1).default(20),
     checkpoint_every: z.number().int().min(1).default(200),
+    /** LoRA adapters on the policy; the reference is then the same model with them switched off. */
+    ...loraRunFields,
   })
   .strict();
 export type DpoConfig = z.infer<typeof dpoConfigSchema>;
@@ -66,13 +70,20 @@ function sequenceLogps(model: GPT, batch: SequenceBatch): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.mul(tokenLogprobsAt(model, batch, 1).logp, batch.responseMask), 1) as tf.Tensor1D);
 }
 
+/** The reference's summed log-probs: the ref model, or the policy with its adapters off when there is none. */
+function referenceLogps(policy: GPT, ref: GPT | null | undefined, batch: SequenceBatch): tf.Tensor1D {
+  if (ref) return sequenceLogps(ref, batch);
+  if (!policy.lora) throw new Error('DPO without a reference model needs a policy with LoRA adapters (its reference is the policy with them off)');
+  return policy.withAdaptersOff(() => sequenceLogps(policy, batch));
+}
+
 function halves(t: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {
   const n = t.shape[0] / 2;
   return [tf.slice(t, [0], [n]), tf.slice(t, [n], [n])];
 }
 
 /** Loss and TRL metrics of a set of pairs, forward only; `eval/`-prefixed. */
-export function evaluateDpo(policy: GPT, ref: GPT, pairs: DpoPair[], config: DpoConfig, padId: number): Record<string, number> {
+export function evaluateDpo(policy: GPT, ref: GPT | null, pairs: DpoPair[], config: DpoConfig, padId: number): Record<string, number> {
   const acc = { chosen: [] as number[], rejected: [] as number[], lc: [] as number[], lr: [] as number[] };
   let lossSum = 0;
   for (let i = 0; i < pairs.length; i += config.batch_size) {
@@ -80,7 +91,7 @@ export function evaluateDpo(policy: GPT, ref: GPT, pairs: DpoPair[], config: Dpo
     const batch = pairBatch(part, padId, policy.config.n_positions);
     tf.tidy(() => {
       const [pc, pr] = halves(sequenceLogps(policy, batch));
-      const [rc, rr] = halves(sequenceLogps(ref, batch));
+      const [rc, rr] = halves(referenceLogps(policy, ref, batch));
       const out = dpoLoss(pc, pr, rc, rr, config.beta);
       lossSum += out.loss.dataSync()[0]! * part.length;
       acc.chosen.push(...out.chosenRewards.dataSync());
@@ -103,16 +114,17 @@ interface DpoShard {
   share: number;
 }
 
-/** The DPO loss as a data-parallel gradient task (shards = pairs; the frozen ref is replicated too). */
+/** The DPO loss as a data-parallel gradient task (shards = pairs; the frozen ref, when there is one, is replicated too). */
 export const dpoGradTask = defineGradTask<DpoShard>({
   name: 'dpo',
   module: import.meta.url,
   split: (s, parts) => shardRanges(s.pairs.length, parts).map(([a, b]) => ({ ...s, pairs: s.pairs.slice(a, b), share: (s.share * (b - a)) / s.pairs.length })),
   tokens: (s) => s.pairs.reduce((n, p) => n + 2 * p.prompt.length + p.chosen.length + p.rejected.length, 0),
   prepare: (models, s) => {
-    const batch = pairBatch(s.pairs, s.padId, (models.ref as GPT).config.n_positions);
+    const policy = models.policy as GPT;
+    const batch = pairBatch(s.pairs, s.padId, policy.config.n_positions);
     try {
-      return { ref: sequenceLogps(models.ref as GPT, batch) };
+      return { ref: referenceLogps(policy, models.ref as GPT | undefined, batch) };
     } finally {
       disposeBatch(batch);
     }
@@ -134,10 +146,13 @@ export const dpoGradTask = defineGradTask<DpoShard>({
   },
 });
 
-/** Trains `policy` in place against the frozen `ref`, resuming after `resume.step` when given. */
+/**
+ * Trains `policy` in place against the frozen `ref` (null: a LoRA policy with its adapters off),
+ * resuming after `resume.step` when given.
+ */
 export async function trainDpo(
   policy: GPT,
-  ref: GPT,
+  ref: GPT | null,
   data: { train: DpoPair[]; eval: DpoPair[] },
   config: DpoConfig,
   padId: number,
@@ -145,6 +160,7 @@ export async function trainDpo(
   resume?: { step: number; optimizer: AdamWState },
 ): Promise<{ step: number; metrics: Record<string, number> }> {
   if (data.train.length === 0) throw new Error('no preference pairs to train on: rank some responses first');
+  if (!ref && !policy.lora) throw new Error('DPO without a reference model needs a policy with LoRA adapters');
   const total = dpoSteps(config, data.train.length);
   // Seeded order, reshuffled each epoch, so a resumed run replays the same batches.
   const rng = new Rng(config.seed).fork('dpo-order');
@@ -163,7 +179,7 @@ export async function trainDpo(
   if (resume) optimizer.setState(resume.optimizer);
   let step = resume?.step ?? 0;
   let last: Record<string, number> = {};
-  const replicas = await Replicas.start({ policy, ref }, ['policy']);
+  const replicas = await Replicas.start(ref ? { policy, ref } : { policy }, ['policy']);
   try {
     while (step < total && !hooks.signal?.aborted) {
       const pairs = schedule[step]!.map((i) => data.train[i]!);

@@ -7,6 +7,7 @@
 //   5. TRL's metrics (reward, reward_std, kl, clip_ratio/*, completions/*).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loraRunFields } from '../models/lora.js';
 import { grpoAdvantages, grpoLoss, penalisedScores } from './critic-free-math.js';
 import { mean, type CriticFreeHooks, type CriticFreeModels, type CriticFreeResumeState } from './critic-free.js';
 import { runCriticFree, type CriticFreeMethod } from './critic-free-loop.js';
@@ -38,6 +39,8 @@ export const grpoConfigSchema = z
     sample_every: z.number().int().min(1).default(10),
     sample_rows: z.number().int().min(1).max(256).default(8),
     checkpoint_every: z.number().int().min(1).default(50),
+    /** LoRA adapters on the policy; lora_r 0 trains every weight. */
+    ...loraRunFields,
   })
   .strict();
 export type GrpoConfig = z.infer<typeof grpoConfigSchema>;

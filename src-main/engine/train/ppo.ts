@@ -9,6 +9,7 @@
 // The reference and reward models only ever run forward, outside any gradient tape.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loraRunFields } from '../models/lora.js';
 import { HealthMonitor, healthConfigSchema, type HealthWarning } from './health.js';
 import type { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
@@ -87,6 +88,8 @@ export const ppoConfigSchema = z
     sample_rows: z.number().int().min(1).max(256).default(8),
     checkpoint_every: z.number().int().min(1).default(50),
     health: healthConfigSchema.default(healthConfigSchema.parse({})),
+    /** LoRA adapters on the policy and value model; lora_r 0 trains every weight. */
+    ...loraRunFields,
   })
   .strict();
 export type PpoConfig = z.infer<typeof ppoConfigSchema>;

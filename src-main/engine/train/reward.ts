@@ -4,6 +4,7 @@
 // and bias make SFT samples on the training prompts score mean 0, std 1 (lm-human-preferences).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loraRunFields } from '../models/lora.js';
 import { generate } from '../models/generate.js';
 import { GPT, ScalarHead } from '../models/model.js';
 import { AdamW, type AdamWState } from './optim.js';
@@ -40,6 +41,8 @@ export const rewardConfigSchema = z
     norm_samples: z.number().int().min(2).max(4096).default(64),
     norm_temperature: z.number().positive().default(0.7),
     norm_max_new_tokens: z.number().int().min(1).default(48),
+    /** LoRA adapters on the backbone (the score head always trains fully); lora_r 0 trains every weight. */
+    ...loraRunFields,
   })
   .strict();
 export type RewardConfig = z.infer<typeof rewardConfigSchema>;

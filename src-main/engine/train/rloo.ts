@@ -6,6 +6,7 @@
 //   4. update: epochs × shuffled minibatches of the clipped loss on the sequence-level ratio;
 //   5. TRL's metrics.
 import { z } from 'zod';
+import { loraRunFields } from '../models/lora.js';
 import * as tf from '@tensorflow/tfjs';
 import { penalisedScores, rlooAdvantages, rlooPolicyLoss, rlooRewards } from './critic-free-math.js';
 import { mean, variance, type CriticFreeHooks, type CriticFreeModels, type CriticFreeResumeState } from './critic-free.js';
@@ -37,6 +38,8 @@ export const rlooConfigSchema = z
     sample_every: z.number().int().min(1).default(10),
     sample_rows: z.number().int().min(1).max(256).default(8),
     checkpoint_every: z.number().int().min(1).default(50),
+    /** LoRA adapters on the policy; lora_r 0 trains every weight. */
+    ...loraRunFields,
   })
   .strict();
 export type RlooConfig = z.infer<typeof rlooConfigSchema>;

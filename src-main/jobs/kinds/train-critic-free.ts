@@ -57,6 +57,8 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
     let runId = resumedRun;
     const resumeCheckpoint = last?.id ?? null;
 
+    // The LoRA fields are shared by every stage (engine/models/lora.ts); this stage does not train adapters yet.
+    if (Number(config.lora_r ?? 0) > 0) throw new Error(`LoRA adapters (lora_r > 0) are not implemented for ${s.label} yet; set lora_r 0`);
     const rmInfo = project.checkpoints.get(config.reward_model);
     if (!rmInfo || rmInfo.stage !== 'rm') throw new Error(`reward_model ${config.reward_model} is not a reward-model checkpoint`);
     const ref = loadModel(project, parentId, config.seed);

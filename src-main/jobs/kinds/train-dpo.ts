@@ -1,8 +1,12 @@
 // The `train-dpo` job: DPO of an SFT checkpoint on the project's preference pairs (rankings and
 // A/B votes), against that checkpoint frozen as the reference; or the resume of an interrupted run.
+// With LoRA (lora_r > 0) the policy is the checkpoint plus adapters and the reference is the same
+// model with the adapters switched off: one copy of the weights, and adapter-only checkpoints.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
+import { loadForTraining } from '../../engine/io/train-start.js';
+import type { GPT } from '../../engine/models/model.js';
 import { dpoConfigSchema, dpoSteps, trainDpo, type DpoConfig, type DpoPair } from '../../engine/train/dpo.js';
 import type { AdamWState } from '../../engine/train/optim.js';
 import { loadPreferenceData, splitByPrompt, type PreferenceData } from '../../engine/train/preference-data.js';
@@ -32,10 +36,20 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
   let runId = resumedRun;
   const resumeFrom = last ? { checkpoint: last.id, step: last.step } : null;
 
-  const ref = loadModel(project, parentId, config.seed);
-  const start = loadModel(project, resumeFrom?.checkpoint ?? parentId, config.seed);
+  // The policy, LoRA settings applied, before the run row exists (a bad setting leaves no empty run).
+  const start = loadForTraining(project, { checkpoint: resumeFrom?.checkpoint ?? parentId, resume: resumeFrom !== null, lora: config, seed: config.seed, reference: true });
   const policy = start.model;
-  const tokenizer = ref.tokenizer;
+  let ref: GPT | null = null;
+  try {
+    // Full DPO keeps a frozen copy of the start model; a LoRA policy's reference is itself, adapters off.
+    ref = policy.lora ? null : loadModel(project, parentId, config.seed).model;
+  } catch (e) {
+    policy.dispose();
+    throw e;
+  }
+  if (policy.lora) ctx.log(`${start.describe()}; the reference is the same weights with the adapters off`);
+  const tokenizer = start.tokenizer;
+  const parentName = project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}`;
   try {
     let resume: { step: number; optimizer: AdamWState } | undefined;
     if (resumeFrom) {
@@ -51,7 +65,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     ctx.log(`${train.length} training pairs, ${held.length} held-out pairs`);
 
     const total = dpoSteps(config, train.length);
-    const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
+    const newRun = { stage: 'dpo' as const, name: params.name ?? `DPO from ${parentName}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
     const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
     reportLongRecords(project, ctx, id, longPreferencePrompts(prefs, enc, policy.config.n_positions), policy.config.n_positions, 'the start of their prompt');
@@ -60,7 +74,7 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     const eta = etaClock(resumeFrom?.step ?? 0);
     const result = await trainDpo(
       policy,
-      ref.model,
+      ref,
       { train, eval: held },
       config,
       tokenizer.padId,
@@ -84,6 +98,8 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
             step,
             optimizer: resumable ? optimizer : null,
             extra: { metrics: project.runs.lastMetrics(id) },
+            // Asked at the first save: a merged base (LoRA from a LoRA checkpoint) is stored only then.
+            ...(policy.lora ? { adapterBase: start.adapterBase() } : {}),
           });
         },
       },
@@ -95,6 +111,6 @@ export const trainDpoJob: JobFn<TrainDpoParams, TrainStageResult> = async (rawPa
     throw e;
   } finally {
     policy.dispose();
-    ref.model.dispose();
+    ref?.dispose();
   }
 };

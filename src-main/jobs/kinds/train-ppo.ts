@@ -39,6 +39,8 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
   let runId = resumedRun;
   const resumeCheckpoint = last?.id ?? null;
 
+  // The LoRA fields are shared by every stage (engine/models/lora.ts); this stage does not train adapters yet.
+  if (config.lora_r > 0) throw new Error('LoRA adapters (lora_r > 0) are not implemented for PPO yet; set lora_r 0');
   const rmInfo = project.checkpoints.get(config.reward_model);
   if (!rmInfo || rmInfo.stage !== 'rm') throw new Error(`reward_model ${config.reward_model} is not a reward-model checkpoint`);
   // Four models: the trained policy and value model, the frozen reference and reward model.

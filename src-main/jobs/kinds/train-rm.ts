@@ -1,13 +1,16 @@
 // The `train-rm` job: a reward model from the project's rankings and A/B votes, starting from an
 // SFT checkpoint (backbone) with a fresh scalar head, or the resume of an interrupted run. After
 // training it normalises the scores on SFT samples and stores gain and bias with the checkpoint.
+// With LoRA (lora_r > 0) the backbone trains adapters and the head trains fully; checkpoints then
+// hold the adapter and the head, pointing to the base (engine/io/train-start.ts).
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';
 import { ScalarHead } from '../../engine/models/model.js';
 import type { AdamWState } from '../../engine/train/optim.js';
 import { loadPreferenceData, splitByPrompt } from '../../engine/train/preference-data.js';
-import { loadRewardModel, saveRewardModel } from '../../engine/io/reward-io.js';
+import { rewardModelOf, saveRewardModel } from '../../engine/io/reward-io.js';
+import { loadForTraining } from '../../engine/io/train-start.js';
 import { RewardModel, normaliseRewardModel, rewardConfigSchema, rewardSteps, tokenGroups, trainRewardModel, type RewardConfig } from '../../engine/train/reward.js';
 import { combineVotes } from '../../engine/train/rlhf-math.js';
 import { textEncoder } from '../../engine/train/sequences.js';
@@ -27,18 +30,31 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
   let runId = resumedRun;
   const resumeFrom = last ? { checkpoint: last.id, step: last.step } : null;
 
-  // The SFT model: the backbone's start, and the sampler of the normalisation step.
-  const sft = loadModel(project, parentId, config.seed);
+  // The backbone (with the run's LoRA settings applied: adapters on it, the head always trains
+  // fully), loaded before the run row exists, so a bad checkpoint or setting leaves no empty run.
+  const start = loadForTraining(project, { checkpoint: resumeFrom?.checkpoint ?? parentId, resume: resumeFrom !== null, lora: config, seed: config.seed, reference: false });
   let model: RewardModel;
   let optimizer: AdamWState | undefined;
   if (resumeFrom) {
-    const loaded = loadRewardModel(project, resumeFrom.checkpoint, config.seed);
-    if (!loaded.optimizer) throw new Error(`checkpoint ${resumeFrom.checkpoint} has no optimizer state to resume from`);
+    const loaded = rewardModelOf(start);
+    if (!loaded.optimizer) {
+      loaded.dispose();
+      throw new Error(`checkpoint ${resumeFrom.checkpoint} has no optimizer state to resume from`);
+    }
     model = loaded.model;
     optimizer = loaded.optimizer;
   } else {
-    const backbone = loadModel(project, parentId, config.seed).model;
-    model = new RewardModel(backbone, ScalarHead.create(backbone.config.n_embd, config.seed));
+    model = new RewardModel(start.model, ScalarHead.create(start.model.config.n_embd, config.seed));
+  }
+  if (start.model.lora) ctx.log(`${start.describe()}; the score head trains fully`);
+  const adapterBase = start.adapterBase();
+  // The SFT model: the sampler of the normalisation step.
+  let sft: ReturnType<typeof loadModel>;
+  try {
+    sft = loadModel(project, parentId, config.seed);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   const tokenizer = sft.tokenizer;
   // Set once every step has trained and until the final checkpoint is saved: what a failure after
@@ -76,6 +92,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
         step,
         optimizer: opt,
         extra: { ...extra, metrics: project.runs.lastMetrics(id) },
+        ...(adapterBase !== undefined ? { adapterBase } : {}),
       });
     };
     const result = await trainRewardModel(

@@ -3,9 +3,8 @@
 // reports progress (step, tokens/s, ETA); a cancel saves a checkpoint and leaves the run 'stopped'.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
-import { adapterOf, loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
-import { loraFromRunConfig } from '../../engine/models/lora.js';
-import type { GPT } from '../../engine/models/model.js';
+import { saveModel, type LoadedModel } from '../../engine/io/checkpoint-io.js';
+import { loadForTraining } from '../../engine/io/train-start.js';
 import { generate } from '../../engine/models/generate.js';
 import { prepareSftData, samplePrompts, sftConfigSchema, sftTotalSteps, trainSft, type SftConfig, type SftResumeState } from '../../engine/train/sft.js';
 import type { JobFn, TrainStageResult } from '../types.js';
@@ -26,12 +25,13 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   const { config, parentId } = start;
   let runId = start.runId;
   const startCheckpoint = start.last?.id ?? parentId;
-  let resume: { optimizer: NonNullable<ReturnType<typeof loadModel>['optimizer']>; state: SftResumeState } | undefined;
+  let resume: { optimizer: NonNullable<LoadedModel['optimizer']>; state: SftResumeState } | undefined;
 
   // A reward model's backbone is tuned to score, not to write: SFT starts from a language model.
   if (project.checkpoints.get(parentId)?.stage === 'rm') throw new Error(`checkpoint ${parentId} is a reward model; SFT starts from a base, SFT, PPO or DPO checkpoint`);
-  // Loaded (and sha256-checked) before a new run row exists, so a bad checkpoint leaves no empty run.
-  const loaded = loadModel(project, startCheckpoint, config.seed, { adapter: 'attach' });
+  // Loaded (and sha256-checked), LoRA settings applied, before a new run row exists, so a bad
+  // checkpoint or setting leaves no empty run.
+  const loaded = loadForTraining(project, { checkpoint: startCheckpoint, resume: startCheckpoint !== parentId, lora: config, seed: config.seed, reference: false });
   const newRun = { stage: 'sft' as const, name: params.name ?? `SFT from ${loaded.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
   runId ??= project.runs.createRun(newRun);
   const { model, tokenizer } = loaded;
@@ -42,10 +42,8 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
   }
   const runName = project.runs.get(runId)!.name;
   try {
-    const adapterBase = applyLora(model, config, loaded.info, startCheckpoint);
-    if (model.lora) {
-      ctx.log(`LoRA r=${model.lora.config.r} alpha=${model.lora.config.alpha} on ${model.lora.modules().length} modules (${model.lora.config.targets.join(', ')}): ${model.trainableParameterCount().toLocaleString('en-US')} trainable parameters, the base's ${model.parameterCount().toLocaleString('en-US')} frozen`);
-    }
+    const adapterBase = loaded.adapterBase();
+    if (model.lora) ctx.log(loaded.describe());
     const data = prepareSftData(project.sft.iterate(), tokenizer, config, model.config.n_positions);
     if (data.skipped > 0) ctx.log(`${data.skipped} SFT examples had nothing to train on and were skipped`);
     // An Instruct model's chat template shapes every example: the log shows how the first one reads.
@@ -132,32 +130,6 @@ export const trainSftJob: JobFn<TrainSftParams, TrainSftResult> = async (rawPara
     model.dispose();
   }
 };
-
-/**
- * Sets the model up for the run's LoRA settings; returns the checkpoint of the base the adapters
- * go on (undefined: full fine-tuning). A checkpoint that already holds an adapter (a resume, or
- * SFT on from a LoRA SFT) continues it with the same settings; full fine-tuning from one starts
- * from the adapter merged into its base.
- */
-function applyLora(model: GPT, config: SftConfig, info: { extra?: Record<string, unknown> | null }, startCheckpoint: number): number | undefined {
-  const wanted = loraFromRunConfig(config, model.family.id);
-  const held = adapterOf(info);
-  if (!wanted) {
-    model.mergeLora();
-    return undefined;
-  }
-  if (held) {
-    const c = model.lora!.config;
-    if (c.r !== wanted.r || c.alpha !== wanted.alpha || c.targets.join(',') !== wanted.targets.join(',')) {
-      throw new Error(
-        `checkpoint ${startCheckpoint} holds a LoRA adapter (r ${c.r}, alpha ${c.alpha}, targets ${c.targets.join(',')}): continue it with those settings, or set lora_r 0 to fine-tune it merged into its base`,
-      );
-    }
-    return held.base;
-  }
-  model.addLora(wanted, config.seed);
-  return startCheckpoint;
-}
 
 function averageTokens(train: { ids: number[] }[], batchSize: number): number {
   const n = Math.min(train.length, 256);

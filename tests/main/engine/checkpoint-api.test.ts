@@ -98,6 +98,20 @@ describe('models API', () => {
     expect(out.texts[0]!.startsWith(progress.at(-1)!.payload.progress!.message!)).toBe(true);
   });
 
+  it('refuses to delete the base of a LoRA adapter that is not its child', async () => {
+    const adapter = services.project().checkpoints.save({
+      name: 'adapter on the base',
+      stage: 'dpo',
+      modelConfig: {},
+      tokenizer: '{}',
+      weights: new Uint8Array(8),
+      extra: { adapter: { r: 4, alpha: 8, dropout: 0, targets: ['c_attn'], base } },
+    });
+    const refused = await call('models.delete', { checkpoint: base });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'conflict', message: `Checkpoint ${base} holds the base weights of the LoRA adapters ${adapter}; delete those first.` } });
+    expect(await value('models.delete', { checkpoint: adapter })).toEqual({ deleted: true });
+  });
+
   it('deletes a leaf checkpoint', async () => {
     expect(await value('models.delete', { checkpoint: base })).toEqual({ deleted: true });
     expect((await value<{ checkpoints: CheckpointRow[] }>('models.list', {})).checkpoints.map((c) => c.id)).toEqual([imported]);

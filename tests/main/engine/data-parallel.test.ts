@@ -171,6 +171,44 @@ describe('data-parallel training', () => {
     ref.dispose();
   });
 
+  it('LoRA: a reward model with adapters, and DPO with no ref model (the adapters off), give the one-thread gradient on two threads', async () => {
+    const rng = new Rng(12);
+    const ids = (n: number) => Array.from({ length: n }, () => 1 + rng.int(cfg.vocab_size - 1));
+    // Adapters that change the forward (B non-zero), so a replica without them would differ.
+    const adapted = (seed: number) => {
+      const m = GPT.create(cfg, seed);
+      m.addLora({ r: 2, alpha: 4, targets: ['c_attn', 'c_fc'] }, seed);
+      for (const v of Object.values(m.lora!.namedVariables())) v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', seed));
+      return m;
+    };
+    const reward = new RewardModel(adapted(20), ScalarHead.create(cfg.n_embd, 21));
+    const groups: TokenGroup[] = [
+      { prompt: ids(4), responses: [ids(5), ids(3)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] },
+      { prompt: ids(6), responses: [ids(4), ids(4)], pairs: [{ chosen: 1, rejected: 0, margin: 0 }] },
+    ];
+    const rmInput = { groups, centering: 0.01, padId: 0, share: 1 };
+    const rm1 = await (await replicated({ reward }, ['reward'], 1)).grads(rewardGradTask, rmInput);
+    const rm2 = await (await replicated({ reward }, ['reward'], 2)).grads(rewardGradTask, rmInput);
+    // The adapters of two modules in two layers (A and B) and the head's weight and bias.
+    expect(Object.keys(rm2.grads).length).toBe(2 * 2 * 2 + 2);
+    expect(Object.keys(rm2.grads).filter((k) => /score\.(weight|bias)$/.test(k))).toHaveLength(2);
+    expect(maxAbsDiff(rm1.grads, rm2.grads)).toBeLessThan(1e-6);
+
+    const policy = adapted(22);
+    const pairs: DpoPair[] = Array.from({ length: 4 }, (_, i) => ({ prompt: ids(3 + i), chosen: ids(4), rejected: ids(2 + i) }));
+    const input = { pairs, padId: 0, beta: 0.1, share: 1 };
+    const one = await (await replicated({ policy }, ['policy'], 1)).grads(dpoGradTask, input);
+    const two = await (await replicated({ policy }, ['policy'], 2)).grads(dpoGradTask, input);
+    expect(Object.keys(two.grads).length).toBe(2 * 2 * 2); // A and B of two modules in two layers
+    expect(maxAbsDiff(one.grads, two.grads)).toBeLessThan(1e-6);
+    expect(two.loss).toBeCloseTo(one.loss, 5);
+    // Against the adapters-off reference the loss is not log 2 (the adapters moved the policy).
+    expect(Math.abs(one.loss - Math.log(2))).toBeGreaterThan(1e-4);
+    tf.dispose([...Object.values(rm1.grads), ...Object.values(rm2.grads), ...Object.values(one.grads), ...Object.values(two.grads)]);
+    reward.dispose();
+    policy.dispose();
+  });
+
   it('forward tasks run one part per thread on the replicas and come back in order', async () => {
     const model = GPT.create(cfg, 11);
     const pool = await replicated({ policy: model }, ['policy'], 3);

@@ -117,13 +117,19 @@ describe('stage catalogue', () => {
 });
 
 describe('the LoRA group', () => {
-  it('SFT offers rank, alpha, dropout and target modules in a "lora" group, full fine-tuning by default', () => {
-    const lora = stageInfo('sft').fields.filter((f) => f.group === 'lora');
+  it.each(stages)('%s offers rank, alpha, dropout and target modules in a "lora" group, full fine-tuning by default', (stage) => {
+    const lora = stageInfo(stage).fields.filter((f) => f.group === 'lora');
     expect(lora.map((f) => [f.key, f.default])).toEqual([
       ['lora_r', 0],
       ['lora_alpha', 16],
       ['lora_dropout', 0],
       ['lora_targets', ''],
     ]);
+  });
+
+  it('the stages with a reference say it is the same weights with the adapters off; the reward model, that its head trains fully', () => {
+    const help = (stage: (typeof stages)[number]) => stageInfo(stage).fields.find((f) => f.key === 'lora_r')!.help;
+    for (const stage of ['ppo', 'dpo', 'rloo', 'grpo'] as const) expect(help(stage)).toMatch(/reference is then the same weights with them off/);
+    expect(help('rm')).toMatch(/score head trains fully/);
   });
 });
