@@ -3,13 +3,17 @@
 // loaded (policy, frozen reference, reward model; no value model). Metrics and the grouped sample
 // tables go to the run; checkpoints hold the policy, with the SFT checkpoint as parent and the
 // reward model in `extra.reward_model`; intermediate ones also hold the optimizer state and the
-// step, which a resume needs (as train-ppo.ts does) and the final one does not.
+// step, which a resume needs (as train-ppo.ts does) and the final one does not. With LoRA
+// (lora_r > 0) they hold the policy's adapter, pointing to its base; the reference is that base
+// with the adapters off.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
 import type { CriticFreeHooks, CriticFreeModels, CriticFreeResumeState } from '../../engine/train/critic-free.js';
 import type { PpoPrompt, PpoTokens } from '../../engine/train/ppo.js';
-import { loadRewardModel } from '../../engine/io/reward-io.js';
+import { loadRewardModel, type LoadedRewardModel } from '../../engine/io/reward-io.js';
+import { loadForTraining, type LoraRunSettings } from '../../engine/io/train-start.js';
+import type { GPT } from '../../engine/models/model.js';
 import { textEncoder } from '../../engine/train/sequences.js';
 import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
@@ -36,6 +40,11 @@ type LoopConfig = Record<string, unknown> & {
   reward_model: number;
 };
 
+/** The run's LoRA fields (every stage's config has them, models/lora.ts loraRunFields). */
+function loraSettings(c: LoopConfig): LoraRunSettings {
+  return { lora_r: Number(c.lora_r ?? 0), lora_alpha: Number(c.lora_alpha ?? 16), lora_dropout: Number(c.lora_dropout ?? 0), lora_targets: String(c.lora_targets ?? '') };
+}
+
 /** One critic-free stage: its name, its engine's training function and the progress line of a step. */
 export interface CriticFreeStage<C extends LoopConfig> {
   stage: RunStage;
@@ -57,15 +66,38 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
     let runId = resumedRun;
     const resumeCheckpoint = last?.id ?? null;
 
-    // The LoRA fields are shared by every stage (engine/models/lora.ts); this stage does not train adapters yet.
-    if (Number(config.lora_r ?? 0) > 0) throw new Error(`LoRA adapters (lora_r > 0) are not implemented for ${s.label} yet; set lora_r 0`);
     const rmInfo = project.checkpoints.get(config.reward_model);
     if (!rmInfo || rmInfo.stage !== 'rm') throw new Error(`reward_model ${config.reward_model} is not a reward-model checkpoint`);
-    const ref = loadModel(project, parentId, config.seed);
-    const start = resumeCheckpoint === null ? loadModel(project, parentId, config.seed) : loadModel(project, resumeCheckpoint, config.seed);
-    const reward = loadRewardModel(project, config.reward_model, config.seed);
+    // The policy, set up for the run's LoRA settings (engine/io/train-start.ts); with LoRA the
+    // reference is its base with the adapters off (engine/train/lora-views.ts), no second copy.
+    const start = loadForTraining(project, { checkpoint: resumeCheckpoint ?? parentId, resume: resumeCheckpoint !== null, lora: loraSettings(config), seed: config.seed, reference: true });
     const policy = start.model;
-    const tokenizer = ref.tokenizer;
+    const lora = policy.lora !== null;
+    const tokenizer = start.tokenizer;
+    let ref: GPT;
+    let refName: string;
+    let reward: LoadedRewardModel;
+    try {
+      if (lora) {
+        ref = policy.shareBase(config.seed);
+        refName = project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}`;
+      } else {
+        const loaded = loadModel(project, parentId, config.seed);
+        ref = loaded.model;
+        refName = loaded.info.name;
+      }
+    } catch (e) {
+      policy.dispose();
+      throw e;
+    }
+    try {
+      reward = loadRewardModel(project, config.reward_model, config.seed);
+    } catch (e) {
+      policy.dispose();
+      ref.dispose();
+      throw e;
+    }
+    ctx.log(`policy: ${start.describe()}${lora ? '; reference: its base with the adapters off' : ''}`);
     try {
       if (reward.tokenizer.toJSON() !== tokenizer.toJSON()) throw new Error('the reward model uses a different tokenizer from the policy');
       let resume: CriticFreeResumeState | undefined;
@@ -78,7 +110,7 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
       const trainPrompts = [...project.prompts.iterate()].filter((p) => p.split === 'train');
       const prompts = trainPrompts.map((p) => ({ text: p.text, ids: enc.prompt(p.text) }));
       if (prompts.length === 0) throw new Error(`the project has no training prompts for ${s.label} rollouts`);
-      const newRun = { stage: s.stage, name: params.name ?? `${s.label} from ${ref.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
+      const newRun = { stage: s.stage, name: params.name ?? `${s.label} from ${refName}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
       const id = (runId = openRun(project, runId, newRun, resume?.step ?? 0, config.steps));
       const runName = project.runs.get(id)!.name;
       // Rollouts keep the end of a prompt that leaves fewer than max_new_tokens positions (critic-free.ts groupRollout).
@@ -89,7 +121,7 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
       let lastCheckpoint = resumeCheckpoint ?? parentId;
       const eta = etaClock(resume?.step ?? 0);
       const result = await s.train(
-        { policy, ref: ref.model, reward: reward.model },
+        { policy, ref, reward: reward.model },
         prompts,
         config,
         { eosId: tokenizer.eosId, padId: tokenizer.padId, decode: (ids) => tokenizer.decode(ids, { skipSpecial: true }) },
@@ -107,6 +139,7 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
               name: `${runName} · step ${state.step}`,
               stage: s.stage,
               model: policy,
+              ...(lora ? { adapterBase: start.adapterBase() } : {}),
               tokenizer,
               runId: id,
               parentId,
@@ -128,7 +161,7 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
       throw e;
     } finally {
       policy.dispose();
-      ref.model.dispose();
+      ref.dispose();
       reward.model.dispose();
     }
   };

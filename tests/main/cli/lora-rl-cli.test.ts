@@ -1,0 +1,154 @@
+// LoRA in PPO, RLOO and GRPO through the CLI's `train` command on a tiny project (rankings →
+// reward model, a briefly trained SFT model): `--lora-r 4` trains adapters whose score rises, the
+// checkpoints hold only adapters (PPO's resume points also the value model's adapter and head) and
+// point to the SFT checkpoint as their base, Compare judges such a checkpoint, and an interrupted
+// LoRA run resumes to the same result as an uninterrupted one.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandIO } from '../../../src-main/cli/command.js';
+import { modelCommand } from '../../../src-main/cli/commands/model.js';
+import { trainCommand } from '../../../src-main/cli/commands/train.js';
+import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
+import { Project } from '../../../src-main/store/project.js';
+import { loadModel, weightsFromBytes } from '../../../src-main/engine/io/checkpoint-io.js';
+
+interface TrainOutput {
+  run: number;
+  checkpoint: number;
+  metrics: Record<string, number>;
+}
+
+async function run(argv: string[]): Promise<TrainOutput> {
+  const outputs: unknown[] = [];
+  const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: () => {} };
+  const cmd = argv[0] === 'model' ? modelCommand : trainCommand;
+  const status = await cmd.run([...argv.slice(1), '--json'], io);
+  expect(status).toBe(0);
+  expect(outputs).toHaveLength(1);
+  return outputs[0] as TrainOutput;
+}
+
+let dir: string;
+let file: string;
+let base: number;
+let fresh: number;
+let rm: number;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lora-rl-'));
+  file = join(dir, 'tiny.rlhf');
+  const p = Project.open(file, { create: true });
+  const who = p.annotators.ensure('ann');
+  const animals = ['cat', 'dog', 'cow', 'owl', 'fox', 'bee', 'ant', 'elk', 'yak', 'eel', 'emu', 'gnu'];
+  animals.forEach((a, i) => {
+    const prompt = p.prompts.upsert(`Tell me about the ${a}.`, { split: i < 10 ? 'train' : 'eval' }).id;
+    const ids = [`The ${a} is good and good.`, `The ${a} is good.`, `The ${a} is small.`].map(
+      (text) => p.responses.upsert({ promptId: prompt, text, source: 'human' }).id,
+    );
+    p.preferences.insertRanking({ uid: `r${i}`, promptId: prompt, annotatorId: who, ranking: [[ids[0]!], [ids[1]!], [ids[2]!]], source: 'human' });
+  });
+  for (const a of animals) p.sft.insert({ kind: 'completion', prompt: `Tell me about the ${a}.`, completion: ` The ${a} is small.` });
+  p.close();
+  fresh = (await run(['model', 'new', file, '--layers', '1', '--heads', '2', '--embd', '16', '--ctx', '40', '--vocab', '512'])).checkpoint;
+  // A briefly trained SFT model: adapters steer a model whose logits span a few nats (a fresh one's are near uniform).
+  base = (await run(['train', 'sft', file, '--from', String(fresh), '--set', 'max_steps=30', '--set', 'batch_size=4', '--set', 'lr=0.01', '--set', 'eval_every=100'])).checkpoint;
+  rm = (await run(['train', 'rm', file, '--from', String(fresh), '--set', 'epochs=4', '--set', 'batch_prompts=5', '--set', 'lr=0.003', '--set', 'norm_samples=8', '--set', 'norm_max_new_tokens=6'])).checkpoint;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Per step, one metric of a run as it was logged. */
+function curve(p: Project, runId: number, key: string): number[] {
+  return (p.runs.metricsFor(runId)[key] ?? []).map((m) => m.value);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Settings under which the tiny policy's adapters learn within seconds; no EOS penalty (answers rarely finish in 6 tokens). */
+const learning = ['steps=30', 'max_new_tokens=6', 'lr=0.03', 'temperature=1', 'missing_eos_penalty=0', 'sample_every=10'];
+const lora = ['--lora-r', '4', '--lora-targets', 'c_attn,c_fc,c_proj'];
+const sets = (xs: string[]) => xs.flatMap((x) => ['--set', x]);
+
+
+/** The checkpoint holds only the policy's adapter tensors (and, when resumable, the value model's) and points to its base. */
+function expectAdapterCheckpoint(p: Project, id: number, baseId: number): string[] {
+  const c = p.checkpoints.load(id);
+  expect(c.extra?.adapter).toMatchObject({ r: 4, targets: ['c_attn', 'c_fc', 'c_proj'], base: baseId });
+  const names = Object.keys(weightsFromBytes(c.weights));
+  expect(names.filter((n) => !n.startsWith('value.')).every((n) => /\.lora_[AB]\.weight$/.test(n))).toBe(true);
+  return names;
+}
+
+describe('LoRA in the RL stages through the CLI', () => {
+  it('train ppo --lora-r 4 raises the score, stores adapters on the SFT base, and Compare judges its checkpoints', async () => {
+    const r = await run(['train', 'ppo', file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, 'batch_size=8', 'num_mini_batches=2', 'num_ppo_epochs=2', 'value_init=policy', ...learning.map((x) => (x === 'lr=0.03' ? 'lr=0.01' : x))])]);
+    const p = Project.open(file);
+    try {
+      const scores = curve(p, r.run, 'objective/scores');
+      expect(scores).toHaveLength(30);
+      expect(mean(scores.slice(-5))).toBeGreaterThan(mean(scores.slice(0, 5)) + 0.5);
+      // The final checkpoint: the policy's adapter alone, on the SFT checkpoint.
+      const names = expectAdapterCheckpoint(p, r.checkpoint, base);
+      expect(names.some((n) => n.startsWith('value.'))).toBe(false);
+      // Loaded (base + adapter, merged) it generates and is judged like any checkpoint.
+      const judged = await runJobInProcess<{ points: { step: number }[] }>('judge-checkpoints', { run: r.run, prompts: 4, seed: 1 }, p);
+      expect(judged.points.map((x) => x.step)).toEqual([0, 30]);
+      const merged = loadModel(p, r.checkpoint);
+      const sft = loadModel(p, base);
+      expect(merged.model.getWeights()['h.0.attn.c_attn.weight']).not.toEqual(sft.model.getWeights()['h.0.attn.c_attn.weight']);
+      expect(merged.model.getWeights()['wte.weight']).toEqual(sft.model.getWeights()['wte.weight']);
+      merged.model.dispose();
+      sft.model.dispose();
+    } finally {
+      p.close();
+    }
+  });
+
+  for (const stage of ['rloo', 'grpo'] as const) {
+    it(`train ${stage} --lora-r 4 raises the score training adapters on the SFT base`, async () => {
+      const k = stage === 'rloo' ? 'rloo_k=4' : 'num_generations=4';
+      const r = await run(['train', stage, file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, k, 'prompts_per_step=8', ...learning])]);
+      const p = Project.open(file);
+      try {
+        const scores = curve(p, r.run, stage === 'rloo' ? 'objective/scores' : 'reward');
+        expect(mean(scores.slice(-5))).toBeGreaterThan(mean(scores.slice(0, 5)) + 0.5);
+        expect(expectAdapterCheckpoint(p, r.checkpoint, base).length).toBe(3 * 2 + 2);
+      } finally {
+        p.close();
+      }
+    });
+  }
+
+  for (const stage of ['ppo', 'grpo'] as const) {
+    it(`an interrupted LoRA ${stage.toUpperCase()} run resumes from its adapter checkpoint to the same result as an uninterrupted one`, async () => {
+      const config =
+        stage === 'ppo'
+          ? { steps: 4, batch_size: 4, num_mini_batches: 2, max_new_tokens: 6, checkpoint_every: 2, lr: 1e-2, value_init: 'reward', lora_r: 4, lora_targets: 'c_attn,c_fc,c_proj' }
+          : { steps: 4, num_generations: 2, prompts_per_step: 3, max_new_tokens: 6, checkpoint_every: 2, lr: 1e-2, lora_r: 4, lora_targets: 'c_attn,c_fc,c_proj' };
+      const p = Project.open(file);
+      try {
+        const whole = await runJobInProcess<TrainOutput>(`train-${stage}`, { from: base, config, reward_model: rm }, p);
+        const controller = new AbortController();
+        await expect(
+          runJobInProcess(`train-${stage}`, { from: base, config: { ...config, reward_model: rm } }, p, (pr) => pr.done >= 3 && controller.abort(), { signal: controller.signal }),
+        ).rejects.toThrow(/cancelled/);
+        const stopped = p.runs.listRuns(stage)[0]!;
+        const mid = p.checkpoints.lastOfRun(stopped.id)!;
+        expect(mid.step).toBe(3);
+        const names = expectAdapterCheckpoint(p, mid.id, base);
+        // PPO's resume point also holds the value model: its adapter and head, never a copy of a base.
+        if (stage === 'ppo') {
+          const value = names.filter((n) => n.startsWith('value.'));
+          expect(value.sort()).toEqual([...names.filter((n) => !n.startsWith('value.')).map((n) => `value.${n}`), 'value.score.bias', 'value.score.weight'].sort());
+        }
+        const resumed = await runJobInProcess<TrainOutput>(`train-${stage}`, { resume: stopped.id }, p);
+        expect(p.runs.get(stopped.id)).toMatchObject({ status: 'completed', step: 4 });
+        expectAdapterCheckpoint(p, resumed.checkpoint, base);
+        const keys = stage === 'ppo' ? ['objective/kl', 'objective/scores', 'loss/policy_avg', 'loss/value_avg'] : ['reward', 'kl', 'loss'];
+        for (const key of keys) expect(resumed.metrics[key], key).toBeCloseTo(whole.metrics[key]!, 4);
+      } finally {
+        p.close();
+      }
+    });
+  }
+});
