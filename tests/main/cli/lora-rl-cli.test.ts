@@ -81,7 +81,7 @@ function expectAdapterCheckpoint(p: Project, id: number, baseId: number): string
 
 describe('LoRA in the RL stages through the CLI', () => {
   it('train ppo --lora-r 4 raises the score, stores adapters on the SFT base, and Compare judges its checkpoints', async () => {
-    const r = await run(['train', 'ppo', file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, 'batch_size=8', 'num_mini_batches=2', 'num_ppo_epochs=2', 'value_init=policy', ...learning.map((x) => (x === 'lr=0.03' ? 'lr=0.01' : x))])]);
+    const r = await run(['train', 'ppo', file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, 'batch_size=8', 'num_mini_batches=2', 'num_ppo_epochs=2', 'value_init=policy', ...learning.map((x) => (x === 'lr=0.03' ? 'lr=0.003' : x))])]);
     const p = Project.open(file);
     try {
       const scores = curve(p, r.run, 'objective/scores');
@@ -107,7 +107,7 @@ describe('LoRA in the RL stages through the CLI', () => {
   for (const stage of ['rloo', 'grpo'] as const) {
     it(`train ${stage} --lora-r 4 raises the score training adapters on the SFT base`, async () => {
       const k = stage === 'rloo' ? 'rloo_k=4' : 'num_generations=4';
-      const r = await run(['train', stage, file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, k, 'prompts_per_step=8', ...learning])]);
+      const r = await run(['train', stage, file, '--from', String(base), ...lora, ...sets([`reward_model=${rm}`, k, 'prompts_per_step=8', ...learning.map((x) => (x === 'lr=0.03' && stage === 'grpo' ? 'lr=0.003' : x))])]);
       const p = Project.open(file);
       try {
         const scores = curve(p, r.run, stage === 'rloo' ? 'objective/scores' : 'reward');
