@@ -54,7 +54,7 @@ beforeAll(async () => {
   // A briefly trained SFT model: adapters steer a model whose logits span a few nats (a fresh one's are near uniform).
   base = (await run(['train', 'sft', file, '--from', String(fresh), '--set', 'max_steps=30', '--set', 'batch_size=4', '--set', 'lr=0.01', '--set', 'eval_every=100'])).checkpoint;
   rm = (await run(['train', 'rm', file, '--from', String(fresh), '--set', 'epochs=4', '--set', 'batch_prompts=5', '--set', 'lr=0.003', '--set', 'norm_samples=8', '--set', 'norm_max_new_tokens=6'])).checkpoint;
-});
+}, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Per step, one metric of a run as it was logged. */
