@@ -99,6 +99,17 @@ describe('LoRA in the RL stages through the CLI', () => {
       expect(merged.model.getWeights()['wte.weight']).toEqual(sft.model.getWeights()['wte.weight']);
       merged.model.dispose();
       sft.model.dispose();
+      // Compare: the SFT model (the reference) against the LoRA PPO checkpoint, generated and scored.
+      const setId = p.comparisonSets.create('LoRA PPO vs SFT', {});
+      const promptIds = [...p.prompts.iterate()].slice(0, 3).map((x) => x.id);
+      const cmp = { setId, checkpoints: [base, r.checkpoint], promptIds, temperature: 0.7, top_p: 1, max_tokens: 6, seed: 1, best_of_n: 1, reward_model: rm };
+      expect(await runJobInProcess<{ rows: number }>('compare', cmp, p)).toMatchObject({ rows: 6 });
+      const rows = p.comparisonSets.rows(setId).filter((x) => x.checkpoint_id === r.checkpoint);
+      expect(rows).toHaveLength(3);
+      expect(rows.every((x) => Number.isFinite(x.score) && Number.isFinite(x.kl))).toBe(true);
+      // The adapter checkpoint generates as its base + adapter: its answers score higher than the SFT model's.
+      const sftRows = p.comparisonSets.rows(setId).filter((x) => x.checkpoint_id === base);
+      expect(mean(rows.map((x) => x.score!))).toBeGreaterThan(mean(sftRows.map((x) => x.score!)));
     } finally {
       p.close();
     }
