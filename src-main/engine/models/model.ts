@@ -206,12 +206,6 @@ export class GPT {
     }
   }
 
-  /** Drops the adapters (their variables are freed): the model computes its base alone again. */
-  removeLora(): void {
-    this.adapter?.dispose();
-    this.adapter = null;
-  }
-
   /** Folds the adapters into the weights (W + (alpha/r)·(B·A)ᵀ) and drops them: a fully trainable model. */
   mergeLora(): void {
     const a = this.adapter;
