@@ -343,7 +343,8 @@ export function normalisedHeadWeights(weights: Record<string, Float32Array>, gai
 
 /**
  * Sets the model's gain and bias so that SFT samples on the training prompts score mean 0, std 1
- * (lm-human-preferences), which keeps β meaningful across reward models.
+ * (lm-human-preferences), which keeps β meaningful across reward models. `sft` may be the reward
+ * model's own backbone when that is the SFT model plus LoRA adapters: it samples with them off.
  */
 export function normaliseRewardModel(
   model: RewardModel,
@@ -359,15 +360,17 @@ export function normaliseRewardModel(
   const responses: number[][] = [];
   for (let i = 0; i < chosen.length; i += 16) {
     const part = chosen.slice(i, i + 16);
-    const out = generate(sft, part, {
-      maxNewTokens: maxNew,
-      temperature: config.norm_temperature,
-      topK: 0,
-      topP: 1,
-      eosId: enc.eosId,
-      padId: enc.padId,
-      seed: config.seed + i,
-    });
+    const sample = () =>
+      generate(sft, part, {
+        maxNewTokens: maxNew,
+        temperature: config.norm_temperature,
+        topK: 0,
+        topP: 1,
+        eosId: enc.eosId,
+        padId: enc.padId,
+        seed: config.seed + i,
+      });
+    const out = sft === model.backbone ? sft.withAdaptersOff(sample) : sample();
     responses.push(...out.tokens);
   }
   model.gain = 1;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
 import { loadModel } from '../../engine/io/checkpoint-io.js';
-import { ScalarHead } from '../../engine/models/model.js';
+import { ScalarHead, type GPT } from '../../engine/models/model.js';
 import type { AdamWState } from '../../engine/train/optim.js';
 import { loadPreferenceData, splitByPrompt } from '../../engine/train/preference-data.js';
 import { rewardModelOf, saveRewardModel } from '../../engine/io/reward-io.js';
@@ -48,15 +48,18 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
   }
   if (start.model.lora) ctx.log(`${start.describe()}; the score head trains fully`);
   const adapterBase = start.adapterBase();
-  // The SFT model: the sampler of the normalisation step.
-  let sft: ReturnType<typeof loadModel>;
+  // The SFT model, the sampler of the normalisation step: fresh adapters on it make the
+  // backbone with its adapters off that very model (no second copy); otherwise it is loaded.
+  const sftIsBackbone = start.model.lora !== null && adapterBase === parentId;
+  let sft: GPT;
   try {
-    sft = loadModel(project, parentId, config.seed);
+    sft = sftIsBackbone ? start.model : loadModel(project, parentId, config.seed).model;
   } catch (e) {
     model.dispose();
     throw e;
   }
-  const tokenizer = sft.tokenizer;
+  const parentName = project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}`;
+  const tokenizer = start.tokenizer;
   // Set once every step has trained and until the final checkpoint is saved: what a failure after
   // training (the normalisation) saves, so the trained weights stay and a resume only normalises.
   let rescue: (() => void) | null = null;
@@ -73,7 +76,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     ctx.log(`${split.train.length} training pairs over ${train.length} groups, ${split.eval.length} held-out pairs`);
 
     const total = rewardSteps(config, train.length);
-    const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${sft.info.name}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
+    const newRun = { stage: 'rm' as const, name: params.name ?? `Reward model from ${parentName}`, config, parentCheckpointId: parentId, backend: backendLabel(backend) };
     const id = (runId = openRun(project, runId, newRun, resumeFrom?.step ?? 0, total));
     const runName = project.runs.get(id)!.name;
     const long = longPreferencePrompts(prefs, enc, model.backbone.config.n_positions, config.norm_max_new_tokens);
@@ -122,7 +125,7 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     rescue = () => save(result.step, finalOptimizer, { normalised: false }, ' (not normalised)');
     const trainPrompts = [...new Set(split.train.map((v) => v.prompt_id))].map((pid) => enc.prompt(prefs.prompts.get(pid)!.text));
     ctx.progress({ runId: id, done: total, total, unit: 'steps', message: 'normalising scores on SFT samples' });
-    const norm = normaliseRewardModel(model, sft.model, trainPrompts, config, enc);
+    const norm = normaliseRewardModel(model, sft, trainPrompts, config, enc);
     project.runs.logMetrics(id, result.step, { 'normalisation/gain': norm.gain, 'normalisation/bias': norm.bias });
     rescue = null;
     save(result.step, null);
@@ -136,6 +139,6 @@ export const trainRmJob: JobFn<TrainRmParams, TrainStageResult> = async (rawPara
     throw e;
   } finally {
     model.dispose();
-    sft.model.dispose();
+    if (!sftIsBackbone) sft.dispose();
   }
 };

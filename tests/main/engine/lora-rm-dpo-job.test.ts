@@ -42,6 +42,24 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const series = (run: number, key: string) => project.runs.metricsFor(run, [key])[key]!.map((p) => p.value);
 const tensorNames = (checkpoint: number) => Object.keys(weightsFromBytes(project.checkpoints.load(checkpoint).weights)).sort();
 
+/** The weights of the base model in bytes (float32). */
+async function modelBytes(): Promise<number> {
+  const m = loadModel(project, base).model;
+  const n = m.parameterCount() * 4;
+  m.dispose();
+  return n;
+}
+
+/** The most tfjs memory a job's run held above what was held before it, read at every progress report. */
+async function peakBytes(kind: string, config: Record<string, unknown>): Promise<number> {
+  const before = tf.memory().numBytes;
+  let most = 0;
+  await runJobInProcess(kind, { from: base, config }, project, () => {
+    most = Math.max(most, tf.memory().numBytes);
+  });
+  return most - before;
+}
+
 /** Stops a job after `step` steps and resumes it; returns the run. */
 async function stopAndResume(kind: string, config: Record<string, unknown>, step: number): Promise<{ run: number; checkpoint: number }> {
   const ctrl = new AbortController();
@@ -87,6 +105,14 @@ describe('reward model with LoRA', () => {
     attached.dispose();
   });
 
+  it('holds one copy of the weights where a full reward model holds two (the SFT sampler is the backbone, adapters off)', async () => {
+    const bytes = await modelBytes();
+    const lora = await peakBytes('train-rm', { ...config, epochs: 1 });
+    const full = await peakBytes('train-rm', { ...config, epochs: 1, lora_r: 0 });
+    expect(full - lora).toBeGreaterThan(0.9 * bytes);
+    expect(lora).toBeLessThan(2 * bytes);
+  });
+
   it('a stopped LoRA reward-model run resumes to the loss curve of the uninterrupted one', async () => {
     const resumed = await stopAndResume('train-rm', config, 6);
     expect(series(resumed.run, 'loss')).toEqual(series(result.run, 'loss'));
@@ -117,19 +143,9 @@ describe('DPO with LoRA', () => {
   });
 
   it('holds one copy of the weights where full DPO holds two', async () => {
-    const modelBytes = loadModel(project, base).model;
-    const bytes = modelBytes.parameterCount() * 4;
-    modelBytes.dispose();
-    const peak = async (cfg: Record<string, unknown>) => {
-      const before = tf.memory().numBytes;
-      let most = 0;
-      await runJobInProcess('train-dpo', { from: base, config: { ...cfg, epochs: 1 } }, project, () => {
-        most = Math.max(most, tf.memory().numBytes);
-      });
-      return most - before;
-    };
-    const lora = await peak(config);
-    const full = await peak({ ...config, lora_r: 0 });
+    const bytes = await modelBytes();
+    const lora = await peakBytes('train-dpo', { ...config, epochs: 1 });
+    const full = await peakBytes('train-dpo', { ...config, epochs: 1, lora_r: 0 });
     expect(full - lora).toBeGreaterThan(0.9 * bytes);
     // The model's weights once, its small adapters and their optimizer state: short of a second copy.
     expect(lora).toBeLessThan(2 * bytes);

@@ -1,5 +1,6 @@
 // The reward model learns a preference it has never seen the rule of: held-out prompts' rankings
 // are predicted well above chance, and normalisation maps SFT samples to mean 0, std 1.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import {
@@ -68,5 +69,27 @@ describe('reward model training', () => {
     valueView.dispose();
     sft.dispose();
     model.dispose();
+  });
+});
+
+describe('reward model with LoRA adapters', () => {
+  it('normalises on samples of its backbone with the adapters off, exactly as on a separate copy of the SFT model', () => {
+    const backbone = tinyModel(11);
+    const sft = GPT.fromWeights(tinyConfig, backbone.getWeights());
+    backbone.addLora({ r: 2, alpha: 4, targets: ['c_attn'] }, 12);
+    // Adapters that change what the backbone computes, so sampling with them on would differ.
+    for (const v of Object.values(backbone.lora!.namedVariables())) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 13));
+    const model = new RewardModel(backbone, tinyHead(14));
+    const prompts = rankingGroups(8, 3).map((g) => g.prompt);
+    const config = { ...defaultRewardConfig(), norm_samples: 16, norm_max_new_tokens: 6 };
+    const enc = { eosId: EOS, padId: PAD };
+    const own = normaliseRewardModel(model, backbone, prompts, config, enc);
+    expect(model.backbone.adaptersActive()).toBe(true);
+    const separate = normaliseRewardModel(model, sft, prompts, config, enc);
+    expect(own.responses).toEqual(separate.responses);
+    expect(own.gain).toBeCloseTo(separate.gain, 6);
+    expect(own.bias).toBeCloseTo(separate.bias, 6);
+    model.dispose();
+    sft.dispose();
   });
 });
