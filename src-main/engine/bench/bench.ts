@@ -429,11 +429,11 @@ export function benchTable(report: BenchReport): string {
     lines.splice(
       0,
       lines.length,
-      '| size | row | engine tokens/s | PyTorch fp32 | ratio | PyTorch TF32 | ratio | PyTorch bf16 | ratio |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| size | row | engine tokens/s | PyTorch fp32 | ratio | PyTorch TF32 | ratio | PyTorch bf16 | ratio | engine peak RSS MB | PyTorch peak RSS MB |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...report.rows.map(
         (r) =>
-          `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tokens_per_second)} | ${n(r.reference_tf32_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tf32_tokens_per_second)} | ${n(r.reference_bf16_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_bf16_tokens_per_second)} |`,
+          `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tokens_per_second)} | ${n(r.reference_tf32_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tf32_tokens_per_second)} | ${n(r.reference_bf16_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_bf16_tokens_per_second)} | ${n(r.peak_rss_mb)} | ${n(r.reference_peak_rss_mb)} |`,
       ),
     );
   }
