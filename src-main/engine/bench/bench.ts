@@ -317,7 +317,10 @@ function runEngineRow(size: BenchSize, name: BenchRowName, seed: number, backend
         }
       }
       const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with ${code}`;
-      const tail = err.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+      // The error's own line (a stack trace follows it), else the last lines.
+      const lines = err.trim().split('\n').filter(Boolean);
+      const cause = lines.filter((l) => /^\s*(Uncaught )?(\w*Error\b|Aborted|FATAL|#\s*Fatal|.*out of memory)/i.test(l)).slice(0, 2);
+      const tail = (cause.length ? cause : lines.slice(-3)).map((l) => l.trim()).join(' | ');
       reject(new Error(`the ${name} row's process ${why}${tail ? `: ${tail}` : ''}`));
     });
     child.stdin.end(JSON.stringify({ size, row: name, seed, backend }));
