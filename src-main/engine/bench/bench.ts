@@ -317,10 +317,12 @@ function runEngineRow(size: BenchSize, name: BenchRowName, seed: number, backend
         }
       }
       const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with ${code}`;
-      // The error's own line (a stack trace follows it), else the last lines.
+      // The child's own one-line report (bench-row-child.ts), else an error line (a crash before
+      // it could report: a stack trace follows), else the last lines.
       const lines = err.trim().split('\n').filter(Boolean);
+      const own = lines.filter((l) => l.startsWith('bench row failed: ')).map((l) => l.slice('bench row failed: '.length));
       const cause = lines.filter((l) => /^\s*(Uncaught )?(\w*Error\b|Aborted|FATAL|#\s*Fatal|.*out of memory)/i.test(l)).slice(0, 2);
-      const tail = (cause.length ? cause : lines.slice(-3)).map((l) => l.trim()).join(' | ');
+      const tail = (own.length ? own : cause.length ? cause : lines.slice(-3)).map((l) => l.trim()).join(' | ');
       reject(new Error(`the ${name} row's process ${why}${tail ? `: ${tail}` : ''}`));
     });
     child.stdin.end(JSON.stringify({ size, row: name, seed, backend }));

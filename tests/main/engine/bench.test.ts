@@ -80,6 +80,21 @@ describe('rlhf-lab bench', () => {
   });
 });
 
+describe('rlhf-lab bench with a row that fails', () => {
+  it('reports the failing row with its process\'s error, no figures, and runs the other rows', { timeout: 300_000 }, async () => {
+    // The engine refuses an odd Llama head size (RoPE rotates pairs) in the row's own process.
+    const odd = { ...llamaVariant(micro), name: 'odd' };
+    odd.config = { ...odd.config, head_dim: 3 };
+    const report = await runBench({ sizes: [odd, micro], rows: ['sft_step'], python: false });
+    const [bad, good] = report.rows;
+    expect(bad).toMatchObject({ size: 'odd', tokens_per_second: null, cpu_tokens_per_second: null, peak_rss_mb: null });
+    expect(bad!.error).toMatch(/the sft_step row's process exited with 1: .*head_dim/);
+    expect(good!.error).toBeUndefined();
+    expect(good!.tokens_per_second).toBeGreaterThan(0);
+    expect(benchTable(report)).toMatch(/failed: odd sft_step \(engine\): .*head_dim/);
+  });
+});
+
 describe('rlhf-lab bench arguments', () => {
   const io = { json: true, out: () => {}, progress: () => {}, err: () => {} };
   it('rejects unknown sizes, rows and bad numbers with a usage message', async () => {
