@@ -92,15 +92,29 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
   return linearNoBias(x, w);
 }
 
+/** The variables the current trainedGrads call differentiates; null outside one (every gradient computed). */
+let gradTargets: Set<tf.Tensor> | null = null;
+
 /**
- * True for a weight no gradient is asked of: a variable marked non-trainable (a LoRA model's frozen
- * base, models/model.ts). tf.variableGrads drops such variables, so tfjs's tape never reads their
- * gradient (it only reads the inputs on a path to the variables trained); the ops below skip
- * computing it — xᵀ·dy of every frozen matrix and the V×C product of the output layer, as costly
- * as the forward pass — and do not keep x alive for it.
+ * tf.variableGrads(f, vars), with the ops below told which variables train: a weight that is a
+ * variable outside `vars` (a LoRA model's frozen base, a frozen backbone) gets no gradient. tfjs's
+ * tape only reads the gradients of inputs on a path to `vars`, so theirs were computed and dropped:
+ * xᵀ·dy of every frozen matrix and the V×C product of the output layer, as costly as the forward
+ * pass, and the inputs kept alive only for them.
  */
+export function trainedGrads(f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const outer = gradTargets;
+  gradTargets = new Set(vars);
+  try {
+    return tf.variableGrads(f, vars);
+  } finally {
+    gradTargets = outer;
+  }
+}
+
+/** True for a weight no gradient is asked of (see trainedGrads). */
 export function isFrozen(t: tf.Tensor): boolean {
-  return t instanceof tf.Variable && !t.trainable;
+  return gradTargets !== null && t instanceof tf.Variable && !gradTargets.has(t);
 }
 
 /** Stands in for a frozen weight's gradient (never read, see isFrozen): no memory, no work. */

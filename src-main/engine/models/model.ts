@@ -118,7 +118,6 @@ export class GPT {
   addLora(config: LoraConfigInput, seed: number): LoraAdapter {
     if (this.adapter) throw new Error('this model already has LoRA adapters');
     this.adapter = LoraAdapter.create(this.family.parameterShapes(this.config), config, new Rng(seed).fork('lora'));
-    this.freezeBase(true);
     return this.adapter;
   }
 
@@ -126,7 +125,6 @@ export class GPT {
   loadLora(config: LoraConfigInput, weights: Record<string, Float32Array>, seed = 0): LoraAdapter {
     if (this.adapter) throw new Error('this model already has LoRA adapters');
     this.adapter = LoraAdapter.fromWeights(this.family.parameterShapes(this.config), config, weights, new Rng(seed).fork('lora'));
-    this.freezeBase(true);
     return this.adapter;
   }
 
@@ -167,15 +165,6 @@ export class GPT {
     this.setWeights(a.merge(this.getWeights()));
     a.dispose();
     this.adapter = null;
-    this.freezeBase(false);
-  }
-
-  /**
-   * Marks the base weights non-trainable while adapters are attached: the kernels then skip their
-   * gradients (fast-ops.ts isFrozen) instead of computing and discarding them.
-   */
-  private freezeBase(frozen: boolean): void {
-    for (const v of this.params.values()) v.trainable = !frozen;
   }
 
   /** Copies of all base weights by HF name (without any adapter). */
