@@ -4,7 +4,10 @@
 Reads a JSON job from stdin: {"sizes": [{"name", "config": {vocab_size, n_positions, n_embd,
 n_layer, n_head}, "batch", "seq", "gen_prompt", "gen_new", "ppo": {...}}], "rows": [...],
 "seed", "gpu"} and prints one JSON object: {"torch", "threads", "device", "rows": [{"name", "size",
-"tokens_per_second", "cpu_tokens_per_second"}]} (per wall-clock and per process-CPU second). Plain torch (no transformers) so it runs on Debian's python3-torch.
+"tokens_per_second", "cpu_tokens_per_second", "peak_rss_mb"}]} (per wall-clock and per process-CPU
+second; the peak RSS of the process since the row started: the bench runs one row per process, and
+a row's peak is reset before it where Linux allows, /proc/self/clear_refs). Plain torch (no
+transformers) so it runs on Debian's python3-torch.
 
 With "gpu": true (the engine ran on a GPU) and CUDA present, every row runs on the GPU in float32
 (TF32 off), then again with TF32 matmuls and with bf16 autocast: "tf32_tokens_per_second" and
@@ -16,9 +19,13 @@ sampling in the loop from the probabilities, and the PPO iteration of engine/tra
 (rollout, policy/ref/value/reward forwards, 4 epochs x minibatches of policy+value updates).
 A size whose config has "family": "llama" uses `Llama` below (engine/models/llama.ts: RMSNorm,
 rotary embeddings, grouped-query attention, SwiGLU, tied embeddings) for the same rows.
+The lora_sft_step row trains LoRA adapters (PEFT's: y = xW + (alpha/r)·x·Aᵀ·Bᵀ, A Kaiming-uniform,
+B zero, rank 8, alpha 16) on c_attn (GPT-2) or q and v (Llama), the base frozen (requires_grad False),
+as engine/models/lora.ts does.
 """
 import json
 import math
+import resource
 import sys
 import time
 
@@ -27,6 +34,31 @@ import torch.nn.functional as F
 
 # Where the rows run: set once in main() ("cpu", or "cuda" for a GPU engine's reference).
 DEVICE = "cpu"
+
+
+def lora_delta(block, name, x):
+    """(alpha/r)·x·Aᵀ·Bᵀ for the adapted matrix `name` of a block, or 0 when it has no adapter."""
+    ab = block.lora.get(name)
+    if ab is None:
+        return 0
+    A, B, scale = ab
+    return scale * ((x @ A.t()) @ B.t())
+
+
+def add_lora(model, r, alpha, gen):
+    """PEFT-style adapters on c_attn (GPT-2) or q and v (Llama); the base frozen. Returns A and B of every block."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    targets = ["q", "v"] if isinstance(model, Llama) else ["c_attn_w"]
+    params = []
+    for block in model.h:
+        for t in targets:
+            fan_in, fan_out = getattr(block, t).shape
+            A = torch.nn.Parameter((torch.rand(r, fan_in, generator=gen, device=DEVICE) * 2 - 1) / math.sqrt(fan_in))
+            B = torch.nn.Parameter(torch.zeros(fan_out, r, device=DEVICE))
+            block.lora[t] = (A, B, alpha / r)
+            params += [A, B]
+    return params
 
 
 class Block(torch.nn.Module):
@@ -43,12 +75,16 @@ class Block(torch.nn.Module):
         self.fc_b = torch.nn.Parameter(torch.zeros(4 * c))
         self.proj_w = torch.nn.Parameter(torch.randn(4 * c, c) * 0.02)
         self.proj_b = torch.nn.Parameter(torch.zeros(c))
+        self.lora = {}
+
+    delta = lambda self, name, x: lora_delta(self, name, x)
 
     def forward(self, x, mask_add, past=None):
         B, T, C = x.shape
         H = self.n_head
         hd = C // H
-        qkv = torch.addmm(self.c_attn_b, self.ln_1(x).view(B * T, C), self.c_attn_w).view(B, T, 3 * C)
+        a = self.ln_1(x).view(B * T, C)
+        qkv = (torch.addmm(self.c_attn_b, a, self.c_attn_w) + self.delta("c_attn_w", a)).view(B, T, 3 * C)
         q, k, v = qkv.split(C, dim=2)
         q = q.view(B, T, H, hd).transpose(1, 2)
         k = k.view(B, T, H, hd).transpose(1, 2)
@@ -116,6 +152,9 @@ class LlamaBlock(torch.nn.Module):
         self.q, self.k, self.v = w(c, self.H * self.hd), w(c, self.KV * self.hd), w(c, self.KV * self.hd)
         self.o = w(self.H * self.hd, c)
         self.gate, self.up, self.down = w(c, i), w(c, i), w(i, c)
+        self.lora = {}
+
+    delta = lambda self, name, x: lora_delta(self, name, x)
 
     @staticmethod
     def rms(x, g):
@@ -130,9 +169,9 @@ class LlamaBlock(torch.nn.Module):
         B, T, C = x.shape
         H, KV, hd = self.H, self.KV, self.hd
         a = self.rms(x, self.ln_1).view(B * T, C)
-        q = (a @ self.q).view(B, T, H, hd).transpose(1, 2)
+        q = (a @ self.q + self.delta("q", a)).view(B, T, H, hd).transpose(1, 2)
         k = (a @ self.k).view(B, T, KV, hd).transpose(1, 2)
-        v = (a @ self.v).view(B, T, KV, hd).transpose(1, 2)
+        v = (a @ self.v + self.delta("v", a)).view(B, T, KV, hd).transpose(1, 2)
         q, k = self.rope(q, cos, sin), self.rope(k, cos, sin)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
@@ -254,10 +293,11 @@ def generate(model, prompts, new_tokens, gen, temperature=1.0):
     return torch.stack(out, 1)
 
 
-def sft_row(size, gen):
+def sft_row(size, gen, lora=False):
     cfg, B, T = size["config"], size["batch"], size["seq"]
     model = Model(cfg)
-    params = list(model.parameters())
+    # LoRA as the engine's lora_sft_step (engine/bench/bench-rows.ts BENCH_LORA): rank 8, alpha 16.
+    params = add_lora(model, 8, 16, gen) if lora else list(model.parameters())
     opt = adamw(params, 3e-4)
     ids = torch.randint(0, cfg["vocab_size"], (B, T), generator=gen)
     mask = torch.ones(B, T, device=DEVICE)
@@ -354,6 +394,8 @@ def gemm_row(m, k, n):
 def run_row(row, size, gen):
     if row == "sft_step":
         return sft_row(size, gen)
+    if row == "lora_sft_step":
+        return sft_row(size, gen, lora=True)
     if row == "reward_step":
         return reward_row(size, gen)
     if row == "generate_b1":
@@ -363,6 +405,28 @@ def run_row(row, size, gen):
     if row == "ppo_iteration":
         return ppo_row(size, gen)
     raise SystemExit(f"unknown row {row}")
+
+
+def reset_peak_rss():
+    """Resets this process's peak RSS to its current RSS (Linux ≥ 4.0); False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """VmHWM (peak RSS since the last reset) in MB, else the process's lifetime peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def set_tf32(on):
@@ -384,6 +448,7 @@ def main():
     rows = []
     for size in job["sizes"]:
         for row in job["rows"]:
+            reset_peak_rss()
             tps = run_row(row, size, gen)
             if DEVICE == "cuda":
                 set_tf32(True)
@@ -391,7 +456,7 @@ def main():
                 set_tf32(False)
                 with torch.autocast("cuda", dtype=torch.bfloat16):
                     tps["bf16_tokens_per_second"] = run_row(row, size, gen)["tokens_per_second"]
-            rows.append({"name": row, "size": size["name"], **tps})
+            rows.append({"name": row, "size": size["name"], **tps, "peak_rss_mb": round(peak_rss_mb())})
             print(json.dumps({"progress": rows[-1]}), file=sys.stderr, flush=True)
     gemm = [gemm_row(*shape) for shape in job.get("gemm", [])]
     device = f"cuda ({torch.cuda.get_device_name()})" if DEVICE == "cuda" else "cpu"

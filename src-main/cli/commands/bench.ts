@@ -59,7 +59,7 @@ function customSize(values: { layers?: string; heads?: string; embd?: string; ct
 export const benchCommand: Command = {
   name: 'bench',
   usage: USAGE,
-  summary: 'Measure engine tokens/s (SFT, reward, generation, PPO) next to a PyTorch reference in the same run.',
+  summary: 'Measure engine tokens/s and peak RSS per row (SFT, LoRA SFT, reward, generation, PPO) next to a PyTorch reference in the same run.',
   async run(argv, io) {
     let parsed;
     try {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../../engine/backend/backend.js';
 import { importModelSource } from '../../engine/io/hf.js';
-import { exportCheckpoint, importWithAdapter } from '../../engine/io/adapter-io.js';
+import { exportCheckpoint, importSourceWithAdapter, type FetchedSource } from '../../engine/io/adapter-io.js';
 import { enginePathOf, isLlamaConfig, parseModelConfig } from '../../engine/models/model.js';
 import { createNewModel, newModelSchema } from '../../engine/io/new-model.js';
 import type { Command, CommandIO } from '../command.js';
@@ -13,7 +13,7 @@ import { InputError } from '../../shared/errors.js';
 const USAGE =
   'model new <project> --layers N --heads N --embd N --ctx N [--vocab N] [--seed S] [--name NAME]\n' +
   '           [--family gpt2|llama] [--kv-heads N] [--mlp N] [--untied] [--qkv-bias] [--rope-theta X]\n' +
-  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME] [--adapter PEFT_LORA_FOLDER]\n' +
+  '       model import <project> <hf-folder | hf:OWNER/NAME[@REVISION]> [--name NAME] [--adapter PEFT_LORA_FOLDER | hf:OWNER/ADAPTER[@REVISION]]\n' +
   '       model export <project> <checkpoint> <folder> [--merged]   (a LoRA checkpoint: a PEFT folder, or merged a full model)\n' +
   '       model list <project>';
 
@@ -89,27 +89,29 @@ async function modelImport(argv: string[], io: CommandIO): Promise<number> {
   const folder = positionals[1]!;
   const fromHub = folder.startsWith('hf:');
   if (!fromHub && !existsSync(folder)) throw new InputError(`model import: ${folder}: no such folder`);
-  if (values.adapter !== undefined) {
-    if (fromHub) throw new InputError('model import --adapter: the base must be a local folder for now');
-    if (!existsSync(values.adapter)) throw new InputError(`model import: ${values.adapter}: no such folder`);
-  }
+  if (values.adapter !== undefined && !values.adapter.startsWith('hf:') && !existsSync(values.adapter)) throw new InputError(`model import: ${values.adapter}: no such folder`);
   const project = openProject(positionals[0]!);
   try {
     await initBackend();
     let id: number;
     let hubNote = '';
     if (values.adapter !== undefined) {
-      let ids: { base: number; adapter: number };
+      let ids: Awaited<ReturnType<typeof importSourceWithAdapter>>;
       try {
-        ids = importWithAdapter(project, folder, values.adapter, values.name);
+        ids = await importSourceWithAdapter(project, folder, values.adapter, {
+          ...(values.name ? { name: values.name } : {}),
+          onProgress: (p) => io.progress(p.done, p.total, 'bytes', p.file),
+        });
       } catch (e) {
         throw new InputError(`model import: ${(e as Error).message}`);
       }
       const a = project.checkpoints.get(ids.adapter)!;
+      const where = (s: FetchedSource) =>
+        s.from ? `${s.from} (${s.fromCache ? 'found in the Hugging Face cache, nothing downloaded' : `${(s.downloaded / 1e6).toFixed(1)} MB downloaded`}: ${s.folder})` : s.folder;
       io.out(
         { checkpoint: ids.adapter, base: ids.base, adapter: a.extra?.adapter ?? null, model_config: a.model_config },
-        `checkpoint ${ids.base}: imported ${resolve(folder)}
-checkpoint ${ids.adapter}: its LoRA adapter from ${resolve(values.adapter)}`,
+        `checkpoint ${ids.base}: imported ${where(ids.sources.base)}
+checkpoint ${ids.adapter}: its LoRA adapter from ${where(ids.sources.adapter)}`,
       );
       return 0;
     }

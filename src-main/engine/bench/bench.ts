@@ -1,7 +1,9 @@
-// The engine benchmark: tokens/s of an SFT step, a reward-model step, KV-cache generation at
-// batch 1 and 16, and one PPO iteration (engine/train/ppo.ts), per model size, next to a PyTorch
-// reference of the same model and work (bench/reference.py) run in the same invocation, so the
-// ratio engine/PyTorch is measured on the same machine at the same time.
+// The engine benchmark: tokens/s of an SFT step (full and LoRA), a reward-model step, KV-cache
+// generation at batch 1 and 16, and one PPO iteration (engine/train/ppo.ts), per model size, next
+// to a PyTorch reference of the same model and work (bench/reference.py) run in the same
+// invocation, so the ratio engine/PyTorch is measured on the same machine at the same time. Each
+// row runs in its own process on both sides (bench-row-child.ts; one reference process per row),
+// so each row's peak RSS is that row's alone.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,16 +13,14 @@ import { z } from 'zod';
 import { initBackend } from '../backend/backend.js';
 import type { Backend } from '../../shared/vocabulary.js';
 import type { AdapterSummary } from '../backend/webgpu-device.js';
-import { GPT, parseModelConfig, ScalarHead, type ModelConfig } from '../models/model.js';
-import { AdamW } from '../train/optim.js';
-import { Replicas, trainingThreads } from '../parallel/data-parallel.js';
-import { generateOnReplicas } from '../parallel/generate-task.js';
-import { ppoConfigSchema, trainPpo } from '../train/ppo.js';
-import { RewardModel, rewardStep, type TokenGroup } from '../train/reward.js';
+import { trainingThreads } from '../parallel/data-parallel.js';
+import { siblingModule } from '../parallel/spawn-worker.js';
 import { Rng } from '../rng.js';
-import { makeSftBatch, sftStep } from '../train/sft.js';
+import { round, timed, type Rate, type StepProfile } from './bench-rows.js';
 
-export const BENCH_ROWS = ['sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'] as const;
+export type { StepProfile } from './bench-rows.js';
+
+export const BENCH_ROWS = ['sft_step', 'lora_sft_step', 'reward_step', 'generate_b1', 'generate_b16', 'ppo_iteration'] as const;
 export type BenchRowName = (typeof BENCH_ROWS)[number];
 
 export const benchSizeSchema = z
@@ -133,8 +133,8 @@ export interface BenchRow {
   name: BenchRowName;
   size: string;
   config: BenchSize['config'] & { batch: number; seq: number };
-  /** Wall-clock throughput (what a user waits for). */
-  tokens_per_second: number;
+  /** Wall-clock throughput (what a user waits for); null when the engine's row failed (`error`). */
+  tokens_per_second: number | null;
   reference_tokens_per_second: number | null;
   /** engine / PyTorch by wall clock; null without a reference. */
   ratio: number | null;
@@ -142,9 +142,16 @@ export interface BenchRow {
   reference_tf32_tokens_per_second: number | null;
   reference_bf16_tokens_per_second: number | null;
   /** The same by process CPU time: robust when other processes share the cores. */
-  cpu_tokens_per_second: number;
+  cpu_tokens_per_second: number | null;
   reference_cpu_tokens_per_second: number | null;
   cpu_ratio: number | null;
+  /** Peak RSS (MB) of the process that ran this row alone: the engine's (its replica threads included) and PyTorch's. */
+  peak_rss_mb: number | null;
+  reference_peak_rss_mb: number | null;
+  /** Why the engine's row has no figures (e.g. out of memory), as the row's process said it. */
+  error?: string;
+  /** Why the reference's row has none. */
+  reference_error?: string;
 }
 
 /** One matrix multiplication of the model's shapes: the ceiling the training rows run against. */
@@ -172,35 +179,9 @@ export interface BenchReport {
   threads: number;
   /** With RLHF_BENCH_PROFILE=1: where one SFT step's time goes, per size (tf.profile). */
   profiles?: StepProfile[];
+  /** The largest peak RSS (MB) of any row's process and of the bench's own (the matMul table). */
   peak_rss_mb: number;
 }
-
-/** One SFT step under tf.profile: its kernels by name, with their count and measured time. */
-export interface StepProfile {
-  size: string;
-  /** Wall-clock ms of the profiled step (profiling itself slows it). */
-  wall_ms: number;
-  /** tfjs kernel calls in the step. */
-  kernels: number;
-  by_kernel: Array<{ kernel: string; count: number; ms: number }>;
-}
-
-async function profileStep(size: string, step: () => Promise<unknown>): Promise<StepProfile> {
-  const t0 = performance.now();
-  const info = await tf.profile(async () => void (await step()));
-  const wall = performance.now() - t0;
-  const by = new Map<string, { count: number; ms: number }>();
-  for (const k of info.kernels) {
-    const e = by.get(k.name) ?? { count: 0, ms: 0 };
-    e.count++;
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    by.set(k.name, e);
-  }
-  const byKernel = [...by].map(([kernel, e]) => ({ kernel, count: e.count, ms: round(e.ms) })).sort((a, b) => b.ms - a.ms);
-  return { size, wall_ms: round(wall), kernels: info.kernels.length, by_kernel: byKernel };
-}
-
-const profiles: StepProfile[] = [];
 
 export interface BenchOptions {
   sizes: BenchSize[];
@@ -210,138 +191,6 @@ export interface BenchOptions {
   python?: string | false;
   seed?: number;
   onProgress?: (message: string) => void;
-}
-
-function gptConfig(size: BenchSize): ModelConfig {
-  const { family, n_kv_head, head_dim, intermediate_size, ...common } = size.config;
-  if (family !== 'llama') return { ...common, layer_norm_epsilon: 1e-5, dropout: 0 };
-  return parseModelConfig({ ...common, family, n_kv_head, head_dim: head_dim ?? common.n_embd / common.n_head, intermediate_size, rms_norm_eps: 1e-5, tie_word_embeddings: true, dropout: 0 });
-}
-
-function randomIds(rng: Rng, rows: number, cols: number, vocab: number): number[][] {
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.int(vocab)));
-}
-
-/** Wall-clock and process CPU seconds per call (the mean of `reps` calls after two warm-ups). */
-interface Timing {
-  wall: number;
-  cpu: number;
-}
-
-async function timed(fn: () => unknown, reps: number): Promise<Timing> {
-  // Two warm-up calls: JIT compilation and wasm heap growth settle in the first steps.
-  await fn();
-  await fn();
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < reps; i++) await fn();
-  const c = process.cpuUsage(c0);
-  return { wall: (performance.now() - t0) / 1000 / reps, cpu: (c.user + c.system) / 1e6 / reps };
-}
-
-/** Tokens per second from a timing: by wall clock and by CPU time. */
-function rate(tokens: number, t: Timing): Rate {
-  return { wall: tokens / t.wall, cpu: tokens / t.cpu };
-}
-
-interface Rate {
-  wall: number;
-  cpu: number;
-}
-
-async function sftRow(size: BenchSize, rng: Rng): Promise<Rate> {
-  const model = GPT.create(gptConfig(size), rng.seed());
-  const opt = new AdamW(model.namedVariables(), { lr: 3e-4 });
-  // Every token after the first is a target: −mean log-prob over the batch, as in the reference.
-  const seqs = randomIds(rng, size.batch, size.seq, size.config.vocab_size).map((ids) => ({ ids, targets: ids.map(() => true) }));
-  const batch = makeSftBatch(seqs, 0);
-  // The step trainSft takes, on every core (engine/parallel/).
-  const replicas = await Replicas.start({ policy: model }, ['policy']);
-  try {
-    const t = await timed(() => sftStep(replicas, opt, batch), size.reps);
-    if (process.env.RLHF_BENCH_PROFILE === '1') profiles.push(await profileStep(size.name, () => sftStep(replicas, opt, batch)));
-    return rate(size.batch * size.seq, t);
-  } finally {
-    await replicas.dispose();
-    opt.dispose();
-    model.dispose();
-  }
-}
-
-async function rewardRow(size: BenchSize, rng: Rng): Promise<Rate> {
-  const model = new RewardModel(GPT.create(gptConfig(size), rng.seed()), ScalarHead.create(size.config.n_embd, rng.seed()));
-  const opt = new AdamW(model.namedVariables(), { lr: 1e-5 });
-  // batch/2 prompts with two responses each: batch rows of `seq` tokens, one pair per prompt,
-  // the pairwise loss −log σ(r_chosen − r_rejected) scored at the last token, as in the reference.
-  const half = Math.floor(size.seq / 2);
-  const groups: TokenGroup[] = Array.from({ length: size.batch / 2 }, () => {
-    const [prompt, a, b] = randomIds(rng, 3, size.seq, size.config.vocab_size);
-    return { prompt: prompt!.slice(0, half), responses: [a!.slice(half), b!.slice(half)], pairs: [{ chosen: 0, rejected: 1, margin: 0 }] };
-  });
-  // The step trainRewardModel takes, on every core (engine/parallel/).
-  const replicas = await Replicas.start({ reward: model }, ['reward']);
-  try {
-    const t = await timed(() => rewardStep(replicas, opt, groups, { centering: 0 }, 0), size.reps);
-    return rate(size.batch * size.seq, t);
-  } finally {
-    await replicas.dispose();
-    opt.dispose();
-    model.dispose();
-  }
-}
-
-async function generationRow(size: BenchSize, batch: number, rng: Rng): Promise<Rate> {
-  const model = GPT.create(gptConfig(size), rng.seed());
-  const prompts = randomIds(rng, batch, size.gen_prompt, size.config.vocab_size);
-  // The rows split over every core, as the app generates a batch (engine/parallel/generate-task.ts).
-  const replicas = await Replicas.start({ policy: model }, []);
-  try {
-    // No EOS: every sequence runs the full length, as in the reference.
-    const t = await timed(() => generateOnReplicas(replicas, 'policy', prompts, { maxNewTokens: size.gen_new, temperature: 1, seed: rng.seed(), padId: 0 }), size.gen_reps);
-    return rate(batch * size.gen_new, t);
-  } finally {
-    await replicas.dispose();
-    model.dispose();
-  }
-}
-
-async function ppoRow(size: BenchSize, rng: Rng): Promise<Rate> {
-  const cfg = gptConfig(size);
-  const policy = GPT.create(cfg, rng.seed());
-  const ref = GPT.fromWeights(cfg, policy.getWeights());
-  const reward = new RewardModel(GPT.create(cfg, rng.seed()), ScalarHead.create(cfg.n_embd, rng.seed()));
-  const value = { backbone: GPT.fromWeights(cfg, reward.backbone.getWeights()), head: ScalarHead.fromWeights(reward.head.getWeights()) };
-  const p = size.ppo;
-  const prompts = randomIds(rng, 64, p.prompt_len, cfg.vocab_size).map((ids) => ({ text: '', ids }));
-  // Two warm-up iterations, then the timed ones, in one run: starting a run (replica workers,
-  // optimizer) is a per-run cost, not part of an iteration.
-  const config = ppoConfigSchema.parse({
-    steps: 2 + size.ppo_reps,
-    batch_size: p.batch_size,
-    num_mini_batches: p.num_mini_batches,
-    num_ppo_epochs: p.num_ppo_epochs,
-    max_new_tokens: p.max_new_tokens,
-    temperature: p.temperature,
-    // Every minibatch is updated, as in the reference (no guard may skip work).
-    early_stopping: false,
-    ratio_threshold: 1e9,
-  });
-  // An EOS id outside the vocabulary: every response runs to max_new_tokens, as in the reference.
-  const tok = { eosId: cfg.vocab_size, padId: 0, decode: () => '' };
-  let start: { wall: number; cpu: NodeJS.CpuUsage } | null = null;
-  let t: Timing | null = null;
-  await trainPpo({ policy, ref, value, reward }, prompts, config, tok, {
-    onStep: (step) => {
-      if (step === 2) start = { wall: performance.now(), cpu: process.cpuUsage() };
-      else if (step === config.steps && start) {
-        const c = process.cpuUsage(start.cpu);
-        t = { wall: (performance.now() - start.wall) / 1000 / size.ppo_reps, cpu: (c.user + c.system) / 1e6 / size.ppo_reps };
-      }
-    },
-  });
-  [policy, ref, value.backbone, value.head, reward].forEach((m) => m.dispose());
-  if (!t) throw new Error('the PPO run ended before its timed iterations');
-  return rate(p.batch_size * p.max_new_tokens, t);
 }
 
 export function referenceScript(): string {
@@ -354,7 +203,7 @@ interface ReferenceOutput {
   torch: string;
   threads: number;
   device?: string;
-  rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number; tf32_tokens_per_second?: number; bf16_tokens_per_second?: number }>;
+  rows: Array<{ name: string; size: string; tokens_per_second: number; cpu_tokens_per_second: number; peak_rss_mb?: number; tf32_tokens_per_second?: number; bf16_tokens_per_second?: number }>;
   gemm?: Array<{ shape: [number, number, number]; gflops: number }>;
 }
 
@@ -434,6 +283,52 @@ function runReference(python: string, sizes: BenchSize[], rows: readonly BenchRo
   });
 }
 
+/** What a row's child process (bench-row-child.ts) prints as its last stdout line. */
+interface ChildResult {
+  rate: Rate;
+  profiles: StepProfile[];
+  peak_rss_mb: number;
+}
+
+/**
+ * Runs one engine row in a fresh Node process on `backend`: its peak RSS is the row's alone (tfjs's
+ * wasm heap never shrinks, so in one process every row would report the largest row before it).
+ */
+function runEngineRow(size: BenchSize, name: BenchRowName, seed: number, backend: Backend): Promise<ChildResult> {
+  const entry = siblingModule(import.meta.url, 'bench-row-child');
+  // From the sources the child registers tsx's loader first, as spawn-worker.ts does for workers.
+  const args = entry.pathname.endsWith('.ts')
+    ? ['--input-type=module', '-e', `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`]
+    : [fileURLToPath(entry)];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(last) as ChildResult);
+        } catch {
+          // falls through to the error below
+        }
+      }
+      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with ${code}`;
+      // The child's own one-line report (bench-row-child.ts), else an error line (a crash before
+      // it could report: a stack trace follows), else the last lines.
+      const lines = err.trim().split('\n').filter(Boolean);
+      const own = lines.filter((l) => l.startsWith('bench row failed: ')).map((l) => l.slice('bench row failed: '.length));
+      const cause = lines.filter((l) => /^\s*(Uncaught )?(\w*Error\b|Aborted|FATAL|#\s*Fatal|.*out of memory)/i.test(l)).slice(0, 2);
+      const tail = (own.length ? own : cause.length ? cause : lines.slice(-3)).map((l) => l.trim()).join(' | ');
+      reject(new Error(`the ${name} row's process ${why}${tail ? `: ${tail}` : ''}`));
+    });
+    child.stdin.end(JSON.stringify({ size, row: name, seed, backend }));
+  });
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const backend = await initBackend(opts.backend);
   const rows = opts.rows ?? BENCH_ROWS;
@@ -441,50 +336,57 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const say = opts.onProgress ?? (() => {});
   const python = opts.python === undefined ? (process.env.RLHF_PYTHON ?? '/usr/bin/python3') : opts.python;
   let reference: BenchReport['reference'] = null;
+  let referenceError: string | null = null;
   // Each row's reference runs right after the engine's (never beside it: both would share the same
   // two cores), so both meet the same machine: on a shared host the speed of both drifts over minutes.
-  const referenceOf = async (size: BenchSize, row: BenchRowName | null, gemm: Array<[number, number, number]>): Promise<ReferenceOutput | null> => {
-    if (python === false || (reference !== null && 'error' in reference)) return null;
+  const referenceOf = async (size: BenchSize, row: BenchRowName | null, gemm: Array<[number, number, number]>): Promise<ReferenceOutput | { error: string } | null> => {
+    if (python === false) return null;
     try {
       // A GPU engine is measured against PyTorch on the GPU (CUDA) where there is one.
       const ref = await runReference(python, [size], row ? [row] : [], opts.seed ?? 0, gemm, backend.name === 'webgpu');
       reference = { torch: ref.torch, threads: ref.threads, device: ref.device ?? 'cpu' };
       return ref;
     } catch (e) {
-      reference = { error: (e as Error).message };
-      return null;
+      referenceError = (e as Error).message;
+      return { error: referenceError };
     }
   };
-  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 1000) / 1000 : null);
+  const ratio = (a: number | null, b: number | undefined) => (a !== null && b ? Math.round((a / b) * 1000) / 1000 : null);
   const out: BenchRow[] = [];
   const gemm: GemmRow[] = [];
+  const profiles: StepProfile[] = [];
   for (const size of opts.sizes) {
     for (const name of rows) {
       say(`engine ${size.name} ${name}…`);
-      const tps =
-        name === 'sft_step'
-          ? await sftRow(size, rng)
-          : name === 'reward_step'
-            ? await rewardRow(size, rng)
-            : name === 'generate_b1'
-              ? await generationRow(size, 1, rng)
-              : name === 'generate_b16'
-                ? await generationRow(size, 16, rng)
-                : await ppoRow(size, rng);
-      say(`engine ${size.name} ${name}: ${tps.wall.toFixed(0)} tokens/s (${tps.cpu.toFixed(0)} per CPU-second); PyTorch…`);
-      const ref = (await referenceOf(size, name, []))?.rows[0] ?? null;
+      let engine: ChildResult | null = null;
+      let error: string | undefined;
+      try {
+        engine = await runEngineRow(size, name, rng.seed(), backend.name as Backend);
+        profiles.push(...engine.profiles);
+        say(`engine ${size.name} ${name}: ${engine.rate.wall.toFixed(0)} tokens/s (${engine.rate.cpu.toFixed(0)} per CPU-second), peak RSS ${engine.peak_rss_mb} MB; PyTorch…`);
+      } catch (e) {
+        error = (e as Error).message;
+        say(`engine ${size.name} ${name} failed: ${error}; PyTorch…`);
+      }
+      const res = await referenceOf(size, name, []);
+      const ref = res && 'rows' in res ? (res.rows[0] ?? null) : null;
+      const tps = engine?.rate ?? null;
       out.push({
         name,
         size: size.name,
         config: { ...size.config, batch: size.batch, seq: size.seq },
-        tokens_per_second: round(tps.wall),
+        tokens_per_second: tps ? round(tps.wall) : null,
         reference_tokens_per_second: ref ? round(ref.tokens_per_second) : null,
-        ratio: ratio(tps.wall, ref?.tokens_per_second),
+        ratio: ratio(tps?.wall ?? null, ref?.tokens_per_second),
         reference_tf32_tokens_per_second: ref?.tf32_tokens_per_second ? round(ref.tf32_tokens_per_second) : null,
         reference_bf16_tokens_per_second: ref?.bf16_tokens_per_second ? round(ref.bf16_tokens_per_second) : null,
-        cpu_tokens_per_second: round(tps.cpu),
+        cpu_tokens_per_second: tps ? round(tps.cpu) : null,
         reference_cpu_tokens_per_second: ref ? round(ref.cpu_tokens_per_second) : null,
-        cpu_ratio: ratio(tps.cpu, ref?.cpu_tokens_per_second),
+        cpu_ratio: ratio(tps?.cpu ?? null, ref?.cpu_tokens_per_second),
+        peak_rss_mb: engine?.peak_rss_mb ?? null,
+        reference_peak_rss_mb: ref?.peak_rss_mb ?? null,
+        ...(error ? { error } : {}),
+        ...(res && 'error' in res ? { reference_error: res.error } : {}),
       });
     }
     const shapes = gemmShapes(size);
@@ -493,51 +395,50 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       say(`engine ${size.name} matMul ${shape.join('×')}…`);
       engineGflops.push(round(await engineGemm(shape)));
     }
-    const refGemm = (await referenceOf(size, null, shapes.map((g) => g.shape)))?.gemm ?? [];
+    const res = await referenceOf(size, null, shapes.map((g) => g.shape));
+    const refGemm = res && 'gemm' in res ? (res.gemm ?? []) : [];
     shapes.forEach(({ op, shape }, i) => {
       const r = refGemm[i]?.gflops ?? null;
       gemm.push({ size: size.name, op, shape, gflops: engineGflops[i]!, reference_gflops: r === null ? null : round(r), ratio: r ? ratio(engineGflops[i]!, r) : null });
     });
   }
+  const rowPeaks = out.map((r) => r.peak_rss_mb ?? 0);
   return {
     backend: backend.name,
     adapter: backend.adapter,
     backend_reason: backend.reason,
-    reference,
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    // The reference's version where any row ran, else why none did.
+    reference: reference ?? (referenceError ? { error: referenceError } : null),
+    peak_rss_mb: Math.max(Math.round(process.resourceUsage().maxRSS / 1024), ...rowPeaks),
     threads: trainingThreads(),
-    ...(profiles.length ? { profiles: profiles.splice(0) } : {}),
+    ...(profiles.length ? { profiles } : {}),
     gemm,
     rows: out,
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
 }
 
 /** The report as a Markdown table (the CLI's human output and the README's table). */
 export function benchTable(report: BenchReport): string {
   const n = (x: number | null, d = 0) => (x === null ? '–' : x.toFixed(d));
   const lines = [
-    '| size | row | engine tokens/s | PyTorch tokens/s | ratio | engine tok/CPU-s | PyTorch tok/CPU-s | CPU ratio |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| size | row | engine tokens/s | PyTorch tokens/s | ratio | engine tok/CPU-s | PyTorch tok/CPU-s | CPU ratio | engine peak RSS MB | PyTorch peak RSS MB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...report.rows.map(
       (r) =>
-        `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${n(r.ratio, 2)} | ${n(r.cpu_tokens_per_second)} | ${n(r.reference_cpu_tokens_per_second)} | ${n(r.cpu_ratio, 2)} |`,
+        `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${n(r.ratio, 2)} | ${n(r.cpu_tokens_per_second)} | ${n(r.reference_cpu_tokens_per_second)} | ${n(r.cpu_ratio, 2)} | ${n(r.peak_rss_mb)} | ${n(r.reference_peak_rss_mb)} |`,
     ),
   ];
   // A GPU reference: float32, TF32 and bf16 columns instead of the CPU-time ones.
   if (report.rows.some((r) => r.reference_tf32_tokens_per_second !== null)) {
-    const q = (a: number, b: number | null) => (b ? (a / b).toFixed(3) : '–');
+    const q = (a: number | null, b: number | null) => (a !== null && b ? (a / b).toFixed(3) : '–');
     lines.splice(
       0,
       lines.length,
-      '| size | row | engine tokens/s | PyTorch fp32 | ratio | PyTorch TF32 | ratio | PyTorch bf16 | ratio |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| size | row | engine tokens/s | PyTorch fp32 | ratio | PyTorch TF32 | ratio | PyTorch bf16 | ratio | engine peak RSS MB | PyTorch peak RSS MB |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...report.rows.map(
         (r) =>
-          `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tokens_per_second)} | ${n(r.reference_tf32_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tf32_tokens_per_second)} | ${n(r.reference_bf16_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_bf16_tokens_per_second)} |`,
+          `| ${r.size} | ${r.name} | ${n(r.tokens_per_second)} | ${n(r.reference_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tokens_per_second)} | ${n(r.reference_tf32_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_tf32_tokens_per_second)} | ${n(r.reference_bf16_tokens_per_second)} | ${q(r.tokens_per_second, r.reference_bf16_tokens_per_second)} | ${n(r.peak_rss_mb)} | ${n(r.reference_peak_rss_mb)} |`,
       ),
     );
   }
@@ -546,6 +447,10 @@ export function benchTable(report: BenchReport): string {
     '|---|---|---|---:|---:|---:|',
     ...report.gemm.map((g) => `| ${g.size} | ${g.op} | ${g.shape.join(', ')} | ${n(g.gflops, 1)} | ${n(g.reference_gflops, 1)} | ${n(g.ratio, 2)} |`),
   ];
+  const failures = report.rows.flatMap((r) => [
+    ...(r.error ? [`${r.size} ${r.name} (engine): ${r.error}`] : []),
+    ...(r.reference_error ? [`${r.size} ${r.name} (PyTorch): ${r.reference_error}`] : []),
+  ]);
   const ref = report.reference === null ? 'skipped' : 'error' in report.reference ? `failed: ${report.reference.error}` : `torch ${report.reference.torch} on ${report.reference.device}, ${report.reference.threads} thread(s)`;
-  return `${lines.join('\n')}\n\n${gemm.join('\n')}\n\nbackend: ${report.backend_reason}, training rows on ${report.threads} thread(s)\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
+  return `${lines.join('\n')}\n${failures.map((f) => `\nfailed: ${f}`).join('')}\n\n${gemm.join('\n')}\n\nbackend: ${report.backend_reason}, training rows on ${report.threads} thread(s)\nreference: ${ref}\npeak RSS: ${report.peak_rss_mb} MB`;
 }

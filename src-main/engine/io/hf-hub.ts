@@ -1,4 +1,5 @@
-// Models from the Hugging Face Hub (`hf:OWNER/NAME[@revision]`) into the standard Hugging Face
+// Models — and PEFT LoRA adapters (kind 'adapter': adapter_config.json + adapter_model.safetensors)
+// — from the Hugging Face Hub (`hf:OWNER/NAME[@revision]`) into the standard Hugging Face
 // cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub):
 // models--OWNER--NAME/{refs/<revision>, blobs/<etag>, snapshots/<commit>/<file> → ../../blobs/<etag>},
 // so a model downloaded by Python's huggingface_hub is found without a download and one
@@ -33,6 +34,15 @@ const WANTED = new Set([
   'model.safetensors.index.json',
 ]);
 
+/** The files of a PEFT LoRA adapter repo an import reads (engine/io/peft.ts). */
+const WANTED_ADAPTER = new Set(['adapter_config.json', 'adapter_model.safetensors']);
+
+/** What a repo holds: a transformers model, or a PEFT adapter to put on one. */
+export type HubRepoKind = 'model' | 'adapter';
+
+/** The file whose presence makes a snapshot folder one of this kind. */
+const configFile = (kind: HubRepoKind) => (kind === 'adapter' ? 'adapter_config.json' : 'config.json');
+
 /** Tries per file: a dropped connection resumes from the bytes already on disk. */
 const ATTEMPTS = 4;
 
@@ -59,6 +69,8 @@ export interface HubDownloadOptions {
   offline?: boolean;
   onProgress?: (p: HubProgress) => void;
   fetch?: typeof fetch;
+  /** Default 'model'; 'adapter' fetches adapter_config.json and adapter_model.safetensors. */
+  kind?: HubRepoKind;
 }
 
 export interface HubSnapshot {
@@ -89,17 +101,18 @@ function repoFolder(cacheDir: string, repo: string): string {
 }
 
 /** The cached snapshot of a revision (a commit, or a ref written by an earlier download), or null. */
-export function cachedSnapshot(id: HubId, cacheDir: string = getHFHubCachePath()): { folder: string; commit: string } | null {
+export function cachedSnapshot(id: HubId, cacheDir: string = getHFHubCachePath(), kind: HubRepoKind = 'model'): { folder: string; commit: string } | null {
   const root = repoFolder(cacheDir, id.repo);
   const refPath = join(root, 'refs', id.revision);
   const commit = isCommit(id.revision) ? id.revision : existsSync(refPath) ? readFileSync(refPath, 'utf8').trim() : null;
   if (!commit) return null;
   const folder = join(root, 'snapshots', commit);
-  return existsSync(join(folder, 'config.json')) ? { folder, commit } : null;
+  return existsSync(join(folder, configFile(kind))) ? { folder, commit } : null;
 }
 
-/** model.safetensors, or the index and every shard it names, are in the folder. */
-export function weightsComplete(folder: string): boolean {
+/** model.safetensors, or the index and every shard it names (an adapter: adapter_model.safetensors), are in the folder. */
+export function weightsComplete(folder: string, kind: HubRepoKind = 'model'): boolean {
+  if (kind === 'adapter') return existsSync(join(folder, 'adapter_model.safetensors'));
   if (existsSync(join(folder, 'model.safetensors'))) return true;
   const index = join(folder, 'model.safetensors.index.json');
   if (!existsSync(index)) return false;
@@ -112,7 +125,7 @@ export function weightsComplete(folder: string): boolean {
 }
 
 /** A clear message for what the Hub or the network answered. */
-function hubError(e: unknown, id: HubId, hubUrl: string, token: string | undefined): Error {
+function hubError(e: unknown, id: HubId, hubUrl: string, token: string | undefined, kind: HubRepoKind): Error {
   const name = `hf:${id.repo}${id.revision === 'main' ? '' : `@${id.revision}`}`;
   const status = (e as { statusCode?: number }).statusCode;
   if (status === 401 || status === 403) {
@@ -122,7 +135,7 @@ function hubError(e: unknown, id: HubId, hubUrl: string, token: string | undefin
         : `${name}: the Hub requires a token (HTTP ${status}): the model is gated or private — accept its terms on the Hub and set HF_TOKEN`,
     );
   }
-  if (status === 404) return new Error(`${name}: not found on ${hubUrl} (check the model name and revision)`);
+  if (status === 404) return new Error(`${name}: not found on ${hubUrl} (check the ${kind} name and revision)`);
   if (status !== undefined) return new Error(`${name}: the Hub answered HTTP ${status}: ${(e as Error).message}`);
   return new Error(`${name}: cannot reach ${hubUrl} (${(e as Error).message}); with HF_HUB_OFFLINE=1 only the local cache is used`);
 }
@@ -169,10 +182,11 @@ export async function downloadHubModel(source: string, opts: HubDownloadOptions 
   const hubUrl = (opts.hubUrl ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
   const token = opts.token ?? (process.env.HF_TOKEN || undefined);
   const offline = opts.offline ?? ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
-  const cached = cachedSnapshot(id, cacheDir);
+  const kind = opts.kind ?? 'model';
+  const cached = cachedSnapshot(id, cacheDir, kind);
   // A commit never changes: its snapshot, once its weights are all there, needs no Hub (as
   // huggingface_hub's hf_hub_download does for a file pinned to a commit).
-  if (cached && isCommit(id.revision) && weightsComplete(cached.folder)) return { ...cached, downloaded: 0, fromCache: true };
+  if (cached && isCommit(id.revision) && weightsComplete(cached.folder, kind)) return { ...cached, downloaded: 0, fromCache: true };
   if (offline) {
     if (!cached) throw new Error(`hf:${id.repo}@${id.revision} is not in the Hugging Face cache at ${cacheDir} (HF_HUB_OFFLINE=1: nothing is downloaded)`);
     return { ...cached, downloaded: 0, fromCache: true };
@@ -190,20 +204,24 @@ export async function downloadHubModel(source: string, opts: HubDownloadOptions 
     const status = (e as { statusCode?: number }).statusCode;
     // Unreachable Hub, cached snapshot: use it, as transformers does.
     if (status === undefined && cached) return { ...cached, downloaded: 0, fromCache: true };
-    throw hubError(e, id, hubUrl, token);
+    throw hubError(e, id, hubUrl, token, kind);
   }
   const root = repoFolder(cacheDir, id.repo);
   const snapshot = join(root, 'snapshots', commit);
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  if (!byPath.has('config.json')) throw new Error(`hf:${id.repo}@${id.revision}: no config.json in the repository (not a transformers model)`);
-  if (!byPath.has('model.safetensors') && !byPath.has('model.safetensors.index.json')) {
+  if (kind === 'adapter') {
+    if (!byPath.has('adapter_config.json')) throw new Error(`hf:${id.repo}@${id.revision}: no adapter_config.json in the repository (not a PEFT adapter)`);
+    if (!byPath.has('adapter_model.safetensors')) throw new Error(`hf:${id.repo}@${id.revision}: no adapter_model.safetensors in the repository (adapter_model.bin, a pickle, is not read)`);
+  } else if (!byPath.has('config.json')) throw new Error(`hf:${id.repo}@${id.revision}: no config.json in the repository (not a transformers model)`);
+  if (kind === 'model' && !byPath.has('model.safetensors') && !byPath.has('model.safetensors.index.json')) {
     throw new Error(`hf:${id.repo}@${id.revision}: no model.safetensors or model.safetensors.index.json (only safetensors weights are read)`);
   }
   const fetchOne = async (task: FileTask, progress: (n: number) => void) => fetchFile(id, commit, task, root, common, progress);
 
   let downloaded = 0;
   let done = 0;
-  const first = [...byPath.values()].filter((e) => WANTED.has(e.path)).map(taskOf);
+  const wanted = kind === 'adapter' ? WANTED_ADAPTER : WANTED;
+  const first = [...byPath.values()].filter((e) => wanted.has(e.path)).map(taskOf);
   const missing = (t: FileTask) => !existsSync(join(snapshot, t.path));
   // The index names the shards; it is fetched first so the total is known before the big files.
   const index = first.find((t) => t.path === 'model.safetensors.index.json');
@@ -272,7 +290,7 @@ async function fetchFile(
       }
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
-      if (status !== undefined) throw hubError(e, id, common.hubUrl, common.accessToken);
+      if (status !== undefined) throw hubError(e, id, common.hubUrl, common.accessToken, task.path.startsWith('adapter_') ? 'adapter' : 'model');
       lastError = e;
     }
   }

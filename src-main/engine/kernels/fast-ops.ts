@@ -92,12 +92,44 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
   return linearNoBias(x, w);
 }
 
+/** The variables the current trainedGrads call differentiates; null outside one (every gradient computed). */
+let gradTargets: Set<tf.Tensor> | null = null;
+
+/**
+ * tf.variableGrads(f, vars), with the ops below told which variables train: a weight that is a
+ * variable outside `vars` (a LoRA model's frozen base, a frozen backbone) gets no gradient. tfjs's
+ * tape only reads the gradients of inputs on a path to `vars`, so theirs were computed and dropped:
+ * xᵀ·dy of every frozen matrix and the V×C product of the output layer, as costly as the forward
+ * pass, and the inputs kept alive only for them.
+ */
+export function trainedGrads(f: () => tf.Scalar, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const outer = gradTargets;
+  gradTargets = new Set(vars);
+  try {
+    return tf.variableGrads(f, vars);
+  } finally {
+    gradTargets = outer;
+  }
+}
+
+/** True for a weight no gradient is asked of (see trainedGrads). */
+export function isFrozen(t: tf.Tensor): boolean {
+  return gradTargets !== null && t instanceof tf.Variable && !gradTargets.has(t);
+}
+
+/** Stands in for a frozen weight's gradient (never read, see isFrozen): no memory, no work. */
+function unused(): tf.Tensor {
+  return tf.zeros([0]);
+}
+
 const linearBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D>((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x, w]);
+  const frozen = isFrozen(w) && isFrozen(b);
+  save(frozen ? [w] : [x, w]);
   return {
     // matMul + add beats tf.fused.matMul with a bias on wasm (measured ~1.5×); on webgpu the fused one is one dispatch.
     value: gpuMatMul() ? tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) : tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      if (frozen) return [inputGrad(dy as tf.Tensor2D, saved[0] as tf.Tensor2D), unused(), unused()];
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [inputGrad(dy as tf.Tensor2D, sw), weightGrad(sx, dy as tf.Tensor2D), columnSum(dy as tf.Tensor2D)];
     },
@@ -105,10 +137,12 @@ const linearBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) =
 });
 
 const linearNoBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x, w]);
+  const frozen = isFrozen(w);
+  save(frozen ? [w] : [x, w]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      if (frozen) return [inputGrad(dy as tf.Tensor2D, saved[0] as tf.Tensor2D), unused()];
       const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [inputGrad(dy as tf.Tensor2D, sw), weightGrad(sx, dy as tf.Tensor2D)];
     },
@@ -120,11 +154,13 @@ const linearNoBias = customGrad<(x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D>
  * of E (dh = dy·E); dE = dyᵀ·h is formed by transposing whichever of dy or h·… moves fewer elements.
  */
 export const tiedLogits = customGrad<(h: tf.Tensor2D, wte: tf.Tensor2D) => tf.Tensor2D>((h: tf.Tensor, wte: tf.Tensor, save: tf.GradSaveFunc) => {
+  const frozen = isFrozen(wte);
   save([h, wte]);
   return {
     value: gpuMatMul() ? tf.matMul(h as tf.Tensor2D, wte as tf.Tensor2D, false, true) : tf.matMul(h as tf.Tensor2D, tf.transpose(wte) as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sh, se] = saved as [tf.Tensor2D, tf.Tensor2D];
+      if (frozen) return [tf.matMul(dy as tf.Tensor2D, se), unused()];
       if (gpuMatMul()) return [tf.matMul(dy as tf.Tensor2D, se), tf.matMul(dy as tf.Tensor2D, sh, true, false)];
       const [n, V] = (dy as tf.Tensor2D).shape;
       const C = sh.shape[1];

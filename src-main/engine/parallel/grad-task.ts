@@ -3,6 +3,7 @@
 // Tasks are registered by the module that defines them; a worker imports that module by URL.
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../models/model.js';
+import { trainedGrads } from '../kernels/fast-ops.js';
 import type { CustomReplicable } from './replicable.js';
 
 export type ReplicaModel = GPT | CustomReplicable;
@@ -124,7 +125,7 @@ function computeGradsOnce<I>(models: ModelSet, roles: readonly string[], task: G
   let value: tf.Scalar;
   let grads: tf.NamedTensorMap;
   try {
-    ({ value, grads } = tf.variableGrads(() => {
+    ({ value, grads } = trainedGrads(() => {
       const r = task.loss(models, input, prepared);
       kept = Object.fromEntries(Object.entries(r.extras ?? {}).map(([k, t]) => [k, tf.keep(t)]));
       return r.loss;

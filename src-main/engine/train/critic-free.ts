@@ -5,6 +5,7 @@
 // PPO's worker replicas (ppo.ts) are sized for its four.
 import * as tf from '@tensorflow/tfjs';
 import { generate } from '../models/generate.js';
+import { trainedGrads } from '../kernels/fast-ops.js';
 import type { GPT } from '../models/model.js';
 import type { AdamW, AdamWState } from './optim.js';
 import type { PpoPrompt, PpoTokens, Scorer } from './ppo.js';
@@ -139,7 +140,7 @@ export function policyStep(
   );
   let stats: tf.Tensor | undefined;
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = trainedGrads(() => {
       const logp = tokenLogprobsAt(policy, batch, temperature, { training: true }).logp;
       const out = loss(batch, logp, idx);
       stats = tf.keep(tf.stack(out.stats));

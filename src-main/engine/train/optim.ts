@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { fusedAdamWAvailable, fusedAdamWStep, fusedSumOfSquares } from '../kernels/adamw-kernel.js';
+import { trainedGrads } from '../kernels/fast-ops.js';
 
 export const adamWConfigSchema = z
   .object({
@@ -178,7 +179,7 @@ export class AdamW {
 
   /** One full step: gradients of `lossFn` w.r.t. the optimised variables, clipped and applied. */
   minimize(lossFn: () => tf.Scalar): StepResult & { loss: number } {
-    const { value, grads } = tf.variableGrads(lossFn, this.variables);
+    const { value, grads } = trainedGrads(lossFn, this.variables);
     try {
       const loss = value.dataSync()[0]!;
       return { ...this.applyGradients(grads), loss };

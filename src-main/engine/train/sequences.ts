@@ -4,6 +4,7 @@
 // `len` columns of the [B, T−1] log-prob matrix, for every row alike.
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../models/model.js';
+import { isFrozen } from '../kernels/fast-ops.js';
 
 /**
  * Prompt and response tokens exactly as SFT's prompt/completion examples are laid out
@@ -145,6 +146,7 @@ function tiedTargetLogprobs(h: tf.Tensor2D, wte: tf.Tensor2D, targets: tf.Tensor
   const [n, C] = h.shape;
   const V = wte.shape[0];
   let ent: tf.Tensor1D | undefined;
+  const frozen = isFrozen(wte);
   const op = tf.customGrad(((hIn: tf.Tensor2D, e: tf.Tensor2D, save: tf.GradSaveFunc) => {
     // (h/T)·Eᵀ = (h·Eᵀ)/T, scaling C columns instead of V.
     const hs = temperature === 1 ? hIn : (tf.mul(hIn, 1 / temperature) as tf.Tensor2D);
@@ -165,6 +167,8 @@ function tiedTargetLogprobs(h: tf.Tensor2D, wte: tf.Tensor2D, targets: tf.Tensor
           const dhs = tf.matMul(g, se);
           const dh = temperature === 1 ? dhs : tf.mul(dhs, 1 / temperature);
           // gᵀ·hs, transposing whichever of g [n,V] or the [C,V] product moves fewer elements.
+          // A frozen output matrix (LoRA's base) gets no gradient: see isFrozen in fast-ops.ts.
+          if (frozen) return [dh, tf.zeros([0])];
           const dE = n * V <= V * C + n * C ? tf.matMul(tf.transpose(g) as tf.Tensor2D, sh) : (tf.transpose(tf.matMul(tf.transpose(sh) as tf.Tensor2D, g)) as tf.Tensor2D);
           return [dh, dE];
         }),

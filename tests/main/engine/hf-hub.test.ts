@@ -1,7 +1,8 @@
 // `hf:OWNER/NAME[@revision]` against a fake Hub on 127.0.0.1 that speaks the Hub's API (model
 // info, file tree with sizes and hashes, /resolve/ redirecting to a file server with range
 // requests): the standard cache layout, a second import without a download, offline use, a
-// dropped connection resumed by a Range request, a wrong hash discarded, 401 and 404 explained.
+// dropped connection resumed by a Range request, a wrong hash discarded, 401 and 404 explained;
+// a PEFT LoRA adapter from the Hub (`model import hf:… --adapter hf:…`).
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend/backend.js';
 import { loadModel } from '../../../src-main/engine/io/checkpoint-io.js';
 import { downloadHubModel } from '../../../src-main/engine/io/hf-hub.js';
-import { importModelSource } from '../../../src-main/engine/io/hf.js';
+import { importHfModel, importModelSource } from '../../../src-main/engine/io/hf.js';
+import { exportCheckpoint, importSourceWithAdapter } from '../../../src-main/engine/io/adapter-io.js';
 import type { CommandIO } from '../../../src-main/cli/command.js';
 import { modelCommand } from '../../../src-main/cli/commands/model.js';
 import { Project } from '../../../src-main/store/project.js';
@@ -21,6 +23,7 @@ import { Project } from '../../../src-main/store/project.js';
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
 const COMMIT = 'a'.repeat(39) + '1';
 const QWEN_COMMIT = 'b'.repeat(39) + '2';
+const LORA_COMMIT = 'c'.repeat(39) + '3';
 const TOKEN = 'hf_validtoken';
 
 interface RepoFile {
@@ -42,6 +45,8 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const repos: Record<string, Repo> = {
   'tiny/llama': { commit: COMMIT, files: filesOf(join(fixtures, 'llama-tiny'), ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'], isWeights) },
+  // The PEFT adapter scripts/make-lora-fixture.py wrote for llama-tiny.
+  'tiny/llama-lora': { commit: LORA_COMMIT, files: filesOf(join(fixtures, 'llama-tiny-lora'), ['adapter_config.json', 'adapter_model.safetensors'], isWeights) },
   'tiny/qwen2': {
     commit: QWEN_COMMIT,
     gated: true,
@@ -228,6 +233,50 @@ describe('hf:OWNER/NAME from a Hub', () => {
     await expect(downloadHubModel('hf:not a repo', { cacheDir, hubUrl })).rejects.toThrow(/expected hf:OWNER\/NAME/);
   });
 
+  it('a LoRA adapter from the Hub on a Hub base: cached, imported, its log-probs PyTorch\'s and the merged export\'s', async () => {
+    const r = await importSourceWithAdapter(project, 'hf:tiny/llama', 'hf:tiny/llama-lora', { cacheDir, hubUrl, offline: false });
+    const snap = join(cacheDir, 'models--tiny--llama-lora', 'snapshots', LORA_COMMIT);
+    expect(readdirSync(snap).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(lstatSync(join(snap, 'adapter_model.safetensors')).isSymbolicLink()).toBe(true);
+    expect(r.sources.adapter).toMatchObject({ from: `hf:tiny/llama-lora@${LORA_COMMIT}`, fromCache: false });
+    expect(project.checkpoints.get(r.base)).toMatchObject({ name: 'tiny/llama', stage: 'base' });
+    expect(project.checkpoints.get(r.base)!.extra).toMatchObject({ imported_from: `hf:tiny/llama@${COMMIT}` });
+    expect(project.checkpoints.get(r.adapter)).toMatchObject({ name: 'tiny/llama + tiny/llama-lora', parent_id: r.base });
+    expect(project.checkpoints.get(r.adapter)!.extra).toMatchObject({ imported_from: `hf:tiny/llama-lora@${LORA_COMMIT}`, adapter: { r: 4, targets: ['q_proj', 'v_proj', 'down_proj'] } });
+    logprobsMatch(r.adapter, 'llama-tiny-lora');
+    const ids = reference('llama-tiny-lora').sequences[1]!;
+    const logprobs = (id: number) => {
+      const { model } = loadModel(project, id);
+      const out = tf.tidy(() => Array.from(model.tokenLogprobs(tf.tensor2d([ids], [1, ids.length], 'int32')).dataSync()));
+      model.dispose();
+      return out;
+    };
+    const adapted = logprobs(r.adapter);
+    const base = logprobs(r.base);
+    expect(Math.max(...adapted.map((x, i) => Math.abs(x - base[i]!)))).toBeGreaterThan(1e-3);
+    const mergedDir = join(dir, 'merged-hub-adapter');
+    exportCheckpoint(project, r.adapter, mergedDir, { merged: true });
+    const merged = logprobs(importHfModel(project, mergedDir));
+    expect(Math.max(...adapted.map((x, i) => Math.abs(x - merged[i]!)))).toBeLessThan(1e-5);
+    // Again: both come from the cache.
+    hub.requests.length = 0;
+    const again = await importSourceWithAdapter(project, `hf:tiny/llama@${COMMIT}`, `hf:tiny/llama-lora@${LORA_COMMIT}`, { cacheDir, hubUrl, offline: false, name: 'again' });
+    expect(again.sources.adapter.fromCache && again.sources.base.fromCache).toBe(true);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it('an adapter the Hub does not have, or a repo that is no adapter, is named and stores nothing', async () => {
+    const before = project.checkpoints.list().length;
+    await expect(importSourceWithAdapter(project, 'hf:tiny/llama', 'hf:tiny/no-adapter', { cacheDir, hubUrl, offline: false })).rejects.toThrow(
+      /hf:tiny\/no-adapter: not found on http:\/\/127\.0\.0\.1:\d+ \(check the adapter name and revision\)/,
+    );
+    // The adapter is fetched first: the base was not downloaded for nothing.
+    expect(existsSync(join(cacheDir, 'models--tiny--llama'))).toBe(false);
+    await expect(importSourceWithAdapter(project, 'hf:tiny/llama', 'hf:tiny/llama', { cacheDir, hubUrl, offline: false })).rejects.toThrow(/hf:tiny\/llama@main: no adapter_config\.json in the repository \(not a PEFT adapter\)/);
+    await expect(importSourceWithAdapter(project, join(fixtures, 'llama-tiny'), 'hf:tiny/llama-lora', { cacheDir, hubUrl, offline: true })).rejects.toThrow(/hf:tiny\/llama-lora@main is not in the Hugging Face cache/);
+    expect(project.checkpoints.list().length).toBe(before);
+  });
+
   it('rlhf-lab model import hf:… reads HF_ENDPOINT, HF_HOME, HF_TOKEN and HF_HUB_OFFLINE', async () => {
     const saved = { ...process.env };
     const home = mkdtempSync(join(dir, 'home-'));
@@ -253,6 +302,10 @@ describe('hf:OWNER/NAME from a Hub', () => {
       const second = await cli(['import', file, 'hf:tiny/qwen2', '--name', 'again']);
       expect(second.bars).toEqual([]);
       expect(hub.requests).toEqual([]);
+      process.env.HF_HUB_OFFLINE = '';
+      const adapted = (await cli(['import', file, 'hf:tiny/llama', '--adapter', 'hf:tiny/llama-lora'])).out as unknown as { checkpoint: number; base: number; adapter: { r: number } };
+      expect(adapted.adapter).toMatchObject({ r: 4 });
+      expect(existsSync(join(home, 'hub', 'models--tiny--llama-lora', 'refs', 'main'))).toBe(true);
     } finally {
       for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_TOKEN', 'HF_HUB_OFFLINE']) if (saved[k] === undefined) delete process.env[k];
       Object.assign(process.env, saved);

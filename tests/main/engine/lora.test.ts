@@ -16,6 +16,7 @@ import { modelParameterShapes } from '../../../src-main/engine/models/model.js';
 import { llamaConfigSchema } from '../../../src-main/engine/models/llama-config.js';
 import { defaultSftConfig, makeSftBatch, prepareSftData, sftGradTask, trainSft } from '../../../src-main/engine/train/sft.js';
 import { computeGrads } from '../../../src-main/engine/parallel/grad-task.js';
+import { trainedGrads } from '../../../src-main/engine/kernels/fast-ops.js';
 import { TextTokenizer } from '../../../src-main/engine/models/tokenizer.js';
 import type { SftRecord } from '../../../src-main/shared/records.js';
 
@@ -100,6 +101,50 @@ describe.each(families)('LoRA on %s', (_name, config, targets) => {
     expect(norm(/lora_B/)).toBeGreaterThan(0);
     expect(norm(/lora_A/)).toBe(0);
     tf.dispose([ids, ...Object.values(grads)]);
+    model.dispose();
+  });
+
+  it('skips the frozen base weights\' gradients: the same adapter gradients from fewer matMuls and less memory', async () => {
+    const model = GPT.create(config, 7);
+    model.addLora({ r: 4, alpha: 8, targets }, 8);
+    randomiseB(model, 30);
+    const ids = tf.tensor2d([seq, seq.slice().reverse()], [2, seq.length], 'int32');
+    const loss = () => tf.neg(tf.sum(model.tokenLogprobs(ids))) as tf.Scalar;
+    // trainedGrads (what training calls) tells the kernels which variables train; plain
+    // tf.variableGrads computes every matrix's weight gradient and drops the base's.
+    const pass = async (grad: typeof trainedGrads) => {
+      let grads: tf.NamedTensorMap = {};
+      const info = await tf.profile(() => {
+        grads = grad(loss, model.variables()).grads;
+      });
+      const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
+      tf.dispose(Object.values(grads));
+      return { out, matMuls: info.kernels.filter((k) => k.name === 'BatchMatMul').length, peak: info.peakBytes };
+    };
+    const frozen = await pass(trainedGrads);
+    const full = await pass((f, vars) => tf.variableGrads(f, vars));
+    expect(Object.keys(frozen.out).sort()).toEqual(Object.keys(full.out).sort());
+    for (const [k, g] of Object.entries(frozen.out)) expect(maxAbsDiff(g, full.out[k]!)).toBeLessThan(1e-6);
+    expect(frozen.matMuls).toBeLessThan(full.matMuls);
+    expect(frozen.peak).toBeLessThan(full.peak);
+    // Training's own gradient pass (computeGrads, as the SFT step runs it) skips them too.
+    const batch = { ...makeSftBatch([{ ids: seq, targets: seq.map(() => true) }], 0), denominator: seq.length - 1 };
+    const one = async (grad: typeof trainedGrads | null) => {
+      const info = await tf.profile(() => {
+        const r = grad ? { grads: grad(() => sftGradTask.loss({ policy: model }, batch, {}).loss, model.variables()).grads } : computeGrads({ policy: model }, ['policy'], sftGradTask, batch);
+        tf.dispose(Object.values(r.grads));
+      });
+      return info.kernels.filter((k) => k.name === 'BatchMatMul').length;
+    };
+    expect(await one(null)).toBe(await one(trainedGrads));
+    expect(await one(null)).toBeLessThan(await one((f, vars) => tf.variableGrads(f, vars)));
+    // Merged, every weight trains: trainedGrads computes them all.
+    model.mergeLora();
+    const merged = trainedGrads(loss, model.variables());
+    expect(Object.keys(merged.grads).length).toBe(Object.keys(model.weightVariables()).length);
+    expect(Object.values(merged.grads).every((g) => tf.sum(tf.square(g)).dataSync()[0]! > 0)).toBe(true);
+    tf.dispose([merged.value, ...Object.values(merged.grads)]);
+    ids.dispose();
     model.dispose();
   });
 });
