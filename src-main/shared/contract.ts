@@ -784,7 +784,8 @@ export const methods = {
    * downloading, then tensors while converting.
    */
   'models.import': method<JobInfo>()(
-    z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
+    /** `adapter`: a PEFT LoRA folder to import on the base `folder`, as its own checkpoint (the job's result). */
+    z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional(), adapter: z.string().min(1).max(4096).optional() }).strict(),
   ),
   'models.export': method<JobInfo>()(
     /** `merged`: a LoRA adapter checkpoint as a full model (W + (alpha/r)·(B·A)ᵀ) instead of a PEFT folder. */
