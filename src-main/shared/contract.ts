@@ -860,7 +860,7 @@ export const methods = {
   'demo.start': method<JobInfo>()(
     z
       .object({
-        rl: z.array(demoRlMethodSchema).min(1, 'Choose at least one RL method.').refine((x) => new Set(x).size === x.length, 'Each RL method once.'),
+        rl: z.array(demoRlMethodSchema).min(1).refine((x) => new Set(x).size === x.length, 'Each RL method once.'),
         seed: z.number().int().min(0).max(1_000_000_000),
         quick: z.boolean().default(true),
       })
