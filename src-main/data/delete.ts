@@ -32,6 +32,7 @@ const tableNouns: Record<string, string> = {
   samples: 'logged samples',
   run_events: 'run warnings',
   checkpoints: 'checkpoints',
+  checkpoint_parts: 'parts of large checkpoints',
   prompts: 'prompts',
   responses: 'responses',
   sft_examples: 'SFT examples',

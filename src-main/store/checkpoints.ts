@@ -48,7 +48,17 @@ interface InfoRow {
 }
 
 const INFO_COLUMNS = `id, name, stage, run_id, parent_id, step, model_config, extra, sha256, created_at,
-  length(weights) AS weights_bytes, optimizer IS NOT NULL AS has_optimizer`;
+  length(weights) + coalesce((SELECT sum(length(bytes)) FROM checkpoint_parts p WHERE p.checkpoint_id = checkpoints.id AND p.blob = 'weights'), 0) AS weights_bytes,
+  optimizer IS NOT NULL AS has_optimizer`;
+
+/**
+ * The largest blob stored inline; a larger one goes to checkpoint_parts in parts of this size.
+ * better-sqlite3 refuses to bind a buffer over V8's largest string (2^29 − 24 bytes), so one
+ * value cannot hold the float32 weights of a 135M model (migration 0009).
+ */
+export const CHECKPOINT_PART_BYTES = 2 ** 28;
+
+type BlobKind = 'weights' | 'optimizer';
 
 export class CheckpointsRepo {
   private readonly insertStmt;
@@ -60,8 +70,15 @@ export class CheckpointsRepo {
   private readonly deleteStmt;
   private readonly countStmt;
   private readonly dropOptimizerStmt;
+  private readonly insertPartStmt;
+  private readonly partsStmt;
+  private readonly deletePartsStmt;
 
-  constructor(private readonly db: DB) {
+  /** `partBytes`: where blobs are split (tests split small ones). */
+  constructor(
+    private readonly db: DB,
+    private readonly partBytes = CHECKPOINT_PART_BYTES,
+  ) {
     this.insertStmt = db.prepare<
       [string, CheckpointStage, number | null, number | null, number, string, string, Uint8Array, Uint8Array | null, string | null, string, number]
     >(
@@ -80,6 +97,9 @@ export class CheckpointsRepo {
     this.deleteStmt = db.prepare<[number]>('DELETE FROM checkpoints WHERE id = ?');
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM checkpoints');
     this.dropOptimizerStmt = db.prepare<[string, number]>('UPDATE checkpoints SET optimizer = NULL, sha256 = ? WHERE id = ?');
+    this.insertPartStmt = db.prepare<[number, BlobKind, number, Uint8Array]>('INSERT INTO checkpoint_parts (checkpoint_id, blob, part, bytes) VALUES (?, ?, ?, ?)');
+    this.partsStmt = db.prepare<[number, BlobKind], { bytes: Buffer }>('SELECT bytes FROM checkpoint_parts WHERE checkpoint_id = ? AND blob = ? ORDER BY part');
+    this.deletePartsStmt = db.prepare<[number, BlobKind]>('DELETE FROM checkpoint_parts WHERE checkpoint_id = ? AND blob = ?');
   }
 
   /** Stores a checkpoint in one transaction and returns its id. */
@@ -87,6 +107,7 @@ export class CheckpointsRepo {
     // 'base' or a stage of the catalogue (the table no longer lists them, migration 0008).
     if (!isCheckpointStage(c.stage)) throw new Error(`unknown checkpoint stage "${c.stage}"`);
     const sha = checkpointHash(c.weights, c.optimizer);
+    const inline = (b: Uint8Array) => (b.byteLength > this.partBytes ? new Uint8Array(0) : b);
     return this.db.transaction(() => {
       const r = this.insertStmt.run(
         c.name,
@@ -96,13 +117,16 @@ export class CheckpointsRepo {
         c.step ?? 0,
         JSON.stringify(c.modelConfig),
         c.tokenizer,
-        c.weights,
-        c.optimizer ?? null,
+        inline(c.weights),
+        c.optimizer ? inline(c.optimizer) : null,
         c.extra ? JSON.stringify(c.extra) : null,
         sha,
         Date.now(),
       );
-      return Number(r.lastInsertRowid);
+      const id = Number(r.lastInsertRowid);
+      this.saveParts(id, 'weights', c.weights);
+      if (c.optimizer) this.saveParts(id, 'optimizer', c.optimizer);
+      return id;
     })();
   }
 
@@ -117,10 +141,8 @@ export class CheckpointsRepo {
     const row = this.infoStmt.get(id);
     const blobs = this.blobStmt.get(id);
     if (!row || !blobs) throw new CheckpointNotFoundError(id);
-    const weights = new Uint8Array(blobs.weights.buffer, blobs.weights.byteOffset, blobs.weights.byteLength);
-    const optimizer = blobs.optimizer
-      ? new Uint8Array(blobs.optimizer.buffer, blobs.optimizer.byteOffset, blobs.optimizer.byteLength)
-      : null;
+    const weights = this.joined(id, 'weights', blobs.weights);
+    const optimizer = blobs.optimizer ? this.joined(id, 'optimizer', blobs.optimizer) : null;
     const actual = checkpointHash(weights, optimizer);
     if (actual !== row.sha256) throw new CheckpointCorruptError(id, row.sha256, actual);
     return { ...this.toInfo(row, this.parentMap()), tokenizer: blobs.tokenizer, weights, optimizer };
@@ -150,7 +172,26 @@ export class CheckpointsRepo {
       return false;
     }
     if (!c.optimizer) return false;
-    return this.dropOptimizerStmt.run(checkpointHash(c.weights, null), id).changes > 0;
+    return this.db.transaction(() => {
+      this.deletePartsStmt.run(id, 'optimizer');
+      return this.dropOptimizerStmt.run(checkpointHash(c.weights, null), id).changes > 0;
+    })();
+  }
+
+  /** A blob over partBytes, in parts (the row holds an empty blob in its place). */
+  private saveParts(id: number, blob: BlobKind, bytes: Uint8Array): void {
+    if (bytes.byteLength <= this.partBytes) return;
+    for (let part = 0, at = 0; at < bytes.byteLength; part++, at += this.partBytes) {
+      this.insertPartStmt.run(id, blob, part, bytes.subarray(at, at + this.partBytes));
+    }
+  }
+
+  /** The stored bytes of a blob: inline, or (an empty inline blob) joined from its parts. */
+  private joined(id: number, blob: BlobKind, inline: Buffer): Uint8Array {
+    if (inline.byteLength > 0) return new Uint8Array(inline.buffer, inline.byteOffset, inline.byteLength);
+    const parts = this.partsStmt.all(id, blob).map((p) => p.bytes);
+    const all = Buffer.concat(parts);
+    return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
   }
 
   /** Deletes one checkpoint; its children keep existing with parent_id set to null (schema). */
