@@ -28,7 +28,7 @@ function setup(): { models: CriticFreeModels; prompts: { text: string; ids: numb
   return { models: { policy, ref: GPT.fromWeights(tinyConfig, policy.getWeights()), reward: goodCounter }, prompts };
 }
 
-function finish(models: CriticFreeModels, metrics: Record<string, number>[]): Promise<Result> {
+function finish(models: CriticFreeModels, metrics: Record<string, number>[]): Result {
   const weights = Object.values(models.policy.getWeights()).map((w) => Float32Array.from(w));
   models.policy.dispose();
   models.ref.dispose();
