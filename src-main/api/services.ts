@@ -63,6 +63,8 @@ export class Services implements AppServices {
    * the first job has taken the run's lease is refused. Process state, like `comparisonJobs`.
    */
   readonly resumeJobs = new Map<number, string>();
+  /** The demo job this process started on each project (path → job id), so a second start while it runs is refused. */
+  readonly demoJobs = new Map<string, string>();
 
   constructor(opts: ServicesOptions) {
     this.#dataDir = opts.dataDir;

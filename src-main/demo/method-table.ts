@@ -1,22 +1,11 @@
 // The demo's RL methods side by side with the best-of-N baselines: one row per method and seed,
 // as the CLI prints it, `--json` carries it (`table`) and the report page shows it.
+// The app's demo panel shows the same rows (api/handlers/demo.ts), so the row is the contract's.
+import type { DemoMethodRow } from '../shared/contract.js';
 import type { DemoReport } from './pipeline.js';
 import { RL_METHODS, type RlMethod } from './rl-phase.js';
 
-export interface MethodRow {
-  seed: number;
-  /** 'ppo', 'rloo', 'grpo', or 'best-of-N' (no training: the SFT model's N samples, the reward model's pick). */
-  method: RlMethod | `best-of-${number}`;
-  /** Gold win rate over the same SFT replies, with its 95% bootstrap interval. */
-  win_rate: number;
-  ci_low: number;
-  ci_high: number;
-  mean_gold: number | null;
-  /** Nats per response token to SFT on the judged prompts (null for best-of-N, which samples SFT itself). */
-  kl: number | null;
-  peak_rss_mb: number | null;
-  seconds: number | null;
-}
+export type MethodRow = DemoMethodRow;
 
 export function methodRows(r: Pick<DemoReport, 'seed' | 'methods' | 'compare'>): MethodRow[] {
   return [

@@ -222,6 +222,39 @@ export function readDemoBaselines(project: Project): DemoBaselines | null {
   return row ? (JSON.parse(row.value) as DemoBaselines) : null;
 }
 
+/** The last run's report without its curves, kept in the project for the app's demo panel (api/handlers/demo.ts). */
+export type StoredDemoReport = Omit<DemoReport, 'curves'>;
+
+function writeMeta(project: Project, key: string, value: unknown): void {
+  project.db
+    .prepare('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    .run(key, JSON.stringify(value));
+}
+function readMeta<T>(project: Project, key: string): T | null {
+  const row = project.db.prepare<[string], { value: string }>('SELECT value FROM project_meta WHERE key = ?').get(key);
+  return row ? (JSON.parse(row.value) as T) : null;
+}
+
+export function readDemoReport(project: Project): StoredDemoReport | null {
+  return readMeta<StoredDemoReport>(project, 'demo_report');
+}
+
+/**
+ * A demo project built at another scale than the bundled one (the tests' miniature project) keeps
+ * the stage settings that fit it under `demo_settings`, so the app's demo job runs at its scale.
+ */
+export function writeProjectDemoSettings(project: Project, settings: DemoSettings): void {
+  writeMeta(project, 'demo_settings', settings);
+}
+
+/** The project's own demo settings with the run's seed in every stage, or null (the bundled scale: demoSettings). */
+export function projectDemoSettings(project: Project, seed: number): DemoSettings | null {
+  const s = readMeta<DemoSettings>(project, 'demo_settings');
+  if (!s) return null;
+  const seeded = (c: Record<string, unknown> | undefined) => (c ? { ...c, seed } : c);
+  return { ...s, sft: seeded(s.sft)!, rm: seeded(s.rm)!, ppo: seeded(s.ppo)!, rloo: seeded(s.rloo), grpo: seeded(s.grpo) };
+}
+
 /** Whether a project is a copy of the demo project (its data and simulated annotators fit the rubric). */
 export function isDemoProject(project: Project): boolean {
   return project.db.prepare<[], { value: string }>("SELECT value FROM project_meta WHERE key = 'demo'").get() !== undefined;
@@ -251,7 +284,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
 
 /** What the stages share: settings, backend, logging, and each training stage as an in-process job. */
 async function demoContext(project: Project, o: Omit<DemoOptions, 'out' | 'source'>) {
-  const settings = o.settings ?? demoSettings(o.quick, o.seed);
+  const settings = o.settings ?? projectDemoSettings(project, o.seed) ?? demoSettings(o.quick, o.seed);
   const backend = await initBackend();
   const log = o.log ?? (() => {});
   const progress = o.progress ?? (() => {});
@@ -427,7 +460,7 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     if (kl) curves[`${method}/kl`] = kl;
   }
 
-  return {
+  const report: DemoReport = {
     seed: o.seed,
     quick: o.quick,
     judged_on: judgeOn,
@@ -440,4 +473,7 @@ export async function runDemoStages(project: Project, o: Omit<DemoOptions, 'out'
     examples: drawExamples(gold, 6, o.seed),
     curves,
   };
+  const { curves: _curves, ...stored } = report;
+  writeMeta(project, 'demo_report', stored satisfies StoredDemoReport);
+  return report;
 }

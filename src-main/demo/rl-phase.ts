@@ -5,8 +5,10 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const RL_METHODS = ['ppo', 'rloo', 'grpo'] as const;
-export type RlMethod = (typeof RL_METHODS)[number];
+import { demoRlMethods, type DemoRlMethod } from '../shared/vocabulary.js';
+
+export const RL_METHODS = demoRlMethods;
+export type RlMethod = DemoRlMethod;
 
 export interface RlPhaseRequest {
   project: string;

@@ -3,8 +3,8 @@
 // and a TypeScript type for its output. The renderer imports this file with `import type` only.
 // Bound twice: to Electron IPC (api/ipc.ts) and to HTTP + WebSocket (server.ts).
 import { z } from 'zod';
-import { deletableKindSchema, exportKindSchema, importKindSchema, labelFlagSchema, labelModeSchema, runStageSchema, splitSchema, voteOutcomeSchema } from './vocabulary.js';
-import type { CheckpointStage, LabelFlag, LabelMode, RunStage, Split, VoteOutcome } from './vocabulary.js';
+import { deletableKindSchema, demoRlMethodSchema, exportKindSchema, importKindSchema, labelFlagSchema, labelModeSchema, runStageSchema, splitSchema, voteOutcomeSchema } from './vocabulary.js';
+import type { CheckpointStage, DemoRlMethod, LabelFlag, LabelMode, RunStage, Split, VoteOutcome } from './vocabulary.js';
 
 export type ApiError = { message: string; code: string; details?: unknown };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -111,6 +111,11 @@ export interface JobProgress {
   runId?: number;
   /** Resident memory of the engine process, in MB. */
   memoryMb?: number;
+  /**
+   * A job made of named phases in order (the demo: sft, labels, rm, each RL method, compare):
+   * `done` counts the phases finished plus the current one's fraction, `total` is their number.
+   */
+  phases?: string[];
 }
 
 // ---------- train (issue 7) ----------
@@ -509,6 +514,44 @@ export interface BlindVoteResult {
   stats: CompareStats;
 }
 
+// ---------- demo: the whole loop with RL methods side by side (issue 17) ----------
+/** One row of the demo's method table (demo/method-table.ts): an RL method or a best-of-N baseline. */
+export interface DemoMethodRow {
+  seed: number;
+  /** 'ppo', 'rloo', 'grpo', or 'best-of-N' (no training: the SFT model's N samples, the reward model's pick). */
+  method: DemoRlMethod | `best-of-${number}`;
+  /** Gold win rate over the same SFT replies, with its 95% bootstrap interval. */
+  win_rate: number;
+  ci_low: number;
+  ci_high: number;
+  mean_gold: number | null;
+  /** Nats per response token to SFT on the judged prompts (null for best-of-N, which samples SFT itself). */
+  kl: number | null;
+  peak_rss_mb: number | null;
+  seconds: number | null;
+}
+/** The last demo run on the project: its settings and the method table. */
+export interface DemoRunView {
+  seed: number;
+  quick: boolean;
+  judged_on: 'eval' | 'validation';
+  /** Prompts each method was judged on. */
+  n: number;
+  backend: string;
+  seconds: number;
+  /** SFT's mean gold score on the judged prompts (the baseline every row is judged against). */
+  sft_mean_gold: number | null;
+  rows: DemoMethodRow[];
+}
+export interface DemoStateView {
+  /** Whether the open project is the demo project (only its rubric gives a gold score). */
+  demo: boolean;
+  methods: readonly DemoRlMethod[];
+  last: DemoRunView | null;
+  /** The demo job now running on this project, if any. */
+  job: JobInfo | null;
+}
+
 // ---------- methods ----------
 // Sections are owned by features; add methods to your section.
 export const methods = {
@@ -741,7 +784,8 @@ export const methods = {
    * downloading, then tensors while converting.
    */
   'models.import': method<JobInfo>()(
-    z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional() }).strict(),
+    /** `adapter`: a PEFT LoRA folder to import on the base `folder`, as its own checkpoint (the job's result). */
+    z.object({ folder: z.string().min(1).max(4096), name: z.string().trim().min(1).max(200).optional(), adapter: z.string().min(1).max(4096).optional() }).strict(),
   ),
   'models.export': method<JobInfo>()(
     /** `merged`: a LoRA adapter checkpoint as a full model (W + (alpha/r)·(B·A)ᵀ) instead of a PEFT folder. */
@@ -810,6 +854,18 @@ export const methods = {
   'compare.judgeCheckpoints': method<JobInfo>()(z.object({ runId: id }).strict()),
   'compare.overoptimization': method<{ demo: boolean; report: OveroptimizationView | null; baselines: DemoBaselinesView | null }>()(none),
   'compare.startOveroptimization': method<JobInfo>()(none),
+
+  // --- demo (issue 17) ---
+  'demo.state': method<DemoStateView>()(none),
+  'demo.start': method<JobInfo>()(
+    z
+      .object({
+        rl: z.array(demoRlMethodSchema).min(1).refine((x) => new Set(x).size === x.length, 'Each RL method once.'),
+        seed: z.number().int().min(0).max(1_000_000_000),
+        quick: z.boolean().default(true),
+      })
+      .strict(),
+  ),
 } as const;
 
 /** One checkpoint of a PPO run against its SFT model (win rates: a tie counts ½). */

@@ -20,6 +20,11 @@ export function isRunStage(v: string): v is RunStage {
   return (runStages as readonly string[]).includes(v);
 }
 
+/** The RL methods the demo can train side by side from its SFT model against its reward model (`demo --rl`). */
+export const demoRlMethods = ['ppo', 'rloo', 'grpo'] as const;
+export const demoRlMethodSchema = z.enum(demoRlMethods);
+export type DemoRlMethod = (typeof demoRlMethods)[number];
+
 /** What wrote a checkpoint: a run of one of the stages, or nothing yet (a new or imported model, 'base'). */
 export const checkpointStages = ['base', ...runStages] as const;
 export const checkpointStageSchema = z.enum(checkpointStages);

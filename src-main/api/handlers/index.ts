@@ -5,6 +5,7 @@ import { appHandlers } from './app.js';
 import { compareHandlers } from './compare.js';
 import { dataHandlers } from './data.js';
 import { deleteHandlers } from './delete.js';
+import { demoHandlers } from './demo.js';
 import { labelHandlers } from './label.js';
 import { leaderboardHandlers } from './leaderboard.js';
 import { modelsHandlers } from './models.js';
@@ -16,6 +17,7 @@ export const handlers: Partial<Handlers<ApiContext>> = {
   ...compareHandlers,
   ...dataHandlers,
   ...deleteHandlers,
+  ...demoHandlers,
   ...labelHandlers,
   ...leaderboardHandlers,
   ...modelsHandlers,

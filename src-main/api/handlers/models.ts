@@ -82,13 +82,20 @@ export const modelsHandlers: Partial<Handlers<ApiContext>> = {
     return ctx.app.startJob('new-model', input, `New model ${input.n_layer}L-${input.n_embd}d`);
   },
 
-  'models.import': ({ folder, name }, ctx) => {
+  'models.import': ({ folder, name, adapter }, ctx) => {
     requireLocal(ctx);
+    // With an adapter, the base must be read and the adapter fitted to it before anything is stored
+    // (engine/io/adapter-io.ts importWithAdapter): a local folder, as `model import --adapter`.
+    const peft = adapter === undefined ? undefined : resolve(adapter);
+    if (peft !== undefined) {
+      if (folder.startsWith('hf:')) throw new UserError('A LoRA adapter can be imported on a base from a local folder only: import the base, or choose its folder in the Hugging Face cache.', 'invalid_input');
+      if (!existsSync(join(peft, 'adapter_config.json'))) throw new UserError(`No PEFT adapter folder at ${peft} (adapter_config.json is missing).`, 'not_found');
+    }
     // A Hub id (hf:OWNER/NAME[@revision]) is downloaded into the Hugging Face cache by the job.
     if (folder.startsWith('hf:')) return ctx.app.startJob('import-model', { folder, ...(name ? { name } : {}) }, `Import ${folder}`);
     const abs = resolve(folder);
     if (!existsSync(join(abs, 'config.json'))) throw new UserError(`No Hugging Face model folder at ${abs} (config.json is missing).`, 'not_found');
-    return ctx.app.startJob('import-model', { folder: abs, ...(name ? { name } : {}) }, `Import ${abs}`);
+    return ctx.app.startJob('import-model', { folder: abs, ...(name ? { name } : {}), ...(peft ? { adapter: peft } : {}) }, peft ? `Import ${abs} with the adapter ${peft}` : `Import ${abs}`);
   },
 
   'models.export': ({ checkpoint, folder, merged }, ctx) => {

@@ -33,6 +33,7 @@ export const demoJob: JobFn<DemoParams, Omit<DemoReport, 'curves'>> = async (raw
           done: stages.indexOf(stage) + (total > 0 ? Math.min(done / total, 1) : 0),
           total: stages.length,
           unit: 'stages',
+          phases: stages,
           message: `${stage}${message ? `: ${message}` : ''}`,
         }),
     });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { initBackend } from '../../engine/backend/backend.js';
 import { importModelSource } from '../../engine/io/hf.js';
-import { exportCheckpoint } from '../../engine/io/adapter-io.js';
+import { exportCheckpoint, importWithAdapter } from '../../engine/io/adapter-io.js';
 import { createNewModel, newModelSchema, type NewModelOptions } from '../../engine/io/new-model.js';
 import type { JobFn } from '../types.js';
 
@@ -15,11 +15,24 @@ export const newModelJob: JobFn<NewModelOptions, { checkpoint: number; vocab_siz
   return { checkpoint: r.checkpoint, vocab_size: r.vocabSize, parameters: r.parameters };
 };
 
-const importParams = z.object({ folder: z.string().min(1), name: z.string().min(1).optional() }).strict();
+const importParams = z.object({ folder: z.string().min(1), name: z.string().min(1).optional(), adapter: z.string().min(1).optional() }).strict();
 
-export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: number }> = async (params, ctx) => {
+/** The imported checkpoint; with an adapter, the adapter's checkpoint and the base it sits on. */
+export const importModelJob: JobFn<z.input<typeof importParams>, { checkpoint: number; base?: number }> = async (params, ctx) => {
   const p = importParams.parse(params);
   await initBackend();
+  if (p.adapter) {
+    // Base and adapter are read and fitted together first: a misfit fails the job, storing nothing.
+    ctx.progress({ done: 0, total: 1, unit: 'models', message: `reading ${p.folder} and the adapter ${p.adapter}` });
+    let ids: { base: number; adapter: number };
+    try {
+      ids = importWithAdapter(ctx.project, p.folder, p.adapter, p.name);
+    } catch (e) {
+      throw new Error(`Nothing was imported: ${(e as Error).message}`);
+    }
+    ctx.log(`imported ${p.folder} as checkpoint ${ids.base} and its LoRA adapter ${p.adapter} as checkpoint ${ids.adapter}`);
+    return { checkpoint: ids.adapter, base: ids.base };
+  }
   ctx.progress({ done: 0, total: 1, unit: 'models', message: `reading ${p.folder}` });
   // Two phases, each with its own bar: bytes while downloading, then tensors while converting.
   const r = await importModelSource(ctx.project, p.folder, {

@@ -6,22 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMethodRows, methodRows, parseRlMethods } from '../../../src-main/demo/method-table.js';
-import { readDemoBaselines, runDemo, type DemoSettings } from '../../../src-main/demo/pipeline.js';
+import { readDemoBaselines, runDemo } from '../../../src-main/demo/pipeline.js';
 import { writeReportPage } from '../../../src-main/demo/report-page.js';
 import { runDemoSeeds } from '../../../src-main/demo/seeds.js';
 import { Project } from '../../../src-main/store/project.js';
-import { makeTinyDemo } from './tiny-demo.js';
+import { makeTinyDemo, TINY_DEMO_SETTINGS as tiny } from './tiny-demo.js';
 
-const tiny: DemoSettings = {
-  sft: { seed: 1, epochs: 1, batch_size: 8, lr: 1e-3, eval_every: 100, checkpoint_every: 1000 },
-  labels: { prompts: 8, k: 3, samples: 4, temperature: 1, max_new_tokens: 8, annotators_per_item: 2 },
-  rm: { seed: 1, epochs: 1, batch_prompts: 4, lr: 1e-3, eval_fraction: 0.25, norm_samples: 4, norm_max_new_tokens: 6, checkpoint_every: 1000 },
-  ppo: { seed: 1, steps: 2, batch_size: 4, num_mini_batches: 2, num_ppo_epochs: 1, lr: 1e-4, max_new_tokens: 6, sample_every: 1, checkpoint_every: 1000 },
-  rloo: { seed: 1, steps: 2, prompts_per_step: 2, rloo_k: 2, lr: 1e-4, max_new_tokens: 6, sample_every: 1, checkpoint_every: 1000 },
-  grpo: { seed: 1, steps: 2, prompts_per_step: 2, num_generations: 2, lr: 1e-4, max_new_tokens: 6, sample_every: 1, checkpoint_every: 1000 },
-  kl_bound: 9,
-  compare: { prompts: 8, temperature: 0.7, max_new_tokens: 6, best_of_n: [2] },
-};
 
 let dir: string;
 let source: string;
