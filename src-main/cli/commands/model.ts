@@ -170,6 +170,8 @@ async function modelList(argv: string[], io: CommandIO): Promise<number> {
       run: c.run_id,
       step: c.step,
       metrics: (c.extra?.metrics as Record<string, number> | undefined) ?? {},
+      /** A LoRA checkpoint's settings and the checkpoint holding its base weights; null for full weights. */
+      adapter: (c.extra?.adapter as Record<string, unknown> | undefined) ?? null,
       created_at: c.created_at,
     }));
     const lines = checkpoints.map((c) => {
@@ -177,7 +179,8 @@ async function modelList(argv: string[], io: CommandIO): Promise<number> {
         .filter(([k]) => ['loss', 'eval/loss', 'eval/accuracy', 'objective/rlhf_reward'].includes(k))
         .map(([k, v]) => `${k} ${v.toFixed(3)}`)
         .join(', ');
-      return `${String(c.id).padStart(4)}  ${c.stage.padEnd(4)}  step ${String(c.step).padStart(6)}  parent ${c.parent ?? '-'}  ${c.name}${m ? `  (${m})` : ''}`;
+      const lora = c.adapter ? `  [LoRA r ${String(c.adapter.r)} over #${String(c.adapter.base)}]` : '';
+      return `${String(c.id).padStart(4)}  ${c.stage.padEnd(4)}  step ${String(c.step).padStart(6)}  parent ${c.parent ?? '-'}  ${c.name}${lora}${m ? `  (${m})` : ''}`;
     });
     io.out({ checkpoints }, lines.length ? lines.join('\n') : 'no checkpoints yet: "rlhf-lab model new" or "rlhf-lab model import"');
     return 0;

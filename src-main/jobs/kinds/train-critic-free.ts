@@ -40,7 +40,7 @@ type LoopConfig = Record<string, unknown> & {
   reward_model: number;
 };
 
-/** The run's LoRA fields (every stage's config has them, models/lora.ts loraRunFields). */
+/** The run's LoRA fields (every stage's config has them, engine/models/lora.ts loraRunFields). */
 function loraSettings(c: LoopConfig): LoraRunSettings {
   return { lora_r: Number(c.lora_r ?? 0), lora_alpha: Number(c.lora_alpha ?? 16), lora_dropout: Number(c.lora_dropout ?? 0), lora_targets: String(c.lora_targets ?? '') };
 }
