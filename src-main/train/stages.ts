@@ -87,7 +87,7 @@ const rm: StageDef = {
 const ppo: StageDef = {
   lengthField: 'steps',
   label: 'PPO',
-  summary: 'Samples answers, scores them with the reward model and updates the policy with a learned value model as baseline (four models in memory).',
+  summary: 'Samples answers, scores them with the reward model and updates the policy with a learned value model as baseline (four models in memory; with LoRA, adapters on one set of base weights).',
   colour: '#dcf3e4',
   schema: ppoRunConfigSchema,
   from: ['sft'],

@@ -81,6 +81,7 @@ describe('LoRA runs from the Train view', () => {
     await ppoForm.locator('[data-key="batch_size"] input').fill('4');
     await ppoForm.locator('[data-key="num_mini_batches"] input').fill('2');
     await ppoForm.locator('[data-key="max_new_tokens"] input').fill('4');
+    await ppoForm.getByTestId('group-lora').scrollIntoViewIfNeeded();
     await e2e.screenshot('train-lora-ppo-form');
     await start(ppoForm, 'lora ppo');
     const ppo = lastCheckpointOf('lora ppo');
