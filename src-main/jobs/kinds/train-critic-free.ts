@@ -8,7 +8,7 @@
 // with the adapters off.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
-import { loadModel, saveModel } from '../../engine/io/checkpoint-io.js';
+import { saveModel } from '../../engine/io/checkpoint-io.js';
 import type { CriticFreeHooks, CriticFreeModels, CriticFreeResumeState } from '../../engine/train/critic-free.js';
 import type { PpoPrompt, PpoTokens } from '../../engine/train/ppo.js';
 import { loadRewardModel, type LoadedRewardModel } from '../../engine/io/reward-io.js';
@@ -17,7 +17,7 @@ import type { GPT } from '../../engine/models/model.js';
 import { textEncoder } from '../../engine/train/sequences.js';
 import type { RunStage } from '../../shared/vocabulary.js';
 import type { JobFn } from '../types.js';
-import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape } from './train-run.js';
+import { closeRun, etaClock, fromOrResume, loadReference, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape } from './train-run.js';
 
 /** What every training job returns (closeRun's result; the CLI prints it with --json). */
 type TrainStageResult = ReturnType<typeof closeRun>;
@@ -78,14 +78,7 @@ export function criticFreeJob<C extends LoopConfig>(s: CriticFreeStage<C>): JobF
     let refName: string;
     let reward: LoadedRewardModel;
     try {
-      if (lora) {
-        ref = policy.shareBase(config.seed);
-        refName = project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}`;
-      } else {
-        const loaded = loadModel(project, parentId, config.seed);
-        ref = loaded.model;
-        refName = loaded.info.name;
-      }
+      ({ model: ref, name: refName } = loadReference(project, policy, parentId, config.seed));
     } catch (e) {
       policy.dispose();
       throw e;

@@ -6,7 +6,7 @@
 // value model's adapter and head; the reference is the policy's base with the adapters off.
 import { z } from 'zod';
 import { backendLabel, initBackend } from '../../engine/backend/backend.js';
-import { loadModel, modelConfigOf, saveModel } from '../../engine/io/checkpoint-io.js';
+import { modelConfigOf, saveModel } from '../../engine/io/checkpoint-io.js';
 import { GPT, ScalarHead } from '../../engine/models/model.js';
 import { trainPpo, type PpoResumeState, type ValueModel } from '../../engine/train/ppo.js';
 import { normalisedHeadWeights } from '../../engine/train/reward.js';
@@ -16,7 +16,7 @@ import { adaptedView } from '../../engine/train/lora-views.js';
 import { textEncoder } from '../../engine/train/sequences.js';
 import { ppoRunConfigSchema, type PpoRunConfig } from '../../train/ppo-run-config.js';
 import type { JobFn, TrainStageResult } from '../types.js';
-import { closeRun, etaClock, fromOrResume, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape } from './train-run.js';
+import { closeRun, etaClock, fromOrResume, loadReference, markFailed, openRun, reportLongRecords, startOrResume, trainParamsShape } from './train-run.js';
 
 export const trainPpoParamsSchema = fromOrResume(
   z
@@ -62,14 +62,9 @@ export const trainPpoJob: JobFn<TrainPpoParams, TrainStageResult> = async (rawPa
   let resume: PpoResumeState | undefined;
   try {
     reward = hold(loadRewardModel(project, config.reward_model, config.seed));
-    if (lora) {
-      ref = hold(policy.shareBase(config.seed));
-      refName = project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}`;
-    } else {
-      const loadedRef = loadModel(project, parentId, config.seed);
-      ref = hold(loadedRef.model);
-      refName = loadedRef.info.name;
-    }
+    const reference = loadReference(project, policy, parentId, config.seed);
+    ref = hold(reference.model);
+    refName = reference.name;
     const valueInit = config.value_init === 'reward' ? reward.model.backbone : ref;
     if (resumeCheckpoint !== null) {
       const state = start.info.extra?.resume as { step: number; klCoef: number; valueConfig: unknown } | undefined;

@@ -3,6 +3,8 @@
 // place: the run's own config and parent, and its last checkpoint, with what the run logged after
 // that checkpoint forgotten (the resumed run logs those steps again).
 import { z } from 'zod';
+import { loadModel } from '../../engine/io/checkpoint-io.js';
+import type { GPT } from '../../engine/models/model.js';
 import type { PreferenceData } from '../../engine/train/preference-data.js';
 import type { CheckpointInfo } from '../../shared/records.js';
 import type { Project } from '../../store/project.js';
@@ -147,4 +149,15 @@ export function etaClock(startStep: number): (step: number, total: number) => nu
     if (done <= 0) return undefined;
     return Math.round(((total - step) * (performance.now() - started)) / 1000 / done);
   };
+}
+
+/**
+ * The frozen reference of an RL stage (PPO, RLOO, GRPO) and its name, the run's default name:
+ * with LoRA the policy's own base weights with no adapter (GPT.shareBase: no second copy), else
+ * the parent checkpoint loaded as a model of its own.
+ */
+export function loadReference(project: Project, policy: GPT, parentId: number, seed: number): { model: GPT; name: string } {
+  if (policy.lora) return { model: policy.shareBase(seed), name: project.checkpoints.get(parentId)?.name ?? `checkpoint ${parentId}` };
+  const loaded = loadModel(project, parentId, seed);
+  return { model: loaded.model, name: loaded.info.name };
 }
