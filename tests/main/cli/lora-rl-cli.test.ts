@@ -7,28 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIO } from '../../../src-main/cli/command.js';
-import { modelCommand } from '../../../src-main/cli/commands/model.js';
-import { trainCommand } from '../../../src-main/cli/commands/train.js';
 import { runJobInProcess } from '../../../src-main/jobs/run-in-process.js';
 import { Project } from '../../../src-main/store/project.js';
+import { addRankedAnimals, animals, curve, mean, run, sets, type TrainOutput } from './tiny-rl-project.js';
 import { loadModel, weightsFromBytes } from '../../../src-main/engine/io/checkpoint-io.js';
-
-interface TrainOutput {
-  run: number;
-  checkpoint: number;
-  metrics: Record<string, number>;
-}
-
-async function run(argv: string[]): Promise<TrainOutput> {
-  const outputs: unknown[] = [];
-  const io: CommandIO = { json: true, out: (v) => void outputs.push(v), progress: () => {}, err: () => {} };
-  const cmd = argv[0] === 'model' ? modelCommand : trainCommand;
-  const status = await cmd.run([...argv.slice(1), '--json'], io);
-  expect(status).toBe(0);
-  expect(outputs).toHaveLength(1);
-  return outputs[0] as TrainOutput;
-}
 
 let dir: string;
 let file: string;
@@ -39,15 +21,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lora-rl-'));
   file = join(dir, 'tiny.rlhf');
   const p = Project.open(file, { create: true });
-  const who = p.annotators.ensure('ann');
-  const animals = ['cat', 'dog', 'cow', 'owl', 'fox', 'bee', 'ant', 'elk', 'yak', 'eel', 'emu', 'gnu'];
-  animals.forEach((a, i) => {
-    const prompt = p.prompts.upsert(`Tell me about the ${a}.`, { split: i < 10 ? 'train' : 'eval' }).id;
-    const ids = [`The ${a} is good and good.`, `The ${a} is good.`, `The ${a} is small.`].map(
-      (text) => p.responses.upsert({ promptId: prompt, text, source: 'human' }).id,
-    );
-    p.preferences.insertRanking({ uid: `r${i}`, promptId: prompt, annotatorId: who, ranking: [[ids[0]!], [ids[1]!], [ids[2]!]], source: 'human' });
-  });
+  addRankedAnimals(p);
   for (const a of animals) p.sft.insert({ kind: 'completion', prompt: `Tell me about the ${a}.`, completion: ` The ${a} is small.` });
   p.close();
   fresh = (await run(['model', 'new', file, '--layers', '1', '--heads', '2', '--embd', '16', '--ctx', '40', '--vocab', '512'])).checkpoint;
@@ -57,17 +31,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Per step, one metric of a run as it was logged. */
-function curve(p: Project, runId: number, key: string): number[] {
-  return (p.runs.metricsFor(runId)[key] ?? []).map((m) => m.value);
-}
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Settings under which the tiny policy's adapters learn within seconds; no EOS penalty (answers rarely finish in 6 tokens). */
 const learning = ['steps=30', 'max_new_tokens=6', 'lr=0.03', 'temperature=1', 'missing_eos_penalty=0', 'sample_every=10'];
 const lora = ['--lora-r', '4', '--lora-targets', 'c_attn,c_fc,c_proj'];
-const sets = (xs: string[]) => xs.flatMap((x) => ['--set', x]);
 
 
 /** The checkpoint holds only the policy's adapter tensors (and, when resumable, the value model's) and points to its base. */
